@@ -1,0 +1,170 @@
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use kaizen_core::{EventKind, UtcDay};
+
+/// kaizen: a cold store for AI-agent telemetry.
+#[derive(Debug, Parser)]
+#[command(name = "kaizen", version, about)]
+pub struct Cli {
+    /// The store: a folder (./kaizen-data) or a file:///… URL.
+    #[arg(
+        long,
+        global = true,
+        env = "KAIZEN_STORE",
+        default_value = "./kaizen-data"
+    )]
+    pub store: String,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Ingest JSON Lines events (one event a line) from files or standard input.
+    Ingest(IngestArgs),
+    /// Print events in (ts_ms, session_id, seq) order.
+    Scan(ScanArgs),
+    /// Events, sessions, cost and tokens per day.
+    Stats(StatsArgs),
+    /// Per day: files, rows, bytes and time span.
+    Partitions(PartitionsArgs),
+    /// Remove whole days of data files older than a cutoff.
+    Prune(PruneArgs),
+    /// Print a realistic, deterministic event corpus as JSON Lines.
+    Generate(GenerateArgs),
+    /// Generate 100k events over 7 days, ingest them and show what the store holds.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// JSON Lines files; `-` or nothing reads standard input.
+    pub files: Vec<PathBuf>,
+    /// Skip invalid lines (each reported with its reason) instead of refusing the whole run.
+    #[arg(long)]
+    pub skip_invalid: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TimeRange {
+    /// Events at or after: RFC 3339, YYYY-MM-DD (UTC midnight) or epoch milliseconds.
+    #[arg(long, value_parser = parse_time)]
+    pub from: Option<u64>,
+    /// Events before (exclusive): RFC 3339, YYYY-MM-DD or epoch milliseconds.
+    #[arg(long, value_parser = parse_time)]
+    pub to: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub range: TimeRange,
+    /// Only this session (repeatable).
+    #[arg(long = "session", value_name = "ID")]
+    pub sessions: Vec<String>,
+    /// Only this kind (repeatable).
+    #[arg(long = "kind", value_name = "KIND", value_parser = parse_kind)]
+    pub kinds: Vec<EventKind>,
+    /// Columns to print, comma-separated (default: all 22).
+    #[arg(long, value_delimiter = ',')]
+    pub columns: Option<Vec<String>>,
+    /// At most this many events.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    #[arg(long, value_enum, default_value_t = ScanFormat::Jsonl)]
+    pub format: ScanFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    Jsonl,
+    Csv,
+    Table,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    pub range: TimeRange,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct PartitionsArgs {
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct Cutoff {
+    /// Remove the days before this day (YYYY-MM-DD).
+    #[arg(long, value_parser = parse_day)]
+    pub before: Option<UtcDay>,
+    /// Remove the days older than this many days before today, e.g. 30d.
+    #[arg(long, value_parser = parse_days)]
+    pub older_than: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    #[command(flatten)]
+    pub cutoff: Cutoff,
+    /// Print what would be removed; remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    #[arg(long, default_value_t = 100_000)]
+    pub events: u64,
+    /// Days the sessions start in.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    pub days: u32,
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// First day (default 2026-10-01, as shared/tools/gen_events.py).
+    #[arg(long, value_parser = parse_day)]
+    pub start: Option<UtcDay>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[arg(long, default_value_t = 100_000)]
+    pub events: u64,
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..))]
+    pub days: u32,
+}
+
+fn parse_time(s: &str) -> Result<u64, String> {
+    kaizen_core::parse_time_arg(s).map_err(|e| e.to_string())
+}
+
+fn parse_day(s: &str) -> Result<UtcDay, String> {
+    s.parse().map_err(|e: kaizen_core::Error| e.to_string())
+}
+
+fn parse_kind(s: &str) -> Result<EventKind, String> {
+    EventKind::from_name(s).ok_or_else(|| {
+        let names: Vec<_> = EventKind::ALL.iter().map(|k| k.name()).collect();
+        format!("unknown kind {s:?} (one of {})", names.join(", "))
+    })
+}
+
+/// `30d` or `30`: a whole number of days.
+fn parse_days(s: &str) -> Result<u32, String> {
+    s.strip_suffix('d')
+        .unwrap_or(s)
+        .parse()
+        .map_err(|_| format!("expected a number of days such as 30d, got {s:?}"))
+}

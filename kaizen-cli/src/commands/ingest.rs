@@ -1,0 +1,201 @@
+//! `kaizen ingest`: JSON Lines in, one all-or-nothing write out.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use indicatif::ProgressBar;
+use kaizen_core::Event;
+use kaizen_store::{AppendReceipt, EventStore, EventWriter};
+use tokio::sync::mpsc;
+
+use crate::cli::IngestArgs;
+use crate::{output, progress};
+
+/// Events handed to the writer at a time: big enough to amortise, small enough to stream.
+const CHUNK_EVENTS: usize = 50_000;
+
+/// What the reading thread sends to the writer.
+enum Msg {
+    Events(Vec<Event>),
+    /// A line that is not a valid event, as `file:line: reason`.
+    Invalid(String),
+}
+
+#[derive(Debug, Default)]
+pub struct IngestSummary {
+    pub receipt: AppendReceipt,
+    pub skipped: u64,
+    pub seconds: f64,
+}
+
+pub async fn run(store: Arc<dyn EventStore>, args: IngestArgs) -> anyhow::Result<()> {
+    let inputs = if args.files.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        args.files
+    };
+    let summary = ingest_files(store.as_ref(), inputs, args.skip_invalid).await?;
+    print_summary(&summary);
+    Ok(())
+}
+
+pub async fn ingest_files(
+    store: &dyn EventStore,
+    inputs: Vec<PathBuf>,
+    skip_invalid: bool,
+) -> anyhow::Result<IngestSummary> {
+    let started = Instant::now();
+    let total = inputs
+        .iter()
+        .map(|p| {
+            (p.as_os_str() != "-")
+                .then(|| std::fs::metadata(p).ok().map(|m| m.len()))
+                .flatten()
+        })
+        .sum::<Option<u64>>();
+    let bar = progress::bytes(total);
+    bar.set_message("ingesting");
+    let (tx, mut rx) = mpsc::channel::<Msg>(2);
+    let reader_bar = bar.clone();
+    let reader = std::thread::spawn(move || read_inputs(&inputs, &tx, &reader_bar, skip_invalid));
+
+    let mut writer = store.writer();
+    let mut skipped = 0;
+    let mut failure = None;
+    while let Some(msg) = rx.recv().await {
+        match msg {
+            Msg::Events(events) => {
+                if let Err(e) = writer.write(events).await {
+                    failure = Some(anyhow::Error::new(e));
+                    break;
+                }
+            }
+            Msg::Invalid(reason) if skip_invalid => {
+                bar.suspend(|| eprintln!("skipped {reason}"));
+                skipped += 1;
+            }
+            Msg::Invalid(reason) => {
+                failure = Some(anyhow::anyhow!("{reason}"));
+                break;
+            }
+        }
+    }
+    drop(rx); // stops the reader at its next send
+    let read_result = reader
+        .join()
+        .unwrap_or_else(|_| Err(anyhow::anyhow!("the input reader stopped unexpectedly")));
+    let failure = failure.or(read_result.err());
+    bar.finish_and_clear();
+    if let Some(e) = failure {
+        abort(writer).await;
+        return Err(e.context("nothing was written"));
+    }
+    let receipt = writer.commit().await?;
+    Ok(IngestSummary {
+        receipt,
+        skipped,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+async fn abort(writer: Box<dyn EventWriter>) {
+    if let Err(e) = writer.abort().await {
+        eprintln!("warning: could not remove staged files: {e}");
+    }
+}
+
+pub fn print_summary(s: &IngestSummary) {
+    let r = &s.receipt;
+    let rate = r.rows() as f64 / s.seconds.max(1e-9);
+    println!(
+        "ingested {} events into {} day(s), {} file(s), {} in {:.2}s ({:.0} events/s)",
+        r.rows(),
+        r.days().len(),
+        r.files.len(),
+        output::bytes(r.bytes()),
+        s.seconds,
+        rate
+    );
+    if r.duplicates_dropped > 0 {
+        println!(
+            "{} exact duplicate event(s) in the input were stored once",
+            r.duplicates_dropped
+        );
+    }
+    if s.skipped > 0 {
+        println!("skipped {} invalid line(s)", s.skipped);
+    }
+}
+
+/// Reads every input line by line on this thread, sending events in chunks.
+fn read_inputs(
+    inputs: &[PathBuf],
+    tx: &mpsc::Sender<Msg>,
+    bar: &ProgressBar,
+    skip_invalid: bool,
+) -> anyhow::Result<()> {
+    let mut chunk = Vec::with_capacity(CHUNK_EVENTS);
+    for path in inputs {
+        let (name, input): (String, Box<dyn Read>) = if path.as_os_str() == "-" {
+            ("<stdin>".into(), Box::new(io::stdin().lock()))
+        } else {
+            let file = File::open(path).with_context(|| format!("{}", path.display()))?;
+            (path.display().to_string(), Box::new(file))
+        };
+        let mut input = BufReader::with_capacity(1 << 20, bar.wrap_read(input));
+        let mut buf = Vec::new();
+        let mut line_no = 0u64;
+        loop {
+            buf.clear();
+            let n = input
+                .read_until(b'\n', &mut buf)
+                .with_context(|| format!("{name}: read failed after line {line_no}"))?;
+            if n == 0 {
+                break;
+            }
+            line_no += 1;
+            match parse_line(&buf, line_no == 1) {
+                Ok(None) => {}
+                Ok(Some(event)) => chunk.push(event),
+                Err(reason) => {
+                    let msg = Msg::Invalid(format!("{name}:{line_no}: {reason}"));
+                    if tx.blocking_send(msg).is_err() || !skip_invalid {
+                        return Ok(());
+                    }
+                }
+            }
+            if chunk.len() == CHUNK_EVENTS {
+                let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_EVENTS));
+                if tx.blocking_send(Msg::Events(full)).is_err() {
+                    return Ok(());
+                }
+            }
+        }
+    }
+    if !chunk.is_empty() {
+        let _ = tx.blocking_send(Msg::Events(chunk));
+    }
+    Ok(())
+}
+
+/// One line of JSON Lines: a BOM on the first line, CRLF endings and blank lines are
+/// accepted; `None` for a blank line.
+fn parse_line(raw: &[u8], first: bool) -> Result<Option<Event>, String> {
+    let text = std::str::from_utf8(raw)
+        .map_err(|e| format!("invalid UTF-8 at column {}", e.valid_up_to() + 1))?;
+    let text = if first {
+        text.strip_prefix('\u{feff}').unwrap_or(text)
+    } else {
+        text
+    };
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    let text = text.strip_suffix('\r').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    Event::from_json(text).map(Some).map_err(|e| e.to_string())
+}

@@ -1,0 +1,136 @@
+//! `kaizen stats`: events, sessions, cost and tokens per day.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use arrow::array::{Array, AsArray, PrimitiveArray};
+use arrow::datatypes::ArrowPrimitiveType;
+use arrow::datatypes::{Int64Type, UInt32Type, UInt64Type};
+use futures::TryStreamExt;
+use kaizen_core::{Field, UtcDay};
+use kaizen_store::{EventStore, Query};
+use serde::Serialize;
+
+use crate::cli::{ReportFormat, StatsArgs};
+use crate::output;
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct DayStats {
+    pub day: String,
+    pub events: u64,
+    pub sessions: u64,
+    /// Summed in i128: a day of i64 extremes cannot overflow it.
+    pub cost_usd_e6: i128,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Stats {
+    pub days: Vec<DayStats>,
+    pub total: DayStats,
+}
+
+pub async fn run(store: Arc<dyn EventStore>, args: StatsArgs) -> anyhow::Result<()> {
+    let stats = compute(store.as_ref(), args.range.from, args.range.to).await?;
+    match args.format {
+        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&stats)?),
+        ReportFormat::Table => println!("{}", table(&stats)),
+    }
+    Ok(())
+}
+
+pub async fn compute(
+    store: &dyn EventStore,
+    from: Option<u64>,
+    to: Option<u64>,
+) -> anyhow::Result<Stats> {
+    let query = Query {
+        from_ms: from,
+        to_ms: to,
+        columns: Some(vec![
+            Field::TsMs,
+            Field::SessionId,
+            Field::CostUsdE6,
+            Field::TokensIn,
+            Field::TokensOut,
+        ]),
+        ..Query::default()
+    };
+    let mut batches = store.scan(query).await?;
+    let mut days: BTreeMap<UtcDay, (DayStats, HashSet<String>)> = BTreeMap::new();
+    let mut all_sessions = HashSet::new();
+    let mut total = DayStats {
+        day: "total".into(),
+        ..DayStats::default()
+    };
+    while let Some(batch) = batches.try_next().await? {
+        let ts = batch.column(0).as_primitive::<UInt64Type>();
+        let sessions = batch.column(1).as_string::<i32>();
+        let cost = batch.column(2).as_primitive::<Int64Type>();
+        let tokens_in = batch.column(3).as_primitive::<UInt32Type>();
+        let tokens_out = batch.column(4).as_primitive::<UInt32Type>();
+        for i in 0..batch.num_rows() {
+            let day = UtcDay::of_ts_ms(ts.value(i))?;
+            let (d, day_sessions) = days.entry(day).or_default();
+            d.events += 1;
+            let add = |a: &mut DayStats| {
+                a.cost_usd_e6 += i128::from(or_zero(cost, i));
+                a.tokens_in += u64::from(or_zero(tokens_in, i));
+                a.tokens_out += u64::from(or_zero(tokens_out, i));
+            };
+            add(d);
+            add(&mut total);
+            total.events += 1;
+            let session = sessions.value(i);
+            if !day_sessions.contains(session) {
+                day_sessions.insert(session.to_owned());
+                all_sessions.insert(session.to_owned());
+            }
+        }
+    }
+    total.sessions = all_sessions.len() as u64;
+    let days = days
+        .into_iter()
+        .map(|(day, (mut d, sessions))| {
+            d.day = day.to_string();
+            d.sessions = sessions.len() as u64;
+            d
+        })
+        .collect();
+    Ok(Stats { days, total })
+}
+
+fn or_zero<T: ArrowPrimitiveType>(a: &PrimitiveArray<T>, i: usize) -> T::Native {
+    if a.is_valid(i) {
+        a.value(i)
+    } else {
+        T::Native::default()
+    }
+}
+
+pub fn table(stats: &Stats) -> String {
+    let row = |d: &DayStats| {
+        vec![
+            d.day.clone(),
+            d.events.to_string(),
+            d.sessions.to_string(),
+            output::usd(d.cost_usd_e6),
+            d.tokens_in.to_string(),
+            d.tokens_out.to_string(),
+        ]
+    };
+    let mut rows: Vec<_> = stats.days.iter().map(row).collect();
+    rows.push(row(&stats.total));
+    output::report_table(
+        &[
+            "day",
+            "events",
+            "sessions",
+            "cost",
+            "tokens in",
+            "tokens out",
+        ],
+        rows,
+    )
+}

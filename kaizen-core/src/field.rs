@@ -1,0 +1,127 @@
+/// The 22 fields of an event, in the column order of the v1 format (which new files keep).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Field {
+    SessionId,
+    Seq,
+    TsMs,
+    TsExact,
+    Kind,
+    Source,
+    Tool,
+    ToolCallId,
+    TokensIn,
+    TokensOut,
+    ReasoningTokens,
+    CostUsdE6,
+    Payload,
+    StopReason,
+    LatencyMs,
+    TtftMs,
+    RetryCount,
+    ContextUsedTokens,
+    ContextMaxTokens,
+    CacheCreationTokens,
+    CacheReadTokens,
+    SystemPromptTokens,
+}
+
+impl Field {
+    pub const ALL: [Field; 22] = [
+        Field::SessionId,
+        Field::Seq,
+        Field::TsMs,
+        Field::TsExact,
+        Field::Kind,
+        Field::Source,
+        Field::Tool,
+        Field::ToolCallId,
+        Field::TokensIn,
+        Field::TokensOut,
+        Field::ReasoningTokens,
+        Field::CostUsdE6,
+        Field::Payload,
+        Field::StopReason,
+        Field::LatencyMs,
+        Field::TtftMs,
+        Field::RetryCount,
+        Field::ContextUsedTokens,
+        Field::ContextMaxTokens,
+        Field::CacheCreationTokens,
+        Field::CacheReadTokens,
+        Field::SystemPromptTokens,
+    ];
+
+    /// The order of the fields in the serde JSON form: the v1 column order with `payload`
+    /// last, as event producers write it.
+    pub const JSON_ORDER: [Field; 22] = {
+        let mut order = [Field::SessionId; 22];
+        let mut i = 0;
+        let mut j = 0;
+        while i < 22 {
+            if !matches!(Field::ALL[i], Field::Payload) {
+                order[j] = Field::ALL[i];
+                j += 1;
+            }
+            i += 1;
+        }
+        order[21] = Field::Payload;
+        order
+    };
+
+    /// The field's name in JSON and its column name in Parquet.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Field::SessionId => "session_id",
+            Field::Seq => "seq",
+            Field::TsMs => "ts_ms",
+            Field::TsExact => "ts_exact",
+            Field::Kind => "kind",
+            Field::Source => "source",
+            Field::Tool => "tool",
+            Field::ToolCallId => "tool_call_id",
+            Field::TokensIn => "tokens_in",
+            Field::TokensOut => "tokens_out",
+            Field::ReasoningTokens => "reasoning_tokens",
+            Field::CostUsdE6 => "cost_usd_e6",
+            Field::Payload => "payload",
+            Field::StopReason => "stop_reason",
+            Field::LatencyMs => "latency_ms",
+            Field::TtftMs => "ttft_ms",
+            Field::RetryCount => "retry_count",
+            Field::ContextUsedTokens => "context_used_tokens",
+            Field::ContextMaxTokens => "context_max_tokens",
+            Field::CacheCreationTokens => "cache_creation_tokens",
+            Field::CacheReadTokens => "cache_read_tokens",
+            Field::SystemPromptTokens => "system_prompt_tokens",
+        }
+    }
+
+    /// Position in [`Field::ALL`] and in the v1 column order.
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Required fields are never null (`payload` is required but may hold JSON `null`).
+    pub const fn is_required(self) -> bool {
+        matches!(
+            self,
+            Field::SessionId
+                | Field::Seq
+                | Field::TsMs
+                | Field::TsExact
+                | Field::Kind
+                | Field::Source
+                | Field::Payload
+        )
+    }
+
+    pub fn from_name(name: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
+impl std::fmt::Display for Field {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}

@@ -1,0 +1,59 @@
+use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
+
+/// An event's payload: any JSON value, kept as the exact JSON text it arrived as.
+///
+/// Keeping the text (not a parsed `Value`) means no number is ever rounded and what was
+/// written is what a scan gives back. Two payloads are equal when their texts are, or when
+/// they parse to equal JSON values (so whitespace alone never makes a conflict).
+#[derive(Clone, Debug)]
+pub struct Payload(Box<RawValue>);
+
+impl Payload {
+    /// Validates `text` as one JSON value.
+    pub fn from_json_text(text: impl Into<String>) -> Result<Self, serde_json::Error> {
+        RawValue::from_string(text.into()).map(Payload)
+    }
+
+    pub fn from_value(value: &serde_json::Value) -> Self {
+        // Serializing a Value cannot fail: its keys are strings and its numbers finite.
+        let text = serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned());
+        Self::from_json_text(text).unwrap_or_else(|_| Self::null())
+    }
+
+    pub(crate) fn from_raw(raw: &RawValue) -> Self {
+        Payload(raw.to_owned())
+    }
+
+    pub fn null() -> Self {
+        Payload(RawValue::NULL.to_owned())
+    }
+
+    pub fn as_json_text(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The payload as a parsed JSON value.
+    pub fn to_value(&self) -> serde_json::Value {
+        // The text was validated as JSON when the payload was made.
+        serde_json::from_str(self.0.get()).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+impl PartialEq for Payload {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_json_text() == other.as_json_text() || self.to_value() == other.to_value()
+    }
+}
+
+impl Serialize for Payload {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl Default for Payload {
+    fn default() -> Self {
+        Self::null()
+    }
+}

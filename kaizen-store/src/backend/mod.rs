@@ -1,0 +1,66 @@
+//! Backends move bytes; everything that knows about events lives above them.
+//!
+//! A backend lists folders, reads byte ranges, stages a file where no reader sees it,
+//! publishes it under its final name without ever replacing one, and deletes files.
+
+mod local;
+mod reader;
+
+use std::fmt::Debug;
+use std::ops::Range;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+pub use local::LocalBackend;
+pub use reader::BackendFileReader;
+
+use crate::Result;
+
+/// A file in a listing, with its path relative to the store root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileMeta {
+    pub path: String,
+    pub size: u64,
+}
+
+/// One level of a folder: its files and its sub-folders (paths relative to the store root).
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    pub files: Vec<FileMeta>,
+    pub dirs: Vec<String>,
+}
+
+/// A file written but not yet visible under its final path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Staged {
+    /// Where the file will be visible once published.
+    pub path: String,
+    /// Where its bytes are now.
+    pub staging_path: String,
+    pub size: u64,
+}
+
+#[async_trait]
+pub trait Backend: Send + Sync + Debug + 'static {
+    /// Where the store lives, for messages: a folder or a URL, never a secret.
+    fn location(&self) -> String;
+
+    /// One level of `dir`. A folder that does not exist lists as empty.
+    async fn list(&self, dir: &str) -> Result<Listing>;
+
+    async fn get_range(&self, path: &str, range: Range<u64>) -> Result<Bytes>;
+
+    /// Writes `data` durably where no reader takes it for data; [`Backend::publish`] makes
+    /// it visible under `path`.
+    async fn stage(&self, path: &str, data: Bytes) -> Result<Staged>;
+
+    /// Makes a staged file visible under its path, atomically. Fails with
+    /// [`crate::Error::AlreadyExists`] when something is there: a file is never replaced.
+    async fn publish(&self, staged: &Staged) -> Result<()>;
+
+    /// Removes a staged file that will not be published.
+    async fn discard(&self, staged: &Staged) -> Result<()>;
+
+    async fn delete(&self, path: &str) -> Result<()>;
+}

@@ -1,0 +1,14 @@
+//! The one batch codec every backend shares: events ↔ Arrow `RecordBatch` ↔ Parquet bytes,
+//! in exactly the v1 column schema.
+
+mod decode;
+mod encode;
+mod file;
+mod schema;
+
+pub use decode::{EventColumns, batch_to_events, check_schema};
+pub use encode::events_to_batch;
+pub use file::{
+    FileFacts, SCHEMA_VERSION, SCHEMA_VERSION_KEY, WRITER_KEY, encode_file, file_facts,
+};
+pub use schema::{column_type, event_schema, parse_columns, projected_schema};

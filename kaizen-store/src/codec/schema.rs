@@ -1,0 +1,67 @@
+use std::sync::{Arc, LazyLock};
+
+use arrow::datatypes::{DataType, Field as ArrowField, Schema, SchemaRef};
+use kaizen_core::Field;
+
+use crate::{Error, Result};
+
+/// The Arrow type of each event field, as in the v1 format.
+pub const fn column_type(field: Field) -> DataType {
+    match field {
+        Field::SessionId
+        | Field::Kind
+        | Field::Source
+        | Field::Tool
+        | Field::ToolCallId
+        | Field::Payload
+        | Field::StopReason => DataType::Utf8,
+        Field::Seq | Field::TsMs => DataType::UInt64,
+        Field::TsExact => DataType::Boolean,
+        Field::CostUsdE6 => DataType::Int64,
+        Field::RetryCount => DataType::UInt16,
+        Field::TokensIn
+        | Field::TokensOut
+        | Field::ReasoningTokens
+        | Field::LatencyMs
+        | Field::TtftMs
+        | Field::ContextUsedTokens
+        | Field::ContextMaxTokens
+        | Field::CacheCreationTokens
+        | Field::CacheReadTokens
+        | Field::SystemPromptTokens => DataType::UInt32,
+    }
+}
+
+static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
+    // Every column is marked nullable, as v1 files mark them: readers of v1 files and ours see
+    // one schema. Required fields are checked for nulls on decode, never trusted to the flag.
+    Arc::new(Schema::new(
+        Field::ALL
+            .into_iter()
+            .map(|f| ArrowField::new(f.name(), column_type(f), true))
+            .collect::<Vec<_>>(),
+    ))
+});
+
+/// The 22-column v1 schema, in v1 column order.
+pub fn event_schema() -> SchemaRef {
+    SCHEMA.clone()
+}
+
+/// The schema of a projection, in the order the columns were asked for.
+pub fn projected_schema(columns: &[Field]) -> SchemaRef {
+    Arc::new(Schema::new(
+        columns
+            .iter()
+            .map(|f| SCHEMA.field(f.index()).clone())
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// Parses a list of column names into fields, refusing unknown names.
+pub fn parse_columns<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Vec<Field>> {
+    names
+        .into_iter()
+        .map(|n| Field::from_name(n.trim()).ok_or_else(|| Error::UnknownColumn(n.to_owned())))
+        .collect()
+}

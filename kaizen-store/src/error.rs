@@ -1,0 +1,115 @@
+use thiserror::Error;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Every error of the store. Each names the file (path inside the store), column or key at fault.
+#[derive(Debug, Error)]
+pub enum Error {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{path}: already exists (a file is written once and never replaced)")]
+    AlreadyExists { path: String },
+
+    #[error("{path}: not found")]
+    NotFound { path: String },
+
+    #[error("{path}: not a readable Parquet file: {source}")]
+    Parquet {
+        path: String,
+        #[source]
+        source: parquet::errors::ParquetError,
+    },
+
+    #[error("{path}: {source}")]
+    Arrow {
+        path: String,
+        #[source]
+        source: arrow::error::ArrowError,
+    },
+
+    #[error("{path}: column `{column}`: {detail}")]
+    Column {
+        path: String,
+        column: String,
+        detail: String,
+    },
+
+    #[error("{path}: row {row} has ts_ms {ts_ms}, which is not in its day {day}")]
+    WrongDay {
+        path: String,
+        row: usize,
+        ts_ms: u64,
+        day: String,
+    },
+
+    #[error(
+        "identity conflict: two different events are stored as (session_id {session_id:?}, seq {seq}), in {first} and {second}"
+    )]
+    Conflict {
+        session_id: String,
+        seq: u64,
+        first: String,
+        second: String,
+    },
+
+    #[error("event (session_id {session_id:?}, seq {seq}): {source}")]
+    InvalidEvent {
+        session_id: String,
+        seq: u64,
+        #[source]
+        source: Box<kaizen_core::Error>,
+    },
+
+    #[error("unknown column `{0}` (the columns are the 22 event fields)")]
+    UnknownColumn(String),
+
+    #[error("store URL {url:?}: {reason}")]
+    Url { url: String, reason: String },
+
+    #[error("{path}: {source}")]
+    ObjectStore {
+        path: String,
+        #[source]
+        source: object_store::Error,
+    },
+}
+
+impl Error {
+    pub(crate) fn io(path: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn parquet(path: impl Into<String>, source: parquet::errors::ParquetError) -> Self {
+        Error::Parquet {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn arrow(path: impl Into<String>, source: arrow::error::ArrowError) -> Self {
+        Error::Arrow {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn column(
+        path: impl Into<String>,
+        column: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
+        Error::Column {
+            path: path.into(),
+            column: column.into(),
+            detail: detail.into(),
+        }
+    }
+}

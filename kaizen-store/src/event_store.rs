@@ -1,0 +1,140 @@
+//! The one trait every store implements, and what its operations return.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::pin::Pin;
+
+use arrow::record_batch::RecordBatch;
+use async_trait::async_trait;
+use futures::{Stream, TryStreamExt};
+use kaizen_core::{Event, UtcDay};
+
+use crate::codec::batch_to_events;
+use crate::{Query, Result};
+
+/// A stream of record batches in `(ts_ms, session_id, seq)` order.
+pub type BatchStream = Pin<Box<dyn Stream<Item = Result<RecordBatch>> + Send>>;
+
+/// A data file an append published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenFile {
+    pub path: String,
+    pub day: UtcDay,
+    pub rows: u64,
+    pub bytes: u64,
+}
+
+/// What an append published.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppendReceipt {
+    pub files: Vec<WrittenFile>,
+    /// Events given that were exact copies of another event of the same append: stored once.
+    pub duplicates_dropped: u64,
+}
+
+impl AppendReceipt {
+    pub fn rows(&self) -> u64 {
+        self.files.iter().map(|f| f.rows).sum()
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.bytes).sum()
+    }
+
+    pub fn days(&self) -> BTreeSet<UtcDay> {
+        self.files.iter().map(|f| f.day).collect()
+    }
+}
+
+/// One day of the store, from the files' footers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Partition {
+    pub day: UtcDay,
+    pub files: usize,
+    /// Rows stored, counting an event stored in two files twice.
+    pub rows: u64,
+    pub bytes: u64,
+    pub min_ts_ms: Option<u64>,
+    pub max_ts_ms: Option<u64>,
+}
+
+/// A data file prune removed (or would remove, on a dry run).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrunedFile {
+    pub path: String,
+    pub day: UtcDay,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PruneReport {
+    pub before: UtcDay,
+    pub dry_run: bool,
+    pub files: Vec<PrunedFile>,
+}
+
+/// Writes events in one all-or-nothing unit: nothing is visible before [`EventWriter::commit`],
+/// and [`EventWriter::abort`] leaves the store as it was.
+#[async_trait]
+pub trait EventWriter: Send {
+    /// Buffers events and stages full files; nothing becomes visible.
+    async fn write(&mut self, events: Vec<Event>) -> Result<()>;
+
+    /// Stages what is buffered, then publishes every staged file.
+    async fn commit(self: Box<Self>) -> Result<AppendReceipt>;
+
+    /// Removes every staged file.
+    async fn abort(self: Box<Self>) -> Result<()>;
+}
+
+/// A store of events partitioned by UTC day.
+#[async_trait]
+pub trait EventStore: Send + Sync + fmt::Debug {
+    /// Where the store lives, for messages (a folder or a URL without secrets).
+    fn location(&self) -> String;
+
+    /// Starts an all-or-nothing write.
+    fn writer(&self) -> Box<dyn EventWriter>;
+
+    /// Writes events as new files, one or more per day. An event's identity is
+    /// `(session_id, seq)`: exact copies are stored once; two different events with one
+    /// identity are refused.
+    async fn append(&self, events: Vec<Event>) -> Result<AppendReceipt> {
+        let mut writer = self.writer();
+        match writer.write(events).await {
+            Ok(()) => writer.commit().await,
+            Err(e) => {
+                // The write's own error is what the caller needs; a failed clean-up leaves
+                // only staging files, which no reader takes for data.
+                let _ = writer.abort().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Streams the events that match `query`, sorted by `(ts_ms, session_id, seq)`, each
+    /// identity once. Two different events with one identity fail the scan with
+    /// [`crate::Error::Conflict`].
+    async fn scan(&self, query: Query) -> Result<BatchStream>;
+
+    /// Per day: files, rows, bytes and time span, from the files' footers.
+    async fn partitions(&self) -> Result<Vec<Partition>>;
+
+    /// Removes every data file of the days before `before` (never a foreign file).
+    async fn prune(&self, before: UtcDay, dry_run: bool) -> Result<PruneReport>;
+
+    /// Scans into events. The query must ask for every column; this holds the result in memory.
+    async fn scan_events(&self, query: Query) -> Result<Vec<Event>> {
+        let query = Query {
+            columns: None,
+            ..query
+        };
+        let location = self.location();
+        let batches: Vec<RecordBatch> = self.scan(query).await?.try_collect().await?;
+        let mut events = Vec::new();
+        for batch in &batches {
+            events.extend(batch_to_events(batch, &location)?);
+        }
+        Ok(events)
+    }
+}

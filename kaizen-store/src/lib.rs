@@ -1,0 +1,25 @@
+//! kaizen-store: the [`EventStore`] trait, the one codec and the one day layout every
+//! backend shares, and the backends themselves.
+//!
+//! - [`codec`]: events ↔ Arrow `RecordBatch` ↔ Parquet, in the v1 column schema.
+//! - [`layout`]: days ↔ paths (`cold/events/day=YYYY-MM-DD/<uuid-v7>.parquet`, and v1 names).
+//! - [`backend`]: byte movers (a local folder; object stores).
+//! - [`Store`]: the [`EventStore`] over any backend.
+
+pub mod backend;
+pub mod codec;
+mod error;
+mod event_store;
+pub mod layout;
+mod open;
+mod query;
+mod store;
+
+pub use error::{Error, Result};
+pub use event_store::{
+    AppendReceipt, BatchStream, EventStore, EventWriter, Partition, PruneReport, PrunedFile,
+    WrittenFile,
+};
+pub use open::open;
+pub use query::Query;
+pub use store::{Store, StoreOptions};

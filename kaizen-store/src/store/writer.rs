@@ -1,0 +1,162 @@
+//! The all-or-nothing writer: buffers events by day, stages sorted files, publishes on commit.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use kaizen_core::{Event, UtcDay};
+
+use super::StoreOptions;
+use crate::backend::{Backend, Staged};
+use crate::codec::{encode_file, events_to_batch};
+use crate::event_store::{AppendReceipt, EventWriter, WrittenFile};
+use crate::{Error, Result, layout};
+
+pub(crate) struct StoreWriter {
+    backend: Arc<dyn Backend>,
+    options: StoreOptions,
+    buffered: BTreeMap<UtcDay, Vec<Event>>,
+    buffered_rows: usize,
+    staged: Vec<(Staged, WrittenFile)>,
+    duplicates_dropped: u64,
+}
+
+impl StoreWriter {
+    pub(crate) fn new(backend: Arc<dyn Backend>, options: StoreOptions) -> Self {
+        StoreWriter {
+            backend,
+            options,
+            buffered: BTreeMap::new(),
+            buffered_rows: 0,
+            staged: Vec::new(),
+            duplicates_dropped: 0,
+        }
+    }
+
+    /// Sorts a day's buffered events, drops exact copies, encodes and stages them as a file.
+    async fn stage_day(&mut self, day: UtcDay) -> Result<()> {
+        let Some(events) = self.buffered.remove(&day) else {
+            return Ok(());
+        };
+        self.buffered_rows -= events.len();
+        let path = layout::new_file_path(day);
+        let encode_path = path.clone();
+        let encoded = tokio::task::spawn_blocking(move || {
+            let (events, dropped) = sorted_unique(events)?;
+            let bytes = encode_file(&events_to_batch(&events), &encode_path)?;
+            Ok::<_, Error>((bytes, events.len() as u64, dropped))
+        })
+        .await
+        .map_err(|e| Error::io(&path, std::io::Error::other(e)))??;
+        let (bytes, rows, dropped) = encoded;
+        self.duplicates_dropped += dropped;
+        let staged = self.backend.stage(&path, bytes).await?;
+        let file = WrittenFile {
+            path,
+            day,
+            rows,
+            bytes: staged.size,
+        };
+        self.staged.push((staged, file));
+        Ok(())
+    }
+
+    async fn discard_all(&mut self) -> Result<()> {
+        let mut first_error = None;
+        for (staged, _) in self.staged.drain(..) {
+            if let Err(e) = self.backend.discard(&staged).await {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+/// Sorts by `(ts_ms, session_id, seq)` and keeps one copy of each event; two different
+/// events with one identity are an error.
+fn sorted_unique(mut events: Vec<Event>) -> Result<(Vec<Event>, u64)> {
+    events.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let before = events.len();
+    events.dedup_by(|later, earlier| later == earlier);
+    let mut seen: HashMap<(&str, u64), usize> = HashMap::with_capacity(events.len());
+    for (i, e) in events.iter().enumerate() {
+        if seen.insert((&e.session_id, e.seq), i).is_some() {
+            return Err(Error::Conflict {
+                session_id: e.session_id.clone(),
+                seq: e.seq,
+                first: "the events being appended".into(),
+                second: "the events being appended".into(),
+            });
+        }
+    }
+    let dropped = (before - events.len()) as u64;
+    Ok((events, dropped))
+}
+
+#[async_trait::async_trait]
+impl EventWriter for StoreWriter {
+    async fn write(&mut self, events: Vec<Event>) -> Result<()> {
+        let mut full_days = Vec::new();
+        for event in events {
+            let day = event.day().map_err(|source| Error::InvalidEvent {
+                session_id: event.session_id.clone(),
+                seq: event.seq,
+                source: Box::new(source),
+            })?;
+            let bucket = self.buffered.entry(day).or_default();
+            bucket.push(event);
+            if bucket.len() == self.options.rows_per_file {
+                full_days.push(day);
+            }
+            self.buffered_rows += 1;
+        }
+        for day in full_days {
+            self.stage_day(day).await?;
+        }
+        while self.buffered_rows > self.options.max_buffered_rows {
+            let largest = self
+                .buffered
+                .iter()
+                .max_by_key(|(_, e)| e.len())
+                .map(|(d, _)| *d);
+            match largest {
+                Some(day) => self.stage_day(day).await?,
+                None => break,
+            }
+        }
+        Ok(())
+    }
+
+    async fn commit(mut self: Box<Self>) -> Result<AppendReceipt> {
+        let days: Vec<UtcDay> = self.buffered.keys().copied().collect();
+        for day in days {
+            if let Err(e) = self.stage_day(day).await {
+                let _ = self.discard_all().await;
+                return Err(e);
+            }
+        }
+        let mut receipt = AppendReceipt {
+            files: Vec::with_capacity(self.staged.len()),
+            duplicates_dropped: self.duplicates_dropped,
+        };
+        let staged = std::mem::take(&mut self.staged);
+        let mut rest = staged.into_iter();
+        for (staged, file) in rest.by_ref() {
+            if let Err(e) = self.backend.publish(&staged).await {
+                // What was published stays (it is whole and a rerun does not duplicate it);
+                // what was not is removed.
+                let _ = self.backend.discard(&staged).await;
+                for (staged, _) in rest {
+                    let _ = self.backend.discard(&staged).await;
+                }
+                return Err(e);
+            }
+            receipt.files.push(file);
+        }
+        Ok(receipt)
+    }
+
+    async fn abort(mut self: Box<Self>) -> Result<()> {
+        self.buffered.clear();
+        self.discard_all().await
+    }
+}
