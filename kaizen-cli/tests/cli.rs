@@ -1,0 +1,479 @@
+//! The `kaizen` binary end to end, on a local store in a temporary folder.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn shared() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared")
+}
+
+fn fixture_jsonl() -> PathBuf {
+    shared().join("fixtures/seed-v1/events.jsonl")
+}
+
+fn kaizen(store: &Path, args: &[&str]) -> Output {
+    kaizen_stdin(store, args, None)
+}
+
+fn kaizen_stdin(store: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kaizen"))
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .env_remove("KAIZEN_STORE")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run kaizen");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input)
+            .expect("write stdin");
+    }
+    child.wait_with_output().expect("kaizen output")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[track_caller]
+fn ok(o: Output) -> Output {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstderr: {}",
+        o.status.code(),
+        stderr(&o)
+    );
+    o
+}
+
+/// The fixture lines sorted by (ts_ms, session_id, seq), as a scan gives them back.
+fn sorted_fixture_lines() -> String {
+    let text = std::fs::read_to_string(fixture_jsonl()).expect("fixture");
+    let mut lines: Vec<(u64, String, u64, &str)> = text
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("json");
+            let n = |k: &str| v[k].as_u64().expect("number");
+            (
+                n("ts_ms"),
+                v["session_id"].as_str().expect("id").to_owned(),
+                n("seq"),
+                l,
+            )
+        })
+        .collect();
+    lines.sort();
+    lines.iter().map(|l| format!("{}\n", l.3)).collect()
+}
+
+/// Every file under `dir` with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.insert(path.clone(), std::fs::read(&path).expect("read"));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn ingest_then_scan_gives_back_the_input_sorted() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = dir.path().join("store");
+    let out = ok(kaizen(
+        &store,
+        &["ingest", fixture_jsonl().to_str().expect("path")],
+    ));
+    let summary = stdout(&out);
+    assert!(
+        summary.contains("ingested 3011 events into 3 day(s)"),
+        "{summary}"
+    );
+    assert!(
+        stderr(&out).is_empty(),
+        "no progress bar when not on a terminal: {}",
+        stderr(&out)
+    );
+    let scanned = ok(kaizen(&store, &["scan", "--format", "jsonl"]));
+    assert_eq!(stdout(&scanned), sorted_fixture_lines());
+
+    // Ingesting again stores the events again, but a scan gives each once.
+    ok(kaizen(
+        &store,
+        &["ingest", fixture_jsonl().to_str().expect("path")],
+    ));
+    assert_eq!(
+        stdout(&ok(kaizen(&store, &["scan"]))),
+        sorted_fixture_lines()
+    );
+}
+
+#[test]
+fn v1_fixture_stores_scan_to_their_events() {
+    let want: Vec<serde_json::Value> = sorted_fixture_lines()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    for name in ["daily", "chunked"] {
+        let store = shared().join("fixtures/seed-v1").join(name);
+        let out = ok(kaizen(&store, &["scan", "--format", "jsonl"]));
+        let got: Vec<serde_json::Value> = stdout(&out)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("json"))
+            .collect();
+        assert_eq!(got, want, "{name}");
+    }
+}
+
+#[test]
+fn stdin_bom_crlf_and_blank_lines_are_accepted() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = dir.path().join("store");
+    let lines = sorted_fixture_lines();
+    let mut input = "\u{feff}".to_owned();
+    for line in lines.lines().take(20) {
+        input.push_str(line);
+        input.push_str("\r\n\n   \n");
+    }
+    ok(kaizen_stdin(
+        &store,
+        &["ingest", "-"],
+        Some(input.as_bytes()),
+    ));
+    let want: String = lines.lines().take(20).map(|l| format!("{l}\n")).collect();
+    assert_eq!(stdout(&ok(kaizen(&store, &["scan"]))), want);
+
+    // An empty file is nothing to do.
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").expect("write");
+    let out = ok(kaizen(&store, &["ingest", empty.to_str().expect("path")]));
+    assert!(
+        stdout(&out).contains("ingested 0 events"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+/// Each kind of bad line: exit 1, the error names file:line and the field, and the store
+/// is byte-for-byte what it was.
+#[test]
+fn bad_input_is_refused_and_the_store_is_unchanged() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = dir.path().join("store");
+    ok(kaizen(
+        &store,
+        &["ingest", fixture_jsonl().to_str().expect("path")],
+    ));
+    let before = snapshot(&store);
+
+    let good = r#"{"session_id":"x","seq":1,"ts_ms":1790900000000,"ts_exact":true,"kind":"Message","source":"Tail","payload":{}}"#;
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("malformed JSON", "{\"session_id\":".into(), "invalid JSON"),
+        (
+            "wrong type",
+            good.replace("\"seq\":1", "\"seq\":\"1\""),
+            "`seq`",
+        ),
+        ("negative", good.replace("\"seq\":1", "\"seq\":-1"), "`seq`"),
+        (
+            "overflow",
+            good.replace("\"seq\":1", "\"tokens_in\":4294967296,\"seq\":1"),
+            "`tokens_in`",
+        ),
+        ("unknown kind", good.replace("Message", "Chat"), "`kind`"),
+        ("unknown source", good.replace("Tail", "Pipe"), "`source`"),
+        (
+            "missing field",
+            good.replace("\"ts_exact\":true,", ""),
+            "`ts_exact`",
+        ),
+        (
+            "duplicate key",
+            good.replace("\"seq\":1", "\"seq\":1,\"seq\":2"),
+            "`seq`",
+        ),
+        (
+            "unknown field",
+            good.replace("\"seq\":1", "\"seq\":1,\"cost\":5"),
+            "`cost`",
+        ),
+        (
+            "fractional",
+            good.replace("\"seq\":1", "\"seq\":1.5"),
+            "`seq`",
+        ),
+        (
+            "truncated last line",
+            good[..good.len() - 10].to_owned(),
+            "invalid JSON",
+        ),
+    ];
+    for (what, bad, names) in cases {
+        let file = dir.path().join("bad.jsonl");
+        // Good lines first: they must not be published either.
+        std::fs::write(
+            &file,
+            format!("{good}\n{}\n{bad}", good.replace("\"seq\":1", "\"seq\":2")),
+        )
+        .expect("write");
+        let out = kaizen(&store, &["ingest", file.to_str().expect("path")]);
+        assert_eq!(out.status.code(), Some(1), "{what}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("{}:3:", file.display())),
+            "{what}: names file:line: {err}"
+        );
+        assert!(err.contains(names), "{what}: names {names}: {err}");
+        assert_eq!(snapshot(&store), before, "{what}: store unchanged");
+    }
+
+    let file = dir.path().join("utf8.jsonl");
+    let mut bytes = format!("{good}\n").into_bytes();
+    bytes.extend_from_slice(b"{\"session_id\":\"\xff\"}\n");
+    std::fs::write(&file, bytes).expect("write");
+    let out = kaizen(&store, &["ingest", file.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(":2: invalid UTF-8"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(snapshot(&store), before);
+}
+
+#[test]
+fn skip_invalid_reports_each_bad_line_and_keeps_the_rest() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = dir.path().join("store");
+    let good = r#"{"session_id":"x","seq":1,"ts_ms":1790900000000,"ts_exact":true,"kind":"Message","source":"Tail","payload":{}}"#;
+    let input = format!(
+        "{good}\nnot json\n{}\n{}\n",
+        good.replace("Tail", "Nope"),
+        good.replace("\"seq\":1", "\"seq\":2")
+    );
+    let out = ok(kaizen_stdin(
+        &store,
+        &["ingest", "--skip-invalid"],
+        Some(input.as_bytes()),
+    ));
+    let err = stderr(&out);
+    assert!(
+        err.contains("<stdin>:2:") && err.contains("<stdin>:3:") && err.contains("`source`"),
+        "{err}"
+    );
+    assert!(
+        stdout(&out).contains("skipped 2 invalid line(s)"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(stdout(&ok(kaizen(&store, &["scan"]))).lines().count(), 2);
+}
+
+#[test]
+fn scan_filters_formats_and_limits() {
+    let store = shared().join("fixtures/seed-v1/daily");
+    let out = ok(kaizen(
+        &store,
+        &[
+            "scan",
+            "--from",
+            "2026-10-02",
+            "--to",
+            "2026-10-02T00:00:00.001Z",
+            "--columns",
+            "ts_ms,session_id,seq",
+            "--format",
+            "csv",
+        ],
+    ));
+    let text = stdout(&out);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("ts_ms,session_id,seq"));
+    assert_eq!(lines.next(), Some("1790899200000,edge-a,2"));
+    assert_eq!(lines.next(), None);
+
+    let out = ok(kaizen(
+        &store,
+        &[
+            "scan",
+            "--kind",
+            "Cost",
+            "--session",
+            "edge-a",
+            "--format",
+            "jsonl",
+        ],
+    ));
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).expect("one event");
+    assert_eq!(v["seq"], 6);
+
+    let out = ok(kaizen(
+        &store,
+        &[
+            "scan",
+            "--limit",
+            "2",
+            "--columns",
+            "kind,payload",
+            "--format",
+            "table",
+        ],
+    ));
+    assert!(stdout(&out).contains("| kind"), "{}", stdout(&out));
+
+    for bad in [
+        &["scan", "--kind", "Nope"][..],
+        &["scan", "--from", "yesterday"],
+        &["prune"],
+        &["scan", "--format", "xml"],
+    ] {
+        let out = kaizen(&store, bad);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: usage error");
+    }
+    let out = kaizen(&store, &["scan", "--columns", "ts_ms,nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("`nope`"), "{}", stderr(&out));
+}
+
+#[test]
+fn stats_and_partitions_report_per_day() {
+    let store = shared().join("fixtures/seed-v1/chunked");
+    let out = ok(kaizen(&store, &["stats", "--format", "json"]));
+    let stats: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(stats["days"].as_array().expect("days").len(), 3);
+    assert_eq!(stats["total"]["events"], 3011);
+    let out = ok(kaizen(&store, &["partitions", "--format", "json"]));
+    let days: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(days[0]["files"], 5);
+    assert_eq!(
+        days.as_array()
+            .expect("days")
+            .iter()
+            .map(|d| d["rows"].as_u64().expect("rows"))
+            .sum::<u64>(),
+        3011
+    );
+    ok(kaizen(&store, &["stats"]));
+    ok(kaizen(&store, &["partitions"]));
+}
+
+#[test]
+fn prune_prints_and_removes_only_old_data_files() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = dir.path().join("store");
+    ok(kaizen(
+        &store,
+        &["ingest", fixture_jsonl().to_str().expect("path")],
+    ));
+    let foreign = store.join("cold/events/.DS_Store");
+    std::fs::write(&foreign, "x").expect("write");
+    let before = snapshot(&store);
+    let out = ok(kaizen(
+        &store,
+        &["prune", "--before", "2026-10-02", "--dry-run"],
+    ));
+    assert!(
+        stdout(&out).contains("would remove 1 file(s) of 1 day(s) before 2026-10-02"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(snapshot(&store), before);
+    let out = ok(kaizen(&store, &["prune", "--before", "2026-10-02"]));
+    assert!(
+        stdout(&out).contains("removed cold/events/day=2026-10-01/"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(foreign.exists());
+    assert!(!store.join("cold/events/day=2026-10-01").exists());
+    let out = ok(kaizen(&store, &["prune", "--older-than", "100000d"]));
+    assert!(
+        stdout(&out).contains("removed 0 file(s)"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn generate_is_deterministic_sorted_and_valid() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = dir.path().join("store");
+    let a = ok(kaizen(
+        &store,
+        &[
+            "generate", "--events", "3000", "--days", "3", "--seed", "11",
+        ],
+    ));
+    let b = ok(kaizen(
+        &store,
+        &[
+            "generate", "--events", "3000", "--days", "3", "--seed", "11",
+        ],
+    ));
+    assert_eq!(a.stdout, b.stdout);
+    let text = stdout(&a);
+    assert_eq!(text.lines().count(), 3000);
+    let events: Vec<kaizen_core::Event> = text
+        .lines()
+        .map(|l| kaizen_core::Event::from_json(l).expect("valid event"))
+        .collect();
+    assert!(
+        events
+            .windows(2)
+            .all(|w| w[0].sort_key() <= w[1].sort_key()),
+        "sorted"
+    );
+    let kinds: std::collections::BTreeSet<_> = events.iter().map(|e| e.kind).collect();
+    assert!(kinds.len() >= 6, "{kinds:?}");
+    assert!(
+        events
+            .iter()
+            .any(|e| e.payload.as_json_text().contains("東京"))
+    );
+    // And it is what ingest reads.
+    ok(kaizen_stdin(&store, &["ingest"], Some(&a.stdout)));
+    assert_eq!(stdout(&ok(kaizen(&store, &["scan"]))).lines().count(), 3000);
+}
+
+#[test]
+fn demo_runs_on_a_fresh_store() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = dir.path().join("store");
+    let out = ok(kaizen(&store, &["demo", "--events", "5000", "--days", "3"]));
+    let text = stdout(&out);
+    for part in [
+        "ingested 5000 events",
+        "Partitions",
+        "Cost by day",
+        "Top tools",
+        "Try next",
+    ] {
+        assert!(text.contains(part), "{part}: {text}");
+    }
+}

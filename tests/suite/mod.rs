@@ -1,0 +1,450 @@
+//! The backend-agnostic test functions. Every backend runs all of them through
+//! [`conformance_suite!`]: a new backend is one more invocation of the macro.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use futures::TryStreamExt;
+use kaizen::core::{Event, EventKind, EventSource, Field, Payload, UtcDay};
+use kaizen::store::{Error, EventStore, Query, Store, layout};
+
+pub fn shared_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared")
+}
+
+pub fn fixture_dir() -> PathBuf {
+    shared_dir().join("fixtures/seed-v1")
+}
+
+/// The events of the v1 fixtures, as in `events.jsonl`.
+pub fn fixture_events() -> Vec<Event> {
+    let text =
+        std::fs::read_to_string(fixture_dir().join("events.jsonl")).expect("fixture events.jsonl");
+    text.lines()
+        .enumerate()
+        .map(|(i, line)| {
+            Event::from_json(line).unwrap_or_else(|e| panic!("events.jsonl:{}: {e}", i + 1))
+        })
+        .collect()
+}
+
+pub fn sorted(mut events: Vec<Event>) -> Vec<Event> {
+    events.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    events
+}
+
+pub fn day(s: &str) -> UtcDay {
+    s.parse().expect("day")
+}
+
+pub fn event(session: &str, seq: u64, ts_ms: u64) -> Event {
+    let mut e = Event::new(session, seq, ts_ms, EventKind::Message, EventSource::Tail);
+    e.payload = Payload::from_json_text(format!(r#"{{"n":{seq}}}"#)).expect("payload");
+    e
+}
+
+/// Writes a file through the backend as any writer would: staged, then published.
+pub async fn put_file(store: &Store, path: &str, bytes: Bytes) {
+    let backend = store.backend();
+    let staged = backend.stage(path, bytes).await.expect("stage");
+    backend.publish(&staged).await.expect("publish");
+}
+
+/// Every path under the store (data or not), recursively.
+pub async fn all_paths(store: &Store) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut dirs = vec![String::new()];
+    while let Some(dir) = dirs.pop() {
+        let listing = store.backend().list(&dir).await.expect("list");
+        out.extend(listing.files.into_iter().map(|f| f.path));
+        dirs.extend(listing.dirs);
+    }
+    out
+}
+
+pub async fn scan(store: &Store, query: Query) -> Vec<Event> {
+    store.scan_events(query).await.expect("scan")
+}
+
+// ---- the suite ----
+
+/// Every edge event of the fixtures (u32::MAX, i64 extremes, seq u64::MAX, a 200 KB payload,
+/// NUL and non-ASCII text, ids with `/` and spaces, every payload JSON type, midnight
+/// boundaries) comes back equal, payloads as equal JSON values.
+pub async fn round_trip_every_edge_event(store: Store) {
+    let events = fixture_events();
+    let receipt = store.append(events.clone()).await.expect("append");
+    assert_eq!(receipt.rows(), events.len() as u64);
+    assert_eq!(
+        receipt.days(),
+        [day("2026-10-01"), day("2026-10-02"), day("2026-10-03")].into()
+    );
+    let back = scan(&store, Query::all()).await;
+    assert_eq!(back, sorted(events.clone()));
+    for (a, b) in back.iter().zip(sorted(events)) {
+        assert_eq!(a.payload.to_value(), b.payload.to_value());
+        assert_eq!(
+            a.payload.as_json_text(),
+            b.payload.as_json_text(),
+            "payload text kept exactly"
+        );
+    }
+}
+
+pub async fn queries_filter_project_and_limit(store: Store) {
+    let events = fixture_events();
+    store.append(events.clone()).await.expect("append");
+    let all = sorted(events);
+
+    let (from, to) = (1_790_899_199_999, 1_790_899_200_001); // around midnight 10-01/10-02
+    let got = scan(&store, Query::all().from_ms(from).to_ms(to)).await;
+    let want: Vec<_> = all
+        .iter()
+        .filter(|e| e.ts_ms >= from && e.ts_ms < to)
+        .cloned()
+        .collect();
+    assert_eq!(got, want);
+    assert!(got.iter().any(|e| e.ts_ms == from) && got.iter().all(|e| e.ts_ms < to));
+
+    let session = "edge-a-σεσσιον/with slash & spaces";
+    let got = scan(&store, Query::all().session(session).session("edge-a")).await;
+    let want: Vec<_> = all
+        .iter()
+        .filter(|e| e.session_id.starts_with("edge-a"))
+        .cloned()
+        .collect();
+    assert_eq!(got, want);
+    assert!(got.iter().any(|e| e.session_id == session));
+
+    let got = scan(
+        &store,
+        Query::all().kind(EventKind::Cost).kind(EventKind::Error),
+    )
+    .await;
+    let want: Vec<_> = all
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Cost | EventKind::Error))
+        .cloned()
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(got, want);
+
+    let got = scan(&store, Query::all().limit(7)).await;
+    assert_eq!(got, all[..7]);
+
+    // A projection streams just those columns, in the order asked.
+    let query = Query::all()
+        .columns([Field::CostUsdE6, Field::SessionId])
+        .limit(5000);
+    let batches: Vec<_> = store
+        .scan(query)
+        .await
+        .expect("scan")
+        .try_collect()
+        .await
+        .expect("batches");
+    let names: Vec<_> = batches[0]
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    assert_eq!(names, ["cost_usd_e6", "session_id"]);
+    assert_eq!(
+        batches.iter().map(|b| b.num_rows()).sum::<usize>(),
+        all.len()
+    );
+
+    assert!(
+        scan(&store, Query::all().from_ms(to).to_ms(from))
+            .await
+            .is_empty()
+    );
+}
+
+/// Rows come back in `(ts_ms, session_id, seq)` order across files and days.
+pub async fn ordering_across_files_and_days(store: Store) {
+    let events = sorted(fixture_events());
+    // Interleave the events over three appends, so every day has three files.
+    for part in 0..3 {
+        let chunk: Vec<_> = events.iter().skip(part).step_by(3).cloned().collect();
+        store.append(chunk).await.expect("append");
+    }
+    let partitions = store.partitions().await.expect("partitions");
+    assert!(partitions.iter().all(|p| p.files == 3), "{partitions:?}");
+    assert_eq!(scan(&store, Query::all()).await, events);
+}
+
+pub async fn two_appends_to_one_day_keep_both(store: Store) {
+    let base = day("2026-10-05").start_ms();
+    store
+        .append(vec![event("s", 0, base + 10)])
+        .await
+        .expect("first");
+    store
+        .append(vec![event("s", 1, base + 5)])
+        .await
+        .expect("second");
+    let got = scan(&store, Query::all()).await;
+    assert_eq!(got, vec![event("s", 1, base + 5), event("s", 0, base + 10)]);
+    let partitions = store.partitions().await.expect("partitions");
+    assert_eq!(partitions.len(), 1);
+    assert_eq!((partitions[0].files, partitions[0].rows), (2, 2));
+    assert_eq!(
+        (partitions[0].min_ts_ms, partitions[0].max_ts_ms),
+        (Some(base + 5), Some(base + 10))
+    );
+}
+
+pub async fn identity_is_deduplicated(store: Store) {
+    let events = fixture_events();
+    store.append(events.clone()).await.expect("first");
+    // The same events again, and exact copies inside one append: stored, but read once.
+    let mut twice = events.clone();
+    twice.extend(events.iter().take(10).cloned());
+    let receipt = store.append(twice).await.expect("second");
+    assert_eq!(receipt.duplicates_dropped, 10);
+    assert_eq!(scan(&store, Query::all()).await, sorted(events.clone()));
+    let rows: u64 = store
+        .partitions()
+        .await
+        .expect("partitions")
+        .iter()
+        .map(|p| p.rows)
+        .sum();
+    assert_eq!(rows, 2 * events.len() as u64);
+}
+
+pub async fn identity_conflicts_are_reported(store: Store) {
+    let base = day("2026-10-05").start_ms();
+    store
+        .append(vec![event("s", 0, base), event("s", 1, base + 1)])
+        .await
+        .expect("first");
+
+    // Same identity and time, other content.
+    let mut changed = event("s", 1, base + 1);
+    changed.tokens_in = Some(5);
+    store.append(vec![changed]).await.expect("second");
+    let err = store.scan_events(Query::all()).await.expect_err("conflict");
+    assert!(
+        matches!(&err, Error::Conflict { session_id, seq: 1, .. } if session_id == "s"),
+        "{err}"
+    );
+
+    // Same identity at another time of the same day.
+    let conflicting = vec![event("t", 0, base + 100), event("t", 0, base + 200)];
+    let err = store
+        .append(conflicting)
+        .await
+        .expect_err("conflict inside one append");
+    assert!(matches!(err, Error::Conflict { seq: 0, .. }), "{err}");
+}
+
+pub async fn identity_conflict_across_times_is_reported(store: Store) {
+    let base = day("2026-10-05").start_ms();
+    store
+        .append(vec![event("t", 0, base + 100)])
+        .await
+        .expect("first");
+    store
+        .append(vec![event("t", 0, base + 200)])
+        .await
+        .expect("second");
+    let err = store.scan_events(Query::all()).await.expect_err("conflict");
+    assert!(
+        matches!(&err, Error::Conflict { session_id, seq: 0, first, second } if session_id == "t" && first != second),
+        "{err}"
+    );
+}
+
+/// Prune removes whole days of data files only: foreign files (even ones named like days),
+/// staging files and later days stay; a dry run removes nothing.
+pub async fn prune_removes_only_data_files(store: Store) {
+    store.append(fixture_events()).await.expect("append");
+    let foreign = [
+        "cold/events/.DS_Store",
+        "cold/events/notes.txt",
+        "cold/events/2026-09-01.parquet.bak",
+        "cold/events/day=2026-10-01/README.md",
+        "cold/other/2026-09-01.parquet",
+        "unrelated.parquet",
+    ];
+    for path in foreign {
+        put_file(&store, path, Bytes::from_static(b"not data")).await;
+    }
+    let before = all_paths(&store).await;
+
+    let dry = store.prune(day("2026-10-03"), true).await.expect("dry run");
+    assert_eq!(
+        dry.files.iter().map(|f| f.day).collect::<BTreeSet<_>>(),
+        [day("2026-10-01"), day("2026-10-02")].into()
+    );
+    assert_eq!(all_paths(&store).await, before, "a dry run removes nothing");
+
+    let report = store.prune(day("2026-10-03"), false).await.expect("prune");
+    assert_eq!(report.files, dry.files);
+    let after = all_paths(&store).await;
+    let removed: BTreeSet<_> = before.difference(&after).cloned().collect();
+    assert_eq!(
+        removed,
+        report.files.iter().map(|f| f.path.clone()).collect()
+    );
+    for path in foreign {
+        assert!(after.contains(path), "{path} kept");
+    }
+    let left = scan(&store, Query::all()).await;
+    assert_eq!(
+        left,
+        sorted(fixture_events())
+            .into_iter()
+            .filter(|e| e.ts_ms >= day("2026-10-03").start_ms())
+            .collect::<Vec<_>>()
+    );
+
+    let again = store
+        .prune(day("2026-10-03"), false)
+        .await
+        .expect("idempotent");
+    assert!(again.files.is_empty());
+}
+
+/// v1 stores uploaded as they are read back exactly, and mixed with new files as one store.
+pub async fn v1_fixture_stores_read_exactly(store: Store, layout_name: &str) {
+    let dir = fixture_dir().join(layout_name).join("cold/events");
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .expect("fixture dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    names.sort();
+    for name in names {
+        let name = name.to_str().expect("utf-8 name").to_owned();
+        let bytes = std::fs::read(dir.join(&name)).expect("fixture file");
+        put_file(
+            &store,
+            &format!("{}/{name}", layout::EVENTS_DIR),
+            Bytes::from(bytes),
+        )
+        .await;
+    }
+    let events = sorted(fixture_events());
+    assert_eq!(scan(&store, Query::all()).await, events);
+
+    // New files beside the v1 ones: the same events once, new events added.
+    let extra = event("new-session", 0, day("2026-10-02").start_ms() + 1);
+    let mut again = events.clone();
+    again.push(extra.clone());
+    store.append(again).await.expect("append");
+    let mut want = events;
+    want.push(extra);
+    assert_eq!(scan(&store, Query::all()).await, sorted(want));
+}
+
+pub async fn corrupt_file_is_named(store: Store) {
+    store
+        .append(vec![event("s", 0, day("2026-10-05").start_ms())])
+        .await
+        .expect("append");
+    let bad = format!("{}/not-parquet.parquet", layout::day_dir(day("2026-10-06")));
+    put_file(
+        &store,
+        &bad,
+        Bytes::from_static(b"PAR1 this is not a parquet file"),
+    )
+    .await;
+    let err = store
+        .scan_events(Query::all())
+        .await
+        .expect_err("corrupt file");
+    assert!(err.to_string().contains("not-parquet.parquet"), "{err}");
+    // A query whose days do not include the bad file still reads.
+    let got = scan(&store, Query::all().to_ms(day("2026-10-06").start_ms())).await;
+    assert_eq!(got.len(), 1);
+}
+
+pub async fn aborted_writer_leaves_store_unchanged(store: Store) {
+    store
+        .append(vec![event("s", 0, day("2026-10-05").start_ms())])
+        .await
+        .expect("append");
+    let before = all_paths(&store).await;
+    let mut writer = store.writer();
+    let many: Vec<_> = (1..100)
+        .map(|i| event("s", i, day("2026-10-06").start_ms() + i))
+        .collect();
+    writer.write(many).await.expect("write");
+    writer.abort().await.expect("abort");
+    assert_eq!(all_paths(&store).await, before);
+    assert_eq!(scan(&store, Query::all()).await.len(), 1);
+}
+
+/// Runs every suite function against a backend. `$make` is an async fn returning a `Store`
+/// and a guard that keeps what the store needs (a folder, a bucket) until the test ends.
+#[macro_export]
+macro_rules! conformance_suite {
+    ($make:path) => {
+        #[tokio::test]
+        async fn round_trip_every_edge_event() {
+            let (store, _guard) = $make().await;
+            suite::round_trip_every_edge_event(store).await
+        }
+        #[tokio::test]
+        async fn queries_filter_project_and_limit() {
+            let (store, _guard) = $make().await;
+            suite::queries_filter_project_and_limit(store).await
+        }
+        #[tokio::test]
+        async fn ordering_across_files_and_days() {
+            let (store, _guard) = $make().await;
+            suite::ordering_across_files_and_days(store).await
+        }
+        #[tokio::test]
+        async fn two_appends_to_one_day_keep_both() {
+            let (store, _guard) = $make().await;
+            suite::two_appends_to_one_day_keep_both(store).await
+        }
+        #[tokio::test]
+        async fn identity_is_deduplicated() {
+            let (store, _guard) = $make().await;
+            suite::identity_is_deduplicated(store).await
+        }
+        #[tokio::test]
+        async fn identity_conflicts_are_reported() {
+            let (store, _guard) = $make().await;
+            suite::identity_conflicts_are_reported(store).await
+        }
+        #[tokio::test]
+        async fn identity_conflict_across_times_is_reported() {
+            let (store, _guard) = $make().await;
+            suite::identity_conflict_across_times_is_reported(store).await
+        }
+        #[tokio::test]
+        async fn prune_removes_only_data_files() {
+            let (store, _guard) = $make().await;
+            suite::prune_removes_only_data_files(store).await
+        }
+        #[tokio::test]
+        async fn v1_daily_fixture_store_reads_exactly() {
+            let (store, _guard) = $make().await;
+            suite::v1_fixture_stores_read_exactly(store, "daily").await
+        }
+        #[tokio::test]
+        async fn v1_chunked_fixture_store_reads_exactly() {
+            let (store, _guard) = $make().await;
+            suite::v1_fixture_stores_read_exactly(store, "chunked").await
+        }
+        #[tokio::test]
+        async fn corrupt_file_is_named() {
+            let (store, _guard) = $make().await;
+            suite::corrupt_file_is_named(store).await
+        }
+        #[tokio::test]
+        async fn aborted_writer_leaves_store_unchanged() {
+            let (store, _guard) = $make().await;
+            suite::aborted_writer_leaves_store_unchanged(store).await
+        }
+    };
+}
