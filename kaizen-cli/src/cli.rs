@@ -7,7 +7,8 @@ use kaizen_core::{EventKind, UtcDay};
 #[derive(Debug, Parser)]
 #[command(name = "kaizen", version, about)]
 pub struct Cli {
-    /// The store: a folder (./kaizen-data) or a file:///… URL.
+    /// The store: a folder (./kaizen-data), file:///…, s3://bucket/prefix, gs://…, az://…,
+    /// memory://.
     #[arg(
         long,
         global = true,
@@ -15,6 +16,11 @@ pub struct Cli {
         default_value = "./kaizen-data"
     )]
     pub store: String,
+
+    /// An object-store option, key=value (repeatable): aws_endpoint, aws_allow_http,
+    /// aws_region, azure_storage_use_emulator, google_service_account, …
+    #[arg(long = "store-option", global = true, value_name = "KEY=VALUE", value_parser = parse_option)]
+    pub store_options: Vec<(String, String)>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -167,4 +173,11 @@ fn parse_days(s: &str) -> Result<u32, String> {
         .unwrap_or(s)
         .parse()
         .map_err(|_| format!("expected a number of days such as 30d, got {s:?}"))
+}
+
+fn parse_option(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.trim().to_owned(), v.to_owned()))
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| format!("expected KEY=VALUE, got {s:?}"))
 }

@@ -35,7 +35,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let store = || kaizen_store::open(&cli.store);
+    let store = || kaizen_store::open_with_options(&cli.store, &cli.store_options);
     match cli.command {
         Command::Ingest(args) => commands::ingest::run(store()?, args).await,
         Command::Scan(args) => commands::scan::run(store()?, args).await,

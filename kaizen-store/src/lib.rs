@@ -20,6 +20,6 @@ pub use event_store::{
     AppendReceipt, BatchStream, EventStore, EventWriter, Partition, PruneReport, PrunedFile,
     WrittenFile,
 };
-pub use open::open;
+pub use open::{open, open_store, open_with_options};
 pub use query::Query;
 pub use store::{Store, StoreOptions};

@@ -365,6 +365,52 @@ pub async fn corrupt_file_is_named(store: Store) {
     assert_eq!(got.len(), 1);
 }
 
+/// A file whose column is missing or has another type fails the scan with file and column.
+pub async fn retyped_or_missing_column_is_named(store: Store) {
+    use arrow::array::{ArrayRef, RecordBatch, StringArray};
+    use kaizen::store::codec::{encode_file, events_to_batch};
+    use std::sync::Arc;
+
+    let good = events_to_batch(&[event("s", 0, day("2026-10-05").start_ms())]);
+    let retyped: Vec<(String, ArrayRef)> = good
+        .schema()
+        .fields()
+        .iter()
+        .zip(good.columns())
+        .map(|(f, c)| match f.name().as_str() {
+            "seq" => (
+                f.name().clone(),
+                Arc::new(StringArray::from(vec!["0"])) as ArrayRef,
+            ),
+            _ => (f.name().clone(), c.clone()),
+        })
+        .collect();
+    let retyped = RecordBatch::try_from_iter(retyped).expect("batch");
+    let path = format!("{}/retyped.parquet", layout::day_dir(day("2026-10-05")));
+    put_file(&store, &path, encode_file(&retyped, &path).expect("encode")).await;
+    let err = store
+        .scan_events(Query::all())
+        .await
+        .expect_err("retyped column");
+    assert!(
+        matches!(&err, Error::Column { path: p, column, .. } if p == &path && column == "seq"),
+        "{err}"
+    );
+
+    let missing = good.project(&(0..21).collect::<Vec<_>>()).expect("project");
+    let path = format!("{}/missing.parquet", layout::day_dir(day("2026-10-06")));
+    put_file(&store, &path, encode_file(&missing, &path).expect("encode")).await;
+    let err = store
+        .scan_events(Query::all().from_ms(day("2026-10-06").start_ms()))
+        .await
+        .expect_err("missing");
+    assert!(
+        err.to_string().contains("missing.parquet")
+            && err.to_string().contains("system_prompt_tokens"),
+        "{err}"
+    );
+}
+
 pub async fn aborted_writer_leaves_store_unchanged(store: Store) {
     store
         .append(vec![event("s", 0, day("2026-10-05").start_ms())])
@@ -440,6 +486,11 @@ macro_rules! conformance_suite {
         async fn corrupt_file_is_named() {
             let (store, _guard) = $make().await;
             suite::corrupt_file_is_named(store).await
+        }
+        #[tokio::test]
+        async fn retyped_or_missing_column_is_named() {
+            let (store, _guard) = $make().await;
+            suite::retyped_or_missing_column_is_named(store).await
         }
         #[tokio::test]
         async fn aborted_writer_leaves_store_unchanged() {

@@ -92,7 +92,7 @@ pub async fn ingest_files(
     bar.finish_and_clear();
     if let Some(e) = failure {
         abort(writer).await;
-        return Err(e.context("nothing was written"));
+        return Err(anyhow::anyhow!("{e:#}\nnothing of this run was written"));
     }
     let receipt = writer.commit().await?;
     Ok(IngestSummary {

@@ -4,6 +4,7 @@
 //! publishes it under its final name without ever replacing one, and deletes files.
 
 mod local;
+mod object;
 mod reader;
 
 use std::fmt::Debug;
@@ -13,6 +14,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 pub use local::LocalBackend;
+pub use object::ObjectStoreBackend;
 pub use reader::BackendFileReader;
 
 use crate::Result;

@@ -1,0 +1,11 @@
+//! The conformance suite on the object-store backend over object_store's in-memory store.
+
+mod suite;
+
+use kaizen::store::{Store, open_store};
+
+async fn memory_store() -> (Store, ()) {
+    (open_store("memory://", &[]).expect("memory store"), ())
+}
+
+conformance_suite!(memory_store);
