@@ -428,73 +428,100 @@ pub async fn aborted_writer_leaves_store_unchanged(store: Store) {
 }
 
 /// Runs every suite function against a backend. `$make` is an async fn returning a `Store`
-/// and a guard that keeps what the store needs (a folder, a bucket) until the test ends.
+/// and a guard that keeps what the store needs (a folder, a bucket) until the test ends, or
+/// `None` where the backend's server is not configured (never under CI).
 #[macro_export]
 macro_rules! conformance_suite {
     ($make:path) => {
         #[tokio::test]
         async fn round_trip_every_edge_event() {
-            let (store, _guard) = $make().await;
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
             suite::round_trip_every_edge_event(store).await
         }
         #[tokio::test]
         async fn queries_filter_project_and_limit() {
-            let (store, _guard) = $make().await;
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
             suite::queries_filter_project_and_limit(store).await
         }
         #[tokio::test]
         async fn ordering_across_files_and_days() {
-            let (store, _guard) = $make().await;
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
             suite::ordering_across_files_and_days(store).await
         }
         #[tokio::test]
         async fn two_appends_to_one_day_keep_both() {
-            let (store, _guard) = $make().await;
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
             suite::two_appends_to_one_day_keep_both(store).await
         }
         #[tokio::test]
         async fn identity_is_deduplicated() {
-            let (store, _guard) = $make().await;
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
             suite::identity_is_deduplicated(store).await
         }
         #[tokio::test]
         async fn identity_conflicts_are_reported() {
-            let (store, _guard) = $make().await;
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
             suite::identity_conflicts_are_reported(store).await
         }
         #[tokio::test]
         async fn identity_conflict_across_times_is_reported() {
-            let (store, _guard) = $make().await;
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
             suite::identity_conflict_across_times_is_reported(store).await
         }
         #[tokio::test]
         async fn prune_removes_only_data_files() {
-            let (store, _guard) = $make().await;
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
             suite::prune_removes_only_data_files(store).await
         }
         #[tokio::test]
         async fn v1_daily_fixture_store_reads_exactly() {
-            let (store, _guard) = $make().await;
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
             suite::v1_fixture_stores_read_exactly(store, "daily").await
         }
         #[tokio::test]
         async fn v1_chunked_fixture_store_reads_exactly() {
-            let (store, _guard) = $make().await;
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
             suite::v1_fixture_stores_read_exactly(store, "chunked").await
         }
         #[tokio::test]
         async fn corrupt_file_is_named() {
-            let (store, _guard) = $make().await;
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
             suite::corrupt_file_is_named(store).await
         }
         #[tokio::test]
         async fn retyped_or_missing_column_is_named() {
-            let (store, _guard) = $make().await;
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
             suite::retyped_or_missing_column_is_named(store).await
         }
         #[tokio::test]
         async fn aborted_writer_leaves_store_unchanged() {
-            let (store, _guard) = $make().await;
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
             suite::aborted_writer_leaves_store_unchanged(store).await
         }
     };
