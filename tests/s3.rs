@@ -1,5 +1,6 @@
-//! The conformance suite on S3 servers: moto (started by scripts/test), and any
-//! S3-compatible endpoint given by `KAIZEN_TEST_S3_ENDPOINT` (MinIO, for example).
+//! The conformance suite on S3 servers: moto and s3s-fs (two independent implementations,
+//! started by scripts/test), and any S3-compatible endpoint given by
+//! `KAIZEN_TEST_S3_ENDPOINT` (MinIO, for example).
 
 mod suite;
 
@@ -46,6 +47,16 @@ mod moto {
 
     async fn store() -> Option<(Store, ())> {
         s3_store("KAIZEN_TEST_S3_MOTO", "test", "test").map(|s| (s, ()))
+    }
+
+    conformance_suite!(store);
+}
+
+mod s3s_fs {
+    use super::*;
+
+    async fn store() -> Option<(Store, ())> {
+        s3_store("KAIZEN_TEST_S3_S3S", "kaizen", "kaizen-secret").map(|s| (s, ()))
     }
 
     conformance_suite!(store);
