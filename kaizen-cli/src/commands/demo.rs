@@ -23,7 +23,8 @@ pub async fn run(
     store_url: &str,
     args: DemoArgs,
 ) -> anyhow::Result<()> {
-    let first_day = UtcDay::today().minus_days(args.days - 1);
+    // The sessions start in the days before today, so (nearly) every event is in the past.
+    let first_day = UtcDay::today().minus_days(args.days);
     println!(
         "kaizen demo: {} realistic agent events over {} days ({first_day} on) into {}\n",
         args.events,
