@@ -12,4 +12,4 @@ pub use day::{MAX_TS_MS, UtcDay, parse_time_arg};
 pub use error::{Error, Result};
 pub use event::{Event, EventKind, EventSource};
 pub use field::Field;
-pub use payload::Payload;
+pub use payload::{Payload, same_json};

@@ -253,8 +253,7 @@ impl Merger {
             let (x, y) = (a.column(c), b.column(c));
             if Some(c) == self.payload && x.is_valid(i) && y.is_valid(j) {
                 let (x, y) = (x.as_string::<i32>().value(i), y.as_string::<i32>().value(j));
-                let parse = serde_json::from_str::<serde_json::Value>;
-                return x == y || matches!((parse(x), parse(y)), (Ok(x), Ok(y)) if x == y);
+                return kaizen_core::same_json(x, y);
             }
             x.slice(i, 1).to_data() == y.slice(j, 1).to_data()
         })

@@ -110,12 +110,20 @@ async fn scan_day(
     Ok(merge_sorted(inputs, projected_schema(&read), batch_rows))
 }
 
+/// Reads a data file's footer, ready to stream its rows.
+async fn open_parquet(
+    backend: Arc<dyn Backend>,
+    file: &FileEntry,
+) -> Result<ParquetRecordBatchStreamBuilder<BackendFileReader>> {
+    let reader = BackendFileReader::new(backend, file.path.clone(), file.size);
+    ParquetRecordBatchStreamBuilder::new(reader)
+        .await
+        .map_err(|e| Error::parquet(&file.path, e))
+}
+
 /// The footer facts of a data file: rows and time span, without reading rows.
 pub(crate) async fn read_facts(backend: Arc<dyn Backend>, file: &FileEntry) -> Result<FileFacts> {
-    let reader = BackendFileReader::new(backend, file.path.clone(), file.size);
-    let builder = ParquetRecordBatchStreamBuilder::new(reader)
-        .await
-        .map_err(|e| Error::parquet(&file.path, e))?;
+    let builder = open_parquet(backend, file).await?;
     check_schema(builder.schema(), &[Field::TsMs], &file.path)?;
     file_facts(builder.metadata(), builder.schema(), &file.path)
 }
@@ -130,11 +138,8 @@ async fn open_file(
     read: Arc<Vec<Field>>,
     batch_rows: usize,
 ) -> Result<Option<MergeInput>> {
-    let path = file.path.clone();
-    let reader = BackendFileReader::new(backend, file.path, file.size);
-    let builder = ParquetRecordBatchStreamBuilder::new(reader)
-        .await
-        .map_err(|e| Error::parquet(&path, e))?;
+    let builder = open_parquet(backend, &file).await?;
+    let path = file.path;
     let schema = builder.schema().clone();
     check_schema(&schema, &read, &path)?;
     let facts = file_facts(builder.metadata(), &schema, &path)?;
