@@ -20,7 +20,7 @@ fn s3_store(var: &str, key: &str, secret: &str) -> Option<Store> {
         return None;
     };
     let bucket = std::env::var("KAIZEN_TEST_S3_BUCKET").unwrap_or_else(|_| BUCKET.into());
-    let prefix = format!("t-{}", std::process::id()) + &format!("-{}", uuid_like());
+    let prefix = suite::unique_prefix();
     let options = [
         ("aws_endpoint", endpoint.as_str()),
         ("aws_allow_http", "true"),
@@ -30,16 +30,6 @@ fn s3_store(var: &str, key: &str, secret: &str) -> Option<Store> {
     ]
     .map(|(k, v)| (k.to_owned(), v.to_owned()));
     Some(open_store(&format!("s3://{bucket}/{prefix}"), &options).expect("s3 store"))
-}
-
-fn uuid_like() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    format!("{nanos:x}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
 mod moto {

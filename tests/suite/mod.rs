@@ -31,6 +31,21 @@ pub fn fixture_events() -> Vec<Event> {
         .collect()
 }
 
+/// A prefix no other test of this process or an earlier run uses, for stores in a bucket.
+pub fn unique_prefix() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "t-{}-{nanos:x}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
 pub fn sorted(mut events: Vec<Event>) -> Vec<Event> {
     events.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     events
