@@ -38,6 +38,8 @@ pub enum Command {
     Partitions(PartitionsArgs),
     /// Remove whole days of data files older than a cutoff.
     Prune(PruneArgs),
+    /// Copy the store (any backend, v1 files included) to another URL; rerun to resume.
+    Copy(CopyArgs),
     /// Print a realistic, deterministic event corpus as JSON Lines.
     Generate(GenerateArgs),
     /// Generate 100k events over 7 days, ingest them and show what the store holds.
@@ -128,6 +130,22 @@ pub struct PruneArgs {
     /// Print what would be removed; remove nothing.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    /// The target store URL (any backend).
+    #[arg(long)]
+    pub to: String,
+    /// An object-store option for the target, key=value (repeatable).
+    #[arg(long = "to-option", value_name = "KEY=VALUE", value_parser = parse_option)]
+    pub to_options: Vec<(String, String)>,
+    /// Copy events at or after this time only.
+    #[arg(long, value_parser = parse_time)]
+    pub from: Option<u64>,
+    /// Copy events before this time only.
+    #[arg(long = "to-time", value_parser = parse_time)]
+    pub to_time: Option<u64>,
 }
 
 #[derive(Debug, Args)]

@@ -42,6 +42,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Stats(args) => commands::stats::run(store()?, args).await,
         Command::Partitions(args) => commands::partitions::run(store()?, args).await,
         Command::Prune(args) => commands::prune::run(store()?, args).await,
+        Command::Copy(args) => {
+            let source = kaizen_store::open_store(&cli.store, &cli.store_options)?;
+            commands::copy::run(source, args).await
+        }
         Command::Generate(args) => commands::generate::run(args),
         Command::Demo(args) => commands::demo::run(store()?, &cli.store, args).await,
     }

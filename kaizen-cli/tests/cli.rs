@@ -477,3 +477,44 @@ fn demo_runs_on_a_fresh_store() {
         assert!(text.contains(part), "{part}: {text}");
     }
 }
+
+#[test]
+fn copy_copies_resumes_and_verifies() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let source = shared().join("fixtures/seed-v1/chunked");
+    let target = dir.path().join("copy");
+    let to = target.to_str().expect("path");
+    let out = ok(kaizen(&source, &["copy", "--to", to]));
+    assert!(
+        stdout(&out).contains("copied 14 file(s)"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("verified 3011 event(s) over 3 day(s)"),
+        "{}",
+        stdout(&out)
+    );
+    let out = ok(kaizen(&source, &["copy", "--to", to]));
+    assert!(
+        stdout(&out).contains("copied 0 file(s)") && stdout(&out).contains("14 already there"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        stdout(&ok(kaizen(&target, &["scan"]))),
+        stdout(&ok(kaizen(&source, &["scan"])))
+    );
+    let out = kaizen(
+        &source,
+        &[
+            "copy",
+            "--to",
+            "s3://bucket/x",
+            "--to-option",
+            "no_such_option=1",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no_such_option"), "{}", stderr(&out));
+}

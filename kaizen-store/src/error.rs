@@ -65,6 +65,9 @@ pub enum Error {
         source: Box<kaizen_core::Error>,
     },
 
+    #[error("copy to {target}: {detail}")]
+    CopyMismatch { target: String, detail: String },
+
     #[error("unknown column `{0}` (the columns are the 22 event fields)")]
     UnknownColumn(String),
 

@@ -43,6 +43,13 @@ pub fn new_file_path(day: UtcDay) -> String {
     format!("{}/{}{PARQUET}", day_dir(day), uuid::Uuid::now_v7())
 }
 
+/// The path of a file derived from `key` (a copy's rewrite of a source file): the same key
+/// always gives the same name, so a rerun finds what an earlier run wrote.
+pub fn derived_file_path(day: UtcDay, key: &str) -> String {
+    let id = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, key.as_bytes());
+    format!("{}/{id}{PARQUET}", day_dir(day))
+}
+
 /// Where a file is written before it is published under `final_path`: same folder, so
 /// publishing is a rename on a file system; a name no reader takes for data.
 pub fn staging_path(final_path: &str) -> String {

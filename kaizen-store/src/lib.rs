@@ -22,4 +22,4 @@ pub use event_store::{
 };
 pub use open::{open, open_store, open_with_options};
 pub use query::Query;
-pub use store::{Store, StoreOptions};
+pub use store::{CopyReport, Store, StoreOptions};

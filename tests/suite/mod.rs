@@ -426,6 +426,131 @@ pub async fn retyped_or_missing_column_is_named(store: Store) {
     );
 }
 
+/// Copies a local store (v1 chunk files plus a new file) to this backend and back out,
+/// whole and by time range; reruns skip what is there; nothing is ever replaced.
+pub async fn copy_between_backends(store: Store) {
+    let source_dir = tempfile::tempdir().expect("tmp");
+    let source = Store::local(source_dir.path());
+    let dir = fixture_dir().join("chunked/cold/events");
+    for entry in std::fs::read_dir(&dir).expect("fixture dir") {
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .into_string()
+            .expect("utf-8");
+        let bytes = std::fs::read(dir.join(&name)).expect("fixture");
+        put_file(
+            &source,
+            &format!("{}/{name}", layout::EVENTS_DIR),
+            Bytes::from(bytes),
+        )
+        .await;
+    }
+    let extra = event("new-session", 0, day("2026-10-02").start_ms() + 1);
+    source.append(vec![extra.clone()]).await.expect("append");
+    let mut want = sorted(fixture_events());
+    want.push(extra);
+    let want = sorted(want);
+    let no_progress = |_: u64| {};
+
+    let report = source
+        .copy_to(&store, None, None, &no_progress)
+        .await
+        .expect("copy");
+    assert_eq!(
+        report.copied.len(),
+        15,
+        "14 v1 files and one new: {report:?}"
+    );
+    assert_eq!(report.verified.values().sum::<u64>(), want.len() as u64);
+    assert_eq!(scan(&store, Query::all()).await, want);
+    let paths = all_paths(&store).await;
+    assert!(
+        paths.contains("cold/events/2026-10-01-000000.parquet"),
+        "v1 names kept"
+    );
+
+    let again = source
+        .copy_to(&store, None, None, &no_progress)
+        .await
+        .expect("rerun");
+    assert!(
+        again.copied.is_empty() && again.skipped.len() == 15,
+        "{again:?}"
+    );
+    assert_eq!(all_paths(&store).await, paths);
+
+    // Out again, by range: the edge files are rewritten with only the rows in range.
+    let out_dir = tempfile::tempdir().expect("tmp");
+    let out = Store::local(out_dir.path());
+    let (from, to) = (
+        day("2026-10-01").start_ms() + 43_200_000,
+        day("2026-10-02").end_ms(),
+    );
+    let report = store
+        .copy_to(&out, Some(from), Some(to), &no_progress)
+        .await
+        .expect("range copy");
+    let in_range: Vec<_> = want
+        .iter()
+        .filter(|e| e.ts_ms >= from && e.ts_ms < to)
+        .cloned()
+        .collect();
+    assert_eq!(scan(&out, Query::all()).await, in_range);
+    assert_eq!(report.verified.values().sum::<u64>(), in_range.len() as u64);
+    let again = store
+        .copy_to(&out, Some(from), Some(to), &no_progress)
+        .await
+        .expect("rerun");
+    assert!(again.copied.is_empty(), "{again:?}");
+
+    // A different file where a copy would go: refused, never replaced.
+    let clash_dir = tempfile::tempdir().expect("tmp");
+    let clash = Store::local(clash_dir.path());
+    put_file(
+        &clash,
+        "cold/events/2026-10-01-000000.parquet",
+        Bytes::from_static(b"other"),
+    )
+    .await;
+    let err = store
+        .copy_to(&clash, None, None, &no_progress)
+        .await
+        .expect_err("clash");
+    assert!(
+        matches!(&err, Error::CopyMismatch { detail, .. } if detail.contains("2026-10-01-000000.parquet")),
+        "{err}"
+    );
+}
+
+/// A file larger than one upload part (object stores upload it in parts) round-trips.
+pub async fn large_file_round_trips(store: Store) {
+    // Hex of a xorshift sequence: compresses to about half, so the file is over 8 MiB.
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let events: Vec<Event> = (0..100)
+        .map(|seq| {
+            let text: String = (0..25_000)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    format!("{:08x}", x as u32)
+                })
+                .collect();
+            let mut e = event("big", seq, day("2026-10-05").start_ms() + seq);
+            e.payload = Payload::from_json_text(format!("\"{text}\"")).expect("payload");
+            e
+        })
+        .collect();
+    let receipt = store.append(events.clone()).await.expect("append");
+    assert!(
+        receipt.bytes() > 9 * 1024 * 1024,
+        "{} bytes",
+        receipt.bytes()
+    );
+    assert_eq!(scan(&store, Query::all()).await, events);
+}
+
 pub async fn aborted_writer_leaves_store_unchanged(store: Store) {
     store
         .append(vec![event("s", 0, day("2026-10-05").start_ms())])
@@ -531,6 +656,20 @@ macro_rules! conformance_suite {
                 return; // this backend is not configured here
             };
             suite::retyped_or_missing_column_is_named(store).await
+        }
+        #[tokio::test]
+        async fn copy_between_backends() {
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
+            suite::copy_between_backends(store).await
+        }
+        #[tokio::test]
+        async fn large_file_round_trips() {
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
+            suite::large_file_round_trips(store).await
         }
         #[tokio::test]
         async fn aborted_writer_leaves_store_unchanged() {

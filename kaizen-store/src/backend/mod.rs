@@ -53,6 +53,15 @@ pub trait Backend: Send + Sync + Debug + 'static {
 
     async fn get_range(&self, path: &str, range: Range<u64>) -> Result<Bytes>;
 
+    /// Several ranges of one file; backends that can coalesce or parallelise them do.
+    async fn get_ranges(&self, path: &str, ranges: Vec<Range<u64>>) -> Result<Vec<Bytes>> {
+        let mut out = Vec::with_capacity(ranges.len());
+        for range in ranges {
+            out.push(self.get_range(path, range).await?);
+        }
+        Ok(out)
+    }
+
     /// Writes `data` durably where no reader takes it for data; [`Backend::publish`] makes
     /// it visible under `path`.
     async fn stage(&self, path: &str, data: Bytes) -> Result<Staged>;

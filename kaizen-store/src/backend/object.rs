@@ -4,10 +4,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
+use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, WriteMultipart};
 
 use super::{Backend, FileMeta, Listing, Staged};
 use crate::{Error, Result, layout};
+
+/// Files larger than this are uploaded in parts.
+const MULTIPART_THRESHOLD: usize = 8 * 1024 * 1024;
+const MULTIPART_PART: usize = 5 * 1024 * 1024;
 
 /// A store under a prefix of an object store bucket or container (S3 and S3-compatible
 /// servers, GCS, Azure Blob, in-memory). Puts are create-only: nothing is ever replaced.
@@ -50,6 +54,20 @@ impl ObjectStoreBackend {
         let full = path.as_ref();
         let rest = full.strip_prefix(self.prefix.as_ref()).unwrap_or(full);
         rest.trim_start_matches('/').to_owned()
+    }
+
+    /// Uploads in parts; on any failure the upload is aborted, so no object appears.
+    async fn put_multipart(&self, location: &Path, data: Bytes) -> object_store::Result<()> {
+        let upload = self.store.put_multipart(location).await?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, MULTIPART_PART);
+        writer.put(data);
+        // finish() aborts when completing fails, but not when a part failed: wait for the
+        // parts first and abort ourselves on their failure.
+        if let Err(e) = writer.wait_for_capacity(0).await {
+            let _ = writer.abort().await;
+            return Err(e);
+        }
+        writer.finish().await.map(drop)
     }
 
     fn error(&self, path: &str, e: object_store::Error) -> Error {
@@ -106,14 +124,28 @@ impl Backend for ObjectStoreBackend {
             .map_err(|e| self.error(path, e))
     }
 
+    async fn get_ranges(&self, path: &str, ranges: Vec<Range<u64>>) -> Result<Vec<Bytes>> {
+        self.store
+            .get_ranges(&self.full(path), &ranges)
+            .await
+            .map_err(|e| self.error(path, e))
+    }
+
     async fn stage(&self, path: &str, data: Bytes) -> Result<Staged> {
         let staging_path = layout::staging_path(path);
         let size = data.len() as u64;
-        let create = PutOptions::from(PutMode::Create);
-        self.store
-            .put_opts(&self.full(&staging_path), PutPayload::from(data), create)
-            .await
-            .map_err(|e| self.error(&staging_path, e))?;
+        let location = self.full(&staging_path);
+        if data.len() > MULTIPART_THRESHOLD {
+            self.put_multipart(&location, data)
+                .await
+                .map_err(|e| self.error(&staging_path, e))?;
+        } else {
+            let create = PutOptions::from(PutMode::Create);
+            self.store
+                .put_opts(&location, PutPayload::from(data), create)
+                .await
+                .map_err(|e| self.error(&staging_path, e))?;
+        }
         Ok(Staged {
             path: path.to_owned(),
             staging_path,

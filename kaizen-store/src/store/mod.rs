@@ -2,6 +2,7 @@
 //! layout; the backend only moves bytes.
 
 mod catalog;
+mod copy;
 mod merge;
 mod scan;
 mod writer;
@@ -19,6 +20,8 @@ use crate::event_store::{
     BatchStream, EventStore, EventWriter, Partition, PruneReport, PrunedFile,
 };
 use crate::{Query, Result};
+
+pub use copy::CopyReport;
 
 /// Tuning of a store. The defaults suit most stores.
 #[derive(Debug, Clone)]

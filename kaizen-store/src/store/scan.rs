@@ -130,7 +130,7 @@ pub(crate) async fn read_facts(backend: Arc<dyn Backend>, file: &FileEntry) -> R
 
 /// One file as a stream sorted by the key: only the row groups and columns the query
 /// needs, rows checked and filtered. `None` when no row group can match.
-async fn open_file(
+pub(crate) async fn open_file(
     backend: Arc<dyn Backend>,
     file: FileEntry,
     day: UtcDay,
