@@ -15,6 +15,22 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
+/// An error and its causes on one line, each cause once: the store's errors already quote
+/// their source in their own message, so a plain `{:#}` would repeat it.
+pub fn error_message(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&text);
+        }
+    }
+    out
+}
+
 /// Writes each row as one JSON object in the event's serde form: the payload as its JSON
 /// text, integers as numbers, absent values as `null`, columns in the batch's order.
 pub fn write_jsonl(batch: &RecordBatch, out: &mut impl Write) -> io::Result<()> {

@@ -518,3 +518,43 @@ fn copy_copies_resumes_and_verifies() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("no_such_option"), "{}", stderr(&out));
 }
+
+/// A sentinel secret given as a store option never appears in the CLI's output.
+#[test]
+fn secrets_never_show_in_cli_errors() {
+    const SENTINEL: &str = "KAIZEN-SENTINEL-SECRET-cli-77";
+    let Ok(endpoint) = std::env::var("KAIZEN_TEST_S3_MOTO") else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "KAIZEN_TEST_S3_MOTO is not set"
+        );
+        return;
+    };
+    let store = Path::new("s3://no-such-bucket-kaizen/x");
+    let args = [
+        "--store-option",
+        &format!("aws_endpoint={endpoint}"),
+        "--store-option",
+        "aws_allow_http=true",
+        "--store-option",
+        "aws_region=us-east-1",
+        "--store-option",
+        "aws_access_key_id=AKIDSENTINEL",
+        "--store-option",
+        &format!("aws_secret_access_key={SENTINEL}"),
+    ];
+    for command in [&["scan"][..], &["partitions"], &["stats"]] {
+        let all: Vec<&str> = args
+            .iter()
+            .copied()
+            .chain(command.iter().copied())
+            .collect();
+        let out = kaizen(store, &all);
+        assert_eq!(out.status.code(), Some(1), "{command:?}: {}", stderr(&out));
+        assert!(
+            !stderr(&out).contains(SENTINEL) && !stdout(&out).contains(SENTINEL),
+            "{}",
+            stderr(&out)
+        );
+    }
+}

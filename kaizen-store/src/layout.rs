@@ -53,8 +53,9 @@ pub fn derived_file_path(day: UtcDay, key: &str) -> String {
 /// Where a file is written before it is published under `final_path`: same folder, so
 /// publishing is a rename on a file system; a name no reader takes for data.
 pub fn staging_path(final_path: &str) -> String {
-    let (dir, name) = final_path.rsplit_once('/').unwrap_or(("", final_path));
-    let tmp = format!(".{name}.{}{STAGING_SUFFIX}", uuid::Uuid::now_v7());
+    // Short on purpose: some S3 servers map whole keys to file names (s3s-fs's multipart).
+    let dir = final_path.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let tmp = format!(".{}{STAGING_SUFFIX}", uuid::Uuid::now_v7());
     if dir.is_empty() {
         tmp
     } else {

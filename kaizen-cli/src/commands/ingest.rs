@@ -92,7 +92,10 @@ pub async fn ingest_files(
     bar.finish_and_clear();
     if let Some(e) = failure {
         abort(writer).await;
-        return Err(anyhow::anyhow!("{e:#}\nnothing of this run was written"));
+        let message = output::error_message(&e);
+        return Err(anyhow::anyhow!(
+            "{message}\nnothing of this run was written"
+        ));
     }
     let receipt = writer.commit().await?;
     Ok(IngestSummary {
