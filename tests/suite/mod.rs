@@ -523,6 +523,59 @@ pub async fn copy_between_backends(store: Store) {
     );
 }
 
+/// Publishing onto a path that exists fails: a file is never replaced.
+pub async fn publish_never_replaces(store: Store) {
+    let backend = store.backend();
+    let path = "cold/events/day=2026-10-05/x.parquet";
+    let first = backend
+        .stage(path, Bytes::from_static(b"one"))
+        .await
+        .expect("stage");
+    backend.publish(&first).await.expect("publish");
+    let second = backend
+        .stage(path, Bytes::from_static(b"two"))
+        .await
+        .expect("stage");
+    let err = backend
+        .publish(&second)
+        .await
+        .expect_err("must not replace");
+    assert!(matches!(err, Error::AlreadyExists { .. }), "{err}");
+    backend.discard(&second).await.expect("discard");
+    assert_eq!(
+        backend.get_range(path, 0..3).await.expect("read").as_ref(),
+        b"one"
+    );
+    assert_eq!(
+        all_paths(&store).await,
+        [path.to_owned()].into(),
+        "no staging file left"
+    );
+}
+
+/// Eight writers appending to the same days at once: every event is kept, none replaced.
+pub async fn concurrent_appends_keep_everything(store: Store) {
+    let base = day("2026-10-05").start_ms();
+    let batches: Vec<Vec<Event>> = (0..8u64)
+        .map(|w| {
+            (0..50)
+                .map(|i| event(&format!("writer-{w}"), i, base + i * 1_000 + w))
+                .collect()
+        })
+        .collect();
+    let appends = batches.iter().map(|b| store.append(b.clone()));
+    let receipts = futures::future::try_join_all(appends)
+        .await
+        .expect("appends");
+    let files: BTreeSet<_> = receipts
+        .iter()
+        .flat_map(|r| r.files.iter().map(|f| f.path.clone()))
+        .collect();
+    assert_eq!(files.len(), 8, "each writer its own file");
+    let want = sorted(batches.into_iter().flatten().collect());
+    assert_eq!(scan(&store, Query::all()).await, want);
+}
+
 /// A file larger than one upload part (object stores upload it in parts) round-trips.
 pub async fn large_file_round_trips(store: Store) {
     // Hex of a xorshift sequence: compresses to about half, so the file is over 8 MiB.
@@ -663,6 +716,20 @@ macro_rules! conformance_suite {
                 return; // this backend is not configured here
             };
             suite::copy_between_backends(store).await
+        }
+        #[tokio::test]
+        async fn publish_never_replaces() {
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
+            suite::publish_never_replaces(store).await
+        }
+        #[tokio::test]
+        async fn concurrent_appends_keep_everything() {
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
+            suite::concurrent_appends_keep_everything(store).await
         }
         #[tokio::test]
         async fn large_file_round_trips() {
