@@ -38,6 +38,10 @@ pub enum Command {
     Partitions(PartitionsArgs),
     /// Remove whole days of data files older than a cutoff.
     Prune(PruneArgs),
+    /// Merge each day's small files (and v1 files) into few large sorted files.
+    Compact(CompactArgs),
+    /// Check every file of the store; exit 1 when anything is wrong.
+    Verify(VerifyArgs),
     /// Copy the store (any backend, v1 files included) to another URL; rerun to resume.
     Copy(CopyArgs),
     /// Print a realistic, deterministic event corpus as JSON Lines.
@@ -81,6 +85,9 @@ pub struct ScanArgs {
     /// At most this many events.
     #[arg(long)]
     pub limit: Option<usize>,
+    /// Read the rest of the store when a file is corrupt, reporting each file skipped.
+    #[arg(long)]
+    pub skip_corrupt: bool,
     #[arg(long, value_enum, default_value_t = ScanFormat::Jsonl)]
     pub format: ScanFormat,
 }
@@ -102,6 +109,9 @@ pub enum ReportFormat {
 pub struct StatsArgs {
     #[command(flatten)]
     pub range: TimeRange,
+    /// Read the rest of the store when a file is corrupt, reporting each file skipped.
+    #[arg(long)]
+    pub skip_corrupt: bool,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
 }
@@ -130,6 +140,28 @@ pub struct PruneArgs {
     /// Print what would be removed; remove nothing.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompactArgs {
+    /// Only this day.
+    #[arg(long, value_parser = parse_day, conflicts_with = "before")]
+    pub day: Option<UtcDay>,
+    /// Only the days before this one.
+    #[arg(long, value_parser = parse_day)]
+    pub before: Option<UtcDay>,
+    /// Size of the files to make, e.g. 128MiB, 64MB, 1GiB.
+    #[arg(long, default_value = "128MiB", value_parser = parse_size)]
+    pub target_size: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Also decode every row of every file.
+    #[arg(long)]
+    pub deep: bool,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
 }
 
 #[derive(Debug, Args)]
@@ -198,4 +230,32 @@ fn parse_option(s: &str) -> Result<(String, String), String> {
         .map(|(k, v)| (k.trim().to_owned(), v.to_owned()))
         .filter(|(k, _)| !k.is_empty())
         .ok_or_else(|| format!("expected KEY=VALUE, got {s:?}"))
+}
+
+/// A size in bytes: a number with an optional unit (B, KB, MB, GB, KiB, MiB, GiB).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("expected a size such as 128MiB, got {s:?}"))?;
+    let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        "kib" | "k" => 1 << 10,
+        "mib" | "m" => 1 << 20,
+        "gib" | "g" => 1 << 30,
+        _ => {
+            return Err(format!(
+                "unknown size unit in {s:?} (B, KB, MB, GB, KiB, MiB, GiB)"
+            ));
+        }
+    };
+    number
+        .checked_mul(scale)
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("size {s:?} out of range"))
 }

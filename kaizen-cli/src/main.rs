@@ -42,6 +42,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Stats(args) => commands::stats::run(store()?, args).await,
         Command::Partitions(args) => commands::partitions::run(store()?, args).await,
         Command::Prune(args) => commands::prune::run(store()?, args).await,
+        Command::Compact(args) => {
+            commands::compact::run(
+                kaizen_store::open_store(&cli.store, &cli.store_options)?,
+                args,
+            )
+            .await
+        }
+        Command::Verify(args) => {
+            commands::verify::run(
+                kaizen_store::open_store(&cli.store, &cli.store_options)?,
+                args,
+            )
+            .await
+        }
         Command::Copy(args) => {
             let source = kaizen_store::open_store(&cli.store, &cli.store_options)?;
             commands::copy::run(source, args).await

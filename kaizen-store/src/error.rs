@@ -83,6 +83,33 @@ pub enum Error {
 }
 
 impl Error {
+    /// A file that cannot be read as data: damaged, truncated, of another schema or day.
+    pub fn is_corrupt_file(&self) -> bool {
+        matches!(
+            self,
+            Error::Parquet { .. }
+                | Error::Arrow { .. }
+                | Error::Column { .. }
+                | Error::WrongDay { .. }
+        )
+    }
+
+    /// A file listed a moment ago is gone (a compaction or prune removed it).
+    pub fn is_vanished_file(&self) -> bool {
+        matches!(self, Error::NotFound { .. })
+    }
+
+    /// A Parquet reader's error; one that came from the backend is given back as it was.
+    pub(crate) fn from_parquet(path: &str, e: parquet::errors::ParquetError) -> Self {
+        match e {
+            parquet::errors::ParquetError::External(inner) => match inner.downcast::<Error>() {
+                Ok(ours) => *ours,
+                Err(other) => Error::parquet(path, parquet::errors::ParquetError::External(other)),
+            },
+            other => Error::parquet(path, other),
+        }
+    }
+
     pub(crate) fn io(path: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),

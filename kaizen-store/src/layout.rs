@@ -63,6 +63,33 @@ pub fn staging_path(final_path: &str) -> String {
     }
 }
 
+/// When a staging file was made (ms since the epoch), from the UUIDv7 in its name.
+pub fn staging_created_ms(path: &str) -> Option<u64> {
+    let name = path.rsplit('/').next()?;
+    let id = name.strip_prefix('.')?.strip_suffix(STAGING_SUFFIX)?;
+    let (secs, nanos) = uuid::Uuid::parse_str(id).ok()?.get_timestamp()?.to_unix();
+    Some(secs * 1000 + u64::from(nanos) / 1_000_000)
+}
+
+const MARKER_PREFIX: &str = "_kaizen-compaction-";
+const MARKER_SUFFIX: &str = ".json";
+
+/// The marker a compaction publishes once all its outputs are: from then on the files its
+/// outputs supersede are ignored. Hive readers skip names starting with `_`.
+pub fn compaction_marker_path(day: UtcDay, id: &str) -> String {
+    format!("{}/{MARKER_PREFIX}{id}{MARKER_SUFFIX}", day_dir(day))
+}
+
+/// The compaction id a marker path names, if it is one.
+pub fn parse_compaction_marker(path: &str) -> Option<(UtcDay, String)> {
+    let (dir, name) = path.rsplit_once('/')?;
+    let day = parse_day_dir(dir)?;
+    let id = name
+        .strip_prefix(MARKER_PREFIX)?
+        .strip_suffix(MARKER_SUFFIX)?;
+    Some((day, id.to_owned()))
+}
+
 /// A file a writer left while writing (published or abandoned): not data, not foreign either.
 pub fn is_staging(path: &str) -> bool {
     path.ends_with(STAGING_SUFFIX)
@@ -160,6 +187,17 @@ mod tests {
             assert_eq!(classify(foreign), None, "{foreign}");
         }
         assert!(is_staging(&staging_path(&new)));
+        let created = staging_created_ms(&staging_path(&new)).unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        assert!(created.abs_diff(now.as_millis() as u64) < 60_000);
+        let marker = compaction_marker_path(d, "abc");
+        assert_eq!(
+            parse_compaction_marker(&marker),
+            Some((d, "abc".to_owned()))
+        );
+        assert_eq!(classify(&marker), None);
     }
 
     #[test]

@@ -21,5 +21,5 @@ pub use event_store::{
     WrittenFile,
 };
 pub use open::{open, open_store, open_with_options};
-pub use query::Query;
-pub use store::{CopyReport, Store, StoreOptions};
+pub use query::{Query, SkippedFiles};
+pub use store::{CompactedDay, CopyReport, Problem, Store, StoreOptions, VerifyReport};

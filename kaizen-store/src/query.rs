@@ -1,4 +1,30 @@
+use std::sync::{Arc, Mutex};
+
 use kaizen_core::{EventKind, Field, UtcDay};
+
+/// Where a scan with `skip_corrupt` records each file it skipped, with the reason.
+#[derive(Debug, Clone, Default)]
+pub struct SkippedFiles(Arc<Mutex<Vec<(String, String)>>>);
+
+impl SkippedFiles {
+    pub(crate) fn record(&self, path: &str, reason: String) {
+        if let Ok(mut skipped) = self.0.lock() {
+            skipped.push((path.to_owned(), reason));
+        }
+    }
+
+    /// The files skipped so far, as `(path, reason)`.
+    pub fn list(&self) -> Vec<(String, String)> {
+        self.0.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}
+
+/// Two logs are equal when they are the same log.
+impl PartialEq for SkippedFiles {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
 
 /// What a scan reads. Every part is optional; the default reads every event, every column.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -14,6 +40,9 @@ pub struct Query {
     pub columns: Option<Vec<Field>>,
     /// At most this many events.
     pub limit: Option<usize>,
+    /// Skip files that cannot be read (corrupt, truncated, wrong schema or day) instead of
+    /// failing, recording each here. Rows a damaged file gave before the damage are kept.
+    pub skip_corrupt: Option<SkippedFiles>,
 }
 
 impl Query {
@@ -43,6 +72,11 @@ impl Query {
 
     pub fn columns(mut self, columns: impl IntoIterator<Item = Field>) -> Self {
         self.columns = Some(columns.into_iter().collect());
+        self
+    }
+
+    pub fn skip_corrupt(mut self, log: SkippedFiles) -> Self {
+        self.skip_corrupt = Some(log);
         self
     }
 

@@ -56,7 +56,7 @@ pub async fn run(
     println!("{}", partitions::table(&store.partitions().await?));
 
     println!("\nCost by day ({first_day} on):");
-    let stats = stats::compute(store.as_ref(), Some(first_day.start_ms()), None).await?;
+    let stats = stats::compute(store.as_ref(), Some(first_day.start_ms()), None, None).await?;
     println!("{}", stats::table(&stats));
 
     println!("\nTop tools:");

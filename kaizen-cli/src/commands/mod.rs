@@ -1,3 +1,4 @@
+pub mod compact;
 pub mod copy;
 pub mod demo;
 pub mod generate;
@@ -6,3 +7,4 @@ pub mod partitions;
 pub mod prune;
 pub mod scan;
 pub mod stats;
+pub mod verify;

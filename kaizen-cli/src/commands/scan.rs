@@ -6,7 +6,7 @@ use std::sync::Arc;
 use futures::TryStreamExt;
 use kaizen_core::Field;
 use kaizen_store::codec::parse_columns;
-use kaizen_store::{EventStore, Query};
+use kaizen_store::{EventStore, Query, SkippedFiles};
 
 use crate::cli::{ScanArgs, ScanFormat};
 use crate::output;
@@ -24,7 +24,9 @@ pub async fn run(store: Arc<dyn EventStore>, args: ScanArgs) -> anyhow::Result<(
         kinds: args.kinds,
         columns,
         limit: args.limit,
+        skip_corrupt: args.skip_corrupt.then(SkippedFiles::default),
     };
+    let skipped = query.skip_corrupt.clone();
     let mut batches = store.scan(query).await?;
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
@@ -47,5 +49,15 @@ pub async fn run(store: Arc<dyn EventStore>, args: ScanArgs) -> anyhow::Result<(
         }
     }
     out.flush()?;
+    if let Some(skipped) = skipped {
+        report_skipped(&skipped);
+    }
     Ok(())
+}
+
+/// Each file a `--skip-corrupt` read passed over, on stderr.
+pub fn report_skipped(skipped: &SkippedFiles) {
+    for (path, reason) in skipped.list() {
+        eprintln!("skipped corrupt file {path}: {reason}");
+    }
 }

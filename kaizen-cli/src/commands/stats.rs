@@ -8,7 +8,7 @@ use arrow::datatypes::ArrowPrimitiveType;
 use arrow::datatypes::{Int64Type, UInt32Type, UInt64Type};
 use futures::TryStreamExt;
 use kaizen_core::{Field, UtcDay};
-use kaizen_store::{EventStore, Query};
+use kaizen_store::{EventStore, Query, SkippedFiles};
 use serde::Serialize;
 
 use crate::cli::{ReportFormat, StatsArgs};
@@ -32,7 +32,17 @@ pub struct Stats {
 }
 
 pub async fn run(store: Arc<dyn EventStore>, args: StatsArgs) -> anyhow::Result<()> {
-    let stats = compute(store.as_ref(), args.range.from, args.range.to).await?;
+    let skipped = args.skip_corrupt.then(SkippedFiles::default);
+    let stats = compute(
+        store.as_ref(),
+        args.range.from,
+        args.range.to,
+        skipped.clone(),
+    )
+    .await?;
+    if let Some(skipped) = &skipped {
+        super::scan::report_skipped(skipped);
+    }
     match args.format {
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&stats)?),
         ReportFormat::Table => println!("{}", table(&stats)),
@@ -44,6 +54,7 @@ pub async fn compute(
     store: &dyn EventStore,
     from: Option<u64>,
     to: Option<u64>,
+    skip_corrupt: Option<SkippedFiles>,
 ) -> anyhow::Result<Stats> {
     let query = Query {
         from_ms: from,
@@ -55,6 +66,7 @@ pub async fn compute(
             Field::TokensIn,
             Field::TokensOut,
         ]),
+        skip_corrupt,
         ..Query::default()
     };
     let mut batches = store.scan(query).await?;

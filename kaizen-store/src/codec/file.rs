@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use arrow::array::{Array, AsArray};
-use arrow::datatypes::{Schema, UInt64Type};
+use arrow::datatypes::{Schema, SchemaRef, UInt64Type};
 use arrow::record_batch::RecordBatch;
 use bytes::Bytes;
 use kaizen_core::Field;
@@ -51,12 +51,87 @@ fn writer_properties() -> WriterProperties {
 /// Encodes a batch whose rows are already sorted by `(ts_ms, session_id, seq)` as a
 /// Parquet file: v1 columns, ZSTD, page statistics, the schema version in its metadata.
 pub fn encode_file(batch: &RecordBatch, path: &str) -> Result<Bytes> {
-    let mut out = Vec::with_capacity(batch.get_array_memory_size() / 4);
-    let mut writer = ArrowWriter::try_new(&mut out, batch.schema(), Some(writer_properties()))
-        .map_err(|e| Error::parquet(path, e))?;
-    writer.write(batch).map_err(|e| Error::parquet(path, e))?;
-    writer.close().map_err(|e| Error::parquet(path, e))?;
-    Ok(Bytes::from(out))
+    let mut encoder = FileEncoder::new(path, batch.schema())?;
+    encoder.write(batch)?;
+    encoder.finish()
+}
+
+/// Builds a data file from sorted batches written one after another.
+pub struct FileEncoder {
+    writer: ArrowWriter<Vec<u8>>,
+    path: String,
+}
+
+impl FileEncoder {
+    /// `schema` is the event schema (`event_schema()`) for every file the store writes.
+    pub fn new(path: &str, schema: SchemaRef) -> Result<Self> {
+        let writer = ArrowWriter::try_new(Vec::new(), schema, Some(writer_properties()))
+            .map_err(|e| Error::parquet(path, e))?;
+        Ok(FileEncoder {
+            writer,
+            path: path.to_owned(),
+        })
+    }
+
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        self.writer
+            .write(batch)
+            .map_err(|e| Error::parquet(&self.path, e))
+    }
+
+    pub fn rows(&self) -> usize {
+        self.writer
+            .flushed_row_groups()
+            .iter()
+            .map(|g| g.num_rows() as usize)
+            .sum::<usize>()
+            + self.writer.in_progress_rows()
+    }
+
+    /// Bytes written so far plus those buffered: the file's size, roughly.
+    pub fn bytes(&self) -> usize {
+        self.writer.bytes_written() + self.writer.in_progress_size()
+    }
+
+    /// Records what a compaction output supersedes, in the footer.
+    pub fn set_compaction(&mut self, compaction: &Compaction) {
+        let value = serde_json::json!({"id": compaction.id, "supersedes": compaction.supersedes});
+        self.writer
+            .append_key_value_metadata(KeyValue::new(COMPACTION_KEY.to_owned(), value.to_string()));
+    }
+
+    pub fn finish(mut self) -> Result<Bytes> {
+        self.writer
+            .finish()
+            .map_err(|e| Error::parquet(&self.path, e))?;
+        // Finished: the buffer holds the whole file, footer included.
+        let out = std::mem::take(self.writer.inner_mut());
+        Ok(Bytes::from(out))
+    }
+}
+
+/// Footer key of a compaction output: which compaction made it and what it replaces.
+pub const COMPACTION_KEY: &str = "kaizen_compaction";
+
+/// A compaction output's record: once the compaction's marker exists, the files of
+/// `supersedes` (paths in the store) are ignored by readers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compaction {
+    pub id: String,
+    pub supersedes: Vec<String>,
+}
+
+fn parse_compaction(text: &str) -> Option<Compaction> {
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    Some(Compaction {
+        id: v.get("id")?.as_str()?.to_owned(),
+        supersedes: v
+            .get("supersedes")?
+            .as_array()?
+            .iter()
+            .map(|p| p.as_str().map(str::to_owned))
+            .collect::<Option<_>>()?,
+    })
 }
 
 /// What a file's footer tells without reading its rows.
@@ -68,6 +143,8 @@ pub struct FileFacts {
     /// Every row group declares the store's sort order.
     pub sorted: bool,
     pub schema_version: Option<String>,
+    /// Set on a compaction's outputs.
+    pub compaction: Option<Compaction>,
 }
 
 impl FileFacts {
@@ -122,10 +199,16 @@ pub fn file_facts(meta: &ParquetMetaData, schema: &Schema, path: &str) -> Result
                 g.sorting_columns()
                     .is_some_and(|s| s.starts_with(&sort_key))
             }),
-        schema_version: meta
-            .file_metadata()
-            .key_value_metadata()
-            .and_then(|kv| kv.iter().find(|kv| kv.key == SCHEMA_VERSION_KEY))
-            .and_then(|kv| kv.value.clone()),
+        schema_version: metadata_value(meta, SCHEMA_VERSION_KEY).map(str::to_owned),
+        compaction: metadata_value(meta, COMPACTION_KEY).and_then(parse_compaction),
     })
+}
+
+fn metadata_value<'a>(meta: &'a ParquetMetaData, key: &str) -> Option<&'a str> {
+    meta.file_metadata()
+        .key_value_metadata()?
+        .iter()
+        .find(|kv| kv.key == key)?
+        .value
+        .as_deref()
 }

@@ -1,12 +1,12 @@
 //! Finds a store's data files, day by day, listing only the day folders a query needs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use futures::{StreamExt, TryStreamExt};
 use kaizen_core::UtcDay;
 
 use crate::Result;
-use crate::backend::Backend;
+use crate::backend::{Backend, FileMeta};
 use crate::layout::{self, DataFileKind};
 
 /// A data file found in the store.
@@ -18,11 +18,33 @@ pub(crate) struct FileEntry {
     pub kind: DataFileKind,
 }
 
-/// The data files of every day `wanted` accepts, by day; within a day, by path.
+/// What a day holds: its data files (by path) and the ids of its finished compactions.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DayFiles {
+    pub files: Vec<FileEntry>,
+    pub compactions: BTreeSet<String>,
+}
+
+/// The days a listing found, and the staging files writers left in them (or beside v1 files).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Catalog {
+    pub days: BTreeMap<UtcDay, DayFiles>,
+    pub staging: Vec<FileMeta>,
+}
+
+/// Every day `wanted` accepts, listing only those days' folders.
 pub(crate) async fn list_days(
     backend: &dyn Backend,
     wanted: impl Fn(UtcDay) -> bool,
-) -> Result<BTreeMap<UtcDay, Vec<FileEntry>>> {
+) -> Result<BTreeMap<UtcDay, DayFiles>> {
+    Ok(catalog(backend, wanted).await?.days)
+}
+
+/// As [`list_days`], with the staging files.
+pub(crate) async fn catalog(
+    backend: &dyn Backend,
+    wanted: impl Fn(UtcDay) -> bool,
+) -> Result<Catalog> {
     let top = backend.list(layout::EVENTS_DIR).await?;
     let day_dirs: Vec<String> = top
         .dirs
@@ -35,26 +57,36 @@ pub(crate) async fn list_days(
         .try_collect()
         .await?;
 
-    let mut days: BTreeMap<UtcDay, Vec<FileEntry>> = BTreeMap::new();
+    let mut days: BTreeMap<UtcDay, DayFiles> = BTreeMap::new();
+    let mut staging = Vec::new();
     let all_files = top
         .files
         .into_iter()
         .chain(nested.into_iter().flat_map(|listing| listing.files));
     for meta in all_files {
-        let Some(file) = layout::classify(&meta.path) else {
-            continue; // foreign: never read, never deleted
-        };
-        if wanted(file.day) {
-            days.entry(file.day).or_default().push(FileEntry {
-                path: file.path,
-                size: meta.size,
-                day: file.day,
-                kind: file.kind,
-            });
+        if let Some(file) = layout::classify(&meta.path) {
+            if wanted(file.day) {
+                days.entry(file.day).or_default().files.push(FileEntry {
+                    path: file.path,
+                    size: meta.size,
+                    day: file.day,
+                    kind: file.kind,
+                });
+            }
+        } else if let Some((day, id)) = layout::parse_compaction_marker(&meta.path) {
+            days.entry(day).or_default().compactions.insert(id);
+        } else if layout::is_staging(&meta.path) {
+            staging.push(meta);
         }
+        // Anything else is foreign: never read, never deleted.
     }
-    for files in days.values_mut() {
-        files.sort_by(|a, b| a.path.cmp(&b.path));
+    for day in days.values_mut() {
+        day.files.sort_by(|a, b| a.path.cmp(&b.path));
     }
-    Ok(days)
+    Ok(Catalog { days, staging })
+}
+
+/// Just the data files, every day's, in day then path order.
+pub(crate) fn data_files(days: BTreeMap<UtcDay, DayFiles>) -> impl Iterator<Item = FileEntry> {
+    days.into_values().flat_map(|d| d.files)
 }

@@ -16,7 +16,7 @@ use kaizen_core::{Event, Field, UtcDay};
 
 use super::Store;
 use super::catalog::{self, FileEntry};
-use super::scan::{open_file, read_facts};
+use super::scan::{live_files, open_file};
 use crate::codec::{batch_to_events, encode_file, event_schema};
 use crate::event_store::EventStore;
 use crate::{Error, Query, Result, layout};
@@ -58,15 +58,16 @@ impl Store {
             catalog::list_days(self.backend.as_ref(), |d| range.may_contain_day(d)).await?;
         let target_days =
             catalog::list_days(target.backend.as_ref(), |d| range.may_contain_day(d)).await?;
-        let existing: HashMap<String, u64> = target_days
-            .into_values()
-            .flatten()
+        let existing: HashMap<String, u64> = catalog::data_files(target_days)
             .map(|f| (f.path, f.size))
             .collect();
 
         let mut plans = Vec::new();
-        for file in source_days.into_values().flatten() {
-            let facts = read_facts(self.backend.clone(), &file).await?;
+        let mut live = Vec::new();
+        for files in source_days.into_values() {
+            live.extend(live_files(&self.backend, files).await?);
+        }
+        for (file, facts) in live {
             let inside = match (facts.min_ts(), facts.max_ts()) {
                 (Some(min), Some(max)) => {
                     from_ms.is_none_or(|f| min >= f) && to_ms.is_none_or(|t| max < t)

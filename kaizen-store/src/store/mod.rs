@@ -2,26 +2,28 @@
 //! layout; the backend only moves bytes.
 
 mod catalog;
+mod compact;
 mod copy;
 mod merge;
 mod scan;
+mod verify;
 mod writer;
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use futures::{StreamExt, TryStreamExt};
 use kaizen_core::UtcDay;
 
 use crate::backend::{Backend, LocalBackend};
 use crate::event_store::{
     BatchStream, EventStore, EventWriter, Partition, PruneReport, PrunedFile,
 };
-use crate::{Query, Result};
+use crate::{Query, Result, layout};
 
+pub use compact::CompactedDay;
 pub use copy::CopyReport;
+pub use verify::{Problem, VerifyReport};
 
 /// Tuning of a store. The defaults suit most stores.
 #[derive(Debug, Clone)]
@@ -93,58 +95,51 @@ impl EventStore for Store {
 
     async fn partitions(&self) -> Result<Vec<Partition>> {
         let days = catalog::list_days(self.backend.as_ref(), |_| true).await?;
-        let files = days.into_values().flatten();
-        let facts: Vec<_> = futures::stream::iter(files)
-            .map(|file| async move {
-                let facts = scan::read_facts(self.backend.clone(), &file).await?;
-                Ok::<_, crate::Error>((file, facts))
-            })
-            .buffered(16)
-            .try_collect()
-            .await?;
-        let mut partitions: BTreeMap<UtcDay, Partition> = BTreeMap::new();
-        for (file, facts) in facts {
-            let p = partitions.entry(file.day).or_insert(Partition {
-                day: file.day,
-                files: 0,
-                rows: 0,
-                bytes: 0,
-                min_ts_ms: None,
-                max_ts_ms: None,
+        let mut partitions = Vec::with_capacity(days.len());
+        for (day, files) in days {
+            let live = scan::live_files(&self.backend, files).await?;
+            if live.is_empty() {
+                continue;
+            }
+            partitions.push(Partition {
+                day,
+                files: live.len(),
+                rows: live.iter().map(|(_, f)| f.rows).sum(),
+                bytes: live.iter().map(|(file, _)| file.size).sum(),
+                min_ts_ms: live.iter().filter_map(|(_, f)| f.min_ts()).min(),
+                max_ts_ms: live.iter().filter_map(|(_, f)| f.max_ts()).max(),
             });
-            p.files += 1;
-            p.rows += facts.rows;
-            p.bytes += file.size;
-            p.min_ts_ms = min_some(p.min_ts_ms, facts.min_ts());
-            p.max_ts_ms = p.max_ts_ms.max(facts.max_ts());
         }
-        Ok(partitions.into_values().collect())
+        Ok(partitions)
     }
 
     async fn prune(&self, before: UtcDay, dry_run: bool) -> Result<PruneReport> {
         let days = catalog::list_days(self.backend.as_ref(), |day| day < before).await?;
         let mut files = Vec::new();
-        for file in days.into_values().flatten() {
-            if !dry_run {
-                self.backend.delete(&file.path).await?;
+        for (day, listed) in days {
+            for file in listed.files {
+                if !dry_run {
+                    self.backend.delete(&file.path).await?;
+                }
+                files.push(PrunedFile {
+                    path: file.path,
+                    day: file.day,
+                    bytes: file.size,
+                });
             }
-            files.push(PrunedFile {
-                path: file.path,
-                day: file.day,
-                bytes: file.size,
-            });
+            // A finished compaction's marker goes with its day's data.
+            for id in listed.compactions {
+                if !dry_run {
+                    self.backend
+                        .delete(&layout::compaction_marker_path(day, &id))
+                        .await?;
+                }
+            }
         }
         Ok(PruneReport {
             before,
             dry_run,
             files,
         })
-    }
-}
-
-fn min_some(a: Option<u64>, b: Option<u64>) -> Option<u64> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
     }
 }

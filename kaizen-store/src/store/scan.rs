@@ -1,16 +1,20 @@
-//! A scan: the days in range, each day's files opened as sorted, filtered streams, merged.
+//! A scan: the days in range, each day's live files opened as sorted, filtered streams,
+//! merged. A day whose files change under the scan (a compaction or prune removed one) is
+//! listed again and resumed after the last row given, a bounded number of times.
 
+use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
-use arrow::array::{BooleanArray, RecordBatch};
+use arrow::array::{AsArray, BooleanArray, RecordBatch};
 use arrow::compute::{
     SortColumn, concat_batches, filter_record_batch, lexsort_to_indices, take_record_batch,
 };
+use arrow::datatypes::UInt64Type;
 use futures::{StreamExt, TryStreamExt, stream};
 use kaizen_core::{Field, UtcDay};
 use parquet::arrow::{ParquetRecordBatchStreamBuilder, ProjectionMask};
 
-use super::catalog::{self, FileEntry};
+use super::catalog::{self, DayFiles, FileEntry};
 use super::merge::{MergeInput, merge_sorted};
 use crate::backend::{Backend, BackendFileReader};
 use crate::codec::{EventColumns, FileFacts, check_schema, file_facts, projected_schema};
@@ -19,6 +23,11 @@ use crate::{Error, Query, Result};
 
 /// The sort key: the merge reads these columns whatever the query asks for.
 const KEY: [Field; 3] = [Field::TsMs, Field::SessionId, Field::Seq];
+
+/// How often a day is listed again when its files change under a scan.
+const MAX_RELISTS: usize = 8;
+
+type Parquet = ParquetRecordBatchStreamBuilder<BackendFileReader>;
 
 pub(crate) async fn scan(
     backend: Arc<dyn Backend>,
@@ -39,11 +48,17 @@ pub(crate) async fn scan(
     let query = Arc::new(query);
 
     let merged = stream::iter(days)
-        .then(move |(day, files)| {
-            let (backend, query, read) = (backend.clone(), query.clone(), read.clone());
-            async move { scan_day(backend, day, files, query, read, batch_rows).await }
+        .map(move |(day, files)| {
+            let scan = DayScan {
+                backend: backend.clone(),
+                day,
+                query: query.clone(),
+                read: read.clone(),
+                batch_rows,
+            };
+            scan.stream(files)
         })
-        .try_flatten()
+        .flatten()
         .map(move |batch| {
             batch.and_then(|b| {
                 b.project(&output)
@@ -84,41 +99,45 @@ fn read_fields(query: &Query) -> Vec<Field> {
     fields
 }
 
-async fn scan_day(
-    backend: Arc<dyn Backend>,
-    day: UtcDay,
-    files: Vec<FileEntry>,
-    query: Arc<Query>,
-    read: Arc<Vec<Field>>,
-    batch_rows: usize,
-) -> Result<BatchStream> {
-    let inputs: Vec<MergeInput> = stream::iter(files)
-        .map(|file| {
-            open_file(
-                backend.clone(),
-                file,
-                day,
-                query.clone(),
-                read.clone(),
-                batch_rows,
-            )
+/// The files that compactions with a published marker have superseded.
+pub(crate) fn superseded<'a>(
+    facts: impl IntoIterator<Item = &'a FileFacts>,
+    finished: &BTreeSet<String>,
+) -> HashSet<String> {
+    facts
+        .into_iter()
+        .filter_map(|f| f.compaction.as_ref())
+        .filter(|c| finished.contains(&c.id))
+        .flat_map(|c| c.supersedes.iter().cloned())
+        .collect()
+}
+
+/// The day's files that hold its data now, with their footer facts.
+pub(crate) async fn live_files(
+    backend: &Arc<dyn Backend>,
+    day: DayFiles,
+) -> Result<Vec<(FileEntry, FileFacts)>> {
+    let all: Vec<(FileEntry, FileFacts)> = stream::iter(day.files)
+        .map(|file| async move {
+            let facts = read_facts(backend.clone(), &file).await?;
+            Ok::<_, Error>((file, facts))
         })
-        .buffered(8)
-        .try_filter_map(|input| async move { Ok(input) })
+        .buffered(16)
         .try_collect()
         .await?;
-    Ok(merge_sorted(inputs, projected_schema(&read), batch_rows))
+    let gone = superseded(all.iter().map(|(_, f)| f), &day.compactions);
+    Ok(all
+        .into_iter()
+        .filter(|(file, _)| !gone.contains(&file.path))
+        .collect())
 }
 
 /// Reads a data file's footer, ready to stream its rows.
-async fn open_parquet(
-    backend: Arc<dyn Backend>,
-    file: &FileEntry,
-) -> Result<ParquetRecordBatchStreamBuilder<BackendFileReader>> {
+async fn open_parquet(backend: Arc<dyn Backend>, file: &FileEntry) -> Result<Parquet> {
     let reader = BackendFileReader::new(backend, file.path.clone(), file.size);
     ParquetRecordBatchStreamBuilder::new(reader)
         .await
-        .map_err(|e| Error::parquet(&file.path, e))
+        .map_err(|e| Error::from_parquet(&file.path, e))
 }
 
 /// The footer facts of a data file: rows and time span, without reading rows.
@@ -128,8 +147,7 @@ pub(crate) async fn read_facts(backend: Arc<dyn Backend>, file: &FileEntry) -> R
     file_facts(builder.metadata(), builder.schema(), &file.path)
 }
 
-/// One file as a stream sorted by the key: only the row groups and columns the query
-/// needs, rows checked and filtered. `None` when no row group can match.
+/// One file as a sorted stream of the query's rows (see [`DayScan::stream_file`]).
 pub(crate) async fn open_file(
     backend: Arc<dyn Backend>,
     file: FileEntry,
@@ -138,54 +156,220 @@ pub(crate) async fn open_file(
     read: Arc<Vec<Field>>,
     batch_rows: usize,
 ) -> Result<Option<MergeInput>> {
-    let builder = open_parquet(backend, &file).await?;
-    let path = file.path;
-    let schema = builder.schema().clone();
-    check_schema(&schema, &read, &path)?;
-    let facts = file_facts(builder.metadata(), &schema, &path)?;
-    let row_groups: Vec<usize> = (facts.row_groups.iter().enumerate())
-        .filter(|(_, (_, min, max))| match (min, max) {
-            (Some(min), Some(max)) => query.may_contain_span(*min, *max),
-            _ => true,
-        })
-        .map(|(i, _)| i)
-        .collect();
-    if row_groups.is_empty() {
-        return Ok(None);
-    }
-    // check_schema found every column; a flat schema's root indices are its field indices.
-    let columns = read.iter().filter_map(|f| schema.index_of(f.name()).ok());
-    let mask = ProjectionMask::roots(builder.parquet_schema(), columns);
-    let batches = builder
-        .with_projection(mask)
-        .with_row_groups(row_groups)
-        .with_batch_size(batch_rows)
-        .build()
-        .map_err(|e| Error::parquet(&path, e))?;
+    let scan = DayScan {
+        backend,
+        day,
+        query,
+        read,
+        batch_rows,
+    };
+    scan.open_one(file).await
+}
 
-    let shape = {
-        let path = path.clone();
-        move |batch: std::result::Result<RecordBatch, _>| {
-            let batch = batch.map_err(|e| Error::parquet(&path, e))?;
-            let batch = normalize(&batch, &read, &path)?;
-            check_day(&batch, day, &path)?;
-            filter(&batch, &query, &path)
+/// The scan of one day.
+pub(crate) struct DayScan {
+    pub backend: Arc<dyn Backend>,
+    pub day: UtcDay,
+    pub query: Arc<Query>,
+    pub read: Arc<Vec<Field>>,
+    pub batch_rows: usize,
+}
+
+impl DayScan {
+    /// The day's rows, merged; resumed after the last row given when files vanish.
+    pub fn stream(self, files: DayFiles) -> BatchStream {
+        Box::pin(async_stream::try_stream! {
+            let mut files = files;
+            let mut last: Option<(u64, String, u64)> = None;
+            let mut relists = 0;
+            loop {
+                let mut vanished = false;
+                match self.open(files).await {
+                    Err(e) if e.is_vanished_file() && relists < MAX_RELISTS => vanished = true,
+                    Err(e) => Err(e)?,
+                    Ok(mut merged) => {
+                        while let Some(batch) = merged.next().await {
+                            let batch = match batch {
+                                Err(e) if e.is_vanished_file() && relists < MAX_RELISTS => {
+                                    vanished = true;
+                                    break;
+                                }
+                                other => other?,
+                            };
+                            let batch = after(&batch, last.as_ref())?;
+                            if batch.num_rows() > 0 {
+                                last = Some(last_key(&batch));
+                                yield batch;
+                            }
+                        }
+                    }
+                }
+                if !vanished {
+                    break;
+                }
+                relists += 1;
+                let day = self.day;
+                let mut listed = catalog::list_days(self.backend.as_ref(), |d| d == day).await?;
+                files = listed.remove(&day).unwrap_or_default();
+            }
+        })
+    }
+
+    /// One file alone, as [`DayScan::stream_file`] gives it.
+    pub async fn open_one(&self, file: FileEntry) -> Result<Option<MergeInput>> {
+        let builder = open_parquet(self.backend.clone(), &file).await?;
+        self.stream_file(file, builder).await
+    }
+
+    /// Opens the day's live files and merges them.
+    async fn open(&self, day: DayFiles) -> Result<BatchStream> {
+        let skip = self.query.skip_corrupt.clone();
+        let opened: Vec<Option<(FileEntry, Parquet, FileFacts)>> = stream::iter(day.files)
+            .map(|file| {
+                let skip = skip.clone();
+                async move {
+                    let opened = async {
+                        let builder = open_parquet(self.backend.clone(), &file).await?;
+                        check_schema(builder.schema(), &self.read, &file.path)?;
+                        let facts = file_facts(builder.metadata(), builder.schema(), &file.path)?;
+                        Ok::<_, Error>((builder, facts))
+                    }
+                    .await;
+                    match (opened, skip) {
+                        (Ok((builder, facts)), _) => Ok(Some((file, builder, facts))),
+                        (Err(e), Some(skip)) if e.is_corrupt_file() => {
+                            skip.record(&file.path, e.to_string());
+                            Ok(None)
+                        }
+                        (Err(e), _) => Err(e),
+                    }
+                }
+            })
+            .buffered(8)
+            .try_collect()
+            .await?;
+        let opened: Vec<_> = opened.into_iter().flatten().collect();
+        let gone = superseded(opened.iter().map(|(_, _, f)| f), &day.compactions);
+        let mut inputs = Vec::new();
+        for (file, builder, _) in opened
+            .into_iter()
+            .filter(|(f, _, _)| !gone.contains(&f.path))
+        {
+            if let Some(input) = self.stream_file(file, builder).await? {
+                inputs.push(input);
+            }
         }
-    };
-    let stream = batches
-        .map(shape)
-        .try_filter(|b| std::future::ready(b.num_rows() > 0));
-    let stream: BatchStream = if facts.sorted {
-        Box::pin(stream)
-    } else {
-        // v1 files hold rows in arrival order: sort the file (one day at most) before merging.
-        let batches: Vec<RecordBatch> = stream.try_collect().await?;
-        match sort_batches(&batches, &path)? {
-            Some(sorted) => Box::pin(stream::once(async { Ok(sorted) })),
-            None => return Ok(None),
+        Ok(merge_sorted(
+            inputs,
+            projected_schema(&self.read),
+            self.batch_rows,
+        ))
+    }
+
+    /// One file as a stream sorted by the key: only the row groups and columns the query
+    /// needs, rows checked and filtered. `None` when no row group can match.
+    async fn stream_file(&self, file: FileEntry, builder: Parquet) -> Result<Option<MergeInput>> {
+        let path = file.path;
+        let schema = builder.schema().clone();
+        check_schema(&schema, &self.read, &path)?;
+        let facts = file_facts(builder.metadata(), &schema, &path)?;
+        let row_groups: Vec<usize> = (facts.row_groups.iter().enumerate())
+            .filter(|(_, (_, min, max))| match (min, max) {
+                (Some(min), Some(max)) => self.query.may_contain_span(*min, *max),
+                _ => true,
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if row_groups.is_empty() {
+            return Ok(None);
         }
+        // check_schema found every column; a flat schema's root indices are its field indices.
+        let columns = self
+            .read
+            .iter()
+            .filter_map(|f| schema.index_of(f.name()).ok());
+        let mask = ProjectionMask::roots(builder.parquet_schema(), columns);
+        let batches = builder
+            .with_projection(mask)
+            .with_row_groups(row_groups)
+            .with_batch_size(self.batch_rows)
+            .build()
+            .map_err(|e| Error::from_parquet(&path, e))?;
+
+        let (read, query, day) = (self.read.clone(), self.query.clone(), self.day);
+        let shape_path = path.clone();
+        let shaped = batches
+            .map(move |batch| {
+                let batch = batch.map_err(|e| Error::from_parquet(&shape_path, e))?;
+                let batch = normalize(&batch, &read, &shape_path)?;
+                check_day(&batch, day, &shape_path)?;
+                filter(&batch, &query, &shape_path)
+            })
+            .try_filter(|b| std::future::ready(b.num_rows() > 0));
+        let shaped: BatchStream = match self.query.skip_corrupt.clone() {
+            // A file that turns out damaged part way ends there, recorded.
+            Some(skip) => {
+                let skip_path = path.clone();
+                Box::pin(shaped.take_while(move |b| {
+                    let keep = match b {
+                        Err(e) if e.is_corrupt_file() => {
+                            skip.record(&skip_path, e.to_string());
+                            false
+                        }
+                        _ => true,
+                    };
+                    std::future::ready(keep)
+                }))
+            }
+            None => Box::pin(shaped),
+        };
+        let stream: BatchStream = if facts.sorted {
+            shaped
+        } else {
+            // v1 files hold rows in arrival order: sort the file (one day at most) before merging.
+            let batches: Vec<RecordBatch> = shaped.try_collect().await?;
+            match sort_batches(&batches, &path)? {
+                Some(sorted) => Box::pin(stream::once(async { Ok(sorted) })),
+                None => return Ok(None),
+            }
+        };
+        Ok(Some(MergeInput { path, stream }))
+    }
+}
+
+/// The key of a batch's last row.
+fn last_key(batch: &RecordBatch) -> (u64, String, u64) {
+    let i = batch.num_rows() - 1;
+    let column = |f: Field| {
+        batch
+            .column_by_name(f.name())
+            .expect("the merge's batches hold the key")
     };
-    Ok(Some(MergeInput { path, stream }))
+    (
+        column(Field::TsMs).as_primitive::<UInt64Type>().value(i),
+        column(Field::SessionId)
+            .as_string::<i32>()
+            .value(i)
+            .to_owned(),
+        column(Field::Seq).as_primitive::<UInt64Type>().value(i),
+    )
+}
+
+/// The rows after `last` (all when `None`): a resumed day gives no row twice.
+fn after(batch: &RecordBatch, last: Option<&(u64, String, u64)>) -> Result<RecordBatch> {
+    let Some((ts, session, seq)) = last else {
+        return Ok(batch.clone());
+    };
+    let columns = EventColumns::new(batch, "scan");
+    let (t, s, q) = (
+        columns.u64s(Field::TsMs)?,
+        columns.strings(Field::SessionId)?,
+        columns.u64s(Field::Seq)?,
+    );
+    let keep: BooleanArray = (0..batch.num_rows())
+        .map(|i| Some((t.value(i), s.value(i), q.value(i)) > (*ts, session.as_str(), *seq)))
+        .collect();
+    filter_record_batch(batch, &keep).map_err(|e| Error::arrow("scan", e))
 }
 
 /// The batch with exactly the `read` columns, in that order, under the store's schema.

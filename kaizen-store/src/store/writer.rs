@@ -1,6 +1,6 @@
 //! The all-or-nothing writer: buffers events by day, stages sorted files, publishes on commit.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use kaizen_core::{Event, UtcDay};
@@ -68,6 +68,30 @@ impl StoreWriter {
             }
         }
         first_error.map_or(Ok(()), Err)
+    }
+}
+
+/// A staging file older than this was left by a writer that died; the next writer to
+/// publish in its folder removes it. (A live writer's files are far younger.)
+pub(crate) const STALE_STAGING_MS: u64 = 24 * 3_600_000;
+
+/// Removes stale staging files from `dirs`. Best effort: a failure leaves a file no reader
+/// takes for data.
+async fn sweep_stale_staging(backend: &dyn Backend, dirs: BTreeSet<String>) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    for dir in dirs {
+        let Ok(listing) = backend.list(&dir).await else {
+            continue;
+        };
+        for file in listing.files {
+            let stale =
+                layout::staging_created_ms(&file.path).is_some_and(|t| t + STALE_STAGING_MS < now);
+            if stale {
+                let _ = backend.delete(&file.path).await;
+            }
+        }
     }
 }
 
@@ -152,6 +176,11 @@ impl EventWriter for StoreWriter {
             }
             receipt.files.push(file);
         }
+        let mut dirs: BTreeSet<String> = (receipt.files.iter())
+            .filter_map(|f| f.path.rsplit_once('/').map(|(dir, _)| dir.to_owned()))
+            .collect();
+        dirs.insert(layout::EVENTS_DIR.to_owned());
+        sweep_stale_staging(self.backend.as_ref(), dirs).await;
         Ok(receipt)
     }
 

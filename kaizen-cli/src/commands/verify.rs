@@ -1,0 +1,36 @@
+//! `kaizen verify`: every file checked; exit 1 when anything is wrong.
+
+use kaizen_store::Store;
+
+use crate::cli::{ReportFormat, VerifyArgs};
+
+pub async fn run(store: Store, args: VerifyArgs) -> anyhow::Result<()> {
+    let report = store.verify(args.deep).await?;
+    match args.format {
+        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        ReportFormat::Table => {
+            for p in &report.problems {
+                println!("PROBLEM {}: {}", p.path, p.problem);
+            }
+            for path in &report.leftovers {
+                println!("leftover {path} (a staging file of a writer that stopped; not data)");
+            }
+            println!(
+                "checked {} file(s), {} row(s){}: {} problem(s), {} leftover(s)",
+                report.files,
+                report.rows,
+                if args.deep { ", every row decoded" } else { "" },
+                report.problems.len(),
+                report.leftovers.len()
+            );
+        }
+    }
+    if !report.is_ok() {
+        anyhow::bail!(
+            "{} problem(s) in {}",
+            report.problems.len(),
+            kaizen_store::EventStore::location(&store)
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,177 @@
+//! Compaction: a day's small files (and v1 files) merged into few large sorted files.
+//!
+//! Crash-safe without a log service. Each output records in its footer the compaction's id
+//! and the files it supersedes; readers ignore superseded files only once the compaction's
+//! marker exists, and the marker is published only after every output is. Inputs are deleted
+//! after the marker, the marker last. Interrupted anywhere, the store reads each event once:
+//! before the marker, inputs and outputs overlap and scans de-duplicate them; after it, the
+//! inputs are ignored.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use kaizen_core::{Field, UtcDay};
+
+use super::Store;
+use super::catalog::{self, DayFiles, FileEntry};
+use super::scan::{DayScan, live_files};
+use crate::backend::Staged;
+use crate::codec::{Compaction, FileEncoder, event_schema};
+use crate::event_store::WrittenFile;
+use crate::layout::{self, DataFileKind};
+use crate::{Error, Query, Result};
+
+/// What a compaction of one day did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompactedDay {
+    pub day: UtcDay,
+    /// The compaction's id, as its outputs' footers and its marker name it.
+    pub id: String,
+    /// The files merged, now removed.
+    pub inputs: Vec<String>,
+    pub outputs: Vec<WrittenFile>,
+}
+
+impl Store {
+    /// Compacts every day `days` accepts whose data is spread over small files or held in
+    /// v1 files, into files of about `target_bytes`.
+    pub async fn compact(
+        &self,
+        days: impl Fn(UtcDay) -> bool,
+        target_bytes: u64,
+    ) -> Result<Vec<CompactedDay>> {
+        let listed = catalog::list_days(self.backend.as_ref(), days).await?;
+        let mut done = Vec::new();
+        for (day, files) in listed {
+            let live = live_files(&self.backend, files).await?;
+            let small = live
+                .iter()
+                .filter(|(f, _)| f.size < target_bytes / 2)
+                .count();
+            let v1 = live
+                .iter()
+                .any(|(f, _)| f.kind != DataFileKind::Partitioned);
+            if small < 2 && !v1 {
+                continue;
+            }
+            let rows: u64 = live.iter().map(|(_, f)| f.rows).sum();
+            let bytes: u64 = live.iter().map(|(f, _)| f.size).sum();
+            let rows_per_output =
+                (target_bytes.saturating_mul(rows) / bytes.max(1)).max(1) as usize;
+            let inputs: Vec<FileEntry> = live.into_iter().map(|(f, _)| f).collect();
+            done.push(self.compact_day(day, inputs, rows_per_output).await?);
+        }
+        Ok(done)
+    }
+
+    async fn compact_day(
+        &self,
+        day: UtcDay,
+        inputs: Vec<FileEntry>,
+        rows_per_output: usize,
+    ) -> Result<CompactedDay> {
+        let id = uuid::Uuid::now_v7().to_string();
+        let compaction = Compaction {
+            id: id.clone(),
+            supersedes: inputs.iter().map(|f| f.path.clone()).collect(),
+        };
+        let scan = DayScan {
+            backend: self.backend.clone(),
+            day,
+            query: Arc::new(Query::all().from_ms(day.start_ms()).to_ms(day.end_ms())),
+            read: Arc::new(Field::ALL.to_vec()),
+            batch_rows: self.options.batch_rows,
+        };
+        let mut merged = scan.stream(DayFiles {
+            files: inputs.clone(),
+            ..DayFiles::default()
+        });
+
+        let mut staged: Vec<(Staged, WrittenFile)> = Vec::new();
+        let result = async {
+            let mut current: Option<(String, FileEncoder)> = None;
+            while let Some(batch) = merged.next().await {
+                let batch = batch?;
+                let (_, encoder) = match &mut current {
+                    Some(open) => open,
+                    None => {
+                        let path = layout::new_file_path(day);
+                        let encoder = FileEncoder::new(&path, event_schema())?;
+                        current.insert((path, encoder))
+                    }
+                };
+                encoder.write(&batch)?;
+                if encoder.rows() >= rows_per_output {
+                    let (path, encoder) = current.take().expect("an output is open");
+                    staged.push(self.stage_output(day, path, encoder, &compaction).await?);
+                }
+            }
+            if let Some((path, encoder)) = current.take() {
+                staged.push(self.stage_output(day, path, encoder, &compaction).await?);
+            }
+            Ok::<_, Error>(())
+        }
+        .await;
+        if let Err(e) = result {
+            for (s, _) in &staged {
+                let _ = self.backend.discard(s).await;
+            }
+            return Err(e);
+        }
+
+        for (i, (s, _)) in staged.iter().enumerate() {
+            if let Err(e) = self.backend.publish(s).await {
+                // Published outputs without a marker only duplicate what the inputs hold.
+                for (rest, _) in &staged[i..] {
+                    let _ = self.backend.discard(rest).await;
+                }
+                return Err(e);
+            }
+        }
+        let marker = layout::compaction_marker_path(day, &id);
+        let record = serde_json::json!({
+            "id": &id,
+            "outputs": staged.iter().map(|(s, _)| &s.path).collect::<Vec<_>>(),
+            "supersedes": compaction.supersedes,
+        });
+        let marker_file = self
+            .backend
+            .stage(&marker, Bytes::from(record.to_string()))
+            .await?;
+        self.backend.publish(&marker_file).await?;
+        for input in &inputs {
+            match self.backend.delete(&input.path).await {
+                Ok(()) | Err(Error::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.backend.delete(&marker).await?;
+        Ok(CompactedDay {
+            day,
+            id,
+            inputs: compaction.supersedes,
+            outputs: staged.into_iter().map(|(_, f)| f).collect(),
+        })
+    }
+
+    async fn stage_output(
+        &self,
+        day: UtcDay,
+        path: String,
+        mut encoder: FileEncoder,
+        compaction: &Compaction,
+    ) -> Result<(Staged, WrittenFile)> {
+        let rows = encoder.rows() as u64;
+        encoder.set_compaction(compaction);
+        let bytes = encoder.finish()?;
+        let staged = self.backend.stage(&path, bytes).await?;
+        let file = WrittenFile {
+            path,
+            day,
+            rows,
+            bytes: staged.size,
+        };
+        Ok((staged, file))
+    }
+}
