@@ -26,7 +26,9 @@ fn targets(name: &str) -> Vec<Target> {
     }];
     match std::env::var("KAIZEN_TEST_S3_MOTO") {
         Ok(endpoint) => {
-            let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
             out.push(Target {
                 url: format!("s3://kaizen-test/reliability-{name}-{nanos:x}"),
                 options: [
@@ -40,7 +42,10 @@ fn targets(name: &str) -> Vec<Target> {
                 _dir: None,
             })
         }
-        Err(_) => assert!(std::env::var("CI").is_err(), "KAIZEN_TEST_S3_MOTO is not set: scripts/test starts moto"),
+        Err(_) => assert!(
+            std::env::var("CI").is_err(),
+            "KAIZEN_TEST_S3_MOTO is not set: scripts/test starts moto"
+        ),
     }
     out
 }
@@ -61,13 +66,22 @@ impl Target {
     }
 
     fn spawn(&self, args: &[&str]) -> Child {
-        self.command(args).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("spawn kaizen")
+        self.command(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn kaizen")
     }
 
     #[track_caller]
     fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
-        assert!(out.status.success(), "{args:?} on {}: {}", self.url, String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?} on {}: {}",
+            self.url,
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -78,8 +92,15 @@ impl Target {
         let mut seen = HashSet::new();
         for line in text.lines() {
             let v: serde_json::Value = serde_json::from_str(line).expect("json");
-            let key = (v["session_id"].as_str().expect("id").to_owned(), v["seq"].as_u64().expect("seq"));
-            assert!(seen.insert(key.clone()), "{key:?} scanned twice on {}", self.url);
+            let key = (
+                v["session_id"].as_str().expect("id").to_owned(),
+                v["seq"].as_u64().expect("seq"),
+            );
+            assert!(
+                seen.insert(key.clone()),
+                "{key:?} scanned twice on {}",
+                self.url
+            );
         }
         seen
     }
@@ -89,7 +110,15 @@ impl Target {
 fn corpus(dir: &Path, seed: u64) -> (PathBuf, HashSet<(String, u64)>) {
     let path = dir.join(format!("corpus-{seed}.jsonl"));
     let out = Command::new(env!("CARGO_BIN_EXE_kaizen"))
-        .args(["generate", "--events", &EVENTS.to_string(), "--days", "4", "--seed", &seed.to_string()])
+        .args([
+            "generate",
+            "--events",
+            &EVENTS.to_string(),
+            "--days",
+            "4",
+            "--seed",
+            &seed.to_string(),
+        ])
         .output()
         .expect("generate");
     assert!(out.status.success());
@@ -98,7 +127,10 @@ fn corpus(dir: &Path, seed: u64) -> (PathBuf, HashSet<(String, u64)>) {
         .lines()
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).expect("json");
-            (v["session_id"].as_str().expect("id").to_owned(), v["seq"].as_u64().expect("seq"))
+            (
+                v["session_id"].as_str().expect("id").to_owned(),
+                v["seq"].as_u64().expect("seq"),
+            )
         })
         .collect();
     (path, keys)
@@ -111,7 +143,11 @@ fn ingest_killed_at_any_moment_loses_and_duplicates_nothing() {
     let file = file.to_str().expect("path");
     for target in targets("kill") {
         // How long a whole ingest takes here, to spread the kills over it.
-        let probe = Target { url: format!("{}-probe", target.url), options: target.options.clone(), _dir: None };
+        let probe = Target {
+            url: format!("{}-probe", target.url),
+            options: target.options.clone(),
+            _dir: None,
+        };
         let started = Instant::now();
         probe.ok(&["ingest", file]);
         let full = started.elapsed();
@@ -120,7 +156,10 @@ fn ingest_killed_at_any_moment_loses_and_duplicates_nothing() {
             let delay = full.mul_f64(f64::from(k) / 9.0 * 1.2);
             let mut child = target.spawn(&["ingest", file]);
             std::thread::sleep(delay);
-            let finished = child.try_wait().expect("wait").is_some_and(|status| status.success());
+            let finished = child
+                .try_wait()
+                .expect("wait")
+                .is_some_and(|status| status.success());
             let _ = child.kill(); // SIGKILL on Unix
             let _ = child.wait();
 
@@ -132,7 +171,11 @@ fn ingest_killed_at_any_moment_loses_and_duplicates_nothing() {
             }
         }
         target.ok(&["ingest", file]);
-        assert_eq!(target.identities(), keys, "after a rerun, every event exactly once");
+        assert_eq!(
+            target.identities(),
+            keys,
+            "after a rerun, every event exactly once"
+        );
         target.ok(&["verify", "--deep"]);
     }
 }
@@ -145,22 +188,37 @@ fn concurrent_writers_keep_every_event() {
     let parts: Vec<PathBuf> = (0..4)
         .map(|w| {
             let part = work.path().join(format!("part-{w}.jsonl"));
-            let lines: String = text.lines().skip(w).step_by(4).map(|l| format!("{l}\n")).collect();
+            let lines: String = text
+                .lines()
+                .skip(w)
+                .step_by(4)
+                .map(|l| format!("{l}\n"))
+                .collect();
             std::fs::write(&part, lines).expect("write part");
             part
         })
         .collect();
     for target in targets("concurrent") {
-        let children: Vec<Child> = parts.iter().map(|p| target.spawn(&["ingest", p.to_str().expect("path")])).collect();
+        let children: Vec<Child> = parts
+            .iter()
+            .map(|p| target.spawn(&["ingest", p.to_str().expect("path")]))
+            .collect();
         for child in children {
             let out = child.wait_with_output().expect("wait");
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         assert_eq!(target.identities(), keys);
         let partitions: serde_json::Value =
             serde_json::from_str(&target.ok(&["partitions", "--format", "json"])).expect("json");
         for day in partitions.as_array().expect("days") {
-            assert_eq!(day["files"], 4, "each writer its own file, none replaced: {day}");
+            assert_eq!(
+                day["files"], 4,
+                "each writer its own file, none replaced: {day}"
+            );
         }
         target.ok(&["verify", "--deep"]);
     }
@@ -174,7 +232,12 @@ fn ingest_compaction_and_scans_at_once_see_each_event_once() {
     let parts: Vec<PathBuf> = (0..6)
         .map(|w| {
             let part = work.path().join(format!("chunk-{w}.jsonl"));
-            let lines: String = text.lines().skip(w).step_by(6).map(|l| format!("{l}\n")).collect();
+            let lines: String = text
+                .lines()
+                .skip(w)
+                .step_by(6)
+                .map(|l| format!("{l}\n"))
+                .collect();
             std::fs::write(&part, lines).expect("write part");
             part
         })
@@ -186,14 +249,22 @@ fn ingest_compaction_and_scans_at_once_see_each_event_once() {
         let mut rounds = 0;
         loop {
             // One ingest at a time in the background, chunk after chunk.
-            let running = writer.as_mut().is_some_and(|c| c.try_wait().expect("wait").is_none());
+            let running = writer
+                .as_mut()
+                .is_some_and(|c| c.try_wait().expect("wait").is_none());
             if !running {
                 if let Some(done) = writer.take() {
                     let out = done.wait_with_output().expect("wait");
-                    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+                    assert!(
+                        out.status.success(),
+                        "{}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
                 }
                 match pending.next() {
-                    Some(part) => writer = Some(target.spawn(&["ingest", part.to_str().expect("path")])),
+                    Some(part) => {
+                        writer = Some(target.spawn(&["ingest", part.to_str().expect("path")]))
+                    }
                     None => break,
                 }
             }
@@ -201,7 +272,11 @@ fn ingest_compaction_and_scans_at_once_see_each_event_once() {
             let seen = target.identities(); // fails on any duplicate or error
             assert!(seen.is_subset(&keys));
             let out = compact.wait_with_output().expect("wait");
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             rounds += 1;
             assert!(Instant::now() < deadline, "bounded: {rounds} rounds");
         }

@@ -65,6 +65,14 @@ pub enum Error {
         source: Box<kaizen_core::Error>,
     },
 
+    /// A commit that failed after publishing some of its files: those stay (whole, and a
+    /// rerun does not duplicate them); the rest were removed.
+    #[error("{source} (after {} of the run's files were published)", published.len())]
+    PartlyPublished {
+        published: Vec<String>,
+        source: Box<Error>,
+    },
+
     #[error("copy to {target}: {detail}")]
     CopyMismatch { target: String, detail: String },
 

@@ -1,14 +1,25 @@
 //! Opening a store by URL. A plain path or `file://` is a local folder; `s3://`, `gs://`,
 //! `az://`/`abfs://` and `memory://` are object stores, built by object_store's own URL
-//! parsing with credentials from each cloud's standard environment variables.
+//! parsing and builders, with credentials from each cloud's standard environment variables.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use object_store::ObjectStoreScheme;
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
+use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
+use object_store::memory::InMemory;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreScheme, RetryConfig};
 use url::Url;
 
 use crate::backend::ObjectStoreBackend;
 use crate::{Error, EventStore, Result, Store};
+
+/// kaizen's own options, beside object_store's configuration keys: how many times and for
+/// how long a failing request is retried (object_store's defaults: 10 times, 180 s).
+pub const MAX_RETRIES_OPTION: &str = "kaizen_max_retries";
+pub const RETRY_TIMEOUT_OPTION: &str = "kaizen_retry_timeout_secs";
 
 /// Opens the store at `url` with no options beyond the environment's.
 pub fn open(url: &str) -> Result<Arc<dyn EventStore>> {
@@ -16,8 +27,8 @@ pub fn open(url: &str) -> Result<Arc<dyn EventStore>> {
 }
 
 /// Opens the store at `url`. `options` are object_store configuration keys
-/// (`aws_endpoint`, `aws_allow_http`, `azure_storage_use_emulator`, …); they override the
-/// environment's `AWS_*`, `GOOGLE_*` and `AZURE_*` variables.
+/// (`aws_endpoint`, `aws_allow_http`, `azure_storage_use_emulator`, …) and kaizen's retry
+/// options; they override the environment's `AWS_*`, `GOOGLE_*` and `AZURE_*` variables.
 pub fn open_with_options(url: &str, options: &[(String, String)]) -> Result<Arc<dyn EventStore>> {
     Ok(Arc::new(open_store(url, options)?))
 }
@@ -38,21 +49,90 @@ pub fn open_store(url: &str, options: &[(String, String)]) -> Result<Store> {
         return local(rest, options, bad);
     }
     let parsed = Url::parse(url).map_err(|e| bad(e.to_string()))?;
-    let (kind, _) = ObjectStoreScheme::parse(&parsed).map_err(|e| bad(e.to_string()))?;
-    if matches!(kind, ObjectStoreScheme::Local | ObjectStoreScheme::Http) {
-        return Err(bad(format!("{scheme}:// is not a store kaizen can use")));
-    }
-    for (key, _) in options {
-        if !is_option_of(&kind, key) {
-            return Err(bad(format!("unknown store option `{key}` for {scheme}://")));
+    let (kind, prefix) = ObjectStoreScheme::parse(&parsed).map_err(|e| bad(e.to_string()))?;
+    let prefix = Path::parse(prefix).map_err(|e| bad(e.to_string()))?;
+
+    let mut retry = RetryConfig::default();
+    let mut user = Vec::new();
+    for (key, value) in options {
+        match key.to_ascii_lowercase().as_str() {
+            MAX_RETRIES_OPTION => {
+                retry.max_retries = value
+                    .parse()
+                    .map_err(|_| bad(format!("{key} takes a whole number")))?;
+            }
+            RETRY_TIMEOUT_OPTION => {
+                let secs: f64 = value
+                    .parse()
+                    .map_err(|_| bad(format!("{key} takes seconds")))?;
+                retry.retry_timeout =
+                    Duration::try_from_secs_f64(secs).map_err(|e| bad(format!("{key}: {e}")))?;
+            }
+            other if is_option_of(&kind, other) => user.push((other.to_owned(), value.clone())),
+            _ => return Err(bad(format!("unknown store option `{key}` for {scheme}://"))),
         }
     }
-    let mut all = environment_options();
-    all.extend(options.iter().cloned());
-    let (store, prefix) =
-        object_store::parse_url_opts(&parsed, all).map_err(|e| bad(e.to_string()))?;
-    let backend = ObjectStoreBackend::new(Arc::from(store), prefix, redact(url));
+    // The environment first, so that explicit options win.
+    let all: Vec<(String, String)> = environment_options().into_iter().chain(user).collect();
+    let store: Arc<dyn ObjectStore> = match kind {
+        ObjectStoreScheme::Memory => Arc::new(InMemory::new()),
+        ObjectStoreScheme::AmazonS3 => {
+            let builder = configure(
+                AmazonS3Builder::new().with_url(url),
+                &all,
+                AmazonS3Builder::with_config,
+            );
+            Arc::new(
+                builder
+                    .with_retry(retry)
+                    .build()
+                    .map_err(|e| bad(e.to_string()))?,
+            )
+        }
+        ObjectStoreScheme::GoogleCloudStorage => {
+            let builder = configure(
+                GoogleCloudStorageBuilder::new().with_url(url),
+                &all,
+                GoogleCloudStorageBuilder::with_config,
+            );
+            Arc::new(
+                builder
+                    .with_retry(retry)
+                    .build()
+                    .map_err(|e| bad(e.to_string()))?,
+            )
+        }
+        ObjectStoreScheme::MicrosoftAzure => {
+            let builder = configure(
+                MicrosoftAzureBuilder::new().with_url(url),
+                &all,
+                MicrosoftAzureBuilder::with_config,
+            );
+            Arc::new(
+                builder
+                    .with_retry(retry)
+                    .build()
+                    .map_err(|e| bad(e.to_string()))?,
+            )
+        }
+        _ => return Err(bad(format!("{scheme}:// is not a store kaizen can use"))),
+    };
+    let backend = ObjectStoreBackend::new(store, prefix, redact(url));
     Ok(Store::new(Arc::new(backend)))
+}
+
+/// Applies every option whose key the builder knows (the environment holds others).
+fn configure<B, K: std::str::FromStr>(
+    builder: B,
+    options: &[(String, String)],
+    set: fn(B, K, String) -> B,
+) -> B {
+    options
+        .iter()
+        .fold(builder, |b, (key, value)| match key.parse::<K>() {
+            Ok(key) => set(b, key, value.clone()),
+            Err(_) => b,
+        })
 }
 
 fn local(path: &str, options: &[(String, String)], bad: impl Fn(String) -> Error) -> Result<Store> {
@@ -76,15 +156,10 @@ fn environment_options() -> Vec<(String, String)> {
 }
 
 fn is_option_of(kind: &ObjectStoreScheme, key: &str) -> bool {
-    let key = key.to_ascii_lowercase();
     match kind {
-        ObjectStoreScheme::AmazonS3 => key.parse::<object_store::aws::AmazonS3ConfigKey>().is_ok(),
-        ObjectStoreScheme::GoogleCloudStorage => {
-            key.parse::<object_store::gcp::GoogleConfigKey>().is_ok()
-        }
-        ObjectStoreScheme::MicrosoftAzure => {
-            key.parse::<object_store::azure::AzureConfigKey>().is_ok()
-        }
+        ObjectStoreScheme::AmazonS3 => key.parse::<AmazonS3ConfigKey>().is_ok(),
+        ObjectStoreScheme::GoogleCloudStorage => key.parse::<GoogleConfigKey>().is_ok(),
+        ObjectStoreScheme::MicrosoftAzure => key.parse::<AzureConfigKey>().is_ok(),
         _ => false,
     }
 }

@@ -97,7 +97,16 @@ pub async fn ingest_files(
             "{message}\nnothing of this run was written"
         ));
     }
-    let receipt = writer.commit().await?;
+    let receipt = writer.commit().await.map_err(|e| {
+        let outcome = match &e {
+            kaizen_store::Error::PartlyPublished { published, .. } => format!(
+                "{} file(s) of this run were published; rerunning it is safe (no event is stored twice)",
+                published.len()
+            ),
+            _ => "nothing of this run was written".to_owned(),
+        };
+        anyhow::anyhow!("{e}\n{outcome}")
+    })?;
     Ok(IngestSummary {
         receipt,
         skipped,

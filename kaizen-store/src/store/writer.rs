@@ -172,7 +172,13 @@ impl EventWriter for StoreWriter {
                 for (staged, _) in rest {
                     let _ = self.backend.discard(&staged).await;
                 }
-                return Err(e);
+                if receipt.files.is_empty() {
+                    return Err(e);
+                }
+                return Err(Error::PartlyPublished {
+                    published: receipt.files.into_iter().map(|f| f.path).collect(),
+                    source: Box::new(e),
+                });
             }
             receipt.files.push(file);
         }
