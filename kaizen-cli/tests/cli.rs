@@ -558,3 +558,75 @@ fn secrets_never_show_in_cli_errors() {
         );
     }
 }
+
+/// What JSON Lines readers accept is accepted: here a 50 MB payload, kept exactly.
+#[test]
+fn a_50_mb_payload_is_stored_and_read_back() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = dir.path().join("store");
+    let text: String = (0..50_000_000u32)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
+    let line = format!(
+        r#"{{"session_id":"big","seq":0,"ts_ms":1790812800000,"ts_exact":true,"kind":"Message","source":"Tail","payload":{{"text":"{text}"}}}}"#
+    );
+    let file = dir.path().join("big.jsonl");
+    std::fs::write(&file, format!("{line}\n")).expect("write");
+    ok(kaizen(&store, &["ingest", file.to_str().expect("path")]));
+    let out = ok(kaizen(&store, &["scan", "--columns", "session_id,payload"]));
+    let back: serde_json::Value = serde_json::from_str(stdout(&out).trim()).expect("one event");
+    // Compared without printing 50 MB on failure.
+    assert!(
+        back["payload"]["text"].as_str() == Some(text.as_str()),
+        "payload kept exactly"
+    );
+}
+
+/// A corrupt file fails scan and stats, naming it; --skip-corrupt reads the other days and
+/// reports the file; verify exits 1 naming it; nothing is deleted.
+#[test]
+fn corrupt_files_are_named_and_skippable_from_the_cli() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = dir.path().join("store");
+    ok(kaizen(
+        &store,
+        &["ingest", fixture_jsonl().to_str().expect("path")],
+    ));
+    let day = store.join("cold/events/day=2026-10-02");
+    let good = std::fs::read_dir(&day)
+        .expect("day")
+        .next()
+        .expect("a file")
+        .expect("entry")
+        .path();
+    let bytes = std::fs::read(&good).expect("read");
+    std::fs::write(&good, &bytes[..bytes.len() / 3]).expect("truncate");
+    let name = good
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+
+    for command in [&["scan"][..], &["stats"], &["verify"]] {
+        let out = kaizen(&store, command);
+        assert_eq!(out.status.code(), Some(1), "{command:?}");
+        let said = format!("{}{}", stdout(&out), stderr(&out));
+        assert!(said.contains(&name), "{command:?} names the file: {said}");
+    }
+    let out = ok(kaizen(&store, &["scan", "--skip-corrupt"]));
+    assert_eq!(stdout(&out).lines().count(), 1043 + 569, "the other days");
+    assert!(
+        stderr(&out).contains(&format!(
+            "skipped corrupt file cold/events/day=2026-10-02/{name}"
+        )),
+        "{}",
+        stderr(&out)
+    );
+    let out = ok(kaizen(
+        &store,
+        &["stats", "--skip-corrupt", "--format", "json"],
+    ));
+    let stats: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(stats["total"]["events"], 1043 + 569);
+    assert!(good.exists(), "nothing deleted because it looked corrupt");
+}

@@ -331,22 +331,7 @@ pub async fn prune_removes_only_data_files(store: Store) {
 
 /// v1 stores uploaded as they are read back exactly, and mixed with new files as one store.
 pub async fn v1_fixture_stores_read_exactly(store: Store, layout_name: &str) {
-    let dir = fixture_dir().join(layout_name).join("cold/events");
-    let mut names: Vec<_> = std::fs::read_dir(&dir)
-        .expect("fixture dir")
-        .map(|e| e.expect("entry").file_name())
-        .collect();
-    names.sort();
-    for name in names {
-        let name = name.to_str().expect("utf-8 name").to_owned();
-        let bytes = std::fs::read(dir.join(&name)).expect("fixture file");
-        put_file(
-            &store,
-            &format!("{}/{name}", layout::EVENTS_DIR),
-            Bytes::from(bytes),
-        )
-        .await;
-    }
+    put_v1_fixture(&store, layout_name).await;
     let events = sorted(fixture_events());
     assert_eq!(scan(&store, Query::all()).await, events);
 
@@ -433,21 +418,7 @@ pub async fn retyped_or_missing_column_is_named(store: Store) {
 pub async fn copy_between_backends(store: Store) {
     let source_dir = tempfile::tempdir().expect("tmp");
     let source = Store::local(source_dir.path());
-    let dir = fixture_dir().join("chunked/cold/events");
-    for entry in std::fs::read_dir(&dir).expect("fixture dir") {
-        let name = entry
-            .expect("entry")
-            .file_name()
-            .into_string()
-            .expect("utf-8");
-        let bytes = std::fs::read(dir.join(&name)).expect("fixture");
-        put_file(
-            &source,
-            &format!("{}/{name}", layout::EVENTS_DIR),
-            Bytes::from(bytes),
-        )
-        .await;
-    }
+    put_v1_fixture(&source, "chunked").await;
     let extra = event("new-session", 0, day("2026-10-02").start_ms() + 1);
     source.append(vec![extra.clone()]).await.expect("append");
     let mut want = sorted(fixture_events());
@@ -834,6 +805,70 @@ pub async fn any_valid_event_round_trips(store: Store) {
     assert_eq!(scan(&store, Query::all()).await, sorted(events));
 }
 
+/// Prune removes v1 files before the cutoff and keeps those after it, and never touches a
+/// live writer's staged files: the writer still commits afterwards.
+pub async fn prune_keeps_later_v1_files_and_live_writers(store: Store) {
+    put_v1_fixture(&store, "daily").await;
+    let writing = store.clone().with_options(StoreOptions {
+        rows_per_file: 10,
+        ..StoreOptions::default()
+    });
+    let mut writer = writing.writer();
+    let base = day("2026-10-01").start_ms() + 7;
+    let fresh: Vec<_> = (0..50).map(|i| event("live-writer", i, base + i)).collect();
+    writer.write(fresh.clone()).await.expect("stage");
+
+    let report = store.prune(day("2026-10-03"), false).await.expect("prune");
+    let removed: BTreeSet<_> = report.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(
+        removed,
+        [
+            "cold/events/2026-10-01.parquet",
+            "cold/events/2026-10-02.parquet"
+        ]
+        .into()
+    );
+    assert!(
+        all_paths(&store)
+            .await
+            .contains("cold/events/2026-10-03.parquet")
+    );
+
+    writer
+        .commit()
+        .await
+        .expect("the writer's staged files survived the prune");
+    let mut want: Vec<_> = sorted(fixture_events())
+        .into_iter()
+        .filter(|e| e.ts_ms >= day("2026-10-03").start_ms())
+        .collect();
+    want.extend(fresh);
+    assert_eq!(scan(&store, Query::all()).await, sorted(want));
+}
+
+/// A writer that publishes into a folder removes staging files left there a day ago by a
+/// writer that died, and leaves a recent one (maybe a live writer's) alone.
+pub async fn stale_staging_files_are_swept(store: Store) {
+    let dir = layout::day_dir(day("2026-10-05"));
+    // UUIDv7 names: the first from 2020, the second made now.
+    let stale = format!("{dir}/.016f5e66-e800-7000-8000-000000000000.kaizen-tmp");
+    let fresh = layout::staging_path(&format!("{dir}/x.parquet"));
+    for path in [&stale, &fresh] {
+        put_file(&store, path, Bytes::from_static(b"half")).await;
+    }
+    assert_eq!(
+        store.verify(false).await.expect("verify").leftovers.len(),
+        2
+    );
+    store
+        .append(vec![event("s", 0, day("2026-10-05").start_ms())])
+        .await
+        .expect("append");
+    let paths = all_paths(&store).await;
+    assert!(!paths.contains(&stale), "stale leftover removed");
+    assert!(paths.contains(&fresh), "recent staging file kept");
+}
+
 /// A file larger than one upload part (object stores upload it in parts) round-trips.
 pub async fn large_file_round_trips(store: Store) {
     // Hex of a xorshift sequence: compresses to about half, so the file is over 8 MiB.
@@ -1016,6 +1051,20 @@ macro_rules! conformance_suite {
                 return; // this backend is not configured here
             };
             suite::any_valid_event_round_trips(store).await
+        }
+        #[tokio::test]
+        async fn prune_keeps_later_v1_files_and_live_writers() {
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
+            suite::prune_keeps_later_v1_files_and_live_writers(store).await
+        }
+        #[tokio::test]
+        async fn stale_staging_files_are_swept() {
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
+            suite::stale_staging_files_are_swept(store).await
         }
         #[tokio::test]
         async fn large_file_round_trips() {
