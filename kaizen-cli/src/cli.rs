@@ -8,14 +8,16 @@ use kaizen_core::{EventKind, UtcDay};
 #[command(name = "kaizen", version, about)]
 pub struct Cli {
     /// The store: a folder (./kaizen-data), file:///…, s3://bucket/prefix, gs://…, az://…,
-    /// memory://.
+    /// memory://. Repeat it, or give a glob of local folders (~/.kaizen/workspaces/*), and
+    /// scan, stats, sql and report span them all, with a `store` column.
     #[arg(
         long,
         global = true,
         env = "KAIZEN_STORE",
-        default_value = "./kaizen-data"
+        default_value = "./kaizen-data",
+        action = clap::ArgAction::Append
     )]
-    pub store: String,
+    pub store: Vec<String>,
 
     /// An object-store option, key=value (repeatable): aws_endpoint, aws_allow_http,
     /// aws_region, azure_storage_use_emulator, google_service_account, …
@@ -32,6 +34,10 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Print events in (ts_ms, session_id, seq) order.
     Scan(ScanArgs),
+    /// SQL over the store(s): a table `events` (22 columns, `day`, `store`). No query: a prompt.
+    Sql(SqlArgs),
+    /// What agents cost and did: per day, model, tool, session or agent, with a cost chart.
+    Report(ReportArgs),
     /// Events, sessions, cost and tokens per day.
     Stats(StatsArgs),
     /// Per day: files, rows, bytes and time span.
@@ -103,6 +109,41 @@ pub enum ScanFormat {
 pub enum ReportFormat {
     Table,
     Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The last this many days (today included).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    pub days: u32,
+    #[arg(long, value_enum, default_value_t = ReportBy::Day)]
+    pub by: ReportBy,
+    #[arg(long, value_enum, default_value_t = ReportOutput::Table)]
+    pub format: ReportOutput,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportBy {
+    Day,
+    Model,
+    Tool,
+    Session,
+    Agent,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportOutput {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// The query; without one, an interactive prompt (statements end with `;`).
+    pub query: Option<String>,
+    #[arg(long, value_enum, default_value_t = ScanFormat::Table)]
+    pub format: ScanFormat,
 }
 
 #[derive(Debug, Args)]

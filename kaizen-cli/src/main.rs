@@ -8,7 +8,9 @@ mod progress;
 
 use std::process::ExitCode;
 
+use anyhow::bail;
 use clap::Parser;
+use kaizen_store::Store;
 
 use cli::{Cli, Command};
 
@@ -35,32 +37,66 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let store = || kaizen_store::open_with_options(&cli.store, &cli.store_options);
+    let stores = open_stores(&cli)?;
     match cli.command {
-        Command::Ingest(args) => commands::ingest::run(store()?, args).await,
-        Command::Scan(args) => commands::scan::run(store()?, args).await,
-        Command::Stats(args) => commands::stats::run(store()?, args).await,
-        Command::Partitions(args) => commands::partitions::run(store()?, args).await,
-        Command::Prune(args) => commands::prune::run(store()?, args).await,
-        Command::Compact(args) => {
-            commands::compact::run(
-                kaizen_store::open_store(&cli.store, &cli.store_options)?,
-                args,
-            )
-            .await
-        }
-        Command::Verify(args) => {
-            commands::verify::run(
-                kaizen_store::open_store(&cli.store, &cli.store_options)?,
-                args,
-            )
-            .await
-        }
-        Command::Copy(args) => {
-            let source = kaizen_store::open_store(&cli.store, &cli.store_options)?;
-            commands::copy::run(source, args).await
-        }
+        Command::Scan(args) if stores.len() > 1 => commands::scan::run_many(stores, args).await,
+        Command::Stats(args) if stores.len() > 1 => commands::stats::run_many(stores, args).await,
+        Command::Sql(args) => commands::sql::run(stores, args).await,
+        Command::Report(args) => commands::report::run(stores, args).await,
         Command::Generate(args) => commands::generate::run(args),
-        Command::Demo(args) => commands::demo::run(store()?, &cli.store, args).await,
+        command => {
+            let (name, store) = one_store(stores)?;
+            match command {
+                Command::Ingest(args) => commands::ingest::run(&store, args).await,
+                Command::Scan(args) => commands::scan::run(&store, args).await,
+                Command::Stats(args) => commands::stats::run(&store, args).await,
+                Command::Partitions(args) => commands::partitions::run(&store, args).await,
+                Command::Prune(args) => commands::prune::run(&store, args).await,
+                Command::Compact(args) => commands::compact::run(store, args).await,
+                Command::Verify(args) => commands::verify::run(store, args).await,
+                Command::Copy(args) => commands::copy::run(store, args).await,
+                Command::Demo(args) => commands::demo::run(&store, &name, args).await,
+                Command::Sql(_) | Command::Report(_) | Command::Generate(_) => {
+                    unreachable!("matched above")
+                }
+            }
+        }
+    }
+}
+
+/// Every `--store`, globs of local folders expanded, opened with the store options.
+fn open_stores(cli: &Cli) -> anyhow::Result<Vec<(String, Store)>> {
+    let mut names = Vec::new();
+    for given in &cli.store {
+        if !given.contains("://") && given.contains(['*', '?', '[']) {
+            let mut matched: Vec<String> = glob::glob(given)?
+                .filter_map(Result::ok)
+                .filter(|p| p.is_dir())
+                .map(|p| p.display().to_string())
+                .collect();
+            if matched.is_empty() {
+                bail!("--store {given}: no folder matches");
+            }
+            matched.sort();
+            names.extend(matched);
+        } else {
+            names.push(given.clone());
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let store = kaizen_store::open_store(&name, &cli.store_options)?;
+            Ok((name, store))
+        })
+        .collect()
+}
+
+fn one_store(mut stores: Vec<(String, Store)>) -> anyhow::Result<(String, Store)> {
+    match stores.len() {
+        1 => Ok(stores.remove(0)),
+        n => bail!(
+            "this command works on one store; {n} were given (scan, stats, sql and report span several)"
+        ),
     }
 }

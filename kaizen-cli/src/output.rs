@@ -4,6 +4,7 @@ use std::io::{self, Write};
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Int64Type, UInt16Type, UInt32Type, UInt64Type};
+use arrow::util::display::{ArrayFormatter, FormatOptions};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
 /// A pipe closed by its reader (`kaizen scan | head`) ends the command quietly.
@@ -69,6 +70,11 @@ fn write_json_value(
         out.extend_from_slice(b"null");
         return Ok(());
     }
+    let text = || -> io::Result<String> {
+        let formatter = ArrayFormatter::try_new(column.as_ref(), &FormatOptions::default())
+            .map_err(io::Error::other)?;
+        Ok(formatter.value(row).to_string())
+    };
     match column.data_type() {
         // The scan checked every payload it read is valid JSON.
         DataType::Utf8 if raw_json => {
@@ -80,11 +86,18 @@ fn write_json_value(
         DataType::UInt16 => write!(out, "{}", column.as_primitive::<UInt16Type>().value(row))?,
         DataType::Int64 => write!(out, "{}", column.as_primitive::<Int64Type>().value(row))?,
         DataType::Boolean => write!(out, "{}", column.as_boolean().value(row))?,
-        other => {
-            return Err(io::Error::other(format!(
-                "no JSON form for a column of type {other}"
-            )));
+        // Any other result of a SQL query: numbers as numbers, everything else as text.
+        t if t.is_integer() || matches!(t, DataType::Decimal128(..) | DataType::Decimal256(..)) => {
+            out.extend_from_slice(text()?.as_bytes())
         }
+        t if t.is_floating() => {
+            let value = text()?;
+            match value.parse::<f64>() {
+                Ok(f) if f.is_finite() => out.extend_from_slice(value.as_bytes()),
+                _ => out.extend_from_slice(b"null"),
+            }
+        }
+        _ => serde_json::to_writer(&mut *out, &text()?)?,
     }
     Ok(())
 }
@@ -176,4 +189,25 @@ pub fn time_ms(ms: u64) -> String {
         Ok(Ok(s)) => s,
         _ => ms.to_string(),
     }
+}
+
+/// Every cell of the batches as text, row by row (for reports built from SQL results).
+pub fn cells(batches: &[RecordBatch]) -> anyhow::Result<Vec<Vec<String>>> {
+    let mut rows = Vec::new();
+    for batch in batches {
+        let formatters = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &FormatOptions::default()))
+            .collect::<Result<Vec<_>, _>>()?;
+        for i in 0..batch.num_rows() {
+            rows.push(formatters.iter().map(|f| f.value(i).to_string()).collect());
+        }
+    }
+    Ok(rows)
+}
+
+/// A string literal for SQL.
+pub fn sql_string(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
 }

@@ -13,6 +13,7 @@ mod event_store;
 pub mod layout;
 mod open;
 mod query;
+pub mod sql;
 mod store;
 
 pub use error::{Error, Result};

@@ -1,7 +1,6 @@
 //! `kaizen demo`: the first thing a newcomer runs.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Instant;
 
 use arrow::array::{Array, AsArray};
@@ -18,11 +17,7 @@ use crate::{output, progress};
 
 const CHUNK: usize = 50_000;
 
-pub async fn run(
-    store: Arc<dyn EventStore>,
-    store_url: &str,
-    args: DemoArgs,
-) -> anyhow::Result<()> {
+pub async fn run(store: &dyn EventStore, store_url: &str, args: DemoArgs) -> anyhow::Result<()> {
     // The sessions start in the days before today, so (nearly) every event is in the past.
     let first_day = UtcDay::today().minus_days(args.days);
     println!(
@@ -56,11 +51,11 @@ pub async fn run(
     println!("{}", partitions::table(&store.partitions().await?));
 
     println!("\nCost by day ({first_day} on):");
-    let stats = stats::compute(store.as_ref(), Some(first_day.start_ms()), None, None).await?;
+    let stats = stats::compute(store, Some(first_day.start_ms()), None, None).await?;
     println!("{}", stats::table(&stats));
 
     println!("\nTop tools:");
-    println!("{}", top_tools(store.as_ref()).await?);
+    println!("{}", top_tools(store).await?);
 
     let s = if store_url == "./kaizen-data" {
         String::new()

@@ -3,7 +3,6 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -32,13 +31,13 @@ pub struct IngestSummary {
     pub seconds: f64,
 }
 
-pub async fn run(store: Arc<dyn EventStore>, args: IngestArgs) -> anyhow::Result<()> {
+pub async fn run(store: &dyn EventStore, args: IngestArgs) -> anyhow::Result<()> {
     let inputs = if args.files.is_empty() {
         vec![PathBuf::from("-")]
     } else {
         args.files
     };
-    let summary = ingest_files(store.as_ref(), inputs, args.skip_invalid).await?;
+    let summary = ingest_files(store, inputs, args.skip_invalid).await?;
     print_summary(&summary);
     Ok(())
 }

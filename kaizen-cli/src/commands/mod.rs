@@ -5,6 +5,8 @@ pub mod generate;
 pub mod ingest;
 pub mod partitions;
 pub mod prune;
+pub mod report;
 pub mod scan;
+pub mod sql;
 pub mod stats;
 pub mod verify;

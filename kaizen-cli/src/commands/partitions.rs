@@ -1,14 +1,12 @@
 //! `kaizen partitions`: per day, files, rows, bytes and time span.
 
-use std::sync::Arc;
-
 use kaizen_store::{EventStore, Partition};
 use serde_json::json;
 
 use crate::cli::{PartitionsArgs, ReportFormat};
 use crate::output;
 
-pub async fn run(store: Arc<dyn EventStore>, args: PartitionsArgs) -> anyhow::Result<()> {
+pub async fn run(store: &dyn EventStore, args: PartitionsArgs) -> anyhow::Result<()> {
     let partitions = store.partitions().await?;
     match args.format {
         ReportFormat::Table => println!("{}", table(&partitions)),

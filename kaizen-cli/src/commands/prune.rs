@@ -1,14 +1,12 @@
 //! `kaizen prune`: remove whole days of data files, never anything else.
 
-use std::sync::Arc;
-
 use kaizen_core::UtcDay;
 use kaizen_store::EventStore;
 
 use crate::cli::PruneArgs;
 use crate::output;
 
-pub async fn run(store: Arc<dyn EventStore>, args: PruneArgs) -> anyhow::Result<()> {
+pub async fn run(store: &dyn EventStore, args: PruneArgs) -> anyhow::Result<()> {
     let before = match (args.cutoff.before, args.cutoff.older_than) {
         (Some(day), _) => day,
         (None, Some(days)) => UtcDay::today().minus_days(days),

@@ -1,7 +1,6 @@
 //! `kaizen stats`: events, sessions, cost and tokens per day.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, PrimitiveArray};
 use arrow::datatypes::ArrowPrimitiveType;
@@ -31,15 +30,9 @@ pub struct Stats {
     pub total: DayStats,
 }
 
-pub async fn run(store: Arc<dyn EventStore>, args: StatsArgs) -> anyhow::Result<()> {
+pub async fn run(store: &dyn EventStore, args: StatsArgs) -> anyhow::Result<()> {
     let skipped = args.skip_corrupt.then(SkippedFiles::default);
-    let stats = compute(
-        store.as_ref(),
-        args.range.from,
-        args.range.to,
-        skipped.clone(),
-    )
-    .await?;
+    let stats = compute(store, args.range.from, args.range.to, skipped.clone()).await?;
     if let Some(skipped) = &skipped {
         super::scan::report_skipped(skipped);
     }
@@ -145,4 +138,66 @@ pub fn table(stats: &Stats) -> String {
         ],
         rows,
     )
+}
+
+/// Stats over several stores, computed by SQL over them as one table.
+pub async fn run_many(
+    stores: Vec<(String, kaizen_store::Store)>,
+    args: StatsArgs,
+) -> anyhow::Result<()> {
+    if args.skip_corrupt {
+        anyhow::bail!("--skip-corrupt reads one store at a time: give one --store");
+    }
+    let mut conditions = vec!["true".to_owned()];
+    if let Some(from) = args.range.from {
+        conditions.push(format!("ts_ms >= {from}"));
+    }
+    if let Some(to) = args.range.to {
+        conditions.push(format!("ts_ms < {to}"));
+    }
+    let metrics = "count(*), count(DISTINCT session_id), CAST(coalesce(sum(cost_usd_e6), 0) AS DECIMAL(38, 0)), \
+                   coalesce(sum(tokens_in), 0), coalesce(sum(tokens_out), 0)";
+    let filter = conditions.join(" AND ");
+    let ctx = kaizen_store::sql::session(stores)?;
+    let per_day = ctx
+        .sql(&format!(
+            "SELECT CAST(day AS VARCHAR) AS day_text, {metrics} FROM events WHERE {filter} \
+             GROUP BY day_text ORDER BY day_text"
+        ))
+        .await?
+        .collect()
+        .await?;
+    let total = ctx
+        .sql(&format!(
+            "SELECT 'total', {metrics} FROM events WHERE {filter}"
+        ))
+        .await?
+        .collect()
+        .await?;
+    let parse = |row: Vec<String>| -> anyhow::Result<DayStats> {
+        Ok(DayStats {
+            day: row[0].clone(),
+            events: row[1].parse()?,
+            sessions: row[2].parse()?,
+            cost_usd_e6: row[3].parse()?,
+            tokens_in: row[4].parse()?,
+            tokens_out: row[5].parse()?,
+        })
+    };
+    let days = output::cells(&per_day)?
+        .into_iter()
+        .map(parse)
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let total = output::cells(&total)?
+        .into_iter()
+        .map(parse)
+        .next()
+        .transpose()?
+        .unwrap_or_default();
+    let stats = Stats { days, total };
+    match args.format {
+        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&stats)?),
+        ReportFormat::Table => println!("{}", table(&stats)),
+    }
+    Ok(())
 }

@@ -1,0 +1,409 @@
+//! SQL over stores with DataFusion: a table of the 22 event columns plus `day` (the UTC day,
+//! as hive readers see the partition folder) and `store` (which store an event lives in).
+//!
+//! The table reads through [`EventStore::scan`], so it keeps the store's identity rule
+//! (an event stored twice counts once), reads v1 files, works on every backend, and takes
+//! what it can of a query's filters (time range and days, sessions, kinds) and projection
+//! down into the scan: only the days in range are listed, only row groups in range read,
+//! only the columns used decoded. Results stream.
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, AsArray, Date32Array, RecordBatch, RecordBatchOptions, StringArray};
+use arrow::compute::SortOptions;
+use arrow::datatypes::{DataType, Field as ArrowField, Schema, SchemaRef, UInt64Type};
+use async_trait::async_trait;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::ScalarValue;
+use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::execution::TaskContext;
+use datafusion::logical_expr::{
+    Between, BinaryExpr, Expr, Operator, TableProviderFilterPushDown, TableType,
+};
+use datafusion::physical_expr::expressions::col;
+use datafusion::physical_expr::{LexOrdering, PhysicalSortExpr};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
+use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream};
+use datafusion::prelude::SessionContext;
+use futures::{StreamExt, TryStreamExt};
+use kaizen_core::{EventKind, Field, UtcDay};
+
+use crate::codec::event_schema;
+use crate::{EventStore, Query, Store};
+
+/// The partition column: the UTC day of `ts_ms`.
+pub const DAY_COLUMN: &str = "day";
+/// The store an event lives in (its name when several stores are one table).
+pub const STORE_COLUMN: &str = "store";
+const DAY_MS: u64 = 86_400_000;
+/// SQL's `ORDER BY x` (the key has no nulls, but the planner matches the options exactly).
+const ASC_NULLS_LAST: SortOptions = SortOptions {
+    descending: false,
+    nulls_first: false,
+};
+
+/// The table's schema: the 22 event columns, then `day` and `store`.
+pub fn table_schema() -> SchemaRef {
+    let mut fields: Vec<ArrowField> = event_schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    fields.push(ArrowField::new(DAY_COLUMN, DataType::Date32, false));
+    fields.push(ArrowField::new(STORE_COLUMN, DataType::Utf8, false));
+    Arc::new(Schema::new(fields))
+}
+
+/// A DataFusion session with the stores registered as one table `events`.
+pub fn session(stores: Vec<(String, Store)>) -> DfResult<SessionContext> {
+    let ctx = SessionContext::new();
+    register(&ctx, "events", stores)?;
+    Ok(ctx)
+}
+
+/// Registers `stores` (name, store) as one table in `ctx`.
+pub fn register(ctx: &SessionContext, table: &str, stores: Vec<(String, Store)>) -> DfResult<()> {
+    ctx.register_table(table, Arc::new(EventsTable::new(stores)))?;
+    Ok(())
+}
+
+/// One or more stores as a DataFusion table.
+#[derive(Debug)]
+pub struct EventsTable {
+    stores: Vec<(String, Store)>,
+    schema: SchemaRef,
+}
+
+impl EventsTable {
+    pub fn new(stores: Vec<(String, Store)>) -> Self {
+        EventsTable {
+            stores,
+            schema: table_schema(),
+        }
+    }
+}
+
+#[async_trait]
+impl TableProvider for EventsTable {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> DfResult<Vec<TableProviderFilterPushDown>> {
+        // Inexact: the scan narrows by them, DataFusion still applies them exactly.
+        Ok(filters
+            .iter()
+            .map(|f| match narrow(&mut Query::all(), f) {
+                true => TableProviderFilterPushDown::Inexact,
+                false => TableProviderFilterPushDown::Unsupported,
+            })
+            .collect())
+    }
+
+    async fn scan(
+        &self,
+        _state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let mut query = Query::all();
+        for filter in filters {
+            narrow(&mut query, filter);
+        }
+        query.limit = limit;
+        let wanted: Vec<usize> = projection
+            .cloned()
+            .unwrap_or_else(|| (0..self.schema.fields().len()).collect());
+        let schema = Arc::new(self.schema.project(&wanted)?);
+        // The event columns to read: those asked for, ts_ms for `day`, at least one.
+        let mut read: Vec<Field> = wanted
+            .iter()
+            .filter_map(|&i| Field::ALL.get(i).copied())
+            .collect();
+        let needs_ts = wanted
+            .iter()
+            .any(|&i| self.schema.field(i).name() == DAY_COLUMN);
+        if (needs_ts || read.is_empty()) && !read.contains(&Field::TsMs) {
+            read.push(Field::TsMs);
+        }
+        query.columns = Some(read);
+        let partitions = self
+            .stores
+            .iter()
+            .map(|(name, store)| {
+                Arc::new(StorePartition {
+                    name: name.clone(),
+                    store: store.clone(),
+                    query: query.clone(),
+                    schema: schema.clone(),
+                }) as Arc<dyn PartitionStream>
+            })
+            .collect();
+        // Each store's rows come sorted by the key: ORDER BY it merges instead of sorting.
+        let key = ["ts_ms", "session_id", "seq"].map(|name| {
+            col(name, &schema)
+                .ok()
+                .map(|e| PhysicalSortExpr::new(e, ASC_NULLS_LAST))
+        });
+        let ordering = key
+            .into_iter()
+            .collect::<Option<Vec<_>>>()
+            .and_then(LexOrdering::new);
+        Ok(Arc::new(StreamingTableExec::try_new(
+            schema, partitions, None, ordering, false, limit,
+        )?))
+    }
+}
+
+/// One store's share of a table scan.
+#[derive(Debug)]
+struct StorePartition {
+    name: String,
+    store: Store,
+    query: Query,
+    schema: SchemaRef,
+}
+
+impl PartitionStream for StorePartition {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+        let (store, query) = (self.store.clone(), self.query.clone());
+        let (schema, name) = (self.schema.clone(), self.name.clone());
+        let out_schema = schema.clone();
+        let batches = futures::stream::once(async move { store.scan(query).await })
+            .try_flatten()
+            .map(move |batch| {
+                let batch = batch.map_err(|e| DataFusionError::External(Box::new(e)))?;
+                table_batch(&batch, &schema, &name)
+            });
+        Box::pin(RecordBatchStreamAdapter::new(out_schema, batches))
+    }
+}
+
+/// A scan batch in the table's projected shape: event columns by name, `day` from `ts_ms`,
+/// `store` the store's name.
+fn table_batch(batch: &RecordBatch, schema: &SchemaRef, store: &str) -> DfResult<RecordBatch> {
+    let rows = batch.num_rows();
+    let columns = schema
+        .fields()
+        .iter()
+        .map(|f| -> DfResult<ArrayRef> {
+            match f.name().as_str() {
+                DAY_COLUMN => {
+                    let ts = batch
+                        .column_by_name(Field::TsMs.name())
+                        .ok_or_else(|| {
+                            DataFusionError::Internal("the scan reads ts_ms for day".into())
+                        })?
+                        .as_primitive::<UInt64Type>();
+                    Ok(Arc::new(Date32Array::from_iter_values(
+                        ts.values().iter().map(|t| (t / DAY_MS) as i32),
+                    )))
+                }
+                STORE_COLUMN => Ok(Arc::new(StringArray::from(vec![store; rows]))),
+                name => batch.column_by_name(name).cloned().ok_or_else(|| {
+                    DataFusionError::Internal(format!("the scan did not read {name}"))
+                }),
+            }
+        })
+        .collect::<DfResult<Vec<_>>>()?;
+    let options = RecordBatchOptions::new().with_row_count(Some(rows));
+    Ok(RecordBatch::try_new_with_options(
+        schema.clone(),
+        columns,
+        &options,
+    )?)
+}
+
+/// Narrows `query` by `filter` when the scan can take it; `false` when it cannot.
+fn narrow(query: &mut Query, filter: &Expr) -> bool {
+    match filter {
+        Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
+            let (column, op, value) = match (column_of(left), column_of(right)) {
+                (Some(c), None) => (c, *op, literal(right)),
+                (None, Some(c)) => (c, op.swap().unwrap_or(*op), literal(left)),
+                _ => return false,
+            };
+            let Some(value) = value else {
+                return false;
+            };
+            match column {
+                "ts_ms" => time_bound(query, op, as_u64(&value)),
+                DAY_COLUMN => day_bound(query, op, as_day(&value)),
+                "session_id" | "kind" if op == Operator::Eq => {
+                    one_of(query, column, Some(vec![value]))
+                }
+                _ => false,
+            }
+        }
+        Expr::Between(Between {
+            expr,
+            negated: false,
+            low,
+            high,
+        }) => {
+            let (Some(column), Some(low), Some(high)) =
+                (column_of(expr), literal(low), literal(high))
+            else {
+                return false;
+            };
+            match column {
+                "ts_ms" => {
+                    let (low, high) = (as_u64(&low), as_u64(&high));
+                    time_bound(query, Operator::GtEq, low)
+                        && time_bound(query, Operator::LtEq, high)
+                }
+                DAY_COLUMN => {
+                    let (low, high) = (as_day(&low), as_day(&high));
+                    day_bound(query, Operator::GtEq, low) && day_bound(query, Operator::LtEq, high)
+                }
+                _ => false,
+            }
+        }
+        Expr::InList(list) if !list.negated => {
+            let Some(column) = column_of(&list.expr) else {
+                return false;
+            };
+            let values: Option<Vec<ScalarValue>> = list.list.iter().map(literal).collect();
+            match column {
+                "session_id" | "kind" => one_of(query, column, values),
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+fn column_of(expr: &Expr) -> Option<&str> {
+    match expr {
+        Expr::Column(c) => Some(c.name.as_str()),
+        Expr::Cast(cast) => column_of(&cast.expr),
+        _ => None,
+    }
+}
+
+fn literal(expr: &Expr) -> Option<ScalarValue> {
+    match expr {
+        Expr::Literal(value, _) if !value.is_null() => Some(value.clone()),
+        _ => None,
+    }
+}
+
+fn as_u64(value: &ScalarValue) -> Option<u64> {
+    match value {
+        ScalarValue::UInt64(Some(v)) => Some(*v),
+        ScalarValue::UInt32(Some(v)) => Some(u64::from(*v)),
+        ScalarValue::Int64(Some(v)) => u64::try_from(*v).ok(),
+        ScalarValue::Int32(Some(v)) => u64::try_from(*v).ok(),
+        _ => None,
+    }
+}
+
+fn as_day(value: &ScalarValue) -> Option<UtcDay> {
+    match value {
+        ScalarValue::Date32(Some(d)) => u32::try_from(*d).ok().map(UtcDay::from_days_since_epoch),
+        ScalarValue::Utf8(Some(s))
+        | ScalarValue::LargeUtf8(Some(s))
+        | ScalarValue::Utf8View(Some(s)) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// `ts_ms <op> value` as the query's half-open range, narrowed.
+fn time_bound(query: &mut Query, op: Operator, value: Option<u64>) -> bool {
+    let Some(v) = value else {
+        return false;
+    };
+    let (from, to) = match op {
+        Operator::Gt => (v.checked_add(1), None),
+        Operator::GtEq => (Some(v), None),
+        Operator::Lt => (None, Some(v)),
+        Operator::LtEq => (None, v.checked_add(1)),
+        Operator::Eq => (Some(v), v.checked_add(1)),
+        _ => return false,
+    };
+    if let Some(from) = from {
+        query.from_ms = Some(query.from_ms.map_or(from, |f| f.max(from)));
+    }
+    if let Some(to) = to {
+        query.to_ms = Some(query.to_ms.map_or(to, |t| t.min(to)));
+    }
+    true
+}
+
+/// `day <op> value` as a time range of whole days.
+fn day_bound(query: &mut Query, op: Operator, day: Option<UtcDay>) -> bool {
+    let Some(day) = day else {
+        return false;
+    };
+    match op {
+        Operator::Gt => time_bound(query, Operator::GtEq, Some(day.end_ms())),
+        Operator::GtEq => time_bound(query, Operator::GtEq, Some(day.start_ms())),
+        Operator::Lt => time_bound(query, Operator::Lt, Some(day.start_ms())),
+        Operator::LtEq => time_bound(query, Operator::Lt, Some(day.end_ms())),
+        Operator::Eq => {
+            time_bound(query, Operator::GtEq, Some(day.start_ms()))
+                && time_bound(query, Operator::Lt, Some(day.end_ms()))
+        }
+        _ => false,
+    }
+}
+
+/// `column` (`session_id` or `kind`) is one of `values`: narrows the query to them.
+fn one_of(query: &mut Query, column: &str, values: Option<Vec<ScalarValue>>) -> bool {
+    let strings: Option<Vec<String>> = values
+        .into_iter()
+        .flatten()
+        .map(|v| match v {
+            ScalarValue::Utf8(Some(s))
+            | ScalarValue::LargeUtf8(Some(s))
+            | ScalarValue::Utf8View(Some(s)) => Some(s),
+            _ => None,
+        })
+        .collect();
+    let Some(strings) = strings else {
+        return false;
+    };
+    let nothing = match column {
+        "kind" => {
+            // A name that is no kind matches no event.
+            let kinds = strings
+                .iter()
+                .filter_map(|s| EventKind::from_name(s))
+                .collect();
+            query.kinds = intersect(std::mem::take(&mut query.kinds), kinds);
+            query.kinds.is_empty()
+        }
+        _ => {
+            query.sessions = intersect(std::mem::take(&mut query.sessions), strings);
+            query.sessions.is_empty()
+        }
+    };
+    // An empty list means "all" to a query: no match at all is an empty time range.
+    if nothing {
+        query.from_ms = Some(0);
+        query.to_ms = Some(0);
+    }
+    true
+}
+
+/// The values in both lists; `current` empty means no restriction yet.
+fn intersect<T: PartialEq>(current: Vec<T>, new: Vec<T>) -> Vec<T> {
+    if current.is_empty() {
+        new
+    } else {
+        current.into_iter().filter(|c| new.contains(c)).collect()
+    }
+}

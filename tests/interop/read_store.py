@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""Reads a kaizen store with DuckDB, pyarrow and polars, unchanged, and prints what each
+sees as JSON: rows, distinct sessions, cost and token sums, and rows per day.
+
+    read_store.py STORE_DIR
+"""
+import json
+import sys
+
+store = sys.argv[1].rstrip("/")
+files = f"{store}/cold/events/day=*/*.parquet"
+out = {}
+
+import duckdb
+
+con = duckdb.connect()
+rel = f"read_parquet('{files}', hive_partitioning = true)"
+rows, sessions, cost, tin, tout = con.execute(
+    f"SELECT count(*), count(DISTINCT session_id), sum(cost_usd_e6), sum(tokens_in), sum(tokens_out) FROM {rel}"
+).fetchone()
+days = con.execute(f"SELECT CAST(day AS VARCHAR), count(*) FROM {rel} GROUP BY day ORDER BY day").fetchall()
+out["duckdb"] = {"rows": rows, "sessions": sessions, "cost_usd_e6": int(cost), "tokens_in": int(tin),
+                 "tokens_out": int(tout), "days": {d: n for d, n in days}}
+
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+
+table = ds.dataset(f"{store}/cold/events", format="parquet", partitioning="hive").to_table()
+day_counts = table.group_by("day").aggregate([("seq", "count")]).to_pylist()
+out["pyarrow"] = {
+    "rows": table.num_rows,
+    "sessions": len(pc.unique(table["session_id"])),
+    "cost_usd_e6": pc.sum(table["cost_usd_e6"]).as_py(),
+    "tokens_in": pc.sum(table["tokens_in"]).as_py(),
+    "tokens_out": pc.sum(table["tokens_out"]).as_py(),
+    "days": {str(r["day"]): r["seq_count"] for r in day_counts},
+}
+
+import polars as pl
+
+lf = pl.scan_parquet(files, hive_partitioning=True)
+totals = lf.select(
+    pl.len().alias("rows"),
+    pl.col("session_id").n_unique().alias("sessions"),
+    pl.col("cost_usd_e6").sum().alias("cost"),
+    pl.col("tokens_in").cast(pl.Int64).sum().alias("tin"),
+    pl.col("tokens_out").cast(pl.Int64).sum().alias("tout"),
+).collect().row(0)
+per_day = lf.group_by("day").agg(pl.len().alias("n")).collect()
+out["polars"] = {
+    "rows": totals[0], "sessions": totals[1], "cost_usd_e6": totals[2], "tokens_in": totals[3],
+    "tokens_out": totals[4], "days": {str(d): n for d, n in per_day.iter_rows()},
+}
+
+print(json.dumps(out))
