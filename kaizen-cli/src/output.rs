@@ -211,3 +211,38 @@ pub fn cells(batches: &[RecordBatch]) -> anyhow::Result<Vec<Vec<String>>> {
 pub fn sql_string(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
+
+/// Writes a stream of batches in `format` to standard output: JSON Lines and CSV as they
+/// come, a table once every row is in (it needs their widths: use it for small results).
+pub async fn write_stream<E>(
+    mut batches: impl futures::Stream<Item = Result<RecordBatch, E>> + Unpin,
+    format: crate::cli::ScanFormat,
+) -> anyhow::Result<()>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    use crate::cli::ScanFormat;
+    use futures::TryStreamExt;
+
+    let stdout = std::io::stdout();
+    let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    match format {
+        ScanFormat::Jsonl => {
+            while let Some(batch) = batches.try_next().await? {
+                write_jsonl(&batch, &mut out)?;
+            }
+        }
+        ScanFormat::Csv => {
+            let mut csv = CsvOut::new(&mut out);
+            while let Some(batch) = batches.try_next().await? {
+                csv.write(&batch)?;
+            }
+        }
+        ScanFormat::Table => {
+            let all: Vec<_> = batches.try_collect().await?;
+            writeln!(out, "{}", batches_table(&all)?)?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}

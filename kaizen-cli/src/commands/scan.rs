@@ -1,13 +1,10 @@
 //! `kaizen scan`: events in order, as JSON Lines, CSV or a table.
 
-use std::io::{BufWriter, Write};
-
-use futures::TryStreamExt;
 use kaizen_core::Field;
 use kaizen_store::codec::parse_columns;
 use kaizen_store::{EventStore, Query, SkippedFiles};
 
-use crate::cli::{ScanArgs, ScanFormat};
+use crate::cli::ScanArgs;
 use crate::output;
 
 pub async fn run(store: &dyn EventStore, args: ScanArgs) -> anyhow::Result<()> {
@@ -26,28 +23,7 @@ pub async fn run(store: &dyn EventStore, args: ScanArgs) -> anyhow::Result<()> {
         skip_corrupt: args.skip_corrupt.then(SkippedFiles::default),
     };
     let skipped = query.skip_corrupt.clone();
-    let mut batches = store.scan(query).await?;
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-    match args.format {
-        ScanFormat::Jsonl => {
-            while let Some(batch) = batches.try_next().await? {
-                output::write_jsonl(&batch, &mut out)?;
-            }
-        }
-        ScanFormat::Csv => {
-            let mut csv = output::CsvOut::new(&mut out);
-            while let Some(batch) = batches.try_next().await? {
-                csv.write(&batch)?;
-            }
-        }
-        ScanFormat::Table => {
-            // A table needs every row's width: it is for small results (use --limit).
-            let all: Vec<_> = batches.try_collect().await?;
-            writeln!(out, "{}", output::batches_table(&all)?)?;
-        }
-    }
-    out.flush()?;
+    output::write_stream(store.scan(query).await?, args.format).await?;
     if let Some(skipped) = skipped {
         report_skipped(&skipped);
     }
@@ -76,13 +52,7 @@ pub async fn run_many(
     };
     let mut select: Vec<&str> = columns.iter().map(|f| f.name()).collect();
     select.push(kaizen_store::sql::STORE_COLUMN);
-    let mut conditions = Vec::new();
-    if let Some(from) = args.range.from {
-        conditions.push(format!("ts_ms >= {from}"));
-    }
-    if let Some(to) = args.range.to {
-        conditions.push(format!("ts_ms < {to}"));
-    }
+    let mut conditions = super::sql::time_conditions(&args.range);
     let list = |values: Vec<String>| values.join(", ");
     if !args.sessions.is_empty() {
         let ids = args

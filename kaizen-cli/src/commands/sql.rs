@@ -1,9 +1,6 @@
 //! `kaizen sql`: DataFusion SQL over the store(s), one query or an interactive prompt.
 
-use std::io::{BufWriter, Write};
-
 use datafusion::prelude::SessionContext;
-use futures::TryStreamExt;
 use kaizen_store::Store;
 use rustyline::DefaultEditor;
 use rustyline::error::ReadlineError;
@@ -22,28 +19,7 @@ pub async fn run(stores: Vec<(String, Store)>, args: SqlArgs) -> anyhow::Result<
 /// Runs one statement and writes its result; rows stream except for a table.
 pub async fn execute(ctx: &SessionContext, query: &str, format: ScanFormat) -> anyhow::Result<()> {
     let frame = ctx.sql(query).await?;
-    let mut batches = frame.execute_stream().await?;
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-    match format {
-        ScanFormat::Jsonl => {
-            while let Some(batch) = batches.try_next().await? {
-                output::write_jsonl(&batch, &mut out)?;
-            }
-        }
-        ScanFormat::Csv => {
-            let mut csv = output::CsvOut::new(&mut out);
-            while let Some(batch) = batches.try_next().await? {
-                csv.write(&batch)?;
-            }
-        }
-        ScanFormat::Table => {
-            let all: Vec<_> = batches.try_collect().await?;
-            writeln!(out, "{}", output::batches_table(&all)?)?;
-        }
-    }
-    out.flush()?;
-    Ok(())
+    output::write_stream(frame.execute_stream().await?, format).await
 }
 
 /// The interactive prompt: history across sessions, statements over several lines.
@@ -91,4 +67,11 @@ async fn prompt(ctx: &SessionContext, format: ScanFormat) -> anyhow::Result<()> 
         let _ = editor.save_history(path);
     }
     Ok(())
+}
+
+/// `--from` / `--to` as SQL conditions on `ts_ms`.
+pub fn time_conditions(range: &crate::cli::TimeRange) -> Vec<String> {
+    let from = range.from.map(|from| format!("ts_ms >= {from}"));
+    let to = range.to.map(|to| format!("ts_ms < {to}"));
+    from.into_iter().chain(to).collect()
 }

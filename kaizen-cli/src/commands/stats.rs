@@ -148,13 +148,8 @@ pub async fn run_many(
     if args.skip_corrupt {
         anyhow::bail!("--skip-corrupt reads one store at a time: give one --store");
     }
-    let mut conditions = vec!["true".to_owned()];
-    if let Some(from) = args.range.from {
-        conditions.push(format!("ts_ms >= {from}"));
-    }
-    if let Some(to) = args.range.to {
-        conditions.push(format!("ts_ms < {to}"));
-    }
+    let mut conditions = super::sql::time_conditions(&args.range);
+    conditions.push("true".to_owned());
     let metrics = "count(*), count(DISTINCT session_id), CAST(coalesce(sum(cost_usd_e6), 0) AS DECIMAL(38, 0)), \
                    coalesce(sum(tokens_in), 0), coalesce(sum(tokens_out), 0)";
     let filter = conditions.join(" AND ");
