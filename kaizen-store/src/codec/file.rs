@@ -168,6 +168,19 @@ impl FileFacts {
 }
 
 pub fn file_facts(meta: &ParquetMetaData, schema: &Schema, path: &str) -> Result<FileFacts> {
+    // Statistics of a damaged footer can make the converter panic: that is the file's error.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_facts(meta, schema, path)
+    }))
+    .unwrap_or_else(|_| {
+        Err(Error::parquet(
+            path,
+            parquet::errors::ParquetError::General("damaged footer statistics".into()),
+        ))
+    })
+}
+
+fn read_facts(meta: &ParquetMetaData, schema: &Schema, path: &str) -> Result<FileFacts> {
     let groups = meta.row_groups();
     let converter = StatisticsConverter::try_new(
         Field::TsMs.name(),

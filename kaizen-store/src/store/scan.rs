@@ -10,9 +10,12 @@ use arrow::compute::{
     SortColumn, concat_batches, filter_record_batch, lexsort_to_indices, take_record_batch,
 };
 use arrow::datatypes::UInt64Type;
-use futures::{StreamExt, TryStreamExt, stream};
+use std::panic::AssertUnwindSafe;
+
+use futures::{FutureExt, StreamExt, TryStreamExt, stream};
 use kaizen_core::{Field, UtcDay};
 use parquet::arrow::{ParquetRecordBatchStreamBuilder, ProjectionMask};
+use parquet::errors::ParquetError;
 
 use super::catalog::{self, DayFiles, FileEntry};
 use super::merge::{MergeInput, merge_sorted};
@@ -133,11 +136,29 @@ pub(crate) async fn live_files(
 }
 
 /// Reads a data file's footer, ready to stream its rows.
-async fn open_parquet(backend: Arc<dyn Backend>, file: &FileEntry) -> Result<Parquet> {
+pub(crate) async fn open_parquet(backend: Arc<dyn Backend>, file: &FileEntry) -> Result<Parquet> {
     let reader = BackendFileReader::new(backend, file.path.clone(), file.size);
-    ParquetRecordBatchStreamBuilder::new(reader)
+    // The decoder can panic on some damaged bytes: a damaged file is an error, never a crash.
+    match AssertUnwindSafe(ParquetRecordBatchStreamBuilder::new(reader))
+        .catch_unwind()
         .await
-        .map_err(|e| Error::from_parquet(&file.path, e))
+    {
+        Ok(opened) => opened.map_err(|e| Error::from_parquet(&file.path, e)),
+        Err(panic) => Err(decoder_panic(&file.path, panic)),
+    }
+}
+
+/// A panic of the Parquet decoder, as the error of the file it was reading.
+fn decoder_panic(path: &str, panic: Box<dyn std::any::Any + Send>) -> Error {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown".into());
+    Error::parquet(
+        path,
+        ParquetError::General(format!("damaged file (the decoder failed: {message})")),
+    )
 }
 
 /// The footer facts of a data file: rows and time span, without reading rows.
@@ -295,6 +316,17 @@ impl DayScan {
             .with_batch_size(self.batch_rows)
             .build()
             .map_err(|e| Error::from_parquet(&path, e))?;
+        // Decoding pages can panic on damaged bytes: that ends the file with its error.
+        let panic_path = path.clone();
+        let batches = AssertUnwindSafe(batches)
+            .catch_unwind()
+            .map(move |item| match item {
+                Ok(batch) => batch,
+                Err(panic) => Err(ParquetError::General(
+                    decoder_panic(&panic_path, panic).to_string(),
+                )),
+            });
+        let batches = stop_after_error(batches);
 
         let (read, query, day) = (self.read.clone(), self.query.clone(), self.day);
         let shape_path = path.clone();
@@ -454,4 +486,25 @@ fn sort_batches(batches: &[RecordBatch], path: &str) -> Result<Option<RecordBatc
     let order = lexsort_to_indices(&key, None).map_err(|e| Error::arrow(path, e))?;
     let sorted = take_record_batch(&all, &order).map_err(|e| Error::arrow(path, e))?;
     Ok((sorted.num_rows() > 0).then_some(sorted))
+}
+
+/// Ends a stream after its first error: a decoder that failed is not polled again.
+fn stop_after_error<T, E>(
+    input: impl futures::Stream<Item = std::result::Result<T, E>> + Send + 'static,
+) -> impl futures::Stream<Item = std::result::Result<T, E>> + Send + 'static
+where
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    input.scan(false, |failed, item| {
+        let next = match (*failed, item) {
+            (true, _) => None,
+            (false, Err(e)) => {
+                *failed = true;
+                Some(Err(e))
+            }
+            (false, ok) => Some(ok),
+        };
+        std::future::ready(next)
+    })
 }

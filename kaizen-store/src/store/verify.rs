@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::Store;
 use super::catalog::{self, FileEntry};
-use super::scan::DayScan;
+use super::scan::{DayScan, open_parquet};
 use crate::codec::{SCHEMA_VERSION, batch_to_events, check_schema, file_facts};
 use crate::event_store::EventStore;
 use crate::{Error, Query, Result, SkippedFiles};
@@ -74,14 +74,7 @@ impl Store {
 
     /// One file's checks; its footer's row count.
     async fn check_file(&self, day: UtcDay, file: &FileEntry, deep: bool) -> Result<u64> {
-        let reader = crate::backend::BackendFileReader::new(
-            self.backend.clone(),
-            file.path.clone(),
-            file.size,
-        );
-        let builder = parquet::arrow::ParquetRecordBatchStreamBuilder::new(reader)
-            .await
-            .map_err(|e| Error::from_parquet(&file.path, e))?;
+        let builder = open_parquet(self.backend.clone(), file).await?;
         check_schema(builder.schema(), &Field::ALL, &file.path)?;
         let facts = file_facts(builder.metadata(), builder.schema(), &file.path)?;
         if facts.schema_version.as_deref() != Some(SCHEMA_VERSION) {
