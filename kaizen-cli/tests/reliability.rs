@@ -136,6 +136,24 @@ fn corpus(dir: &Path, seed: u64) -> (PathBuf, HashSet<(String, u64)>) {
     (path, keys)
 }
 
+/// The corpus dealt line by line into `n` files, each with events of every day.
+fn split(file: &Path, n: usize, dir: &Path) -> Vec<PathBuf> {
+    let text = std::fs::read_to_string(file).expect("corpus");
+    (0..n)
+        .map(|w| {
+            let part = dir.join(format!("part-{w}-of-{n}.jsonl"));
+            let lines: String = text
+                .lines()
+                .skip(w)
+                .step_by(n)
+                .map(|l| format!("{l}\n"))
+                .collect();
+            std::fs::write(&part, lines).expect("write part");
+            part
+        })
+        .collect()
+}
+
 #[test]
 fn ingest_killed_at_any_moment_loses_and_duplicates_nothing() {
     let work = tempfile::tempdir().expect("tmp");
@@ -184,20 +202,7 @@ fn ingest_killed_at_any_moment_loses_and_duplicates_nothing() {
 fn concurrent_writers_keep_every_event() {
     let work = tempfile::tempdir().expect("tmp");
     let (file, keys) = corpus(work.path(), 5);
-    let text = std::fs::read_to_string(&file).expect("corpus");
-    let parts: Vec<PathBuf> = (0..4)
-        .map(|w| {
-            let part = work.path().join(format!("part-{w}.jsonl"));
-            let lines: String = text
-                .lines()
-                .skip(w)
-                .step_by(4)
-                .map(|l| format!("{l}\n"))
-                .collect();
-            std::fs::write(&part, lines).expect("write part");
-            part
-        })
-        .collect();
+    let parts = split(&file, 4, work.path());
     for target in targets("concurrent") {
         let children: Vec<Child> = parts
             .iter()
@@ -228,20 +233,7 @@ fn concurrent_writers_keep_every_event() {
 fn ingest_compaction_and_scans_at_once_see_each_event_once() {
     let work = tempfile::tempdir().expect("tmp");
     let (file, keys) = corpus(work.path(), 9);
-    let text = std::fs::read_to_string(&file).expect("corpus");
-    let parts: Vec<PathBuf> = (0..6)
-        .map(|w| {
-            let part = work.path().join(format!("chunk-{w}.jsonl"));
-            let lines: String = text
-                .lines()
-                .skip(w)
-                .step_by(6)
-                .map(|l| format!("{l}\n"))
-                .collect();
-            std::fs::write(&part, lines).expect("write part");
-            part
-        })
-        .collect();
+    let parts = split(&file, 6, work.path());
     for target in targets("mixed") {
         let mut writer = None::<Child>;
         let mut pending = parts.iter();
