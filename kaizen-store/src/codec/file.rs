@@ -145,6 +145,8 @@ pub struct FileFacts {
     pub schema_version: Option<String>,
     /// Set on a compaction's outputs.
     pub compaction: Option<Compaction>,
+    /// Written by kaizen-store: rows sorted, each identity once (the writer guarantees it).
+    pub ours: bool,
 }
 
 impl FileFacts {
@@ -214,6 +216,7 @@ fn read_facts(meta: &ParquetMetaData, schema: &Schema, path: &str) -> Result<Fil
             }),
         schema_version: metadata_value(meta, SCHEMA_VERSION_KEY).map(str::to_owned),
         compaction: metadata_value(meta, COMPACTION_KEY).and_then(parse_compaction),
+        ours: metadata_value(meta, WRITER_KEY).is_some_and(|w| w.starts_with("kaizen-store ")),
     })
 }
 

@@ -15,8 +15,9 @@ use futures::{StreamExt, TryStreamExt, stream};
 use kaizen_core::{Event, Field, UtcDay};
 
 use super::Store;
+use super::catalog::DayFiles;
 use super::catalog::{self, FileEntry};
-use super::scan::{live_files, open_file};
+use super::scan::{DayScan, live_files};
 use crate::codec::{batch_to_events, encode_file, event_schema};
 use crate::event_store::EventStore;
 use crate::{Error, Query, Result, layout};
@@ -124,28 +125,26 @@ impl Store {
         Ok(report)
     }
 
-    /// The rows of `file` in range, sorted, as a new file's bytes; `None` for no rows.
+    /// The rows of `file` in range, sorted and each identity once, as a new file's bytes;
+    /// `None` for no rows.
     async fn rewrite(
         &self,
         file: FileEntry,
         path: &str,
         range: Arc<Query>,
     ) -> Result<Option<Bytes>> {
-        let day = file.day;
-        let read = Arc::new(Field::ALL.to_vec());
-        let Some(input) = open_file(
-            self.backend.clone(),
-            file,
-            day,
-            range,
-            read,
-            self.options.batch_rows,
-        )
-        .await?
-        else {
-            return Ok(None);
+        let scan = DayScan {
+            backend: self.backend.clone(),
+            day: file.day,
+            query: range,
+            read: Arc::new(Field::ALL.to_vec()),
+            batch_rows: self.options.batch_rows,
         };
-        let batches: Vec<_> = input.stream.try_collect().await?;
+        let files = DayFiles {
+            files: vec![file],
+            ..DayFiles::default()
+        };
+        let batches: Vec<_> = scan.stream(files).try_collect().await?;
         let all = concat_batches(&event_schema(), &batches).map_err(|e| Error::arrow(path, e))?;
         if all.num_rows() == 0 {
             return Ok(None);

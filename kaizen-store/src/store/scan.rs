@@ -168,25 +168,6 @@ pub(crate) async fn read_facts(backend: Arc<dyn Backend>, file: &FileEntry) -> R
     file_facts(builder.metadata(), builder.schema(), &file.path)
 }
 
-/// One file as a sorted stream of the query's rows (see [`DayScan::stream_file`]).
-pub(crate) async fn open_file(
-    backend: Arc<dyn Backend>,
-    file: FileEntry,
-    day: UtcDay,
-    query: Arc<Query>,
-    read: Arc<Vec<Field>>,
-    batch_rows: usize,
-) -> Result<Option<MergeInput>> {
-    let scan = DayScan {
-        backend,
-        day,
-        query,
-        read,
-        batch_rows,
-    };
-    scan.open_one(file).await
-}
-
 /// The scan of one day.
 pub(crate) struct DayScan {
     pub backend: Arc<dyn Backend>,
@@ -271,14 +252,20 @@ impl DayScan {
             .await?;
         let opened: Vec<_> = opened.into_iter().flatten().collect();
         let gone = superseded(opened.iter().map(|(_, _, f)| f), &day.compactions);
-        let mut inputs = Vec::new();
-        for (file, builder, _) in opened
+        let live: Vec<_> = opened
             .into_iter()
             .filter(|(f, _, _)| !gone.contains(&f.path))
-        {
+            .collect();
+        // A day held by one file kaizen wrote (sorted, each identity once) needs no merge.
+        let alone = live.len() == 1 && live.iter().all(|(_, _, facts)| facts.ours && facts.sorted);
+        let mut inputs = Vec::new();
+        for (file, builder, _) in live {
             if let Some(input) = self.stream_file(file, builder).await? {
                 inputs.push(input);
             }
+        }
+        if alone && let Some(input) = inputs.pop() {
+            return Ok(input.stream);
         }
         Ok(merge_sorted(
             inputs,
