@@ -142,6 +142,9 @@ pub enum ReportOutput {
 pub struct SqlArgs {
     /// The query; without one, an interactive prompt (statements end with `;`).
     pub query: Option<String>,
+    /// Read the rest of the store(s) when a file is corrupt, reporting each file skipped.
+    #[arg(long)]
+    pub skip_corrupt: bool,
     #[arg(long, value_enum, default_value_t = ScanFormat::Table)]
     pub format: ScanFormat,
 }

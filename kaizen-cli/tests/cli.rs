@@ -622,6 +622,30 @@ fn corrupt_files_are_named_and_skippable_from_the_cli() {
         "{}",
         stderr(&out)
     );
+    let out = kaizen(
+        &store,
+        &["sql", "SELECT count(*) AS n FROM events", "--format", "csv"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(&name),
+        "sql names the file: {}",
+        stderr(&out)
+    );
+    let sql = [
+        "sql",
+        "SELECT count(*) AS n FROM events",
+        "--format",
+        "csv",
+        "--skip-corrupt",
+    ];
+    let out = ok(kaizen(&store, &sql));
+    assert_eq!(stdout(&out), format!("n\n{}\n", 1043 + 569));
+    assert!(
+        stderr(&out).contains("skipped corrupt file"),
+        "{}",
+        stderr(&out)
+    );
     let out = ok(kaizen(
         &store,
         &["stats", "--skip-corrupt", "--format", "json"],

@@ -30,7 +30,7 @@ use futures::{StreamExt, TryStreamExt};
 use kaizen_core::{EventKind, Field, UtcDay};
 
 use crate::codec::event_schema;
-use crate::{EventStore, Query, Store};
+use crate::{EventStore, Query, SkippedFiles, Store};
 
 /// The partition column: the UTC day of `ts_ms`.
 pub const DAY_COLUMN: &str = "day";
@@ -73,6 +73,7 @@ pub fn register(ctx: &SessionContext, table: &str, stores: Vec<(String, Store)>)
 pub struct EventsTable {
     stores: Vec<(String, Store)>,
     schema: SchemaRef,
+    skip_corrupt: Option<SkippedFiles>,
 }
 
 impl EventsTable {
@@ -80,7 +81,14 @@ impl EventsTable {
         EventsTable {
             stores,
             schema: table_schema(),
+            skip_corrupt: None,
         }
+    }
+
+    /// Scans skip files that cannot be read, recording each in `log`, instead of failing.
+    pub fn skip_corrupt(mut self, log: SkippedFiles) -> Self {
+        self.skip_corrupt = Some(log);
+        self
     }
 }
 
@@ -120,6 +128,7 @@ impl TableProvider for EventsTable {
             narrow(&mut query, filter);
         }
         query.limit = limit;
+        query.skip_corrupt = self.skip_corrupt.clone();
         let wanted: Vec<usize> = projection
             .cloned()
             .unwrap_or_else(|| (0..self.schema.fields().len()).collect());

@@ -1,7 +1,10 @@
 //! `kaizen sql`: DataFusion SQL over the store(s), one query or an interactive prompt.
 
 use datafusion::prelude::SessionContext;
-use kaizen_store::Store;
+use std::sync::Arc;
+
+use kaizen_store::sql::EventsTable;
+use kaizen_store::{SkippedFiles, Store};
 use rustyline::DefaultEditor;
 use rustyline::error::ReadlineError;
 
@@ -9,11 +12,21 @@ use crate::cli::{ScanFormat, SqlArgs};
 use crate::output;
 
 pub async fn run(stores: Vec<(String, Store)>, args: SqlArgs) -> anyhow::Result<()> {
-    let ctx = kaizen_store::sql::session(stores)?;
-    match args.query {
+    let skipped = args.skip_corrupt.then(SkippedFiles::default);
+    let mut table = EventsTable::new(stores);
+    if let Some(log) = &skipped {
+        table = table.skip_corrupt(log.clone());
+    }
+    let ctx = SessionContext::new();
+    ctx.register_table("events", Arc::new(table))?;
+    let result = match args.query {
         Some(query) => execute(&ctx, &query, args.format).await,
         None => prompt(&ctx, args.format).await,
+    };
+    if let Some(log) = &skipped {
+        super::scan::report_skipped(log);
     }
+    result
 }
 
 /// Runs one statement and writes its result; rows stream except for a table.
