@@ -57,7 +57,7 @@ async fn upload_example_uploads_and_verifies() {
         );
         return;
     };
-    // Examples are built beside the test binaries by `cargo test --all-targets`.
+    // `cargo build --examples` (run by scripts/test) links the plain-named binary.
     let exe = std::env::current_exe().expect("test exe");
     let example = exe
         .parent()
@@ -66,7 +66,7 @@ async fn upload_example_uploads_and_verifies() {
         .join("examples/upload_to_s3");
     assert!(
         example.exists(),
-        "{} is built by cargo test --all-targets (scripts/test)",
+        "{} is built by cargo build --examples (scripts/test)",
         example.display()
     );
 
