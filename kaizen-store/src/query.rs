@@ -101,8 +101,71 @@ impl Query {
         self.from_ms.is_none_or(|from| max >= from) && self.to_ms.is_none_or(|to| min < to)
     }
 
+    /// Splits the query into at most `parts` queries over contiguous runs of `days`
+    /// (sorted), which together cover exactly this query's time range: scanned side by
+    /// side, each in key order, they give the same events as this one.
+    pub fn split_by_days(&self, days: &[UtcDay], parts: usize) -> Vec<Query> {
+        let parts = parts.clamp(1, days.len().max(1));
+        let per_part = days.len().div_ceil(parts).max(1);
+        // Each part after the first starts at the first day of its run.
+        let starts: Vec<u64> = days
+            .chunks(per_part)
+            .skip(1)
+            .map(|run| run[0].start_ms())
+            .collect();
+        let mut bounds = vec![self.from_ms];
+        bounds.extend(starts.iter().map(|&s| Some(s)));
+        bounds.push(self.to_ms);
+        bounds
+            .windows(2)
+            .map(|w| Query {
+                from_ms: w[0],
+                to_ms: w[1],
+                ..self.clone()
+            })
+            .collect()
+    }
+
+    /// Whether the query keeps only some rows (by time, session or kind).
+    pub fn filters_rows(&self) -> bool {
+        self.from_ms.is_some()
+            || self.to_ms.is_some()
+            || !self.sessions.is_empty()
+            || !self.kinds.is_empty()
+    }
+
     /// The range is empty: nothing can match.
     pub fn is_empty_range(&self) -> bool {
         matches!((self.from_ms, self.to_ms), (Some(f), Some(t)) if f >= t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> UtcDay {
+        s.parse().expect("day")
+    }
+
+    #[test]
+    fn split_by_days_covers_the_range_exactly_in_contiguous_runs() {
+        let days: Vec<UtcDay> = ["2026-10-01", "2026-10-02", "2026-10-05", "2026-10-09"]
+            .map(day)
+            .to_vec();
+        let query = Query::all()
+            .from_ms(day("2026-10-01").start_ms() + 5)
+            .kind(EventKind::Cost);
+        let parts = query.split_by_days(&days, 3);
+        assert_eq!(parts.len(), 2, "runs of two days: two parts");
+        assert_eq!(parts[0].from_ms, query.from_ms);
+        assert_eq!(parts[0].to_ms, Some(day("2026-10-05").start_ms()));
+        assert_eq!(parts[1].from_ms, Some(day("2026-10-05").start_ms()));
+        assert_eq!(parts[1].to_ms, None);
+        assert!(parts.iter().all(|p| p.kinds == query.kinds));
+
+        assert_eq!(query.split_by_days(&days, 1), vec![query.clone()]);
+        assert_eq!(query.split_by_days(&[], 4), vec![query.clone()]);
+        assert_eq!(query.split_by_days(&days, 9).len(), 4);
     }
 }

@@ -118,7 +118,7 @@ impl TableProvider for EventsTable {
 
     async fn scan(
         &self,
-        _state: &dyn Session,
+        state: &dyn Session,
         projection: Option<&Vec<usize>>,
         filters: &[Expr],
         limit: Option<usize>,
@@ -145,18 +145,26 @@ impl TableProvider for EventsTable {
             read.push(Field::TsMs);
         }
         query.columns = Some(read);
-        let partitions = self
-            .stores
-            .iter()
-            .map(|(name, store)| {
-                Arc::new(StorePartition {
+        // Each store's days split into runs scanned side by side, one per core in all.
+        let runs_per_store = state
+            .config()
+            .target_partitions()
+            .div_ceil(self.stores.len().max(1));
+        let mut partitions: Vec<Arc<dyn PartitionStream>> = Vec::new();
+        for (name, store) in &self.stores {
+            let days = store
+                .days(&query)
+                .await
+                .map_err(|e| DataFusionError::External(Box::new(e)))?;
+            for run in query.split_by_days(&days, runs_per_store) {
+                partitions.push(Arc::new(StorePartition {
                     name: name.clone(),
                     store: store.clone(),
-                    query: query.clone(),
+                    query: run,
                     schema: schema.clone(),
-                }) as Arc<dyn PartitionStream>
-            })
-            .collect();
+                }));
+            }
+        }
         // Each store's rows come sorted by the key: ORDER BY it merges instead of sorting.
         let key = ["ts_ms", "session_id", "seq"].map(|name| {
             col(name, &schema)

@@ -149,6 +149,41 @@ pub async fn queries_filter_project_and_limit(store: Store) {
     assert!(!want.is_empty());
     assert_eq!(got, want);
 
+    // Parts combined, each file wholly inside or cut by the time range.
+    let (first, last) = (all[0].ts_ms, all[all.len() - 1].ts_ms);
+    let (one, other) = (&all[all.len() / 2], &all[all.len() / 3]);
+    let combined = [
+        Query::all()
+            .from_ms(first)
+            .to_ms(last + 1)
+            .kind(EventKind::ToolCall),
+        Query::all()
+            .from_ms(from)
+            .kind(one.kind)
+            .session(&one.session_id),
+        Query::all()
+            .to_ms(to)
+            .session(session)
+            .kind(EventKind::Message),
+        Query::all()
+            .from_ms(first + 1)
+            .to_ms(one.ts_ms + 1)
+            .session(&one.session_id)
+            .session(&other.session_id),
+    ];
+    for query in combined {
+        let want: Vec<_> = all
+            .iter()
+            .filter(|e| query.from_ms.is_none_or(|f| e.ts_ms >= f))
+            .filter(|e| query.to_ms.is_none_or(|t| e.ts_ms < t))
+            .filter(|e| query.sessions.is_empty() || query.sessions.contains(&e.session_id))
+            .filter(|e| query.kinds.is_empty() || query.kinds.contains(&e.kind))
+            .cloned()
+            .collect();
+        assert!(!want.is_empty(), "{query:?}");
+        assert_eq!(scan(&store, query.clone()).await, want, "{query:?}");
+    }
+
     let got = scan(&store, Query::all().limit(7)).await;
     assert_eq!(got, all[..7]);
 

@@ -12,35 +12,44 @@ use kaizen_store::Store;
 use crate::cli::{ReportArgs, ReportBy, ReportOutput};
 use crate::output;
 
-/// A session's model and agent, from its messages' payloads.
+/// The report's columns of each event in the window, the payload read once: whether the
+/// event is an error (an `Error`, or a `ToolResult` with `"ok":false`).
+const RECENT: &str = "
+  recent AS (
+    SELECT session_id, day, tool, kind, cost_usd_e6, tokens_in, tokens_out,
+           cache_read_tokens, cache_creation_tokens, latency_ms, retry_count,
+           kind = 'Error' OR (kind = 'ToolResult' AND payload LIKE '%\"ok\":false%') AS failed
+    FROM events WHERE ts_ms >= {from_ms}
+  )";
+
+/// A session's model and agent, from its messages' and costs' payloads.
 const SESSION_INFO: &str = "
   session_info AS (
     SELECT session_id,
            max(regexp_match(payload, '\"model\":\\s*\"([^\"]*)\"')[1]) AS model,
            max(regexp_match(payload, '\"agent\":\\s*\"([^\"]*)\"')[1]) AS agent
-    FROM recent WHERE kind IN ('Message', 'Cost') GROUP BY session_id
+    FROM events WHERE ts_ms >= {from_ms} AND kind IN ('Message', 'Cost') GROUP BY session_id
   )";
 
 fn report_sql(by: ReportBy, from_ms: u64) -> String {
-    let (key, join) = match by {
-        ReportBy::Day => ("CAST(e.day AS VARCHAR)", false),
-        ReportBy::Tool => ("coalesce(e.tool, '(no tool)')", false),
-        ReportBy::Session => ("e.session_id", false),
-        ReportBy::Model => ("coalesce(s.model, '(unknown)')", true),
-        ReportBy::Agent => ("coalesce(s.agent, '(unknown)')", true),
+    let key = match by {
+        ReportBy::Day => "CAST(e.day AS VARCHAR)",
+        ReportBy::Tool => "coalesce(e.tool, '(no tool)')",
+        ReportBy::Session => "e.session_id",
+        ReportBy::Model => "coalesce(s.model, '(unknown)')",
+        ReportBy::Agent => "coalesce(s.agent, '(unknown)')",
     };
-    let with = if join {
-        format!(",{SESSION_INFO}")
-    } else {
-        String::new()
+    // The few sessions are the join's build side; the many events stream past them.
+    let (with, from) = match by {
+        ReportBy::Model | ReportBy::Agent => (
+            format!("{RECENT},{SESSION_INFO}"),
+            "session_info s RIGHT JOIN recent e ON e.session_id = s.session_id",
+        ),
+        _ => (RECENT.to_owned(), "recent e"),
     };
-    let join = if join {
-        "LEFT JOIN session_info s ON e.session_id = s.session_id"
-    } else {
-        ""
-    };
+    let with = with.replace("{from_ms}", &from_ms.to_string());
     format!(
-        "WITH recent AS (SELECT * FROM events WHERE ts_ms >= {from_ms}){with}
+        "WITH {with}
          SELECT {key} AS key,
                 count(*) AS events,
                 CAST(coalesce(sum(e.cost_usd_e6), 0) AS BIGINT) AS cost_usd_e6,
@@ -49,15 +58,23 @@ fn report_sql(by: ReportBy, from_ms: u64) -> String {
                 CAST(coalesce(sum(e.cache_read_tokens), 0) AS BIGINT) AS cache_read,
                 CAST(coalesce(sum(e.cache_creation_tokens), 0) AS BIGINT) AS cache_creation,
                 sum(CASE WHEN e.kind = 'ToolCall' THEN 1 ELSE 0 END) AS tool_calls,
-                sum(CASE WHEN e.kind = 'Error' OR (e.kind = 'ToolResult' AND e.payload LIKE '%\"ok\":false%')
-                         THEN 1 ELSE 0 END) AS errors,
+                sum(CASE WHEN e.failed THEN 1 ELSE 0 END) AS errors,
                 CAST(approx_percentile_cont(0.5) WITHIN GROUP (ORDER BY e.latency_ms) AS BIGINT) AS p50_latency_ms,
                 CAST(approx_percentile_cont(0.95) WITHIN GROUP (ORDER BY e.latency_ms) AS BIGINT) AS p95_latency_ms,
                 CAST(coalesce(sum(e.retry_count), 0) AS BIGINT) AS retries
-         FROM recent e {join}
+         FROM {from}
          GROUP BY 1
          ORDER BY {}",
         if by == ReportBy::Day { "key" } else { "cost_usd_e6 DESC, key" }
+    )
+}
+
+/// Cost per day for the chart: no payload, so cheap beside any report.
+fn day_cost_sql(from_ms: u64) -> String {
+    format!(
+        "SELECT CAST(day AS VARCHAR) AS key, count(*) AS events,
+                CAST(coalesce(sum(cost_usd_e6), 0) AS BIGINT) AS cost_usd_e6
+         FROM events WHERE ts_ms >= {from_ms} GROUP BY 1 ORDER BY 1"
     )
 }
 
@@ -86,7 +103,7 @@ pub async fn run(stores: Vec<(String, Store)>, args: ReportArgs) -> anyhow::Resu
             let day_costs = if args.by == ReportBy::Day {
                 key_costs(&batches)?
             } else {
-                let frame = ctx.sql(&report_sql(ReportBy::Day, from.start_ms())).await?;
+                let frame = ctx.sql(&day_cost_sql(from.start_ms())).await?;
                 key_costs(&frame.collect().await?)?
             };
             writeln!(out, "\ncost per day\n{}", bar_chart(&day_costs))?;

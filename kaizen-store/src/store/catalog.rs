@@ -40,6 +40,20 @@ pub(crate) async fn list_days(
     Ok(catalog(backend, wanted).await?.days)
 }
 
+/// The days `wanted` accepts that hold a day folder or a v1 file: one listing of the top.
+pub(crate) async fn list_day_names(
+    backend: &dyn Backend,
+    wanted: impl Fn(UtcDay) -> bool,
+) -> Result<BTreeSet<UtcDay>> {
+    let top = backend.list(layout::EVENTS_DIR).await?;
+    let folders = top.dirs.iter().filter_map(|dir| layout::parse_day_dir(dir));
+    let v1_files = top
+        .files
+        .iter()
+        .filter_map(|meta| layout::classify(&meta.path).map(|file| file.day));
+    Ok(folders.chain(v1_files).filter(|day| wanted(*day)).collect())
+}
+
 /// As [`list_days`], with the staging files.
 pub(crate) async fn catalog(
     backend: &dyn Backend,

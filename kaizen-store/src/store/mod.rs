@@ -74,6 +74,14 @@ impl Store {
     pub fn backend(&self) -> &Arc<dyn Backend> {
         &self.backend
     }
+
+    /// The days that may hold events of `query`'s time range, from one listing of the
+    /// store's top folder: what [`Query::split_by_days`] splits a scan by.
+    pub async fn days(&self, query: &Query) -> Result<Vec<UtcDay>> {
+        let days = catalog::list_day_names(self.backend.as_ref(), |day| query.may_contain_day(day))
+            .await?;
+        Ok(days.into_iter().collect())
+    }
 }
 
 #[async_trait]

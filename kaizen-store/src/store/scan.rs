@@ -12,10 +12,13 @@ use arrow::compute::{
 use arrow::datatypes::UInt64Type;
 use std::panic::AssertUnwindSafe;
 
+use arrow::error::ArrowError;
 use futures::{FutureExt, StreamExt, TryStreamExt, stream};
 use kaizen_core::{Field, UtcDay};
+use parquet::arrow::arrow_reader::{ArrowPredicateFn, ArrowReaderOptions, RowFilter};
 use parquet::arrow::{ParquetRecordBatchStreamBuilder, ProjectionMask};
 use parquet::errors::ParquetError;
+use parquet::file::metadata::PageIndexPolicy;
 
 use super::catalog::{self, DayFiles, FileEntry};
 use super::merge::{MergeInput, merge_sorted};
@@ -26,6 +29,9 @@ use crate::{Error, Query, Result};
 
 /// The sort key: the merge reads these columns whatever the query asks for.
 const KEY: [Field; 3] = [Field::TsMs, Field::SessionId, Field::Seq];
+
+/// The columns a query filters rows by.
+const FILTER_FIELDS: [Field; 3] = [Field::TsMs, Field::SessionId, Field::Kind];
 
 /// How often a day is listed again when its files change under a scan.
 const MAX_RELISTS: usize = 8;
@@ -137,11 +143,28 @@ pub(crate) async fn live_files(
 
 /// Reads a data file's footer, ready to stream its rows.
 pub(crate) async fn open_parquet(backend: Arc<dyn Backend>, file: &FileEntry) -> Result<Parquet> {
+    open_parquet_with(backend, file, false).await
+}
+
+/// As [`open_parquet`]; with `page_index`, also the page index, so that a filtered read
+/// fetches and decodes only the pages that hold matching rows.
+async fn open_parquet_with(
+    backend: Arc<dyn Backend>,
+    file: &FileEntry,
+    page_index: bool,
+) -> Result<Parquet> {
     let reader = BackendFileReader::new(backend, file.path.clone(), file.size);
+    let policy = match page_index {
+        true => PageIndexPolicy::Optional,
+        false => PageIndexPolicy::Skip,
+    };
+    let options = ArrowReaderOptions::new().with_page_index_policy(policy);
     // The decoder can panic on some damaged bytes: a damaged file is an error, never a crash.
-    match AssertUnwindSafe(ParquetRecordBatchStreamBuilder::new(reader))
-        .catch_unwind()
-        .await
+    match AssertUnwindSafe(ParquetRecordBatchStreamBuilder::new_with_options(
+        reader, options,
+    ))
+    .catch_unwind()
+    .await
     {
         Ok(opened) => opened.map_err(|e| Error::from_parquet(&file.path, e)),
         Err(panic) => Err(decoder_panic(&file.path, panic)),
@@ -219,8 +242,13 @@ impl DayScan {
 
     /// One file alone, as [`DayScan::stream_file`] gives it.
     pub async fn open_one(&self, file: FileEntry) -> Result<Option<MergeInput>> {
-        let builder = open_parquet(self.backend.clone(), &file).await?;
+        let builder = self.open_file(&file).await?;
         self.stream_file(file, builder).await
+    }
+
+    /// A file's footer, with the page index when the query filters rows.
+    async fn open_file(&self, file: &FileEntry) -> Result<Parquet> {
+        open_parquet_with(self.backend.clone(), file, self.query.filters_rows()).await
     }
 
     /// Opens the day's live files and merges them.
@@ -231,7 +259,7 @@ impl DayScan {
                 let skip = skip.clone();
                 async move {
                     let opened = async {
-                        let builder = open_parquet(self.backend.clone(), &file).await?;
+                        let builder = self.open_file(&file).await?;
                         check_schema(builder.schema(), &self.read, &file.path)?;
                         let facts = file_facts(builder.metadata(), builder.schema(), &file.path)?;
                         Ok::<_, Error>((builder, facts))
@@ -276,7 +304,11 @@ impl DayScan {
 
     /// One file as a stream sorted by the key: only the row groups and columns the query
     /// needs, rows checked and filtered. `None` when no row group can match.
-    async fn stream_file(&self, file: FileEntry, builder: Parquet) -> Result<Option<MergeInput>> {
+    async fn stream_file(
+        &self,
+        file: FileEntry,
+        mut builder: Parquet,
+    ) -> Result<Option<MergeInput>> {
         let path = file.path;
         let schema = builder.schema().clone();
         check_schema(&schema, &self.read, &path)?;
@@ -288,21 +320,31 @@ impl DayScan {
             })
             .map(|(i, _)| i)
             .collect();
+        let row_groups = self.bloom_pruned(&mut builder, row_groups, &path).await?;
         if row_groups.is_empty() {
             return Ok(None);
         }
         // check_schema found every column; a flat schema's root indices are its field indices.
-        let columns = self
-            .read
-            .iter()
-            .filter_map(|f| schema.index_of(f.name()).ok());
-        let mask = ProjectionMask::roots(builder.parquet_schema(), columns);
-        let batches = builder
+        let root = |f: &Field| schema.index_of(f.name()).ok();
+        let mask =
+            ProjectionMask::roots(builder.parquet_schema(), self.read.iter().filter_map(root));
+        let filtered = self.row_filter(&facts);
+        let filter_mask =
+            ProjectionMask::roots(builder.parquet_schema(), filtered.iter().filter_map(root));
+        let mut builder = builder
             .with_projection(mask)
             .with_row_groups(row_groups)
-            .with_batch_size(self.batch_rows)
-            .build()
-            .map_err(|e| Error::from_parquet(&path, e))?;
+            .with_batch_size(self.batch_rows);
+        if !filtered.is_empty() {
+            // The filter's columns are decoded first; the others only for the rows that match.
+            let (query, filter_path) = (self.query.clone(), path.clone());
+            let predicate = ArrowPredicateFn::new(filter_mask, move |batch| {
+                row_mask(&batch, &query, &filtered, &filter_path)
+                    .map_err(|e| ArrowError::ExternalError(Box::new(e)))
+            });
+            builder = builder.with_row_filter(RowFilter::new(vec![Box::new(predicate)]));
+        }
+        let batches = builder.build().map_err(|e| Error::from_parquet(&path, e))?;
         // Decoding pages can panic on damaged bytes: that ends the file with its error.
         let panic_path = path.clone();
         let batches = AssertUnwindSafe(batches)
@@ -353,6 +395,61 @@ impl DayScan {
             }
         };
         Ok(Some(MergeInput { path, stream }))
+    }
+}
+
+impl DayScan {
+    /// The columns worth filtering a file's rows by before the rest is decoded: the query's
+    /// sessions and kinds, and its time range when it cuts into the file.
+    fn row_filter(&self, facts: &FileFacts) -> Vec<Field> {
+        let query = &self.query;
+        let mut fields = Vec::new();
+        let by_time = query.from_ms.is_some() || query.to_ms.is_some();
+        let inside = match (facts.min_ts(), facts.max_ts()) {
+            (Some(min), Some(max)) => {
+                query.from_ms.is_none_or(|f| min >= f) && query.to_ms.is_none_or(|t| max < t)
+            }
+            _ => false,
+        };
+        if by_time && !inside {
+            fields.push(Field::TsMs);
+        }
+        if !query.sessions.is_empty() {
+            fields.push(Field::SessionId);
+        }
+        if !query.kinds.is_empty() {
+            fields.push(Field::Kind);
+        }
+        fields
+    }
+
+    /// The row groups whose `session_id` bloom filter may hold one of the query's sessions
+    /// (all of them when the query names none, or the file has no bloom filter).
+    async fn bloom_pruned(
+        &self,
+        builder: &mut Parquet,
+        row_groups: Vec<usize>,
+        path: &str,
+    ) -> Result<Vec<usize>> {
+        let Ok(column) = builder.schema().index_of(Field::SessionId.name()) else {
+            return Ok(row_groups);
+        };
+        if self.query.sessions.is_empty() {
+            return Ok(row_groups);
+        }
+        let mut kept = Vec::with_capacity(row_groups.len());
+        for group in row_groups {
+            let bloom = builder
+                .get_row_group_column_bloom_filter(group, column)
+                .await
+                .map_err(|e| Error::from_parquet(path, e))?;
+            let may_hold = bloom
+                .is_none_or(|bloom| self.query.sessions.iter().any(|s| bloom.check(s.as_str())));
+            if may_hold {
+                kept.push(group);
+            }
+        }
+        Ok(kept)
     }
 }
 
@@ -427,30 +524,45 @@ fn check_day(batch: &RecordBatch, day: UtcDay, path: &str) -> Result<()> {
 }
 
 fn filter(batch: &RecordBatch, query: &Query, path: &str) -> Result<RecordBatch> {
-    let by_time = query.from_ms.is_some() || query.to_ms.is_some();
-    if !by_time && query.sessions.is_empty() && query.kinds.is_empty() {
+    if !query.filters_rows() {
         return Ok(batch.clone());
     }
+    let keep = row_mask(batch, query, &FILTER_FIELDS, path)?;
+    filter_record_batch(batch, &keep).map_err(|e| Error::arrow(path, e))
+}
+
+/// Which rows of `batch` the query keeps by the parts of it on `fields` (of `ts_ms`,
+/// `session_id`, `kind`); the batch needs only those columns.
+fn row_mask(
+    batch: &RecordBatch,
+    query: &Query,
+    fields: &[Field],
+    path: &str,
+) -> Result<BooleanArray> {
     let columns = EventColumns::new(batch, path);
-    let ts = columns.u64s(Field::TsMs)?;
-    let sessions = columns.strings(Field::SessionId)?;
-    let kinds = match query.kinds.is_empty() {
-        true => None,
-        false => Some(columns.strings(Field::Kind)?),
-    };
-    let keep: BooleanArray = (0..batch.num_rows())
+    let by = |field: Field, asked: bool| asked && fields.contains(&field);
+    let by_time = query.from_ms.is_some() || query.to_ms.is_some();
+    let ts = by(Field::TsMs, by_time)
+        .then(|| columns.u64s(Field::TsMs))
+        .transpose()?;
+    let sessions = by(Field::SessionId, !query.sessions.is_empty())
+        .then(|| columns.strings(Field::SessionId))
+        .transpose()?;
+    let kinds = by(Field::Kind, !query.kinds.is_empty())
+        .then(|| columns.strings(Field::Kind))
+        .transpose()?;
+    Ok((0..batch.num_rows())
         .map(|i| {
-            let t = ts.value(i);
             Some(
-                query.from_ms.is_none_or(|from| t >= from)
-                    && query.to_ms.is_none_or(|to| t < to)
-                    && (query.sessions.is_empty()
-                        || query.sessions.iter().any(|s| s == sessions.value(i)))
+                ts.is_none_or(|ts| {
+                    let t = ts.value(i);
+                    query.from_ms.is_none_or(|from| t >= from)
+                        && query.to_ms.is_none_or(|to| t < to)
+                }) && sessions.is_none_or(|s| query.sessions.iter().any(|q| q == s.value(i)))
                     && kinds.is_none_or(|k| query.kinds.iter().any(|q| q.name() == k.value(i))),
             )
         })
-        .collect();
-    filter_record_batch(batch, &keep).map_err(|e| Error::arrow(path, e))
+        .collect())
 }
 
 /// Concatenates and sorts by the key; `None` for no rows.
