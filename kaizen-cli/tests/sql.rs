@@ -187,6 +187,25 @@ fn report_groups_by_each_key_with_a_cost_chart() {
             .sum();
         if by == "tool" {
             assert!(rows.iter().any(|r| r["key"] == "bash"), "{rows:?}");
+            let failed: i64 = rows
+                .iter()
+                .map(|r| r["failed_results"].as_i64().expect("failed_results"))
+                .sum();
+            let want = jsonl(&ok(
+                &[&store],
+                &[
+                    "sql",
+                    "SELECT count(*) AS n FROM events WHERE kind = 'ToolResult' AND payload LIKE '%\"ok\":false%'",
+                    "--format",
+                    "jsonl",
+                ],
+            ));
+            assert_eq!(
+                failed,
+                want[0]["n"].as_i64().expect("n"),
+                "failed tool results"
+            );
+            assert!(failed > 0, "the demo has failed tool results");
         } else {
             assert_eq!(
                 events,

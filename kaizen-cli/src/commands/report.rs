@@ -12,15 +12,19 @@ use kaizen_store::Store;
 use crate::cli::{ReportArgs, ReportBy, ReportOutput};
 use crate::output;
 
-/// The report's columns of each event in the window, the payload read once: whether the
-/// event is an error (an `Error`, or a `ToolResult` with `"ok":false`).
+/// The report's columns of each event in the window. Only `--by tool` reads payloads (for
+/// the tool results that failed): they are most of a store's bytes, and every other figure
+/// comes from the typed columns.
 const RECENT: &str = "
   recent AS (
     SELECT session_id, day, tool, kind, cost_usd_e6, tokens_in, tokens_out,
-           cache_read_tokens, cache_creation_tokens, latency_ms, retry_count,
-           kind = 'Error' OR (kind = 'ToolResult' AND payload LIKE '%\"ok\":false%') AS failed
+           cache_read_tokens, cache_creation_tokens, latency_ms, retry_count{failed}
     FROM events WHERE ts_ms >= {from_ms}
   )";
+
+/// A tool result whose payload says `"ok": false` (compact or spaced JSON).
+const FAILED: &str = ", kind = 'ToolResult'
+    AND (payload LIKE '%\"ok\":false%' OR payload LIKE '%\"ok\": false%') AS failed";
 
 /// A session's model and agent, from its messages' and costs' payloads.
 const SESSION_INFO: &str = "
@@ -32,6 +36,11 @@ const SESSION_INFO: &str = "
   )";
 
 fn report_sql(by: ReportBy, from_ms: u64) -> String {
+    // Days group as dates and print as text: a cast per group, not per event.
+    let group = match by {
+        ReportBy::Day => "e.day",
+        _ => "1",
+    };
     let key = match by {
         ReportBy::Day => "CAST(e.day AS VARCHAR)",
         ReportBy::Tool => "coalesce(e.tool, '(no tool)')",
@@ -47,7 +56,13 @@ fn report_sql(by: ReportBy, from_ms: u64) -> String {
         ),
         _ => (RECENT.to_owned(), "recent e"),
     };
-    let with = with.replace("{from_ms}", &from_ms.to_string());
+    let with = with
+        .replace("{from_ms}", &from_ms.to_string())
+        .replace("{failed}", if by == ReportBy::Tool { FAILED } else { "" });
+    let failed = match by {
+        ReportBy::Tool => ",\n sum(CASE WHEN e.failed THEN 1 ELSE 0 END) AS failed_results",
+        _ => "",
+    };
     format!(
         "WITH {with}
          SELECT {key} AS key,
@@ -58,12 +73,12 @@ fn report_sql(by: ReportBy, from_ms: u64) -> String {
                 CAST(coalesce(sum(e.cache_read_tokens), 0) AS BIGINT) AS cache_read,
                 CAST(coalesce(sum(e.cache_creation_tokens), 0) AS BIGINT) AS cache_creation,
                 sum(CASE WHEN e.kind = 'ToolCall' THEN 1 ELSE 0 END) AS tool_calls,
-                sum(CASE WHEN e.failed THEN 1 ELSE 0 END) AS errors,
+                sum(CASE WHEN e.kind = 'Error' THEN 1 ELSE 0 END) AS errors{failed},
                 CAST(approx_percentile_cont(0.5) WITHIN GROUP (ORDER BY e.latency_ms) AS BIGINT) AS p50_latency_ms,
                 CAST(approx_percentile_cont(0.95) WITHIN GROUP (ORDER BY e.latency_ms) AS BIGINT) AS p95_latency_ms,
                 CAST(coalesce(sum(e.retry_count), 0) AS BIGINT) AS retries
          FROM {from}
-         GROUP BY 1
+         GROUP BY {group}
          ORDER BY {}",
         if by == ReportBy::Day { "key" } else { "cost_usd_e6 DESC, key" }
     )
@@ -74,7 +89,7 @@ fn day_cost_sql(from_ms: u64) -> String {
     format!(
         "SELECT CAST(day AS VARCHAR) AS key, count(*) AS events,
                 CAST(coalesce(sum(cost_usd_e6), 0) AS BIGINT) AS cost_usd_e6
-         FROM events WHERE ts_ms >= {from_ms} GROUP BY 1 ORDER BY 1"
+         FROM events WHERE ts_ms >= {from_ms} GROUP BY day ORDER BY 1"
     )
 }
 
