@@ -54,6 +54,8 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Generate 100k events over 7 days, ingest them and show what the store holds.
     Demo(DemoArgs),
+    /// Time ingest and three queries, bytes and peak memory, beside DuckDB (python3 duckdb).
+    Bench(BenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -103,6 +105,8 @@ pub enum ScanFormat {
     Jsonl,
     Csv,
     Table,
+    /// Only the number of rows: every row is still read and decoded.
+    Count,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -236,6 +240,26 @@ pub struct GenerateArgs {
     /// First day (default 2026-10-01, as shared/tools/gen_events.py).
     #[arg(long, value_parser = parse_day)]
     pub start: Option<UtcDay>,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Events in the generated corpus.
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub events: u64,
+    /// Days the corpus's sessions start in.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    pub days: u32,
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+    /// Work in this empty folder, and keep it (default: a temporary folder, removed after).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Keep the temporary folder (corpus, both stores, each phase's output).
+    #[arg(long)]
+    pub keep: bool,
 }
 
 #[derive(Debug, Args)]

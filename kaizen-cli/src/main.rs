@@ -44,6 +44,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sql(args) => commands::sql::run(stores, args).await,
         Command::Report(args) => commands::report::run(stores, args).await,
         Command::Generate(args) => commands::generate::run(args),
+        Command::Bench(args) => commands::bench::run(args).await,
         command => {
             let (name, store) = one_store(stores)?;
             match command {
@@ -56,7 +57,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Command::Verify(args) => commands::verify::run(store, args).await,
                 Command::Copy(args) => commands::copy::run(store, args).await,
                 Command::Demo(args) => commands::demo::run(&store, &name, args).await,
-                Command::Sql(_) | Command::Report(_) | Command::Generate(_) => {
+                Command::Sql(_) | Command::Report(_) | Command::Generate(_) | Command::Bench(_) => {
                     unreachable!("matched above")
                 }
             }

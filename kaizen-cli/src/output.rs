@@ -242,6 +242,13 @@ where
             let all: Vec<_> = batches.try_collect().await?;
             writeln!(out, "{}", batches_table(&all)?)?;
         }
+        ScanFormat::Count => {
+            let mut rows = 0;
+            while let Some(batch) = batches.try_next().await? {
+                rows += batch.num_rows();
+            }
+            writeln!(out, "{rows}")?;
+        }
     }
     out.flush()?;
     Ok(())

@@ -54,6 +54,11 @@ impl UtcDay {
         UtcDay(self.0.saturating_sub(days))
     }
 
+    /// The day `days` after this one, saturating at the last day `u32` counts.
+    pub fn plus_days(self, days: u32) -> UtcDay {
+        UtcDay(self.0.saturating_add(days))
+    }
+
     /// Today, from the system clock.
     pub fn today() -> UtcDay {
         let now = OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;

@@ -1,0 +1,417 @@
+//! `kaizen bench`: on one generated corpus, in one run, kaizen's ingest, three queries, bytes
+//! on disk and peak memory, beside DuckDB doing the same work when `python3` has `duckdb`.
+//!
+//! Every phase runs in its own process (this binary, or python3 for DuckDB), so each peak
+//! RSS is that phase's own. Both engines answer the same SQL text over the same corpus, and
+//! the answers are compared: a benchmark whose engines disagree reports nothing.
+
+mod measure;
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+use serde::Serialize;
+
+use crate::cli::{BenchArgs, ReportFormat};
+use crate::generate::{Corpus, DEFAULT_START};
+use measure::Measured;
+
+const DUCKDB_SIDE: &str = include_str!("duckdb_side.py");
+
+/// One engine's figures.
+#[derive(Debug, Clone, Serialize)]
+struct Figures {
+    ingest_seconds: f64,
+    ingest_events_per_second: f64,
+    ingest_peak_rss_bytes: Option<u64>,
+    q1_seconds: f64,
+    q2_seconds: f64,
+    q3_seconds: f64,
+    q3_peak_rss_bytes: Option<u64>,
+    bytes_on_disk: u64,
+}
+
+/// kaizen's figure over DuckDB's, each with the target the issue set.
+#[derive(Debug, Clone, Serialize)]
+struct Ratio {
+    name: &'static str,
+    kaizen_over_duckdb: f64,
+    target: &'static str,
+    met: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct BenchReport {
+    events: u64,
+    days: u32,
+    corpus_bytes: u64,
+    cores: usize,
+    q1_sql: String,
+    q2_sql: String,
+    q3_sql: String,
+    kaizen: Figures,
+    duckdb: Option<Figures>,
+    ratios: Vec<Ratio>,
+}
+
+/// The SQL of the three queries, identical for both engines.
+struct Queries {
+    q1: String,
+    q2: String,
+    q3: String,
+}
+
+impl Queries {
+    fn new(days: u32, session: &str) -> Self {
+        let last_week = DEFAULT_START.plus_days(days.saturating_sub(7));
+        Queries {
+            q1: format!(
+                "SELECT day, sum(cost_usd_e6) AS cost FROM events \
+                 WHERE day >= DATE '{last_week}' GROUP BY day ORDER BY day"
+            ),
+            // Q2 and Q3: both sides count the rows they read instead of printing them.
+            q2: format!(
+                "SELECT * FROM events WHERE session_id = {} ORDER BY ts_ms, session_id, seq",
+                crate::output::sql_string(session)
+            ),
+            q3: "SELECT * FROM events".to_owned(),
+        }
+    }
+}
+
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let (dir, owned) = match &args.dir {
+        Some(dir) => (dir.clone(), false),
+        None => (
+            std::env::temp_dir().join(format!("kaizen-bench-{}", std::process::id())),
+            true,
+        ),
+    };
+    if dir.exists() && std::fs::read_dir(&dir)?.next().is_some() {
+        bail!(
+            "{}: not empty; the benchmark works in an empty folder",
+            dir.display()
+        );
+    }
+    std::fs::create_dir_all(&dir)?;
+    let result = bench(&args, &dir);
+    if owned && !args.keep {
+        // Only the folder this run made, and only when the user did not ask to keep it.
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    let report = result?;
+    match args.format {
+        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        ReportFormat::Table => print_table(&report),
+    }
+    Ok(())
+}
+
+fn bench(args: &BenchArgs, dir: &Path) -> anyhow::Result<BenchReport> {
+    let corpus = dir.join("events.jsonl");
+    eprintln!("generating {} events over {} days…", args.events, args.days);
+    let session = write_corpus(&corpus, args)?;
+    let queries = Queries::new(args.days, &session);
+    let kaizen_dir = dir.join("kaizen");
+    eprintln!("kaizen…");
+    let (kaizen, kaizen_answers) = run_kaizen(&corpus, &kaizen_dir, &queries, dir, args.events)?;
+    let duckdb = match duckdb_available() {
+        true => {
+            eprintln!("DuckDB…");
+            let (figures, answers) =
+                run_duckdb(&corpus, &dir.join("duckdb"), &queries, dir, args.events)?;
+            if answers != kaizen_answers {
+                bail!(
+                    "kaizen and DuckDB answer differently:\nkaizen: {kaizen_answers:?}\nDuckDB: {answers:?}"
+                );
+            }
+            Some(figures)
+        }
+        false => {
+            eprintln!("DuckDB: python3 cannot import duckdb; kaizen's figures alone");
+            None
+        }
+    };
+    let ratios = duckdb
+        .as_ref()
+        .map(|d| ratios(&kaizen, d))
+        .unwrap_or_default();
+    Ok(BenchReport {
+        events: args.events,
+        days: args.days,
+        corpus_bytes: std::fs::metadata(&corpus)?.len(),
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        q1_sql: queries.q1,
+        q2_sql: queries.q2,
+        q3_sql: queries.q3,
+        kaizen,
+        duckdb,
+        ratios,
+    })
+}
+
+/// Writes the corpus; the session of its first event (the one Q2 reads).
+fn write_corpus(path: &Path, args: &BenchArgs) -> anyhow::Result<String> {
+    let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
+    let mut first = None;
+    for event in Corpus::new(args.events, args.days, DEFAULT_START, args.seed) {
+        if first.is_none() {
+            first = Some(event.session_id.clone());
+        }
+        serde_json::to_writer(&mut out, &event)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    first.context("--events 0: nothing to measure")
+}
+
+/// Each query's answer: Q1's rows, Q2's and Q3's counts.
+type Answers = Vec<String>;
+
+fn run_kaizen(
+    corpus: &Path,
+    store: &Path,
+    queries: &Queries,
+    scratch: &Path,
+    events: u64,
+) -> anyhow::Result<(Figures, Answers)> {
+    let exe = std::env::current_exe().context("this program's path")?;
+    let kaizen = |args: &[&str]| {
+        let mut command = Command::new(&exe);
+        command.arg("--store").arg(store).args(args);
+        command
+    };
+    let corpus = corpus.to_str().context("corpus path")?;
+    let ingest = measure::run(kaizen(&["ingest", corpus]), scratch, "kaizen-ingest")?;
+    let sql = |name: &str, sql: &str, format: &str| {
+        measure::run(
+            kaizen(&["sql", "--format", format, sql]),
+            scratch,
+            &format!("kaizen-{name}"),
+        )
+    };
+    let (q1, q2, q3) = (
+        sql("q1", &queries.q1, "csv")?,
+        sql("q2", &queries.q2, "count")?,
+        sql("q3", &queries.q3, "count")?,
+    );
+    // kaizen's CSV has a header line; DuckDB's rows have none.
+    let q1_rows = q1.stdout.lines().skip(1).map(str::to_owned).collect();
+    let answers = answers(q1_rows, &q2.stdout, &q3.stdout);
+    let figures = figures(&ingest, &q1, &q2, &q3, dir_bytes(store)?, events, |m| {
+        m.seconds
+    });
+    Ok((figures, answers))
+}
+
+fn run_duckdb(
+    corpus: &Path,
+    out: &Path,
+    queries: &Queries,
+    scratch: &Path,
+    events: u64,
+) -> anyhow::Result<(Figures, Answers)> {
+    let python = |args: &[&str]| {
+        let mut command = Command::new("python3");
+        command.arg("-c").arg(DUCKDB_SIDE).args(args);
+        command
+    };
+    let out_str = out.to_str().context("DuckDB folder path")?;
+    let corpus = corpus.to_str().context("corpus path")?;
+    let ingest = measure::run(
+        python(&["ingest", corpus, out_str]),
+        scratch,
+        "duckdb-ingest",
+    )?;
+    let sql = |name: &str, sql: &str, phase: &str| {
+        measure::run(
+            python(&[phase, out_str, sql]),
+            scratch,
+            &format!("duckdb-{name}"),
+        )
+    };
+    let (q1, q2, q3) = (
+        sql("q1", &queries.q1, "rows")?,
+        sql("q2", &queries.q2, "count")?,
+        sql("q3", &queries.q3, "count")?,
+    );
+    // The first line is the seconds DuckDB's work took, without the interpreter's start.
+    let body = |m: &Measured| m.stdout.lines().skip(1).collect::<Vec<_>>().join("\n");
+    let q1_rows = body(&q1).lines().map(str::to_owned).collect();
+    let answers = answers(q1_rows, &body(&q2), &body(&q3));
+    let figures = figures(&ingest, &q1, &q2, &q3, dir_bytes(out)?, events, |m| {
+        m.stdout
+            .lines()
+            .next()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(m.seconds)
+    });
+    Ok((figures, answers))
+}
+
+fn answers(q1_rows: Vec<String>, q2: &str, q3: &str) -> Answers {
+    let mut all: Vec<String> = q1_rows;
+    all.push(format!("q2 rows: {}", q2.trim()));
+    all.push(format!("q3 rows: {}", q3.trim()));
+    all
+}
+
+fn figures(
+    ingest: &Measured,
+    q1: &Measured,
+    q2: &Measured,
+    q3: &Measured,
+    bytes: u64,
+    events: u64,
+    seconds: impl Fn(&Measured) -> f64,
+) -> Figures {
+    let ingest_seconds = seconds(ingest);
+    Figures {
+        ingest_seconds,
+        ingest_events_per_second: events as f64 / ingest_seconds.max(1e-9),
+        ingest_peak_rss_bytes: ingest.peak_rss,
+        q1_seconds: seconds(q1),
+        q2_seconds: seconds(q2),
+        q3_seconds: seconds(q3),
+        q3_peak_rss_bytes: q3.peak_rss,
+        bytes_on_disk: bytes,
+    }
+}
+
+fn ratios(kaizen: &Figures, duckdb: &Figures) -> Vec<Ratio> {
+    let ratio = |name, k: f64, d: f64, target, met: fn(f64) -> bool| {
+        let r = k / d.max(1e-9);
+        Ratio {
+            name,
+            kaizen_over_duckdb: r,
+            target,
+            met: met(r),
+        }
+    };
+    vec![
+        ratio(
+            "ingest events/s",
+            kaizen.ingest_events_per_second,
+            duckdb.ingest_events_per_second,
+            ">= 2",
+            |r| r >= 2.0,
+        ),
+        ratio(
+            "Q1 seconds",
+            kaizen.q1_seconds,
+            duckdb.q1_seconds,
+            "<= 1",
+            |r| r <= 1.0,
+        ),
+        ratio(
+            "Q2 seconds",
+            kaizen.q2_seconds,
+            duckdb.q2_seconds,
+            "<= 0.5",
+            |r| r <= 0.5,
+        ),
+        ratio(
+            "Q3 seconds",
+            kaizen.q3_seconds,
+            duckdb.q3_seconds,
+            "<= 1",
+            |r| r <= 1.0,
+        ),
+        ratio(
+            "bytes on disk",
+            kaizen.bytes_on_disk as f64,
+            duckdb.bytes_on_disk as f64,
+            "<= 0.9",
+            |r| r <= 0.9,
+        ),
+    ]
+}
+
+/// The bytes of every file under `dir`.
+fn dir_bytes(dir: &Path) -> anyhow::Result<u64> {
+    let mut total = 0;
+    let mut pending: Vec<PathBuf> = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let entry = entry?;
+            let meta = entry.metadata()?;
+            if meta.is_dir() {
+                pending.push(entry.path());
+            } else {
+                total += meta.len();
+            }
+        }
+    }
+    Ok(total)
+}
+
+fn duckdb_available() -> bool {
+    Command::new("python3")
+        .args(["-c", "import duckdb"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn print_table(report: &BenchReport) {
+    let mib = |b: Option<u64>| {
+        b.map_or("?".to_owned(), |b| {
+            format!("{:.0} MiB", b as f64 / 1048576.0)
+        })
+    };
+    let secs = |s: f64| format!("{:.3} s", s);
+    let rows = |f: &Figures| {
+        vec![
+            format!("{:.0}", f.ingest_events_per_second),
+            secs(f.ingest_seconds),
+            mib(f.ingest_peak_rss_bytes),
+            secs(f.q1_seconds),
+            secs(f.q2_seconds),
+            secs(f.q3_seconds),
+            mib(f.q3_peak_rss_bytes),
+            format!("{:.1} MiB", f.bytes_on_disk as f64 / 1048576.0),
+        ]
+    };
+    let names = [
+        "ingest events/s",
+        "ingest time",
+        "ingest peak RSS",
+        "Q1 cost by day, last 7 days",
+        "Q2 one session, ordered",
+        "Q3 full scan",
+        "Q3 peak RSS",
+        "bytes on disk",
+    ];
+    let kaizen = rows(&report.kaizen);
+    let duckdb = report.duckdb.as_ref().map(rows);
+    let mut table = comfy_table::Table::new();
+    table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    table.set_header(["", "kaizen", "DuckDB"]);
+    for (i, name) in names.iter().enumerate() {
+        let d = duckdb.as_ref().map_or("-".to_owned(), |d| d[i].clone());
+        table.add_row([name.to_string(), kaizen[i].clone(), d]);
+    }
+    println!(
+        "{} events over {} days ({:.0} MiB of JSON Lines), {} cores\n{table}",
+        report.events,
+        report.days,
+        report.corpus_bytes as f64 / 1048576.0,
+        report.cores
+    );
+    if !report.ratios.is_empty() {
+        let mut ratios = comfy_table::Table::new();
+        ratios.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+        ratios.set_header(["kaizen / DuckDB", "ratio", "target", "met"]);
+        for r in &report.ratios {
+            ratios.add_row([
+                r.name.to_owned(),
+                format!("{:.2}", r.kaizen_over_duckdb),
+                r.target.to_owned(),
+                if r.met { "yes" } else { "no" }.to_owned(),
+            ]);
+        }
+        println!("{ratios}");
+    }
+}
