@@ -7,7 +7,7 @@ use bytes::Bytes;
 use kaizen_core::Field;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::statistics::StatisticsConverter;
-use parquet::basic::{Compression, ZstdLevel};
+use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::metadata::{KeyValue, ParquetMetaData, SortingColumn};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
@@ -34,13 +34,23 @@ fn sort_columns() -> Vec<SortingColumn> {
 
 fn writer_properties() -> WriterProperties {
     WriterProperties::builder()
-        // Level 1 (Parquet's default for zstd): most of the size win at the highest speed.
-        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        // Level 3 (zstd's own default): as fast as level 1 here and 7% smaller (kaizen bench).
+        // (3 is in zstd's range, so the fallback to level 1 never happens.)
+        .set_compression(Compression::ZSTD(
+            ZstdLevel::try_new(3).unwrap_or_default(),
+        ))
         // Page statistics and the page index let a filtered read skip whole pages.
         .set_statistics_enabled(EnabledStatistics::Page)
         // Payloads and call ids are nearly all distinct: a dictionary only costs time.
         .set_column_dictionary_enabled(ColumnPath::from(Field::Payload.name()), false)
         .set_column_dictionary_enabled(ColumnPath::from(Field::ToolCallId.name()), false)
+        // Sorted timestamps are small deltas; latencies are spread too wide for a dictionary.
+        .set_column_dictionary_enabled(ColumnPath::from(Field::TsMs.name()), false)
+        .set_column_encoding(
+            ColumnPath::from(Field::TsMs.name()),
+            Encoding::DELTA_BINARY_PACKED,
+        )
+        .set_column_dictionary_enabled(ColumnPath::from(Field::LatencyMs.name()), false)
         // A session's query skips the row groups whose bloom filter rules the session out.
         .set_column_bloom_filter_enabled(ColumnPath::from(Field::SessionId.name()), true)
         .set_column_bloom_filter_fpp(ColumnPath::from(Field::SessionId.name()), 0.01)
