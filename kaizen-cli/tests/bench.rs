@@ -8,7 +8,9 @@ fn bench_measures_both_engines_on_one_corpus() {
     let dir = tempfile::tempdir().expect("tmp");
     let work = dir.path().join("bench");
     let out = Command::new(env!("CARGO_BIN_EXE_kaizen"))
-        .args(["bench", "--events", "3000", "--days", "3", "--format", "json"])
+        .args([
+            "bench", "--events", "3000", "--days", "3", "--format", "json",
+        ])
         .arg("--dir")
         .arg(&work)
         .env_remove("KAIZEN_STORE")

@@ -14,8 +14,9 @@ use tokio::sync::mpsc;
 use crate::cli::IngestArgs;
 use crate::{output, progress};
 
-/// Events handed to the writer at a time: big enough to amortise, small enough to stream.
-const CHUNK_EVENTS: usize = 50_000;
+/// Events handed to the writer at a time: big enough to amortise, small enough that the
+/// chunks in flight stay a few MiB.
+const CHUNK_EVENTS: usize = 8_192;
 
 /// What the reading thread sends to the writer.
 enum Msg {

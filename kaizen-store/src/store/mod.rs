@@ -32,6 +32,9 @@ pub struct StoreOptions {
     pub rows_per_file: usize,
     /// Rows a writer buffers across all days before it stages the largest day.
     pub max_buffered_rows: usize,
+    /// Bytes (about) a writer buffers across all days before it stages the largest day:
+    /// what bounds a writer's memory whatever the input's size.
+    pub max_buffered_bytes: usize,
     /// Rows in one batch of a scan's output.
     pub batch_rows: usize,
 }
@@ -41,6 +44,7 @@ impl Default for StoreOptions {
         StoreOptions {
             rows_per_file: 500_000,
             max_buffered_rows: 1_000_000,
+            max_buffered_bytes: 32 << 20,
             batch_rows: 8192,
         }
     }

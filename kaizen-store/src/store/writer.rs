@@ -14,8 +14,9 @@ use crate::{Error, Result, layout};
 pub(crate) struct StoreWriter {
     backend: Arc<dyn Backend>,
     options: StoreOptions,
-    buffered: BTreeMap<UtcDay, Vec<Event>>,
+    buffered: BTreeMap<UtcDay, DayBuffer>,
     buffered_rows: usize,
+    buffered_bytes: usize,
     staged: Vec<(Staged, WrittenFile)>,
     duplicates_dropped: u64,
 }
@@ -27,6 +28,7 @@ impl StoreWriter {
             options,
             buffered: BTreeMap::new(),
             buffered_rows: 0,
+            buffered_bytes: 0,
             staged: Vec::new(),
             duplicates_dropped: 0,
         }
@@ -34,16 +36,19 @@ impl StoreWriter {
 
     /// Sorts a day's buffered events, drops exact copies, encodes and stages them as a file.
     async fn stage_day(&mut self, day: UtcDay) -> Result<()> {
-        let Some(events) = self.buffered.remove(&day) else {
+        let Some(DayBuffer { events, bytes }) = self.buffered.remove(&day) else {
             return Ok(());
         };
         self.buffered_rows -= events.len();
+        self.buffered_bytes -= bytes;
         let path = layout::new_file_path(day);
         let encode_path = path.clone();
         let encoded = tokio::task::spawn_blocking(move || {
             let (events, dropped) = sorted_unique(events)?;
-            let bytes = encode_file(&events_to_batch(&events), &encode_path)?;
-            Ok::<_, Error>((bytes, events.len() as u64, dropped))
+            let batch = events_to_batch(&events);
+            drop(events); // the batch holds the day now: one copy in memory, not two
+            let bytes = encode_file(&batch, &encode_path)?;
+            Ok::<_, Error>((bytes, batch.num_rows() as u64, dropped))
         })
         .await
         .map_err(|e| Error::io(&path, std::io::Error::other(e)))??;
@@ -69,6 +74,24 @@ impl StoreWriter {
         }
         first_error.map_or(Ok(()), Err)
     }
+}
+
+/// One day's events waiting to be staged, and about how much memory they take.
+#[derive(Default)]
+struct DayBuffer {
+    events: Vec<Event>,
+    bytes: usize,
+}
+
+/// About the memory an event takes: the struct and the text it owns.
+fn approx_size(e: &Event) -> usize {
+    let text = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+    std::mem::size_of::<Event>()
+        + e.session_id.len()
+        + e.payload.as_json_text().len()
+        + text(&e.tool)
+        + text(&e.tool_call_id)
+        + text(&e.stop_reason)
 }
 
 /// A staging file older than this was left by a writer that died; the next writer to
@@ -126,21 +149,26 @@ impl EventWriter for StoreWriter {
                 seq: event.seq,
                 source: Box::new(source),
             })?;
+            let size = approx_size(&event);
             let bucket = self.buffered.entry(day).or_default();
-            bucket.push(event);
-            if bucket.len() == self.options.rows_per_file {
+            bucket.events.push(event);
+            bucket.bytes += size;
+            if bucket.events.len() == self.options.rows_per_file {
                 full_days.push(day);
             }
             self.buffered_rows += 1;
+            self.buffered_bytes += size;
         }
         for day in full_days {
             self.stage_day(day).await?;
         }
-        while self.buffered_rows > self.options.max_buffered_rows {
+        while self.buffered_rows > self.options.max_buffered_rows
+            || self.buffered_bytes > self.options.max_buffered_bytes
+        {
             let largest = self
                 .buffered
                 .iter()
-                .max_by_key(|(_, e)| e.len())
+                .max_by_key(|(_, b)| b.bytes)
                 .map(|(d, _)| *d);
             match largest {
                 Some(day) => self.stage_day(day).await?,
