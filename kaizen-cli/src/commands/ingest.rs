@@ -1,5 +1,6 @@
 //! `kaizen ingest`: JSON Lines in, one all-or-nothing write out.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::PathBuf;
@@ -7,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use indicatif::ProgressBar;
-use kaizen_core::Event;
+use kaizen_core::{Event, UtcDay};
 use kaizen_store::{AppendReceipt, EventStore, EventWriter};
 use tokio::sync::mpsc;
 
@@ -41,6 +42,19 @@ pub async fn run(store: &dyn EventStore, args: IngestArgs) -> anyhow::Result<()>
     let summary = ingest_files(store, inputs, args.skip_invalid).await?;
     print_summary(&summary);
     Ok(())
+}
+
+/// The days a run wrote in more than one file: a writer with bounded memory stages a day
+/// larger than its buffer in parts.
+fn split_days(receipt: &AppendReceipt) -> BTreeSet<UtcDay> {
+    let mut files_per_day: BTreeMap<UtcDay, usize> = BTreeMap::new();
+    for file in &receipt.files {
+        *files_per_day.entry(file.day).or_default() += 1;
+    }
+    (files_per_day.into_iter())
+        .filter(|(_, files)| *files > 1)
+        .map(|(day, _)| day)
+        .collect()
 }
 
 pub async fn ingest_files(
@@ -140,6 +154,13 @@ pub fn print_summary(s: &IngestSummary) {
     }
     if s.skipped > 0 {
         println!("skipped {} invalid line(s)", s.skipped);
+    }
+    let split = split_days(r);
+    if !split.is_empty() {
+        println!(
+            "{} day(s) were written in several files; `kaizen compact` merges each into one sorted file, which reads faster",
+            split.len()
+        );
     }
 }
 

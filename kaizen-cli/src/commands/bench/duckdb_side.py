@@ -1,6 +1,6 @@
 """DuckDB's side of `kaizen bench`: one phase per process, so that each phase's peak memory
-is its own. Run by kaizen as `python3 -c <this> PHASE ARGS...`. Prints the seconds the work
-took (the interpreter's start left out) on the first line, then the result.
+is its own. Run by kaizen as `python3 -c <this> PHASE ARGS...`. Prints a line MARK, then the
+seconds the work took (the interpreter's start left out), then the result.
 
   ingest EVENTS_JSONL OUT_DIR   JSON Lines -> day-partitioned ZSTD Parquet (the v1 columns)
   rows OUT_DIR SQL              runs SQL over a view `events` of OUT_DIR; the rows as CSV
@@ -10,6 +10,10 @@ import sys
 import time
 
 import duckdb
+
+MARK = "@@ kaizen bench"
+# DuckDB draws a progress bar on standard output for long queries.
+duckdb.execute("SET enable_progress_bar = false")
 
 # The v1 columns and their types (shared/docs/seed-format-v1.md).
 COLUMNS = {
@@ -33,6 +37,7 @@ def ingest(events, out):
               FROM read_json('{events}', format = 'newline_delimited', columns = {columns})
             ) TO '{out}' (FORMAT parquet, PARTITION_BY (day), COMPRESSION zstd)"""
     )
+    print(MARK)
     print(time.perf_counter() - started)
 
 
@@ -45,6 +50,7 @@ def query(out, sql, count):
         rows = [str(sum(batch.num_rows for batch in duckdb.sql(sql).to_arrow_reader()))]
     else:
         rows = [",".join(str(v) for v in row) for row in duckdb.sql(sql).fetchall()]
+    print(MARK)
     print(time.perf_counter() - started)
     print("\n".join(rows))
 

@@ -20,6 +20,8 @@ use crate::generate::{Corpus, DEFAULT_START};
 use measure::Measured;
 
 const DUCKDB_SIDE: &str = include_str!("duckdb_side.py");
+/// The line before the seconds and the answer, in what the DuckDB side prints.
+const DUCKDB_MARK: &str = "@@ kaizen bench";
 
 /// One engine's figures.
 #[derive(Debug, Clone, Serialize)]
@@ -238,14 +240,21 @@ fn run_duckdb(
         sql("q2", &queries.q2, "count")?,
         sql("q3", &queries.q3, "count")?,
     );
-    // The first line is the seconds DuckDB's work took, without the interpreter's start.
-    let body = |m: &Measured| m.stdout.lines().skip(1).collect::<Vec<_>>().join("\n");
-    let q1_rows = body(&q1).lines().map(str::to_owned).collect();
-    let answers = answers(q1_rows, &body(&q2), &body(&q3));
+    // After the mark: the seconds DuckDB's work took (without the interpreter's start), then
+    // the answer.
+    let after_mark = |m: &Measured| -> Vec<String> {
+        let lines: Vec<&str> = m.stdout.lines().collect();
+        let start = lines
+            .iter()
+            .position(|l| *l == DUCKDB_MARK)
+            .map_or(0, |i| i + 1);
+        lines[start..].iter().map(|l| l.to_string()).collect()
+    };
+    let body = |m: &Measured| after_mark(m).into_iter().skip(1).collect::<Vec<_>>();
+    let answers = answers(body(&q1), &body(&q2).join("\n"), &body(&q3).join("\n"));
     let figures = figures(&ingest, &q1, &q2, &q3, dir_bytes(out)?, events, |m| {
-        m.stdout
-            .lines()
-            .next()
+        after_mark(m)
+            .first()
             .and_then(|s| s.trim().parse().ok())
             .unwrap_or(m.seconds)
     });
