@@ -18,6 +18,13 @@ use cli::{Cli, Command};
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+/// jemalloc's options, read at its start (a C string; the slice's pointer comes first): one
+/// arena and freed pages returned within a second keep ingest's peak RSS flat as the input
+/// grows (1M events: 129 MB, 3M: 144 MB), at the same speed (kaizen bench).
+#[cfg(unix)]
+#[unsafe(export_name = "_rjem_malloc_conf")]
+static JEMALLOC_CONF: &[u8] = b"narenas:1,background_thread:true,dirty_decay_ms:1000\0";
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
