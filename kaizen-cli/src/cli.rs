@@ -151,6 +151,9 @@ pub struct SqlArgs {
     pub skip_corrupt: bool,
     #[arg(long, value_enum, default_value_t = ScanFormat::Table)]
     pub format: ScanFormat,
+    /// Print on standard error how long each statement took (planning to last row).
+    #[arg(long)]
+    pub timing: bool,
 }
 
 #[derive(Debug, Args)]

@@ -20,8 +20,8 @@ pub async fn run(stores: Vec<(String, Store)>, args: SqlArgs) -> anyhow::Result<
     let ctx = SessionContext::new();
     ctx.register_table("events", Arc::new(table))?;
     let result = match args.query {
-        Some(query) => execute(&ctx, &query, args.format).await,
-        None => prompt(&ctx, args.format).await,
+        Some(query) => timed(args.timing, execute(&ctx, &query, args.format)).await,
+        None => prompt(&ctx, args.format, args.timing).await,
     };
     if let Some(log) = &skipped {
         super::scan::report_skipped(log);
@@ -35,8 +35,18 @@ pub async fn execute(ctx: &SessionContext, query: &str, format: ScanFormat) -> a
     output::write_stream(frame.execute_stream().await?, format).await
 }
 
+/// Runs `work`, then with `timing` prints how long it took on standard error.
+async fn timed<T>(timing: bool, work: impl Future<Output = T>) -> T {
+    let started = std::time::Instant::now();
+    let result = work.await;
+    if timing {
+        eprintln!("took {:.6} s", started.elapsed().as_secs_f64());
+    }
+    result
+}
+
 /// The interactive prompt: history across sessions, statements over several lines.
-async fn prompt(ctx: &SessionContext, format: ScanFormat) -> anyhow::Result<()> {
+async fn prompt(ctx: &SessionContext, format: ScanFormat, timing: bool) -> anyhow::Result<()> {
     let mut editor = DefaultEditor::new()?;
     let history =
         std::env::var_os("HOME").map(|home| std::path::Path::new(&home).join(".kaizen_history"));
@@ -63,8 +73,11 @@ async fn prompt(ctx: &SessionContext, format: ScanFormat) -> anyhow::Result<()> 
                 statement.push('\n');
                 if trimmed.ends_with(';') {
                     let _ = editor.add_history_entry(statement.trim());
-                    if let Err(e) =
-                        execute(ctx, statement.trim().trim_end_matches(';'), format).await
+                    if let Err(e) = timed(
+                        timing,
+                        execute(ctx, statement.trim().trim_end_matches(';'), format),
+                    )
+                    .await
                     {
                         eprintln!("error: {}", output::error_message(&e));
                     }

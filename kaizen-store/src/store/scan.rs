@@ -246,9 +246,12 @@ impl DayScan {
         self.stream_file(file, builder).await
     }
 
-    /// A file's footer, with the page index when the query filters rows.
+    /// A file's footer, with the page index when the query picks sessions or kinds: their
+    /// rows are scattered, and the index lets the read skip the pages between them. (A time
+    /// range is contiguous in a sorted file: row groups' statistics already narrow it.)
     async fn open_file(&self, file: &FileEntry) -> Result<Parquet> {
-        open_parquet_with(self.backend.clone(), file, self.query.filters_rows()).await
+        let scattered = !self.query.sessions.is_empty() || !self.query.kinds.is_empty();
+        open_parquet_with(self.backend.clone(), file, scattered).await
     }
 
     /// Opens the day's live files and merges them.

@@ -14,6 +14,7 @@ pub struct Measured {
     /// The child's peak resident set size in bytes (`None` where the OS does not tell).
     pub peak_rss: Option<u64>,
     pub stdout: String,
+    pub stderr: String,
 }
 
 /// Runs `command` to its end, its output in files under `scratch` (so that no pipe can fill),
@@ -31,8 +32,8 @@ pub fn run(mut command: Command, scratch: &Path, what: &str) -> anyhow::Result<M
         .with_context(|| format!("{what}: cannot start"))?;
     let (success, peak_rss) = wait(child)?;
     let seconds = started.elapsed().as_secs_f64();
+    let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
     if !success {
-        let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
         bail!("{what} failed: {}", stderr.trim());
     }
     let stdout = std::fs::read_to_string(&out_path)?;
@@ -40,6 +41,7 @@ pub fn run(mut command: Command, scratch: &Path, what: &str) -> anyhow::Result<M
         seconds,
         peak_rss,
         stdout,
+        stderr,
     })
 }
 
