@@ -37,8 +37,6 @@ pub const DAY_COLUMN: &str = "day";
 /// The store an event lives in (its name when several stores are one table).
 pub const STORE_COLUMN: &str = "store";
 const DAY_MS: u64 = 86_400_000;
-/// Runs of days a scan is split into, per core (DataFusion's target partitions).
-const RUNS_PER_CORE: usize = 4;
 /// SQL's `ORDER BY x` (the key has no nulls, but the planner matches the options exactly).
 const ASC_NULLS_LAST: SortOptions = SortOptions {
     descending: false,
@@ -147,10 +145,12 @@ impl TableProvider for EventsTable {
             read.push(Field::TsMs);
         }
         query.columns = Some(read);
-        // Each store's days split into runs scanned side by side: a few per core in all, so
-        // that one run's waits for footers and listings overlap another's decoding.
-        let runs_per_store =
-            (state.config().target_partitions() * RUNS_PER_CORE).div_ceil(self.stores.len().max(1));
+        // Each store's days split into runs scanned side by side, one per core in all (more
+        // runs at once hold more files open: memory grows, time does not shrink).
+        let runs_per_store = state
+            .config()
+            .target_partitions()
+            .div_ceil(self.stores.len().max(1));
         let mut partitions: Vec<Arc<dyn PartitionStream>> = Vec::new();
         for (name, store) in &self.stores {
             let days = store
