@@ -399,9 +399,7 @@ impl DayScan {
         };
         Ok(Some(MergeInput { path, stream }))
     }
-}
 
-impl DayScan {
     /// The columns worth filtering a file's rows by before the rest is decoded: the query's
     /// sessions and kinds, and its time range when it cuts into the file.
     fn row_filter(&self, facts: &FileFacts) -> Vec<Field> {
