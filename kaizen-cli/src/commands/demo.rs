@@ -67,9 +67,12 @@ pub async fn run(store: &dyn EventStore, store_url: &str, args: DemoArgs) -> any
          kaizen{s} scan --from {first_day} --kind ToolCall --limit 5 --format table\n  \
          kaizen{s} scan --session <session_id> --format jsonl\n  \
          kaizen{s} stats --format json\n  \
+         kaizen{s} report --by model\n  \
+         kaizen{s} sql \"SELECT tool, count(*) FROM events GROUP BY tool\"\n  \
          kaizen{s} partitions\n  \
          kaizen{s} prune --older-than 30d --dry-run\n  \
-         kaizen generate --events 1000000 --days 30 > events.jsonl && kaizen{s} ingest events.jsonl"
+         kaizen generate --events 1000000 --days 30 > events.jsonl && kaizen{s} ingest events.jsonl\n  \
+         kaizen bench                        # kaizen beside DuckDB on 1M events"
     );
     println!(
         "\n(Running the demo again stores the same events again; scans keep each event once.)"
