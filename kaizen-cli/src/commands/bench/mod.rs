@@ -117,14 +117,16 @@ fn bench(args: &BenchArgs, dir: &Path) -> anyhow::Result<BenchReport> {
     eprintln!("generating {} events over {} days…", args.events, args.days);
     let session = write_corpus(&corpus, args)?;
     let queries = Queries::new(args.days, &session);
-    let kaizen_dir = dir.join("kaizen");
+    let kaizen_engine = Engine::Kaizen {
+        exe: std::env::current_exe().context("this program's path")?,
+    };
     eprintln!("kaizen…");
-    let (kaizen, kaizen_answers) = run_kaizen(&corpus, &kaizen_dir, &queries, dir, args.events)?;
+    let (kaizen, kaizen_answers) = run_engine(&kaizen_engine, &corpus, &queries, dir, args.events)?;
     let duckdb = match duckdb_available() {
         true => {
             eprintln!("DuckDB…");
             let (figures, answers) =
-                run_duckdb(&corpus, &dir.join("duckdb"), &queries, dir, args.events)?;
+                run_engine(&Engine::DuckDb, &corpus, &queries, dir, args.events)?;
             if answers != kaizen_answers {
                 bail!(
                     "kaizen and DuckDB answer differently:\nkaizen: {kaizen_answers:?}\nDuckDB: {answers:?}"
@@ -173,102 +175,139 @@ fn write_corpus(path: &Path, args: &BenchArgs) -> anyhow::Result<String> {
 /// Each query's answer: Q1's rows, Q2's and Q3's counts.
 type Answers = Vec<String>;
 
-fn run_kaizen(
-    corpus: &Path,
-    store: &Path,
-    queries: &Queries,
-    scratch: &Path,
-    events: u64,
-) -> anyhow::Result<(Figures, Answers)> {
-    let exe = std::env::current_exe().context("this program's path")?;
-    let kaizen = |args: &[&str]| {
-        let mut command = Command::new(&exe);
-        command.arg("--store").arg(store).args(args);
-        command
-    };
-    let corpus = corpus.to_str().context("corpus path")?;
-    let ingest = measure::run(kaizen(&["ingest", corpus]), scratch, "kaizen-ingest")?;
-    let sql = |name: &str, sql: &str, format: &str| {
-        measure::run(
-            kaizen(&["sql", "--timing", "--format", format, sql]),
-            scratch,
-            &format!("kaizen-{name}"),
-        )
-    };
-    let (q1, q2, q3) = (
-        sql("q1", &queries.q1, "csv")?,
-        sql("q2", &queries.q2, "count")?,
-        sql("q3", &queries.q3, "count")?,
-    );
-    // kaizen's CSV has a header line; DuckDB's rows have none.
-    let q1_rows = q1.stdout.lines().skip(1).map(str::to_owned).collect();
-    let answers = answers(q1_rows, &q2.stdout, &q3.stdout);
-    // Queries: the time `--timing` gives, without the process's start (as DuckDB's side);
-    // ingest: the whole process.
-    let figures = figures(&ingest, &q1, &q2, &q3, dir_bytes(store)?, events, |m| {
-        (m.stderr.lines())
-            .find_map(|l| l.strip_prefix("took ")?.strip_suffix(" s")?.parse().ok())
-            .unwrap_or(m.seconds)
-    });
-    Ok((figures, answers))
+/// An engine the benchmark runs, each phase through its command line.
+enum Engine {
+    Kaizen { exe: PathBuf },
+    DuckDb,
 }
 
-fn run_duckdb(
+impl Engine {
+    fn name(&self) -> &'static str {
+        match self {
+            Engine::Kaizen { .. } => "kaizen",
+            Engine::DuckDb => "duckdb",
+        }
+    }
+
+    /// Where the engine's store goes under the benchmark's folder.
+    fn store(&self, dir: &Path) -> PathBuf {
+        dir.join(self.name())
+    }
+
+    fn ingest(&self, corpus: &Path, store: &Path) -> Command {
+        match self {
+            Engine::Kaizen { exe } => {
+                let mut command = Command::new(exe);
+                command.arg("--store").arg(store).arg("ingest").arg(corpus);
+                command
+            }
+            Engine::DuckDb => {
+                let mut command = Command::new("python3");
+                command
+                    .args(["-c", DUCKDB_SIDE, "ingest"])
+                    .arg(corpus)
+                    .arg(store);
+                command
+            }
+        }
+    }
+
+    /// Runs `sql`: prints its rows (CSV), or with `count` only how many it read.
+    fn query(&self, store: &Path, sql: &str, count: bool) -> Command {
+        match self {
+            Engine::Kaizen { exe } => {
+                let format = if count { "count" } else { "csv" };
+                let mut command = Command::new(exe);
+                command.arg("--store").arg(store);
+                command.args(["sql", "--timing", "--format", format, sql]);
+                command
+            }
+            Engine::DuckDb => {
+                let phase = if count { "count" } else { "rows" };
+                let mut command = Command::new("python3");
+                command.args(["-c", DUCKDB_SIDE, phase]).arg(store).arg(sql);
+                command
+            }
+        }
+    }
+
+    /// The answer a query printed, line by line, without headers or timing.
+    fn answer(&self, m: &Measured, count: bool) -> Vec<String> {
+        let lines: Vec<&str> = match self {
+            // kaizen's CSV starts with a header line.
+            Engine::Kaizen { .. } => m.stdout.lines().skip(usize::from(!count)).collect(),
+            // The seconds come first after the mark.
+            Engine::DuckDb => duckdb_after_mark(m).skip(1).collect(),
+        };
+        lines.into_iter().map(str::to_owned).collect()
+    }
+
+    /// How long a phase took: the engine's own clock where it gives one (kaizen's
+    /// `--timing` for queries, DuckDB's side for every phase), else the whole process.
+    fn seconds(&self, m: &Measured) -> f64 {
+        let own = match self {
+            Engine::Kaizen { .. } => (m.stderr.lines())
+                .find_map(|l| l.strip_prefix("took ")?.strip_suffix(" s")?.parse().ok()),
+            Engine::DuckDb => duckdb_after_mark(m)
+                .next()
+                .and_then(|s| s.trim().parse().ok()),
+        };
+        own.unwrap_or(m.seconds)
+    }
+}
+
+/// What the DuckDB side printed after its mark (anything before it is DuckDB's own noise).
+fn duckdb_after_mark(m: &Measured) -> impl Iterator<Item = &str> {
+    let lines: Vec<&str> = m.stdout.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| *l == DUCKDB_MARK)
+        .map_or(0, |i| i + 1);
+    lines.into_iter().skip(start)
+}
+
+/// One engine's ingest, three queries and bytes on disk; its figures and answers.
+fn run_engine(
+    engine: &Engine,
     corpus: &Path,
-    out: &Path,
     queries: &Queries,
-    scratch: &Path,
+    dir: &Path,
     events: u64,
 ) -> anyhow::Result<(Figures, Answers)> {
-    let python = |args: &[&str]| {
-        let mut command = Command::new("python3");
-        command.arg("-c").arg(DUCKDB_SIDE).args(args);
-        command
-    };
-    let out_str = out.to_str().context("DuckDB folder path")?;
-    let corpus = corpus.to_str().context("corpus path")?;
+    let store = engine.store(dir);
+    let name = engine.name();
     let ingest = measure::run(
-        python(&["ingest", corpus, out_str]),
-        scratch,
-        "duckdb-ingest",
+        engine.ingest(corpus, &store),
+        dir,
+        &format!("{name}-ingest"),
     )?;
-    let sql = |name: &str, sql: &str, phase: &str| {
+    let query = |phase: &str, sql: &str, count: bool| {
         measure::run(
-            python(&[phase, out_str, sql]),
-            scratch,
-            &format!("duckdb-{name}"),
+            engine.query(&store, sql, count),
+            dir,
+            &format!("{name}-{phase}"),
         )
     };
     let (q1, q2, q3) = (
-        sql("q1", &queries.q1, "rows")?,
-        sql("q2", &queries.q2, "count")?,
-        sql("q3", &queries.q3, "count")?,
+        query("q1", &queries.q1, false)?,
+        query("q2", &queries.q2, true)?,
+        query("q3", &queries.q3, true)?,
     );
-    // After the mark: the seconds DuckDB's work took (without the interpreter's start), then
-    // the answer.
-    let after_mark = |m: &Measured| -> Vec<String> {
-        let lines: Vec<&str> = m.stdout.lines().collect();
-        let start = lines
-            .iter()
-            .position(|l| *l == DUCKDB_MARK)
-            .map_or(0, |i| i + 1);
-        lines[start..].iter().map(|l| l.to_string()).collect()
-    };
-    let body = |m: &Measured| after_mark(m).into_iter().skip(1).collect::<Vec<_>>();
-    let answers = answers(body(&q1), &body(&q2).join("\n"), &body(&q3).join("\n"));
-    let figures = figures(&ingest, &q1, &q2, &q3, dir_bytes(out)?, events, |m| {
-        after_mark(m)
-            .first()
-            .and_then(|s| s.trim().parse().ok())
-            .unwrap_or(m.seconds)
+    let answers = answers(
+        engine.answer(&q1, false),
+        engine.answer(&q2, true),
+        engine.answer(&q3, true),
+    );
+    let figures = figures(&ingest, &q1, &q2, &q3, dir_bytes(&store)?, events, |m| {
+        engine.seconds(m)
     });
     Ok((figures, answers))
 }
 
-fn answers(q1_rows: Vec<String>, q2: &str, q3: &str) -> Answers {
-    let mut all: Vec<String> = q1_rows;
-    all.push(format!("q2 rows: {}", q2.trim()));
-    all.push(format!("q3 rows: {}", q3.trim()));
+fn answers(q1_rows: Vec<String>, q2: Vec<String>, q3: Vec<String>) -> Answers {
+    let mut all = q1_rows;
+    all.push(format!("q2 rows: {}", q2.join(" ").trim()));
+    all.push(format!("q3 rows: {}", q3.join(" ").trim()));
     all
 }
 
