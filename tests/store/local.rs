@@ -1,6 +1,6 @@
 //! The conformance suite on the local-folder backend, plus what only a folder can show.
 
-mod suite;
+use crate::suite;
 
 use kaizen::store::{EventStore, Query, Store};
 

@@ -6,7 +6,7 @@ use kaizen::store::codec::{encode_file, events_to_batch};
 use kaizen::store::{EventStore, Query, SkippedFiles, Store, layout};
 use proptest::prelude::*;
 
-mod suite;
+use crate::suite;
 
 fn valid_file() -> Vec<u8> {
     let events = suite::sorted(suite::fixture_events());

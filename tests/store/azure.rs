@@ -1,6 +1,6 @@
 //! The conformance suite on Azure Blob: Azurite, started by scripts/test.
 
-mod suite;
+use crate::suite;
 
 use kaizen::store::{Store, open_store};
 

@@ -1,6 +1,6 @@
 //! The library's SQL: stores registered as one DataFusion table.
 
-mod suite;
+use crate::suite;
 
 use datafusion::prelude::SessionContext;
 use kaizen::store::{EventStore, Store, open_store, sql};

@@ -2,7 +2,7 @@
 //! `KAIZEN_TEST_GCS_URL=gs://bucket/prefix` with the usual Google credential variables.
 //! No GCS emulator that object_store's client works with is installable here.
 
-mod suite;
+use crate::suite;
 
 use kaizen::store::{Store, open_store};
 

@@ -1,6 +1,6 @@
 //! The conformance suite on the object-store backend over object_store's in-memory store.
 
-mod suite;
+use crate::suite;
 
 use kaizen::store::{Store, open_store};
 

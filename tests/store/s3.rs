@@ -2,7 +2,7 @@
 //! started by scripts/test), and any S3-compatible endpoint given by
 //! `KAIZEN_TEST_S3_ENDPOINT` (MinIO, for example).
 
-mod suite;
+use crate::suite;
 
 use kaizen::store::{Store, open_store};
 
