@@ -1,6 +1,6 @@
 //! The all-or-nothing writer: buffers events by day, stages sorted files, publishes on commit.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
 use kaizen_core::{Event, UtcDay};
@@ -17,8 +17,29 @@ pub(crate) struct StoreWriter {
     buffered: BTreeMap<UtcDay, DayBuffer>,
     buffered_rows: usize,
     buffered_bytes: usize,
+    /// Days being sorted and encoded on the blocking pool, oldest first, while the writer
+    /// takes more events: parsing and encoding overlap.
+    encoding: VecDeque<Encoding>,
     staged: Vec<(Staged, WrittenFile)>,
     duplicates_dropped: u64,
+}
+
+/// Days encoded at once while events still arrive: one, so that memory holds the buffer
+/// and one day being encoded. At commit nothing arrives any more and every core encodes.
+const ENCODING_WHILE_WRITING: usize = 1;
+
+/// A day's file being encoded.
+struct Encoding {
+    day: UtcDay,
+    path: String,
+    task: tokio::task::JoinHandle<Result<Encoded>>,
+}
+
+/// An encoded day: the file's bytes, its rows and the exact copies dropped.
+struct Encoded {
+    bytes: bytes::Bytes,
+    rows: u64,
+    dropped: u64,
 }
 
 impl StoreWriter {
@@ -29,43 +50,76 @@ impl StoreWriter {
             buffered: BTreeMap::new(),
             buffered_rows: 0,
             buffered_bytes: 0,
+            encoding: VecDeque::new(),
             staged: Vec::new(),
             duplicates_dropped: 0,
         }
     }
 
-    /// Sorts a day's buffered events, drops exact copies, encodes and stages them as a file.
-    async fn stage_day(&mut self, day: UtcDay) -> Result<()> {
+    /// Hands a day's buffered events to the blocking pool to be sorted, de-duplicated and
+    /// encoded, first waiting for older encodings while `limit` are under way.
+    async fn start_encoding(&mut self, day: UtcDay, limit: usize) -> Result<()> {
         let Some(DayBuffer { events, bytes }) = self.buffered.remove(&day) else {
             return Ok(());
         };
         self.buffered_rows -= events.len();
         self.buffered_bytes -= bytes;
+        while self.encoding.len() >= limit.max(1) {
+            self.stage_oldest().await?;
+        }
         let path = layout::new_file_path(day);
         let encode_path = path.clone();
-        let encoded = tokio::task::spawn_blocking(move || {
+        let task = tokio::task::spawn_blocking(move || {
             let (events, dropped) = sorted_unique(events)?;
             let batch = events_to_batch(&events);
             drop(events); // the batch holds the day now: one copy in memory, not two
             let bytes = encode_file(&batch, &encode_path)?;
-            Ok::<_, Error>((bytes, batch.num_rows() as u64, dropped))
-        })
-        .await
-        .map_err(|e| Error::io(&path, std::io::Error::other(e)))??;
-        let (bytes, rows, dropped) = encoded;
-        self.duplicates_dropped += dropped;
-        let staged = self.backend.stage(&path, bytes).await?;
+            let rows = batch.num_rows() as u64;
+            Ok(Encoded {
+                bytes,
+                rows,
+                dropped,
+            })
+        });
+        self.encoding.push_back(Encoding { day, path, task });
+        Ok(())
+    }
+
+    /// Waits for the oldest encoding and stages its file.
+    async fn stage_oldest(&mut self) -> Result<()> {
+        let Some(Encoding { day, path, task }) = self.encoding.pop_front() else {
+            return Ok(());
+        };
+        let encoded = task
+            .await
+            .map_err(|e| Error::io(&path, std::io::Error::other(e)))??;
+        self.duplicates_dropped += encoded.dropped;
+        let staged = self.backend.stage(&path, encoded.bytes).await?;
         let file = WrittenFile {
             path,
             day,
-            rows,
+            rows: encoded.rows,
             bytes: staged.size,
         };
         self.staged.push((staged, file));
         Ok(())
     }
 
+    /// Encodes and stages every buffered day, `parallel` at a time.
+    async fn stage_all(&mut self, parallel: usize) -> Result<()> {
+        let days: Vec<UtcDay> = self.buffered.keys().copied().collect();
+        for day in days {
+            self.start_encoding(day, parallel).await?;
+        }
+        while !self.encoding.is_empty() {
+            self.stage_oldest().await?;
+        }
+        Ok(())
+    }
+
     async fn discard_all(&mut self) -> Result<()> {
+        // An encoding under way has staged nothing yet: dropping it is enough.
+        self.encoding.clear();
         let mut first_error = None;
         for (staged, _) in self.staged.drain(..) {
             if let Err(e) = self.backend.discard(&staged).await {
@@ -160,7 +214,7 @@ impl EventWriter for StoreWriter {
             self.buffered_bytes += size;
         }
         for day in full_days {
-            self.stage_day(day).await?;
+            self.start_encoding(day, ENCODING_WHILE_WRITING).await?;
         }
         while self.buffered_rows > self.options.max_buffered_rows
             || self.buffered_bytes > self.options.max_buffered_bytes
@@ -171,7 +225,7 @@ impl EventWriter for StoreWriter {
                 .max_by_key(|(_, b)| b.bytes)
                 .map(|(d, _)| *d);
             match largest {
-                Some(day) => self.stage_day(day).await?,
+                Some(day) => self.start_encoding(day, ENCODING_WHILE_WRITING).await?,
                 None => break,
             }
         }
@@ -179,12 +233,10 @@ impl EventWriter for StoreWriter {
     }
 
     async fn commit(mut self: Box<Self>) -> Result<AppendReceipt> {
-        let days: Vec<UtcDay> = self.buffered.keys().copied().collect();
-        for day in days {
-            if let Err(e) = self.stage_day(day).await {
-                let _ = self.discard_all().await;
-                return Err(e);
-            }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if let Err(e) = self.stage_all(cores).await {
+            let _ = self.discard_all().await;
+            return Err(e);
         }
         let mut receipt = AppendReceipt {
             files: Vec::with_capacity(self.staged.len()),
