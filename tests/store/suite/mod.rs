@@ -1,8 +1,6 @@
 //! The backend-agnostic test functions. Every backend runs all of them through
 //! [`conformance_suite!`]: a new backend is one more invocation of the macro.
 
-#![allow(dead_code)]
-
 pub mod arbitrary;
 
 use std::collections::BTreeSet;
