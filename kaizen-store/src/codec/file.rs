@@ -111,6 +111,15 @@ impl FileEncoder {
         self.writer.bytes_written() + self.writer.in_progress_size()
     }
 
+    /// Records in the footer that no identity of this file is in another file of `group`:
+    /// a scan may then read the group's files of a day one after another, without a merge.
+    pub fn set_identity_group(&mut self, group: &str) {
+        self.writer.append_key_value_metadata(KeyValue::new(
+            IDENTITY_GROUP_KEY.to_owned(),
+            group.to_owned(),
+        ));
+    }
+
     /// Records what a compaction output supersedes, in the footer.
     pub fn set_compaction(&mut self, compaction: &Compaction) {
         let value = serde_json::json!({"id": compaction.id, "supersedes": compaction.supersedes});
@@ -130,6 +139,9 @@ impl FileEncoder {
 
 /// Footer key of a compaction output: which compaction made it and what it replaces.
 pub const COMPACTION_KEY: &str = "kaizen_compaction";
+
+/// Footer key of a file whose identities no other file of the same group holds.
+pub const IDENTITY_GROUP_KEY: &str = "kaizen_identity_group";
 
 /// A compaction output's record: once the compaction's marker exists, the files of
 /// `supersedes` (paths in the store) are ignored by readers.
@@ -165,6 +177,8 @@ pub struct FileFacts {
     pub compaction: Option<Compaction>,
     /// Written by kaizen-store: rows sorted, each identity once (the writer guarantees it).
     pub ours: bool,
+    /// Set when no other file of this group holds one of this file's identities.
+    pub identity_group: Option<String>,
 }
 
 impl FileFacts {
@@ -235,6 +249,7 @@ fn read_facts(meta: &ParquetMetaData, schema: &Schema, path: &str) -> Result<Fil
         schema_version: metadata_value(meta, SCHEMA_VERSION_KEY).map(str::to_owned),
         compaction: metadata_value(meta, COMPACTION_KEY).and_then(parse_compaction),
         ours: metadata_value(meta, WRITER_KEY).is_some_and(|w| w.starts_with("kaizen-store ")),
+        identity_group: metadata_value(meta, IDENTITY_GROUP_KEY).map(str::to_owned),
     })
 }
 

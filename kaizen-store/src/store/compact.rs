@@ -80,7 +80,7 @@ impl Store {
             backend: self.backend.clone(),
             day,
             query: Arc::new(Query::all().from_ms(day.start_ms()).to_ms(day.end_ms())),
-            read: Arc::new(Field::ALL.to_vec()),
+            fields: Arc::new(Field::ALL.to_vec()),
             batch_rows: self.options.batch_rows,
         };
         let mut merged = scan.stream(DayFiles {
@@ -97,7 +97,9 @@ impl Store {
                     Some(open) => open,
                     None => {
                         let path = layout::new_file_path(day);
-                        let encoder = FileEncoder::new(&path, event_schema())?;
+                        let mut encoder = FileEncoder::new(&path, event_schema())?;
+                        // The outputs come from one merge: each identity in one of them.
+                        encoder.set_identity_group(&id);
                         current.insert((path, encoder))
                     }
                 };

@@ -137,7 +137,7 @@ impl Store {
             backend: self.backend.clone(),
             day: file.day,
             query: range,
-            read: Arc::new(Field::ALL.to_vec()),
+            fields: Arc::new(Field::ALL.to_vec()),
             batch_rows: self.options.batch_rows,
         };
         let files = DayFiles {

@@ -4,6 +4,7 @@
 mod catalog;
 mod compact;
 mod copy;
+mod identities;
 mod merge;
 mod scan;
 mod verify;

@@ -1,15 +1,15 @@
 //! A scan: the days in range, each day's live files opened as sorted, filtered streams,
-//! merged. A day whose files change under the scan (a compaction or prune removed one) is
-//! listed again and resumed after the last row given, a bounded number of times.
+//! merged (or read one after another when no two can hold one event). A day whose files
+//! change under the scan (a compaction or prune removed one) is listed again and resumed
+//! after the last time given whole, a bounded number of times.
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
-use arrow::array::{AsArray, BooleanArray, RecordBatch};
+use arrow::array::{BooleanArray, RecordBatch};
 use arrow::compute::{
     SortColumn, concat_batches, filter_record_batch, lexsort_to_indices, take_record_batch,
 };
-use arrow::datatypes::UInt64Type;
 use std::panic::AssertUnwindSafe;
 
 use arrow::error::ArrowError;
@@ -47,12 +47,7 @@ pub(crate) async fn scan(
         return Ok(Box::pin(stream::empty()));
     }
     let days = catalog::list_days(backend.as_ref(), |day| query.may_contain_day(day)).await?;
-    let read = Arc::new(read_fields(&query));
-    let output: Vec<usize> = query
-        .output_fields()
-        .iter()
-        .filter_map(|f| read.iter().position(|r| r == f))
-        .collect();
+    let fields = Arc::new(query.output_fields());
     let limit = query.limit;
     let query = Arc::new(query);
 
@@ -62,18 +57,12 @@ pub(crate) async fn scan(
                 backend: backend.clone(),
                 day,
                 query: query.clone(),
-                read: read.clone(),
+                fields: fields.clone(),
                 batch_rows,
             };
             scan.stream(files)
         })
-        .flatten()
-        .map(move |batch| {
-            batch.and_then(|b| {
-                b.project(&output)
-                    .map_err(|e| Error::arrow("scan output", e))
-            })
-        });
+        .flatten();
     Ok(match limit {
         Some(n) => take_rows(Box::pin(merged), n),
         None => Box::pin(merged),
@@ -94,18 +83,6 @@ fn take_rows(input: BatchStream, n: usize) -> BatchStream {
             Err(e) => Some((Err(e), (input, 0))),
         }
     }))
-}
-
-/// The query's output columns, then the key and filter columns it does not ask for.
-fn read_fields(query: &Query) -> Vec<Field> {
-    let mut fields = query.output_fields();
-    let kind = (!query.kinds.is_empty()).then_some(Field::Kind);
-    for f in KEY.into_iter().chain(kind) {
-        if !fields.contains(&f) {
-            fields.push(f);
-        }
-    }
-    fields
 }
 
 /// The files that compactions with a published marker have superseded.
@@ -196,24 +173,25 @@ pub(crate) struct DayScan {
     pub backend: Arc<dyn Backend>,
     pub day: UtcDay,
     pub query: Arc<Query>,
-    pub read: Arc<Vec<Field>>,
+    /// The columns of the day's batches, in this order.
+    pub fields: Arc<Vec<Field>>,
     pub batch_rows: usize,
 }
 
 impl DayScan {
-    /// The day's rows, merged; resumed after the last row given when files vanish.
+    /// The day's rows in key order; resumed where it stopped when files vanish.
     pub fn stream(self, files: DayFiles) -> BatchStream {
         Box::pin(async_stream::try_stream! {
             let mut files = files;
-            let mut last: Option<(u64, String, u64)> = None;
+            let mut given = Given::default();
             let mut relists = 0;
             loop {
                 let mut vanished = false;
                 match self.open(files).await {
                     Err(e) if e.is_vanished_file() && relists < MAX_RELISTS => vanished = true,
                     Err(e) => Err(e)?,
-                    Ok(mut merged) => {
-                        while let Some(batch) = merged.next().await {
+                    Ok(mut rows) => {
+                        while let Some(batch) = rows.next().await {
                             let batch = match batch {
                                 Err(e) if e.is_vanished_file() && relists < MAX_RELISTS => {
                                     vanished = true;
@@ -221,10 +199,13 @@ impl DayScan {
                                 }
                                 other => other?,
                             };
-                            let batch = after(&batch, last.as_ref())?;
-                            if batch.num_rows() > 0 {
-                                last = Some(last_key(&batch));
-                                yield batch;
+                            for batch in given.take(batch)? {
+                                yield self.output(&batch)?;
+                            }
+                        }
+                        if !vanished {
+                            for batch in given.finish() {
+                                yield self.output(&batch)?;
                             }
                         }
                     }
@@ -233,6 +214,7 @@ impl DayScan {
                     break;
                 }
                 relists += 1;
+                given.resume();
                 let day = self.day;
                 let mut listed = catalog::list_days(self.backend.as_ref(), |d| d == day).await?;
                 files = listed.remove(&day).unwrap_or_default();
@@ -240,10 +222,45 @@ impl DayScan {
         })
     }
 
+    /// The columns to read from the day's files: the fields asked for, `ts_ms` (which orders
+    /// and checks every row), the columns the query filters by, and with `keyed` the whole
+    /// sort key that a merge compares.
+    fn read_fields(&self, keyed: bool) -> Vec<Field> {
+        let query = &self.query;
+        let mut fields = self.fields.to_vec();
+        let wanted = [
+            (Field::TsMs, true),
+            (Field::SessionId, keyed || !query.sessions.is_empty()),
+            (Field::Seq, keyed),
+            (Field::Kind, !query.kinds.is_empty()),
+        ];
+        for (field, _) in wanted.into_iter().filter(|(_, w)| *w) {
+            if !fields.contains(&field) {
+                fields.push(field);
+            }
+        }
+        fields
+    }
+
+    /// A batch read with [`DayScan::read_fields`] as the `fields` asked for.
+    fn output(&self, batch: &RecordBatch) -> Result<RecordBatch> {
+        let schema = batch.schema();
+        let indices = self
+            .fields
+            .iter()
+            .map(|f| schema.index_of(f.name()))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| Error::arrow("scan output", e))?;
+        batch
+            .project(&indices)
+            .map_err(|e| Error::arrow("scan output", e))
+    }
+
     /// One file alone, as [`DayScan::stream_file`] gives it.
     pub async fn open_one(&self, file: FileEntry) -> Result<Option<MergeInput>> {
         let builder = self.open_file(&file).await?;
-        self.stream_file(file, builder).await
+        self.stream_file(file, builder, &self.read_fields(true))
+            .await
     }
 
     /// A file's footer, with the page index when the query picks sessions or kinds: their
@@ -263,7 +280,7 @@ impl DayScan {
                 async move {
                     let opened = async {
                         let builder = self.open_file(&file).await?;
-                        check_schema(builder.schema(), &self.read, &file.path)?;
+                        check_schema(builder.schema(), &self.read_fields(true), &file.path)?;
                         let facts = file_facts(builder.metadata(), builder.schema(), &file.path)?;
                         Ok::<_, Error>((builder, facts))
                     }
@@ -283,24 +300,24 @@ impl DayScan {
             .await?;
         let opened: Vec<_> = opened.into_iter().flatten().collect();
         let gone = superseded(opened.iter().map(|(_, _, f)| f), &day.compactions);
-        let live: Vec<_> = opened
+        let mut live: Vec<_> = opened
             .into_iter()
             .filter(|(f, _, _)| !gone.contains(&f.path))
             .collect();
-        // A day held by one file kaizen wrote (sorted, each identity once) needs no merge.
-        let alone = live.len() == 1 && live.iter().all(|(_, _, facts)| facts.ours && facts.sorted);
+        let chained = in_sequence(&mut live);
+        let read = self.read_fields(!chained);
         let mut inputs = Vec::new();
         for (file, builder, _) in live {
-            if let Some(input) = self.stream_file(file, builder).await? {
+            if let Some(input) = self.stream_file(file, builder, &read).await? {
                 inputs.push(input);
             }
         }
-        if alone && let Some(input) = inputs.pop() {
-            return Ok(input.stream);
+        if chained {
+            return Ok(Box::pin(stream::iter(inputs).flat_map(|i| i.stream)));
         }
         Ok(merge_sorted(
             inputs,
-            projected_schema(&self.read),
+            projected_schema(&read),
             self.batch_rows,
         ))
     }
@@ -311,10 +328,11 @@ impl DayScan {
         &self,
         file: FileEntry,
         mut builder: Parquet,
+        read: &[Field],
     ) -> Result<Option<MergeInput>> {
         let path = file.path;
         let schema = builder.schema().clone();
-        check_schema(&schema, &self.read, &path)?;
+        check_schema(&schema, read, &path)?;
         let facts = file_facts(builder.metadata(), &schema, &path)?;
         let row_groups: Vec<usize> = (facts.row_groups.iter().enumerate())
             .filter(|(_, (_, min, max))| match (min, max) {
@@ -329,8 +347,7 @@ impl DayScan {
         }
         // check_schema found every column; a flat schema's root indices are its field indices.
         let root = |f: &Field| schema.index_of(f.name()).ok();
-        let mask =
-            ProjectionMask::roots(builder.parquet_schema(), self.read.iter().filter_map(root));
+        let mask = ProjectionMask::roots(builder.parquet_schema(), read.iter().filter_map(root));
         let filtered = self.row_filter(&facts);
         let filter_mask =
             ProjectionMask::roots(builder.parquet_schema(), filtered.iter().filter_map(root));
@@ -360,13 +377,19 @@ impl DayScan {
             });
         let batches = stop_after_error(batches);
 
-        let (read, query, day) = (self.read.clone(), self.query.clone(), self.day);
+        let (read, query, day) = (read.to_vec(), self.query.clone(), self.day);
         let shape_path = path.clone();
+        // A file that declares its rows sorted must hold them in time order: the scan gives
+        // them as they come, and resumes by time.
+        let mut in_order = facts.sorted.then_some(0u64);
         let shaped = batches
             .map(move |batch| {
                 let batch = batch.map_err(|e| Error::from_parquet(&shape_path, e))?;
                 let batch = normalize(&batch, &read, &shape_path)?;
                 check_day(&batch, day, &shape_path)?;
+                if let Some(last) = &mut in_order {
+                    *last = check_time_order(&batch, *last, &shape_path)?;
+                }
                 filter(&batch, &query, &shape_path)
             })
             .try_filter(|b| std::future::ready(b.num_rows() > 0));
@@ -454,39 +477,114 @@ impl DayScan {
     }
 }
 
-/// The key of a batch's last row.
-fn last_key(batch: &RecordBatch) -> (u64, String, u64) {
-    let i = batch.num_rows() - 1;
-    let column = |f: Field| {
-        batch
-            .column_by_name(f.name())
-            .expect("the merge's batches hold the key")
-    };
-    (
-        column(Field::TsMs).as_primitive::<UInt64Type>().value(i),
-        column(Field::SessionId)
-            .as_string::<i32>()
-            .value(i)
-            .to_owned(),
-        column(Field::Seq).as_primitive::<UInt64Type>().value(i),
-    )
+/// Whether a day's live files can be read one after another instead of merged: files kaizen
+/// wrote, sorted, one alone or all of one identity group (no identity in two of them),
+/// whose time spans do not overlap. Puts them in time order when they can.
+fn in_sequence(live: &mut [(FileEntry, Parquet, FileFacts)]) -> bool {
+    let trusted = |f: &FileFacts| f.ours && f.sorted;
+    let group = live.first().and_then(|(_, _, f)| f.identity_group.clone());
+    let one_group = live.len() == 1
+        || (group.is_some() && live.iter().all(|(_, _, f)| f.identity_group == group));
+    if live.is_empty() || !one_group || !live.iter().all(|(_, _, f)| trusted(f)) {
+        return false;
+    }
+    live.sort_by_key(|(_, _, f)| f.min_ts());
+    live.windows(2)
+        .all(|w| match (w[0].2.max_ts(), w[1].2.min_ts()) {
+            (Some(end), Some(start)) => end < start,
+            _ => false,
+        })
 }
 
-/// The rows after `last` (all when `None`): a resumed day gives no row twice.
-fn after(batch: &RecordBatch, last: Option<&(u64, String, u64)>) -> Result<RecordBatch> {
-    let Some((ts, session, seq)) = last else {
-        return Ok(batch.clone());
-    };
-    let columns = EventColumns::new(batch, "scan");
-    let (t, s, q) = (
-        columns.u64s(Field::TsMs)?,
-        columns.strings(Field::SessionId)?,
-        columns.u64s(Field::Seq)?,
-    );
-    let keep: BooleanArray = (0..batch.num_rows())
-        .map(|i| Some((t.value(i), s.value(i), q.value(i)) > (*ts, session.as_str(), *seq)))
-        .collect();
-    filter_record_batch(batch, &keep).map_err(|e| Error::arrow("scan", e))
+/// The `ts_ms` values of a scan's batch (which always reads them).
+fn times(batch: &RecordBatch) -> Result<&[u64]> {
+    Ok(EventColumns::new(batch, "scan").u64s(Field::TsMs)?.values())
+}
+
+/// Checks that `batch` continues a time order whose last time was `last`; returns its own.
+fn check_time_order(batch: &RecordBatch, last: u64, path: &str) -> Result<u64> {
+    let ts = times(batch)?;
+    let mut previous = last;
+    for (row, &t) in ts.iter().enumerate() {
+        if t < previous {
+            return Err(Error::column(
+                path,
+                Field::TsMs.name(),
+                format!("row {row} is out of the time order the footer declares"),
+            ));
+        }
+        previous = t;
+    }
+    Ok(previous)
+}
+
+/// What a day's scan has given, so that a resumed scan gives no row twice and misses none.
+/// Rows come in time order; those at the latest time seen are held back until a later time
+/// shows up, so every time up to `through` has been given whole, and a scan resumed after
+/// a file vanished skips exactly the rows at those times.
+#[derive(Default)]
+struct Given {
+    /// Every row at this `ts_ms` or before it has been given.
+    through: Option<u64>,
+    /// Set on resuming: rows at this time or before are skipped until a later one comes.
+    skip_through: Option<u64>,
+    /// Rows at `held_ts`, not given yet.
+    held: Vec<RecordBatch>,
+    held_ts: u64,
+}
+
+impl Given {
+    /// Takes the next batch in time order; returns the rows now safe to give.
+    fn take(&mut self, batch: RecordBatch) -> Result<Vec<RecordBatch>> {
+        let batch = self.skip_given(batch)?;
+        let ts = times(&batch)?;
+        let Some(&last) = ts.last() else {
+            return Ok(Vec::new());
+        };
+        if !self.held.is_empty() && ts[0] < self.held_ts {
+            return Err(Error::column(
+                "scan",
+                Field::TsMs.name(),
+                "rows out of time order after a merge",
+            ));
+        }
+        let mut out = Vec::new();
+        if !self.held.is_empty() && self.held_ts < last {
+            out.append(&mut self.held);
+            self.through = Some(self.held_ts);
+        }
+        let split = ts.partition_point(|&t| t < last);
+        if split > 0 {
+            out.push(batch.slice(0, split));
+            self.through = Some(ts[split - 1]);
+        }
+        self.held.push(batch.slice(split, batch.num_rows() - split));
+        self.held_ts = last;
+        Ok(out)
+    }
+
+    /// The rows held back, once the day has no more.
+    fn finish(&mut self) -> Vec<RecordBatch> {
+        std::mem::take(&mut self.held)
+    }
+
+    /// Forgets the rows held back: the day is read again from its files as now listed.
+    fn resume(&mut self) {
+        self.held.clear();
+        self.skip_through = self.through;
+    }
+
+    fn skip_given(&mut self, batch: RecordBatch) -> Result<RecordBatch> {
+        let Some(through) = self.skip_through else {
+            return Ok(batch);
+        };
+        let ts = times(&batch)?;
+        let first_new = ts.partition_point(|&t| t <= through);
+        if first_new < ts.len() {
+            self.skip_through = None;
+        }
+        Ok(batch.slice(first_new, batch.num_rows() - first_new))
+    }
 }
 
 /// The batch with exactly the `read` columns, in that order, under the store's schema.
@@ -607,4 +705,64 @@ where
         };
         std::future::ready(next)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow::array::UInt64Array;
+
+    use super::*;
+
+    fn batch(ts: &[u64]) -> RecordBatch {
+        let values = Arc::new(UInt64Array::from(ts.to_vec()));
+        RecordBatch::try_new(projected_schema(&[Field::TsMs]), vec![values]).expect("batch")
+    }
+
+    fn given_ts(batches: Vec<RecordBatch>) -> Vec<u64> {
+        let mut out = Vec::new();
+        for b in &batches {
+            out.extend_from_slice(times(b).expect("ts"));
+        }
+        out
+    }
+
+    #[test]
+    fn rows_at_the_latest_time_are_held_until_a_later_time_comes() {
+        let mut given = Given::default();
+        assert_eq!(given_ts(given.take(batch(&[1, 2, 2])).expect("take")), [1]);
+        assert!(given_ts(given.take(batch(&[2, 2])).expect("take")).is_empty());
+        assert_eq!(
+            given_ts(given.take(batch(&[2, 3])).expect("take")),
+            [2, 2, 2, 2, 2]
+        );
+        assert_eq!(given.through, Some(2));
+        assert_eq!(given_ts(given.finish()), [3]);
+    }
+
+    #[test]
+    fn a_resumed_day_gives_every_row_once() {
+        let mut given = Given::default();
+        let mut out = given_ts(given.take(batch(&[1, 2, 2])).expect("take"));
+        out.extend(given_ts(given.take(batch(&[2, 3, 3])).expect("take")));
+        assert_eq!(out, [1, 2, 2, 2]);
+        // A file vanished: the day is read again from the start, in other batches.
+        given.resume();
+        out.extend(given_ts(given.take(batch(&[1, 2])).expect("take")));
+        out.extend(given_ts(given.take(batch(&[2, 2, 3])).expect("take")));
+        out.extend(given_ts(given.take(batch(&[3, 3, 4])).expect("take")));
+        out.extend(given_ts(given.finish()));
+        assert_eq!(out, [1, 2, 2, 2, 3, 3, 3, 4]);
+    }
+
+    #[test]
+    fn rows_out_of_time_order_are_an_error_not_a_loss() {
+        let mut given = Given::default();
+        given.take(batch(&[5, 6])).expect("take");
+        assert!(given.take(batch(&[4])).is_err());
+        assert!(check_time_order(&batch(&[3, 2]), 0, "f.parquet").is_err());
+        assert_eq!(
+            check_time_order(&batch(&[3, 3, 7]), 3, "f").expect("ordered"),
+            7
+        );
+    }
 }

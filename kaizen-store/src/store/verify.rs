@@ -103,7 +103,7 @@ impl Store {
                 backend: self.backend.clone(),
                 day,
                 query: Arc::new(Query::all()),
-                read: Arc::new(Field::ALL.to_vec()),
+                fields: Arc::new(Field::ALL.to_vec()),
                 batch_rows: self.options.batch_rows,
             };
             let mut rows = 0u64;
@@ -170,9 +170,21 @@ impl Store {
                     source: Box::new(e),
                 })?;
                 let key = (sessions.value(i).to_owned(), seqs.value(i));
-                if let Some(other) = days.insert(key, day)
-                    && other != day
-                {
+                let Some(other) = days.insert(key, day) else {
+                    continue;
+                };
+                if other == day {
+                    // A merge gives each identity once: files read one after another
+                    // claimed to share none, and two of them do.
+                    report.problems.push(Problem {
+                        path: crate::layout::day_dir(day),
+                        problem: format!(
+                            "identity (session_id {:?}, seq {}) is stored twice on {day}, in files whose footers say no identity is in two of them",
+                            sessions.value(i),
+                            seqs.value(i)
+                        ),
+                    });
+                } else {
                     report.problems.push(Problem {
                         path: format!("{}/{}", crate::layout::day_dir(other), crate::layout::day_dir(day)),
                         problem: format!(

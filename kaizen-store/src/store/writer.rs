@@ -1,13 +1,14 @@
 //! The all-or-nothing writer: buffers events by day, stages sorted files, publishes on commit.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use kaizen_core::{Event, UtcDay};
 
 use super::StoreOptions;
+use super::identities::WrittenIdentities;
 use crate::backend::{Backend, Staged};
-use crate::codec::{encode_file, events_to_batch};
+use crate::codec::{FileEncoder, events_to_batch};
 use crate::event_store::{AppendReceipt, EventWriter, WrittenFile};
 use crate::{Error, Result, layout};
 
@@ -22,6 +23,10 @@ pub(crate) struct StoreWriter {
     encoding: VecDeque<Encoding>,
     staged: Vec<(Staged, WrittenFile)>,
     duplicates_dropped: u64,
+    /// This writer's identity group, claimed by its files that share no identity with
+    /// another of its files of the same day.
+    group: Arc<str>,
+    identities: Arc<Mutex<WrittenIdentities>>,
 }
 
 /// Days encoded at once while events still arrive: one, so that memory holds the buffer
@@ -53,6 +58,8 @@ impl StoreWriter {
             encoding: VecDeque::new(),
             staged: Vec::new(),
             duplicates_dropped: 0,
+            group: uuid::Uuid::now_v7().to_string().into(),
+            identities: Arc::default(),
         }
     }
 
@@ -69,11 +76,19 @@ impl StoreWriter {
         }
         let path = layout::new_file_path(day);
         let encode_path = path.clone();
+        let (group, identities) = (self.group.clone(), self.identities.clone());
         let task = tokio::task::spawn_blocking(move || {
             let (events, dropped) = sorted_unique(events)?;
+            // A poisoned lock means an encoding panicked mid-record: claim nothing.
+            let disjoint = (identities.lock()).is_ok_and(|mut w| w.add(day, &events));
             let batch = events_to_batch(&events);
             drop(events); // the batch holds the day now: one copy in memory, not two
-            let bytes = encode_file(&batch, &encode_path)?;
+            let mut encoder = FileEncoder::new(&encode_path, batch.schema())?;
+            if disjoint {
+                encoder.set_identity_group(&group);
+            }
+            encoder.write(&batch)?;
+            let bytes = encoder.finish()?;
             let rows = batch.num_rows() as u64;
             Ok(Encoded {
                 bytes,
@@ -196,7 +211,6 @@ fn sorted_unique(mut events: Vec<Event>) -> Result<(Vec<Event>, u64)> {
 #[async_trait::async_trait]
 impl EventWriter for StoreWriter {
     async fn write(&mut self, events: Vec<Event>) -> Result<()> {
-        let mut full_days = Vec::new();
         for event in events {
             let day = event.day().map_err(|source| Error::InvalidEvent {
                 session_id: event.session_id.clone(),
@@ -207,14 +221,14 @@ impl EventWriter for StoreWriter {
             let bucket = self.buffered.entry(day).or_default();
             bucket.events.push(event);
             bucket.bytes += size;
-            if bucket.events.len() == self.options.rows_per_file {
-                full_days.push(day);
-            }
+            let full = bucket.events.len() >= self.options.rows_per_file;
             self.buffered_rows += 1;
             self.buffered_bytes += size;
-        }
-        for day in full_days {
-            self.start_encoding(day, ENCODING_WHILE_WRITING).await?;
+            // A full day is staged at once: no file gets more than `rows_per_file` rows,
+            // however many events one call brings.
+            if full {
+                self.start_encoding(day, ENCODING_WHILE_WRITING).await?;
+            }
         }
         while self.buffered_rows > self.options.max_buffered_rows
             || self.buffered_bytes > self.options.max_buffered_bytes

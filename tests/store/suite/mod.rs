@@ -84,6 +84,19 @@ pub async fn scan(store: &Store, query: Query) -> Vec<Event> {
     store.scan_events(query).await.expect("scan")
 }
 
+/// A u64 column of batches, as values.
+pub fn u64_column(batches: &[arrow::array::RecordBatch], field: Field) -> Vec<u64> {
+    use arrow::array::AsArray;
+    batches
+        .iter()
+        .flat_map(|b| {
+            let column = b.column_by_name(field.name()).expect("column read");
+            let values = column.as_primitive::<arrow::datatypes::UInt64Type>();
+            values.values().to_vec()
+        })
+        .collect()
+}
+
 // ---- the suite ----
 
 /// Every edge event of the fixtures (u32::MAX, i64 extremes, seq u64::MAX, a 200 KB payload,
@@ -309,6 +322,112 @@ pub async fn identity_conflict_across_times_is_reported(store: Store) {
         matches!(&err, Error::Conflict { session_id, seq: 0, first, second } if session_id == "t" && first != second),
         "{err}"
     );
+}
+
+/// One write larger than a file: the day's files claim to share no identity, so a scan
+/// reads them one after another, whole, projected, filtered and limited. An identity that
+/// comes back in a later file of the same write is still a conflict, and an event that
+/// comes back is still read once.
+pub async fn one_write_over_many_files_reads_whole(store: Store) {
+    let store = store.with_options(StoreOptions {
+        rows_per_file: 10,
+        batch_rows: 7,
+        ..StoreOptions::default()
+    });
+    let base = day("2026-10-05").start_ms();
+    let session = |i: u64| if i.is_multiple_of(2) { "a" } else { "b" };
+    let events: Vec<_> = (0..45)
+        .map(|i| event(session(i), i / 2, base + 10 * i))
+        .collect();
+    store.append(events.clone()).await.expect("append");
+    let partitions = store.partitions().await.expect("partitions");
+    assert_eq!(partitions[0].files, 5, "{partitions:?}");
+    assert_eq!(scan(&store, Query::all()).await, events);
+    let batches: Vec<_> = (store.scan(Query::all().columns([Field::Seq])).await)
+        .expect("scan")
+        .try_collect()
+        .await
+        .expect("batches");
+    let seqs = u64_column(&batches, Field::Seq);
+    assert_eq!(seqs, events.iter().map(|e| e.seq).collect::<Vec<_>>());
+    let range = Query::all().from_ms(base + 95).to_ms(base + 305);
+    assert_eq!(scan(&store, range).await, events[10..31].to_vec());
+    assert_eq!(scan(&store, Query::all().limit(12)).await, events[..12]);
+
+    let later = day("2026-10-06").start_ms();
+    let mut conflicting: Vec<_> = (0..20).map(|i| event("c", i, later + i)).collect();
+    conflicting.push(event("c", 3, later + 100));
+    store
+        .append(conflicting)
+        .await
+        .expect("each file alone is sound");
+    let err = store.scan_events(Query::all()).await.expect_err("conflict");
+    assert!(matches!(err, Error::Conflict { seq: 3, .. }), "{err}");
+
+    let store = store.with_options(StoreOptions {
+        rows_per_file: 10,
+        ..StoreOptions::default()
+    });
+    let last = day("2026-10-07").start_ms();
+    let mut again: Vec<_> = (0..20).map(|i| event("d", i, last + i)).collect();
+    again.push(again[3].clone());
+    store.append(again.clone()).await.expect("append");
+    let days = Query::all().from_ms(last).to_ms(last + 86_400_000);
+    assert_eq!(scan(&store, days).await, again[..20]);
+}
+
+/// Files that claim to share no identity but do: a scan trusts the claim, verify does not.
+pub async fn verify_finds_a_false_identity_claim(store: Store) {
+    use kaizen::store::codec::{FileEncoder, event_schema, events_to_batch};
+    let base = day("2026-10-05").start_ms();
+    for ts in [base + 100, base + 200] {
+        let path = layout::new_file_path(day("2026-10-05"));
+        let mut encoder = FileEncoder::new(&path, event_schema()).expect("encoder");
+        encoder.set_identity_group("one-group");
+        encoder
+            .write(&events_to_batch(&[event("t", 0, ts)]))
+            .expect("write");
+        put_file(&store, &path, encoder.finish().expect("finish")).await;
+    }
+    let report = store.verify(false).await.expect("verify");
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.problem.contains("stored twice")),
+        "{report:?}"
+    );
+}
+
+/// A scan that reads no key column over a day written as several files goes on, each row
+/// once, when a compaction replaces the files under it.
+pub async fn projected_scan_survives_a_compaction_of_a_split_day(store: Store) {
+    let store = store.with_options(StoreOptions {
+        rows_per_file: 10,
+        batch_rows: 7,
+        ..StoreOptions::default()
+    });
+    let want = sorted(fixture_events());
+    store.append(want.clone()).await.expect("append");
+    let query = Query::all().columns([Field::Seq, Field::TsMs]);
+    let mut batches = store.scan(query).await.expect("scan");
+    let mut got = Vec::new();
+    let mut compacted = false;
+    while let Some(batch) = batches.try_next().await.expect("scan goes on") {
+        let batch = [batch];
+        let (seqs, ts) = (
+            u64_column(&batch, Field::Seq),
+            u64_column(&batch, Field::TsMs),
+        );
+        got.extend(ts.into_iter().zip(seqs));
+        if !compacted {
+            let done = store.compact(|_| true, 128 << 20).await.expect("compact");
+            assert!(!done.is_empty(), "split days were compacted");
+            compacted = true;
+        }
+    }
+    let want: Vec<_> = want.iter().map(|e| (e.ts_ms, e.seq)).collect();
+    assert_eq!(got, want);
 }
 
 /// Prune removes whole days of data files only: foreign files (even ones named like days),
@@ -1000,6 +1119,27 @@ macro_rules! conformance_suite {
                 return; // this backend is not configured here
             };
             suite::identity_conflict_across_times_is_reported(store).await
+        }
+        #[tokio::test]
+        async fn one_write_over_many_files_reads_whole() {
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
+            suite::one_write_over_many_files_reads_whole(store).await
+        }
+        #[tokio::test]
+        async fn verify_finds_a_false_identity_claim() {
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
+            suite::verify_finds_a_false_identity_claim(store).await
+        }
+        #[tokio::test]
+        async fn projected_scan_survives_a_compaction_of_a_split_day() {
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
+            suite::projected_scan_survives_a_compaction_of_a_split_day(store).await
         }
         #[tokio::test]
         async fn prune_removes_only_data_files() {
