@@ -76,9 +76,17 @@ fn write_json_value(
         Ok(formatter.value(row).to_string())
     };
     match column.data_type() {
-        // The scan checked every payload it read is valid JSON.
+        // Written as it is, so checked here: a payload that is not JSON (a damaged file,
+        // or a query's own `payload` column) would make the line unreadable.
         DataType::Utf8 if raw_json => {
-            out.extend_from_slice(column.as_string::<i32>().value(row).as_bytes())
+            let text = column.as_string::<i32>().value(row);
+            if let Err(e) = serde_json::from_str::<&serde_json::value::RawValue>(text) {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("row {row}: the payload is not valid JSON ({e})"),
+                ));
+            }
+            out.extend_from_slice(text.as_bytes())
         }
         DataType::Utf8 => serde_json::to_writer(&mut *out, column.as_string::<i32>().value(row))?,
         DataType::UInt64 => write!(out, "{}", column.as_primitive::<UInt64Type>().value(row))?,

@@ -114,7 +114,8 @@ fn sql_reads_v1_stores_with_the_identity_rule_and_pushdown() {
     ));
     assert_eq!(rows[0]["n"], 3011);
 
-    // The plan narrows the scan: the time filter reaches the table scan.
+    // The plan narrows the scan: the time filter reaches the table scan, which applies it
+    // exactly (no filter is left above the scan).
     let plan = ok(
         &[&daily],
         &[
@@ -125,9 +126,10 @@ fn sql_reads_v1_stores_with_the_identity_rule_and_pushdown() {
         ],
     );
     assert!(
-        plan.contains("partial_filters=[events.ts_ms >= UInt64(1790899200000)]"),
+        plan.contains("full_filters=[events.ts_ms >= UInt64(1790899200000)]"),
         "{plan}"
     );
+    assert!(!plan.contains("FilterExec"), "{plan}");
 
     let bad = kaizen(&[&daily], &["sql", "SELECT nope FROM events"], None);
     assert_eq!(bad.status.code(), Some(1));
@@ -310,4 +312,32 @@ fn several_stores_are_one_table_with_a_store_column() {
     let one_only = kaizen(&[&a, &b], &["partitions"], None);
     assert_eq!(one_only.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&one_only.stderr).contains("one store"));
+}
+
+/// JSON Lines write a payload as JSON, so only valid JSON: stored payloads are, and a query's
+/// own `payload` column that is not is an error naming the row, never a broken line.
+#[test]
+fn jsonl_writes_payloads_only_as_valid_json() {
+    let daily = shared().join("fixtures/seed-v1/daily");
+    let rows = jsonl(&ok(
+        &[&daily],
+        &[
+            "sql",
+            "SELECT payload FROM events WHERE session_id = 'edge-a' ORDER BY seq LIMIT 3",
+            "--format",
+            "jsonl",
+        ],
+    ));
+    assert_eq!(rows.len(), 3);
+    let bad = kaizen(
+        &[&daily],
+        &["sql", "SELECT 'not json' AS payload", "--format", "jsonl"],
+        None,
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("row 0: the payload is not valid JSON"),
+        "{stderr}"
+    );
 }

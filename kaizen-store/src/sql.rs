@@ -106,10 +106,12 @@ impl TableProvider for EventsTable {
         &self,
         filters: &[&Expr],
     ) -> DfResult<Vec<TableProviderFilterPushDown>> {
-        // Inexact: the scan narrows by them, DataFusion still applies them exactly.
+        // Exact where the scan keeps exactly the rows the filter does (a bare column against
+        // literals): DataFusion then neither filters again nor computes `day` to do so.
         Ok(filters
             .iter()
             .map(|f| match narrow(&mut Query::all(), f) {
+                true if on_bare_column(f) => TableProviderFilterPushDown::Exact,
                 true => TableProviderFilterPushDown::Inexact,
                 false => TableProviderFilterPushDown::Unsupported,
             })
@@ -304,6 +306,18 @@ fn narrow(query: &mut Query, filter: &Expr) -> bool {
     }
 }
 
+/// Whether the filter's column is compared as it is, not through a cast (whose rounding or
+/// overflow the scan would not reproduce).
+fn on_bare_column(filter: &Expr) -> bool {
+    let bare = |e: &Expr| matches!(e, Expr::Column(_));
+    match filter {
+        Expr::BinaryExpr(BinaryExpr { left, right, .. }) => bare(left) || bare(right),
+        Expr::Between(between) => bare(&between.expr),
+        Expr::InList(list) => bare(&list.expr),
+        _ => false,
+    }
+}
+
 fn column_of(expr: &Expr) -> Option<&str> {
     match expr {
         Expr::Column(c) => Some(c.name.as_str()),
@@ -345,6 +359,8 @@ fn time_bound(query: &mut Query, op: Operator, value: Option<u64>) -> bool {
         return false;
     };
     let (from, to) = match op {
+        // Nothing is after the last time: an empty range.
+        Operator::Gt if v == u64::MAX => (Some(0), Some(0)),
         Operator::Gt => (v.checked_add(1), None),
         Operator::GtEq => (Some(v), None),
         Operator::Lt => (None, Some(v)),

@@ -44,3 +44,84 @@ async fn stores_register_as_one_table_that_counts_each_event_once() {
     assert!(text.contains("| local | 3011 | 3    |"), "{text}");
     assert!(text.contains("| mem   | 1    | 1    |"), "{text}");
 }
+
+/// Filters the scan takes exactly (DataFusion does not filter again) keep exactly the rows a
+/// plain filter over the events keeps.
+#[tokio::test]
+async fn pushed_filters_keep_exactly_the_matching_rows() {
+    use kaizen::core::Event;
+
+    let store = open_store("memory://", &[]).expect("memory");
+    let events = suite::fixture_events();
+    store.append(events.clone()).await.expect("append");
+    let ctx = sql::session(vec![("m".into(), store)]).expect("session");
+
+    let (t1, t2) = (1_790_878_612_494u64, 1_790_950_685_004u64);
+    let day = |e: &Event| e.ts_ms / 86_400_000;
+    let d = suite::day("2026-10-02");
+    let d_num = d.start_ms() / 86_400_000;
+    let kind = |e: &Event, names: &[&str]| names.contains(&e.kind.name());
+    type Keep = Box<dyn Fn(&Event) -> bool>;
+    let cases: Vec<(String, Keep)> = vec![
+        (format!("ts_ms > {t1}"), Box::new(move |e| e.ts_ms > t1)),
+        (format!("ts_ms = {t1}"), Box::new(move |e| e.ts_ms == t1)),
+        (
+            format!("ts_ms >= {t1} AND ts_ms < {t2}"),
+            Box::new(move |e| e.ts_ms >= t1 && e.ts_ms < t2),
+        ),
+        (
+            format!("ts_ms BETWEEN {t1} AND {t2}"),
+            Box::new(move |e| (t1..=t2).contains(&e.ts_ms)),
+        ),
+        (format!("{t2} >= ts_ms"), Box::new(move |e| e.ts_ms <= t2)),
+        ("ts_ms > 18446744073709551615".into(), Box::new(|_| false)),
+        (
+            format!("day = DATE '{d}'"),
+            Box::new(move |e| day(e) == d_num),
+        ),
+        (format!("day > '{d}'"), Box::new(move |e| day(e) > d_num)),
+        (
+            format!("day <= DATE '{d}'"),
+            Box::new(move |e| day(e) <= d_num),
+        ),
+        (
+            format!("day BETWEEN DATE '{d}' AND DATE '{d}' AND ts_ms < {t2}"),
+            Box::new(move |e| day(e) == d_num && e.ts_ms < t2),
+        ),
+        (
+            "session_id = 'edge-a'".into(),
+            Box::new(|e| e.session_id == "edge-a"),
+        ),
+        (
+            "session_id IN ('edge-a', 'no-such-session')".into(),
+            Box::new(|e| e.session_id == "edge-a"),
+        ),
+        (
+            "kind IN ('Cost', 'Error') AND session_id <> 'edge-a'".into(),
+            Box::new(move |e| kind(e, &["Cost", "Error"]) && e.session_id != "edge-a"),
+        ),
+        ("kind = 'NoSuchKind'".into(), Box::new(|_| false)),
+        (
+            format!("CAST(ts_ms AS BIGINT) > {t1} AND kind = 'ToolCall'"),
+            Box::new(move |e| e.ts_ms > t1 && kind(e, &["ToolCall"])),
+        ),
+    ];
+    for (filter, keep) in cases {
+        let query = format!("SELECT count(*) AS n FROM events WHERE {filter}");
+        let batches = ctx
+            .sql(&query)
+            .await
+            .expect("plan")
+            .collect()
+            .await
+            .expect("run");
+        let text = arrow::util::pretty::pretty_format_batches(&batches)
+            .expect("format")
+            .to_string();
+        let want = events.iter().filter(|e| keep(e)).count();
+        assert!(
+            text.contains(&format!("| {want} ")),
+            "{filter}: want {want}\n{text}"
+        );
+    }
+}

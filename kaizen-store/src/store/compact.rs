@@ -82,6 +82,7 @@ impl Store {
             query: Arc::new(Query::all().from_ms(day.start_ms()).to_ms(day.end_ms())),
             fields: Arc::new(Field::ALL.to_vec()),
             batch_rows: self.options.batch_rows,
+            check_payloads: true,
         };
         let mut merged = scan.stream(DayFiles {
             files: inputs.clone(),

@@ -139,6 +139,7 @@ impl Store {
             query: range,
             fields: Arc::new(Field::ALL.to_vec()),
             batch_rows: self.options.batch_rows,
+            check_payloads: true,
         };
         let files = DayFiles {
             files: vec![file],

@@ -105,6 +105,7 @@ impl Store {
                 query: Arc::new(Query::all()),
                 fields: Arc::new(Field::ALL.to_vec()),
                 batch_rows: self.options.batch_rows,
+                check_payloads: true,
             };
             let mut rows = 0u64;
             if let Some(input) = scan.open_one(file.clone()).await? {
