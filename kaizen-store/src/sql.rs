@@ -227,10 +227,16 @@ fn table_batch(batch: &RecordBatch, schema: &SchemaRef, store: &str) -> DfResult
                         .ok_or_else(|| {
                             DataFusionError::Internal("the scan reads ts_ms for day".into())
                         })?
-                        .as_primitive::<UInt64Type>();
-                    Ok(Arc::new(Date32Array::from_iter_values(
-                        ts.values().iter().map(|t| (t / DAY_MS) as i32),
-                    )))
+                        .as_primitive::<UInt64Type>()
+                        .values();
+                    let day = |t: &u64| (t / DAY_MS) as i32;
+                    // A scan's batch holds one day: one value, not one division a row.
+                    Ok(Arc::new(match (ts.first().map(day), ts.last().map(day)) {
+                        (Some(first), Some(last)) if first == last => {
+                            Date32Array::from_value(first, rows)
+                        }
+                        _ => Date32Array::from_iter_values(ts.iter().map(day)),
+                    }))
                 }
                 STORE_COLUMN => Ok(Arc::new(StringArray::from(vec![store; rows]))),
                 name => batch.column_by_name(name).cloned().ok_or_else(|| {
