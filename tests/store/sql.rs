@@ -5,6 +5,20 @@ use crate::suite;
 use datafusion::prelude::SessionContext;
 use kaizen::store::{EventStore, Store, open_store, sql};
 
+/// The result of `query`, as a table of text.
+async fn run(ctx: &SessionContext, query: &str) -> String {
+    let batches = ctx
+        .sql(query)
+        .await
+        .expect("plan")
+        .collect()
+        .await
+        .expect("run");
+    arrow::util::pretty::pretty_format_batches(&batches)
+        .expect("format")
+        .to_string()
+}
+
 #[tokio::test]
 async fn stores_register_as_one_table_that_counts_each_event_once() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -31,16 +45,11 @@ async fn stores_register_as_one_table_that_counts_each_event_once() {
         vec![("local".into(), local), ("mem".into(), memory)],
     )
     .expect("register");
-    let batches = ctx
-        .sql("SELECT store, count(*) AS n, count(DISTINCT day) AS days FROM events GROUP BY store ORDER BY store")
-        .await
-        .expect("plan")
-        .collect()
-        .await
-        .expect("run");
-    let text = arrow::util::pretty::pretty_format_batches(&batches)
-        .expect("format")
-        .to_string();
+    let text = run(
+        &ctx,
+        "SELECT store, count(*) AS n, count(DISTINCT day) AS days FROM events GROUP BY store ORDER BY store",
+    )
+    .await;
     assert!(text.contains("| local | 3011 | 3    |"), "{text}");
     assert!(text.contains("| mem   | 1    | 1    |"), "{text}");
 }
@@ -107,17 +116,11 @@ async fn pushed_filters_keep_exactly_the_matching_rows() {
         ),
     ];
     for (filter, keep) in cases {
-        let query = format!("SELECT count(*) AS n FROM events WHERE {filter}");
-        let batches = ctx
-            .sql(&query)
-            .await
-            .expect("plan")
-            .collect()
-            .await
-            .expect("run");
-        let text = arrow::util::pretty::pretty_format_batches(&batches)
-            .expect("format")
-            .to_string();
+        let text = run(
+            &ctx,
+            &format!("SELECT count(*) AS n FROM events WHERE {filter}"),
+        )
+        .await;
         let want = events.iter().filter(|e| keep(e)).count();
         assert!(
             text.contains(&format!("| {want} ")),

@@ -266,6 +266,9 @@ fn duckdb_after_mark(m: &Measured) -> impl Iterator<Item = &str> {
     lines.into_iter().skip(start)
 }
 
+/// Runs of each query, of which the fastest counts.
+const QUERY_RUNS: usize = 3;
+
 /// One engine's ingest, three queries and bytes on disk; its figures and answers.
 fn run_engine(
     engine: &Engine,
@@ -281,12 +284,29 @@ fn run_engine(
         dir,
         &format!("{name}-ingest"),
     )?;
-    let query = |phase: &str, sql: &str, count: bool| {
-        measure::run(
-            engine.query(&store, sql, count),
-            dir,
-            &format!("{name}-{phase}"),
-        )
+    // The fastest of a few runs: what the engine can do, not what the shared machine let it.
+    let query = |phase: &str, sql: &str, count: bool| -> anyhow::Result<Measured> {
+        let mut fastest: Option<Measured> = None;
+        for _ in 0..QUERY_RUNS {
+            let run = measure::run(
+                engine.query(&store, sql, count),
+                dir,
+                &format!("{name}-{phase}"),
+            )?;
+            if let Some(best) = &fastest {
+                anyhow::ensure!(
+                    engine.answer(best, count) == engine.answer(&run, count),
+                    "{name} {phase}: two runs of one query gave different answers"
+                );
+            }
+            if fastest
+                .as_ref()
+                .is_none_or(|best| engine.seconds(&run) < engine.seconds(best))
+            {
+                fastest = Some(run);
+            }
+        }
+        fastest.ok_or_else(|| anyhow::anyhow!("{name} {phase}: no run"))
     };
     let (q1, q2, q3) = (
         query("q1", &queries.q1, false)?,
@@ -446,7 +466,8 @@ fn print_table(report: &BenchReport) {
         table.add_row([name.to_string(), kaizen[i].clone(), d]);
     }
     println!(
-        "{} events over {} days ({:.0} MiB of JSON Lines), {} cores\n{table}",
+        "{} events over {} days ({:.0} MiB of JSON Lines), {} cores; \
+         each query the fastest of {QUERY_RUNS} runs\n{table}",
         report.events,
         report.days,
         report.corpus_bytes as f64 / 1048576.0,
