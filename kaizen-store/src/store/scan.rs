@@ -526,16 +526,17 @@ fn check_time_order(batch: &RecordBatch, last: u64, path: &str) -> Result<u64> {
 }
 
 /// What a day's scan has given, so that a resumed scan gives no row twice and misses none.
-/// Rows come in time order; those at the latest time seen are held back until a later time
-/// shows up, so every time up to `through` has been given whole, and a scan resumed after
-/// a file vanished skips exactly the rows at those times.
+/// Rows come in time order. Each batch is held back until the next one shows that no more
+/// rows come at its last time, so every time up to `through` has been given whole, and a
+/// scan resumed after a file vanished skips exactly the rows at those times. Batches are
+/// given whole, one late; only rows at a time that runs on into the next batch wait longer.
 #[derive(Default)]
 struct Given {
     /// Every row at this `ts_ms` or before it has been given.
     through: Option<u64>,
     /// Set on resuming: rows at this time or before are skipped until a later one comes.
     skip_through: Option<u64>,
-    /// Rows at `held_ts`, not given yet.
+    /// Rows not given yet, in order; the last of them at `held_ts`.
     held: Vec<RecordBatch>,
     held_ts: u64,
 }
@@ -545,27 +546,34 @@ impl Given {
     fn take(&mut self, batch: RecordBatch) -> Result<Vec<RecordBatch>> {
         let batch = self.skip_given(batch)?;
         let ts = times(&batch)?;
-        let Some(&last) = ts.last() else {
+        let (Some(&first), Some(&last)) = (ts.first(), ts.last()) else {
             return Ok(Vec::new());
         };
-        if !self.held.is_empty() && ts[0] < self.held_ts {
-            return Err(Error::column(
-                "scan",
-                Field::TsMs.name(),
-                "rows out of time order after a merge",
-            ));
-        }
         let mut out = Vec::new();
-        if !self.held.is_empty() && self.held_ts < last {
-            out.append(&mut self.held);
-            self.through = Some(self.held_ts);
+        if !self.held.is_empty() {
+            if first < self.held_ts {
+                return Err(Error::column(
+                    "scan",
+                    Field::TsMs.name(),
+                    "rows out of time order after a merge",
+                ));
+            }
+            // More rows at `first` may follow: give only what comes before it.
+            let mut kept = Vec::new();
+            for held in std::mem::take(&mut self.held) {
+                let held_ts = times(&held)?;
+                let before = held_ts.partition_point(|&t| t < first);
+                if before > 0 {
+                    self.through = Some(held_ts[before - 1]);
+                    out.push(held.slice(0, before));
+                }
+                if before < held.num_rows() {
+                    kept.push(held.slice(before, held.num_rows() - before));
+                }
+            }
+            self.held = kept;
         }
-        let split = ts.partition_point(|&t| t < last);
-        if split > 0 {
-            out.push(batch.slice(0, split));
-            self.through = Some(ts[split - 1]);
-        }
-        self.held.push(batch.slice(split, batch.num_rows() - split));
+        self.held.push(batch);
         self.held_ts = last;
         Ok(out)
     }
@@ -743,16 +751,27 @@ mod tests {
     }
 
     #[test]
-    fn rows_at_the_latest_time_are_held_until_a_later_time_comes() {
+    fn batches_are_given_whole_once_the_next_starts_later() {
         let mut given = Given::default();
-        assert_eq!(given_ts(given.take(batch(&[1, 2, 2])).expect("take")), [1]);
-        assert!(given_ts(given.take(batch(&[2, 2])).expect("take")).is_empty());
-        assert_eq!(
-            given_ts(given.take(batch(&[2, 3])).expect("take")),
-            [2, 2, 2, 2, 2]
-        );
+        assert!(given.take(batch(&[1, 2])).expect("take").is_empty());
+        let out = given.take(batch(&[3, 4])).expect("take");
+        assert_eq!(out.len(), 1);
+        assert_eq!(given_ts(out), [1, 2]);
         assert_eq!(given.through, Some(2));
-        assert_eq!(given_ts(given.finish()), [3]);
+        assert_eq!(given_ts(given.finish()), [3, 4]);
+    }
+
+    #[test]
+    fn rows_at_a_time_that_runs_on_wait_for_a_later_time() {
+        let mut given = Given::default();
+        assert!(given.take(batch(&[1, 2, 2])).expect("take").is_empty());
+        assert_eq!(given_ts(given.take(batch(&[2, 2])).expect("take")), [1]);
+        assert_eq!(given.through, Some(1));
+        assert!(given.take(batch(&[2, 3])).expect("take").is_empty());
+        let out = given_ts(given.take(batch(&[5])).expect("take"));
+        assert_eq!(out, [2, 2, 2, 2, 2, 3]);
+        assert_eq!(given.through, Some(3));
+        assert_eq!(given_ts(given.finish()), [5]);
     }
 
     #[test]
@@ -760,14 +779,16 @@ mod tests {
         let mut given = Given::default();
         let mut out = given_ts(given.take(batch(&[1, 2, 2])).expect("take"));
         out.extend(given_ts(given.take(batch(&[2, 3, 3])).expect("take")));
-        assert_eq!(out, [1, 2, 2, 2]);
+        out.extend(given_ts(given.take(batch(&[4, 4])).expect("take")));
+        assert_eq!(out, [1, 2, 2, 2, 3, 3]);
         // A file vanished: the day is read again from the start, in other batches.
         given.resume();
         out.extend(given_ts(given.take(batch(&[1, 2])).expect("take")));
         out.extend(given_ts(given.take(batch(&[2, 2, 3])).expect("take")));
-        out.extend(given_ts(given.take(batch(&[3, 3, 4])).expect("take")));
+        out.extend(given_ts(given.take(batch(&[3, 4])).expect("take")));
+        out.extend(given_ts(given.take(batch(&[4])).expect("take")));
         out.extend(given_ts(given.finish()));
-        assert_eq!(out, [1, 2, 2, 2, 3, 3, 3, 4]);
+        assert_eq!(out, [1, 2, 2, 2, 3, 3, 4, 4]);
     }
 
     #[test]
