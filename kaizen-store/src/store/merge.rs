@@ -23,13 +23,16 @@ pub(crate) struct MergeInput {
     pub stream: BatchStream,
 }
 
-/// Merges inputs whose batches all have `schema` (which holds the key columns).
+/// Merges inputs whose batches all have `schema` (which holds the key columns). With
+/// `distinct`, the inputs are known to hold each identity once among them all (files of one
+/// identity group): rows are only ordered, not checked.
 pub(crate) fn merge_sorted(
     inputs: Vec<MergeInput>,
     schema: SchemaRef,
     batch_rows: usize,
+    distinct: bool,
 ) -> BatchStream {
-    let merger = match Merger::new(inputs, schema, batch_rows) {
+    let merger = match Merger::new(inputs, schema, batch_rows, distinct) {
         Ok(merger) => merger,
         Err(e) => return Box::pin(stream::once(async { Err(e) })),
     };
@@ -79,10 +82,17 @@ struct Merger {
     /// Identity → (ts_ms, cursor) of every event kept: finds one identity at two times.
     session_ids: HashMap<String, u32>,
     seen: HashMap<(u32, u64), (u64, usize)>,
+    /// Each identity is in one input at most, once: no copies to drop, no conflicts.
+    distinct: bool,
 }
 
 impl Merger {
-    fn new(inputs: Vec<MergeInput>, schema: SchemaRef, batch_rows: usize) -> Result<Self> {
+    fn new(
+        inputs: Vec<MergeInput>,
+        schema: SchemaRef,
+        batch_rows: usize,
+        distinct: bool,
+    ) -> Result<Self> {
         let index = |f: Field| {
             schema
                 .index_of(f.name())
@@ -123,6 +133,7 @@ impl Merger {
             last: None,
             session_ids: HashMap::default(),
             seen: HashMap::default(),
+            distinct,
         })
     }
 
@@ -219,6 +230,10 @@ impl Merger {
     }
 
     fn take(&mut self, cursor: usize, loaded: Arc<Loaded>, row: usize, slot: usize) -> Result<()> {
+        if self.distinct {
+            self.picked.push((slot, row));
+            return Ok(());
+        }
         if let Some((last, last_row, last_cursor)) = &self.last
             && last.keys.row(*last_row) == loaded.keys.row(row)
         {
@@ -336,7 +351,11 @@ mod tests {
     }
 
     async fn merged(inputs: Vec<MergeInput>) -> Result<Vec<Event>> {
-        let batches: Vec<RecordBatch> = merge_sorted(inputs, event_schema(), 7)
+        merged_as(inputs, false).await
+    }
+
+    async fn merged_as(inputs: Vec<MergeInput>, distinct: bool) -> Result<Vec<Event>> {
+        let batches: Vec<RecordBatch> = merge_sorted(inputs, event_schema(), 7, distinct)
             .try_collect()
             .await?;
         let mut events = Vec::new();
@@ -375,6 +394,28 @@ mod tests {
             want.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
             assert_eq!(merged(inputs).await.expect("merge"), want, "case {case}");
         }
+    }
+
+    #[tokio::test]
+    async fn distinct_inputs_overlapping_in_time_come_out_in_key_order() {
+        let mut rng = Lcg(11);
+        let events: Vec<Event> = (0..300)
+            .map(|i| {
+                let session = format!("s{}", rng.below(4));
+                let ts = 1_000 + rng.below(40);
+                Event::new(session, i, ts, EventKind::Message, EventSource::Tail)
+            })
+            .collect();
+        let mut split: Vec<Vec<Event>> = vec![Vec::new(); 3];
+        for e in &events {
+            split[rng.below(3) as usize].push(e.clone());
+        }
+        let inputs = (split.into_iter().enumerate())
+            .map(|(i, evs)| input(&format!("f{i}"), evs, 1 + i * 4))
+            .collect();
+        let mut want = events;
+        want.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        assert_eq!(merged_as(inputs, true).await.expect("merge"), want);
     }
 
     #[tokio::test]

@@ -308,7 +308,8 @@ impl DayScan {
             .into_iter()
             .filter(|(f, _, _)| !gone.contains(&f.path))
             .collect();
-        let chained = in_sequence(&mut live);
+        let distinct = one_identity_group(&live);
+        let chained = distinct && in_time_order(&mut live);
         let read = self.read_fields(!chained);
         let mut inputs = Vec::new();
         for (file, builder, _) in live {
@@ -323,6 +324,7 @@ impl DayScan {
             inputs,
             projected_schema(&read),
             self.batch_rows,
+            distinct,
         ))
     }
 
@@ -484,17 +486,19 @@ impl DayScan {
     }
 }
 
-/// Whether a day's live files can be read one after another instead of merged: files kaizen
-/// wrote, sorted, one alone or all of one identity group (no identity in two of them),
-/// whose time spans do not overlap. Puts them in time order when they can.
-fn in_sequence(live: &mut [(FileEntry, Parquet, FileFacts)]) -> bool {
+/// Whether no identity is in two of a day's live files, nor twice in one: files kaizen
+/// wrote, sorted, one alone or all of one identity group.
+fn one_identity_group(live: &[(FileEntry, Parquet, FileFacts)]) -> bool {
     let trusted = |f: &FileFacts| f.ours && f.sorted;
     let group = live.first().and_then(|(_, _, f)| f.identity_group.clone());
     let one_group = live.len() == 1
         || (group.is_some() && live.iter().all(|(_, _, f)| f.identity_group == group));
-    if live.is_empty() || !one_group || !live.iter().all(|(_, _, f)| trusted(f)) {
-        return false;
-    }
+    !live.is_empty() && one_group && live.iter().all(|(_, _, f)| trusted(f))
+}
+
+/// Puts sorted files in time order; true when their time spans do not overlap, so that
+/// reading them one after another gives their rows in order, without a merge.
+fn in_time_order(live: &mut [(FileEntry, Parquet, FileFacts)]) -> bool {
     live.sort_by_key(|(_, _, f)| f.min_ts());
     live.windows(2)
         .all(|w| match (w[0].2.max_ts(), w[1].2.min_ts()) {

@@ -354,6 +354,14 @@ pub async fn one_write_over_many_files_reads_whole(store: Store) {
     assert_eq!(scan(&store, range).await, events[10..31].to_vec());
     assert_eq!(scan(&store, Query::all().limit(12)).await, events[..12]);
 
+    // Out of time order: the write's files overlap in time, share no identity, and merge.
+    let shuffled = day("2026-10-08").start_ms();
+    let mut late: Vec<_> = (0..30).map(|i| event("e", i, shuffled + 7 * i)).collect();
+    late.rotate_left(13);
+    store.append(late.clone()).await.expect("append");
+    let days = Query::all().from_ms(shuffled).to_ms(shuffled + 86_400_000);
+    assert_eq!(scan(&store, days).await, sorted(late));
+
     let later = day("2026-10-06").start_ms();
     let mut conflicting: Vec<_> = (0..20).map(|i| event("c", i, later + i)).collect();
     conflicting.push(event("c", 3, later + 100));
