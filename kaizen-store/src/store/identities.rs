@@ -9,6 +9,8 @@ use std::collections::HashMap;
 
 use kaizen_core::{Event, UtcDay};
 
+use crate::{Error, Result};
+
 /// Ranges kept across all days at most: about 40 MB in the worst case of one range an
 /// event, far less for real sessions.
 const MAX_RANGES: usize = 1 << 20;
@@ -36,16 +38,15 @@ impl Default for WrittenIdentities {
 }
 
 impl WrittenIdentities {
-    /// Records the identities of a new file of `day`, whose `events` each hold one
-    /// identity. True when none of them is in a file of the day recorded before.
-    pub fn add(&mut self, day: UtcDay, events: &[Event]) -> bool {
+    /// Records the identities of a new file of `day`. True when none of them is in a file
+    /// of the day recorded before.
+    pub fn add(&mut self, day: UtcDay, file: FileIdentities<'_>) -> bool {
         if self.exhausted {
             return false;
         }
-        let file = ranges_by_session(events);
         let known = self.days.entry(day).or_default();
         let mut disjoint = true;
-        for (session, new) in file {
+        for (session, new) in file.0 {
             let known = known.entry(session.to_owned()).or_default();
             disjoint &= !overlap(known, &new);
             self.ranges -= known.len();
@@ -61,25 +62,41 @@ impl WrittenIdentities {
     }
 }
 
-/// Each session's `seq` values among `events`, as ranges.
-fn ranges_by_session(events: &[Event]) -> HashMap<&str, Ranges> {
-    let mut seqs: HashMap<&str, Vec<u64>> = HashMap::new();
-    for e in events {
-        seqs.entry(e.session_id.as_str()).or_default().push(e.seq);
-    }
-    seqs.into_iter()
-        .map(|(session, mut seqs)| {
+/// The identities of one file's events: each session's `seq` values, as ranges.
+pub(crate) struct FileIdentities<'a>(HashMap<&'a str, Ranges>);
+
+impl<'a> FileIdentities<'a> {
+    /// The identities of `events`, each of which must hold its own: two events with one
+    /// identity are the error of that identity.
+    pub fn of(events: &'a [Event]) -> Result<Self> {
+        let mut seqs: HashMap<&str, Vec<u64>> = HashMap::new();
+        for e in events {
+            seqs.entry(e.session_id.as_str()).or_default().push(e.seq);
+        }
+        let mut sessions = HashMap::with_capacity(seqs.len());
+        for (session, mut seqs) in seqs {
             seqs.sort_unstable();
             let mut ranges: Ranges = Vec::new();
             for seq in seqs {
                 match ranges.last_mut() {
-                    Some((_, end)) if seq <= end.saturating_add(1) => *end = (*end).max(seq),
+                    Some((_, end)) if seq == *end => return Err(conflict(session, seq)),
+                    Some((_, end)) if seq == *end + 1 => *end = seq,
                     _ => ranges.push((seq, seq)),
                 }
             }
-            (session, ranges)
-        })
-        .collect()
+            sessions.insert(session, ranges);
+        }
+        Ok(FileIdentities(sessions))
+    }
+}
+
+fn conflict(session_id: &str, seq: u64) -> Error {
+    Error::Conflict {
+        session_id: session_id.to_owned(),
+        seq,
+        first: "the events being appended".into(),
+        second: "the events being appended".into(),
+    }
 }
 
 fn overlap(a: &[(u64, u64)], b: &[(u64, u64)]) -> bool {
@@ -129,19 +146,39 @@ mod tests {
             .collect()
     }
 
+    /// Records a file of `events`.
+    fn add(written: &mut WrittenIdentities, day: UtcDay, events: &[Event]) -> bool {
+        written.add(day, FileIdentities::of(events).expect("each identity once"))
+    }
+
+    #[test]
+    fn one_identity_twice_in_a_file_is_a_conflict() {
+        let mut twice = events("a", [3, 1, 2]);
+        twice.extend(events("a", [2]));
+        let err = FileIdentities::of(&twice).err().expect("conflict");
+        assert!(matches!(&err, Error::Conflict { session_id, seq: 2, .. } if session_id == "a"));
+        let edge = |seq| Event::new("a", seq, 1, EventKind::Message, EventSource::Tail);
+        assert!(FileIdentities::of(&[edge(u64::MAX), edge(0)]).is_ok());
+        assert!(FileIdentities::of(&[edge(u64::MAX), edge(u64::MAX)]).is_err());
+    }
+
     #[test]
     fn files_of_a_day_are_disjoint_until_one_repeats_an_identity() {
         let day = UtcDay::from_days_since_epoch(0);
         let mut written = WrittenIdentities::default();
-        assert!(written.add(day, &events("a", 0..10)));
-        assert!(written.add(day, &events("a", 10..20)));
-        assert!(written.add(day, &events("b", 0..20)));
+        assert!(add(&mut written, day, &events("a", 0..10)));
+        assert!(add(&mut written, day, &events("a", 10..20)));
+        assert!(add(&mut written, day, &events("b", 0..20)));
         // Another day is another set.
-        assert!(written.add(UtcDay::from_days_since_epoch(1), &events("a", 0..5)));
-        assert!(!written.add(day, &events("a", [25, 19])));
+        assert!(add(
+            &mut written,
+            UtcDay::from_days_since_epoch(1),
+            &events("a", 0..5)
+        ));
+        assert!(!add(&mut written, day, &events("a", [25, 19])));
         // Ranges merged: 0..=19 and 25 for "a", so 21..=24 is free and 25 is not.
-        assert!(written.add(day, &events("a", 21..25)));
-        assert!(!written.add(day, &events("a", [25])));
+        assert!(add(&mut written, day, &events("a", 21..25)));
+        assert!(!add(&mut written, day, &events("a", [25])));
     }
 
     #[test]
@@ -159,8 +196,8 @@ mod tests {
             ..WrittenIdentities::default()
         };
         // Every other seq: one range each.
-        assert!(written.add(day, &events("a", (0..10).map(|i| i * 2))));
-        assert!(!written.add(day, &events("a", [101])));
-        assert!(!written.add(day, &events("b", [0])));
+        assert!(add(&mut written, day, &events("a", (0..10).map(|i| i * 2))));
+        assert!(!add(&mut written, day, &events("a", [101])));
+        assert!(!add(&mut written, day, &events("b", [0])));
     }
 }

@@ -1,12 +1,12 @@
 //! The all-or-nothing writer: buffers events by day, stages sorted files, publishes on commit.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use kaizen_core::{Event, UtcDay};
 
 use super::StoreOptions;
-use super::identities::WrittenIdentities;
+use super::identities::{FileIdentities, WrittenIdentities};
 use crate::backend::{Backend, Staged};
 use crate::codec::{FileEncoder, events_to_batch};
 use crate::event_store::{AppendReceipt, EventWriter, WrittenFile};
@@ -78,9 +78,11 @@ impl StoreWriter {
         let encode_path = path.clone();
         let (group, identities) = (self.group.clone(), self.identities.clone());
         let task = tokio::task::spawn_blocking(move || {
-            let (events, dropped) = sorted_unique(events)?;
+            let (events, dropped) = sorted_without_copies(events);
+            // Every identity once (else the error of the one twice), and the day's record.
+            let file = FileIdentities::of(&events)?;
             // A poisoned lock means an encoding panicked mid-record: claim nothing.
-            let disjoint = (identities.lock()).is_ok_and(|mut w| w.add(day, &events));
+            let disjoint = (identities.lock()).is_ok_and(|mut w| w.add(day, file));
             let batch = events_to_batch(&events);
             drop(events); // the batch holds the day now: one copy in memory, not two
             let mut encoder = FileEncoder::new(&encode_path, batch.schema())?;
@@ -187,25 +189,14 @@ async fn sweep_stale_staging(backend: &dyn Backend, dirs: BTreeSet<String>) {
     }
 }
 
-/// Sorts by `(ts_ms, session_id, seq)` and keeps one copy of each event; two different
-/// events with one identity are an error.
-fn sorted_unique(mut events: Vec<Event>) -> Result<(Vec<Event>, u64)> {
+/// Sorts by `(ts_ms, session_id, seq)` and keeps one copy of each event; returns the
+/// copies dropped.
+fn sorted_without_copies(mut events: Vec<Event>) -> (Vec<Event>, u64) {
     events.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let before = events.len();
     events.dedup_by(|later, earlier| later == earlier);
-    let mut seen: HashMap<(&str, u64), usize> = HashMap::with_capacity(events.len());
-    for (i, e) in events.iter().enumerate() {
-        if seen.insert((&e.session_id, e.seq), i).is_some() {
-            return Err(Error::Conflict {
-                session_id: e.session_id.clone(),
-                seq: e.seq,
-                first: "the events being appended".into(),
-                second: "the events being appended".into(),
-            });
-        }
-    }
     let dropped = (before - events.len()) as u64;
-    Ok((events, dropped))
+    (events, dropped)
 }
 
 #[async_trait::async_trait]
