@@ -6,9 +6,12 @@
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
-use arrow::array::{BooleanArray, RecordBatch};
+use arrow::array::{Array, BooleanArray, RecordBatch, StringArray, UInt64Array};
+use arrow::buffer::BooleanBuffer;
+use arrow::compute::kernels::{boolean, cmp};
 use arrow::compute::{
-    SortColumn, concat_batches, filter_record_batch, lexsort_to_indices, take_record_batch,
+    SortColumn, concat_batches, filter_record_batch, lexsort_to_indices, prep_null_mask_filter,
+    take_record_batch,
 };
 use std::panic::AssertUnwindSafe;
 
@@ -61,13 +64,51 @@ pub(crate) async fn scan(
                 batch_rows,
                 check_payloads: false,
             };
-            scan.stream(files)
+            read_ahead(scan.stream(files), day)
         })
+        // The next day opens its files and decodes its first batches while this one is
+        // read: a day's latency (listing, footers, first pages) hides behind the last's
+        // rows. Not for a limit, which may need one day only.
+        .buffered(if limit.is_some() { 1 } else { 2 })
         .flatten();
     Ok(match limit {
         Some(n) => take_rows(Box::pin(merged), n),
         None => Box::pin(merged),
     })
+}
+
+/// Batches a day's producer may be ahead of its reader.
+const READ_AHEAD_BATCHES: usize = 2;
+
+/// Drives `rows` on a task of its own, at most [`READ_AHEAD_BATCHES`] ahead of the reader.
+/// Stops at the first error, or when the reader drops the stream. A producer that panics
+/// ends the stream with an error, never early and silently.
+async fn read_ahead(rows: BatchStream, day: UtcDay) -> BatchStream {
+    let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD_BATCHES);
+    let producer = tokio::spawn(async move {
+        let mut rows = rows;
+        while let Some(item) = rows.next().await {
+            let failed = item.is_err();
+            if tx.send(item).await.is_err() || failed {
+                break;
+            }
+        }
+    });
+    Box::pin(stream::unfold(
+        (rx, Some(producer)),
+        move |(mut rx, producer)| async move {
+            if let Some(item) = rx.recv().await {
+                return Some((item, (rx, producer)));
+            }
+            // The channel closed: the producer is done; a panic is the day's error.
+            let failure = producer?.await.err()?;
+            let error = Error::io(
+                format!("the scan of {day}"),
+                std::io::Error::other(failure.to_string()),
+            );
+            Some((Err(error), (rx, None)))
+        },
+    ))
 }
 
 /// Ends the stream after `n` rows, without pulling a batch more than it needs.
@@ -655,11 +696,16 @@ fn filter(batch: &RecordBatch, query: &Query, path: &str) -> Result<RecordBatch>
         return Ok(batch.clone());
     }
     let keep = row_mask(batch, query, &FILTER_FIELDS, path)?;
+    // A batch kept whole (a day's batch inside a day range) is given as it is, not copied.
+    if keep.true_count() == batch.num_rows() {
+        return Ok(batch.clone());
+    }
     filter_record_batch(batch, &keep).map_err(|e| Error::arrow(path, e))
 }
 
 /// Which rows of `batch` the query keeps by the parts of it on `fields` (of `ts_ms`,
-/// `session_id`, `kind`); the batch needs only those columns.
+/// `session_id`, `kind`); the batch needs only those columns. Compared a column at a time
+/// with Arrow's kernels; a null (which decode refuses in these columns) is not kept.
 fn row_mask(
     batch: &RecordBatch,
     query: &Query,
@@ -667,29 +713,40 @@ fn row_mask(
     path: &str,
 ) -> Result<BooleanArray> {
     let columns = EventColumns::new(batch, path);
-    let by = |field: Field, asked: bool| asked && fields.contains(&field);
-    let by_time = query.from_ms.is_some() || query.to_ms.is_some();
-    let ts = by(Field::TsMs, by_time)
-        .then(|| columns.u64s(Field::TsMs))
-        .transpose()?;
-    let sessions = by(Field::SessionId, !query.sessions.is_empty())
-        .then(|| columns.strings(Field::SessionId))
-        .transpose()?;
-    let kinds = by(Field::Kind, !query.kinds.is_empty())
-        .then(|| columns.strings(Field::Kind))
-        .transpose()?;
-    Ok((0..batch.num_rows())
-        .map(|i| {
-            Some(
-                ts.is_none_or(|ts| {
-                    let t = ts.value(i);
-                    query.from_ms.is_none_or(|from| t >= from)
-                        && query.to_ms.is_none_or(|to| t < to)
-                }) && sessions.is_none_or(|s| query.sessions.iter().any(|q| q == s.value(i)))
-                    && kinds.is_none_or(|k| query.kinds.iter().any(|q| q.name() == k.value(i))),
-            )
-        })
-        .collect())
+    let arrow_error = |e| Error::arrow(path, e);
+    let mut keep = BooleanArray::new(BooleanBuffer::new_set(batch.num_rows()), None);
+    let mut and = |mask: BooleanArray| -> Result<()> {
+        keep = boolean::and_kleene(&keep, &mask).map_err(arrow_error)?;
+        Ok(())
+    };
+    if fields.contains(&Field::TsMs) && (query.from_ms.is_some() || query.to_ms.is_some()) {
+        let ts = columns.u64s(Field::TsMs)?;
+        if let Some(from) = query.from_ms {
+            and(cmp::gt_eq(ts, &UInt64Array::new_scalar(from)).map_err(arrow_error)?)?;
+        }
+        if let Some(to) = query.to_ms {
+            and(cmp::lt(ts, &UInt64Array::new_scalar(to)).map_err(arrow_error)?)?;
+        }
+    }
+    let kinds: Vec<&str> = query.kinds.iter().map(|k| k.name()).collect();
+    let sessions: Vec<&str> = query.sessions.iter().map(String::as_str).collect();
+    for (field, wanted) in [(Field::SessionId, sessions), (Field::Kind, kinds)] {
+        if !fields.contains(&field) || wanted.is_empty() {
+            continue;
+        }
+        let values = columns.strings(field)?;
+        let mut any = BooleanArray::new(BooleanBuffer::new_unset(batch.num_rows()), None);
+        for value in wanted {
+            let hit = cmp::eq(values, &StringArray::new_scalar(value)).map_err(arrow_error)?;
+            any = boolean::or_kleene(&any, &hit).map_err(arrow_error)?;
+        }
+        and(any)?;
+    }
+    // A null compared is null: not kept.
+    Ok(match keep.nulls() {
+        Some(_) => prep_null_mask_filter(&keep),
+        None => keep,
+    })
 }
 
 /// Concatenates and sorts by the key; `None` for no rows.
@@ -805,5 +862,33 @@ mod tests {
             check_time_order(&batch(&[3, 3, 7]), 3, "f").expect("ordered"),
             7
         );
+    }
+
+    #[tokio::test]
+    async fn a_day_read_ahead_gives_its_batches_then_a_panic_as_an_error() {
+        let day = UtcDay::from_days_since_epoch(20_000);
+        let rows: BatchStream = Box::pin(stream::iter([Ok(batch(&[1])), Ok(batch(&[2]))]));
+        let out: Vec<RecordBatch> = read_ahead(rows, day)
+            .await
+            .try_collect()
+            .await
+            .expect("rows");
+        assert_eq!(given_ts(out), [1, 2]);
+
+        let panics: BatchStream = Box::pin(stream::iter([1u64, 2]).map(|t| match t {
+            1 => Ok(batch(&[1])),
+            _ => panic!("a decoder bug"),
+        }));
+        let out: Vec<Result<RecordBatch>> = read_ahead(panics, day).await.collect().await;
+        assert_eq!(
+            out.len(),
+            2,
+            "the batch before the panic, then the panic's error"
+        );
+        assert!(out[0].is_ok());
+        let error = out[1]
+            .as_ref()
+            .expect_err("the panic ends the day with an error");
+        assert!(error.to_string().contains("a decoder bug"), "{error}");
     }
 }
