@@ -5,6 +5,7 @@
 //! Kept as ranges of `seq` per session (agents number a session's events 0, 1, 2, …), so
 //! a day costs about one range per session. Past a bound nothing more is claimed.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 
 use kaizen_core::{Event, UtcDay};
@@ -68,9 +69,10 @@ pub(crate) struct FileIdentities<'a>(HashMap<&'a str, Ranges>);
 impl<'a> FileIdentities<'a> {
     /// The identities of `events`, each of which must hold its own: two events with one
     /// identity are the error of that identity.
-    pub fn of(events: &'a [Event]) -> Result<Self> {
+    pub fn of<E: Borrow<Event>>(events: &'a [E]) -> Result<Self> {
         let mut seqs: HashMap<&str, Vec<u64>> = HashMap::new();
         for e in events {
+            let e: &'a Event = e.borrow();
             seqs.entry(e.session_id.as_str()).or_default().push(e.seq);
         }
         let mut sessions = HashMap::with_capacity(seqs.len());

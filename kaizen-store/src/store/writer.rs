@@ -66,10 +66,15 @@ impl StoreWriter {
     /// Hands a day's buffered events to the blocking pool to be sorted, de-duplicated and
     /// encoded, first waiting for older encodings while `limit` are under way.
     async fn start_encoding(&mut self, day: UtcDay, limit: usize) -> Result<()> {
-        let Some(DayBuffer { events, bytes }) = self.buffered.remove(&day) else {
+        let Some(DayBuffer {
+            chunks,
+            rows,
+            bytes,
+        }) = self.buffered.remove(&day)
+        else {
             return Ok(());
         };
-        self.buffered_rows -= events.len();
+        self.buffered_rows -= rows;
         self.buffered_bytes -= bytes;
         while self.encoding.len() >= limit.max(1) {
             self.stage_oldest().await?;
@@ -78,13 +83,15 @@ impl StoreWriter {
         let encode_path = path.clone();
         let (group, identities) = (self.group.clone(), self.identities.clone());
         let task = tokio::task::spawn_blocking(move || {
-            let (events, dropped) = sorted_without_copies(events);
+            let (events, dropped) = sorted_without_copies(&chunks);
             // Every identity once (else the error of the one twice), and the day's record.
             let file = FileIdentities::of(&events)?;
             // A poisoned lock means an encoding panicked mid-record: claim nothing.
             let disjoint = (identities.lock()).is_ok_and(|mut w| w.add(day, file));
             let batch = events_to_batch(&events);
-            drop(events); // the batch holds the day now: one copy in memory, not two
+            // The batch holds the day now: one copy in memory, not two.
+            drop(events);
+            drop(chunks);
             let mut encoder = FileEncoder::new(&encode_path, batch.schema())?;
             if disjoint {
                 encoder.set_identity_group(&group);
@@ -147,10 +154,12 @@ impl StoreWriter {
     }
 }
 
-/// One day's events waiting to be staged, and about how much memory they take.
+/// One day's events waiting to be staged, in the chunks they came in (never copied to
+/// grow one vector), and about how much memory they take.
 #[derive(Default)]
 struct DayBuffer {
-    events: Vec<Event>,
+    chunks: Vec<Vec<Event>>,
+    rows: usize,
     bytes: usize,
 }
 
@@ -189,36 +198,68 @@ async fn sweep_stale_staging(backend: &dyn Backend, dirs: BTreeSet<String>) {
     }
 }
 
-/// Sorts by `(ts_ms, session_id, seq)` and keeps one copy of each event; returns the
-/// copies dropped.
-fn sorted_without_copies(mut events: Vec<Event>) -> (Vec<Event>, u64) {
-    events.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+/// The events in `(ts_ms, session_id, seq)` order, one copy of each; and the copies
+/// dropped. Sorts references, not the events themselves. (Unstable is enough: events with
+/// one key are either copies, adjacent whatever their order, or a conflict found next.)
+fn sorted_without_copies(chunks: &[Vec<Event>]) -> (Vec<&Event>, u64) {
+    let mut events: Vec<&Event> = chunks.iter().flatten().collect();
+    events.sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let before = events.len();
     events.dedup_by(|later, earlier| later == earlier);
     let dropped = (before - events.len()) as u64;
     (events, dropped)
 }
 
-#[async_trait::async_trait]
-impl EventWriter for StoreWriter {
-    async fn write(&mut self, events: Vec<Event>) -> Result<()> {
-        for event in events {
-            let day = event.day().map_err(|source| Error::InvalidEvent {
+/// Splits events by their day, refusing one whose day the layout cannot name. A chunk all
+/// of one day, the usual case, is kept as it is.
+fn by_day(events: Vec<Event>) -> Result<Vec<(UtcDay, Vec<Event>)>> {
+    let days = events
+        .iter()
+        .map(|event| {
+            event.day().map_err(|source| Error::InvalidEvent {
                 session_id: event.session_id.clone(),
                 seq: event.seq,
                 source: Box::new(source),
-            })?;
-            let size = approx_size(&event);
-            let bucket = self.buffered.entry(day).or_default();
-            bucket.events.push(event);
-            bucket.bytes += size;
-            let full = bucket.events.len() >= self.options.rows_per_file;
-            self.buffered_rows += 1;
-            self.buffered_bytes += size;
-            // A full day is staged at once: no file gets more than `rows_per_file` rows,
-            // however many events one call brings.
-            if full {
-                self.start_encoding(day, ENCODING_WHILE_WRITING).await?;
+            })
+        })
+        .collect::<Result<Vec<UtcDay>>>()?;
+    let Some(&first) = days.first() else {
+        return Ok(Vec::new());
+    };
+    if days.iter().all(|d| *d == first) {
+        return Ok(vec![(first, events)]);
+    }
+    let mut split: BTreeMap<UtcDay, Vec<Event>> = BTreeMap::new();
+    for (event, day) in events.into_iter().zip(days) {
+        split.entry(day).or_default().push(event);
+    }
+    Ok(split.into_iter().collect())
+}
+
+#[async_trait::async_trait]
+impl EventWriter for StoreWriter {
+    async fn write(&mut self, events: Vec<Event>) -> Result<()> {
+        let rows_per_file = self.options.rows_per_file.max(1);
+        for (day, mut events) in by_day(events)? {
+            while !events.is_empty() {
+                let bucket = self.buffered.entry(day).or_default();
+                // A full day is staged at once: no file gets more than `rows_per_file` rows,
+                // however many events one call brings.
+                let room = rows_per_file - bucket.rows;
+                let rest = match events.len() > room {
+                    true => events.split_off(room),
+                    false => Vec::new(),
+                };
+                let size: usize = events.iter().map(approx_size).sum();
+                bucket.rows += events.len();
+                bucket.bytes += size;
+                self.buffered_rows += events.len();
+                self.buffered_bytes += size;
+                bucket.chunks.push(events);
+                if bucket.rows >= rows_per_file {
+                    self.start_encoding(day, ENCODING_WHILE_WRITING).await?;
+                }
+                events = rest;
             }
         }
         while self.buffered_rows > self.options.max_buffered_rows
@@ -278,5 +319,69 @@ impl EventWriter for StoreWriter {
     async fn abort(mut self: Box<Self>) -> Result<()> {
         self.buffered.clear();
         self.discard_all().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kaizen_core::{EventKind, EventSource};
+
+    use super::*;
+
+    fn event(session: &str, seq: u64, ts_ms: u64) -> Event {
+        Event::new(session, seq, ts_ms, EventKind::Message, EventSource::Tail)
+    }
+
+    #[test]
+    fn copies_across_chunks_are_kept_once_and_a_differing_twin_is_a_conflict() {
+        let chunks = vec![
+            vec![event("a", 2, 30), event("b", 1, 10), event("a", 1, 20)],
+            vec![event("a", 1, 20), event("b", 1, 10), event("b", 1, 10)],
+        ];
+        let (sorted, dropped) = sorted_without_copies(&chunks);
+        let keys: Vec<_> = sorted.iter().map(|e| e.sort_key()).collect();
+        assert_eq!(keys, [(10, "b", 1), (20, "a", 1), (30, "a", 2)]);
+        assert_eq!(dropped, 3);
+        assert!(FileIdentities::of(&sorted).is_ok());
+
+        // A twin with one identity and other content, between copies, survives the sort
+        // whatever its place: the identity check refuses the file.
+        let mut twin = event("b", 1, 10);
+        twin.tool = Some("edit".into());
+        let mut chunks = chunks;
+        chunks[1].insert(2, twin.clone());
+        let (sorted, _) = sorted_without_copies(&chunks);
+        assert!(sorted.contains(&&twin));
+        let keys: Vec<_> = sorted.iter().map(|e| e.sort_key()).collect();
+        assert!(keys.is_sorted());
+        assert!(matches!(
+            FileIdentities::of(&sorted),
+            Err(Error::Conflict { seq: 1, .. })
+        ));
+    }
+
+    #[test]
+    fn events_are_split_by_day_and_a_day_out_of_range_is_refused() {
+        const DAY: u64 = 86_400_000;
+        let one_day = vec![event("a", 0, 5), event("a", 1, 6)];
+        let split = by_day(one_day).expect("valid");
+        assert_eq!(split.len(), 1);
+        assert_eq!(split[0].1.len(), 2);
+
+        let mixed = vec![event("a", 0, DAY + 1), event("a", 1, 2), event("a", 2, DAY)];
+        let split = by_day(mixed).expect("valid");
+        let seqs: Vec<(u32, Vec<u64>)> = split
+            .iter()
+            .map(|(day, events)| {
+                let seqs = events.iter().map(|e| e.seq).collect();
+                (day.days_since_epoch(), seqs)
+            })
+            .collect();
+        assert_eq!(seqs, [(0, vec![1]), (1, vec![0, 2])]);
+
+        let err = by_day(vec![event("a", 0, 1), event("z", 9, u64::MAX)]).err();
+        assert!(
+            matches!(err, Some(Error::InvalidEvent { ref session_id, seq: 9, .. }) if session_id == "z")
+        );
     }
 }
