@@ -45,7 +45,7 @@ impl Default for StoreOptions {
         StoreOptions {
             rows_per_file: 500_000,
             max_buffered_rows: 1_000_000,
-            max_buffered_bytes: 32 << 20,
+            max_buffered_bytes: 24 << 20,
             batch_rows: 8192,
         }
     }
