@@ -18,6 +18,8 @@ pub(crate) struct StoreWriter {
     buffered: BTreeMap<UtcDay, DayBuffer>,
     buffered_rows: usize,
     buffered_bytes: usize,
+    /// `write` calls so far.
+    writes: u64,
     /// Days being sorted and encoded on the blocking pool, oldest first, while the writer
     /// takes more events: parsing and encoding overlap.
     encoding: VecDeque<Encoding>,
@@ -56,6 +58,7 @@ impl StoreWriter {
             buffered: BTreeMap::new(),
             buffered_rows: 0,
             buffered_bytes: 0,
+            writes: 0,
             encoding: VecDeque::new(),
             staged: Vec::new(),
             duplicates_dropped: 0,
@@ -71,6 +74,7 @@ impl StoreWriter {
             chunks,
             rows,
             bytes,
+            ..
         }) = self.buffered.remove(&day)
         else {
             return Ok(());
@@ -162,6 +166,8 @@ struct DayBuffer {
     chunks: Vec<Vec<Event>>,
     rows: usize,
     bytes: usize,
+    /// The `write` call that last brought this day events.
+    last_write: u64,
 }
 
 /// About the memory an event takes: the struct and the text it owns.
@@ -241,9 +247,11 @@ fn by_day(events: Vec<Event>) -> Result<Vec<(UtcDay, Vec<Event>)>> {
 impl EventWriter for StoreWriter {
     async fn write(&mut self, events: Vec<Event>) -> Result<()> {
         let rows_per_file = self.options.rows_per_file.max(1);
+        self.writes += 1;
         for (day, mut events) in by_day(events)? {
             while !events.is_empty() {
                 let bucket = self.buffered.entry(day).or_default();
+                bucket.last_write = self.writes;
                 // A full day is staged at once: no file gets more than `rows_per_file` rows,
                 // however many events one call brings.
                 let room = rows_per_file - bucket.rows;
@@ -266,12 +274,15 @@ impl EventWriter for StoreWriter {
         while self.buffered_rows > self.options.max_buffered_rows
             || self.buffered_bytes > self.options.max_buffered_bytes
         {
-            let largest = self
+            // A day this call brought nothing (in time-ordered input, the day before's
+            // tail) goes first: left in the buffer, it would crowd the day being written
+            // into files of half the size. Then the largest.
+            let next = self
                 .buffered
                 .iter()
-                .max_by_key(|(_, b)| b.bytes)
+                .max_by_key(|(_, b)| (b.last_write != self.writes, b.bytes))
                 .map(|(d, _)| *d);
-            match largest {
+            match next {
                 Some(day) => self.start_encoding(day, ENCODING_WHILE_WRITING).await?,
                 None => break,
             }

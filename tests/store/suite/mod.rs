@@ -407,6 +407,38 @@ pub async fn verify_finds_a_false_identity_claim(store: Store) {
     );
 }
 
+/// A writer over its memory bound stages first a day the last `write` brought nothing:
+/// the day before's tail, in time-ordered input, does not crowd the day being written
+/// into small files.
+pub async fn a_day_left_behind_is_staged_before_the_day_being_written(store: Store) {
+    let store = store.with_options(StoreOptions {
+        max_buffered_rows: 10,
+        ..StoreOptions::default()
+    });
+    let (first, second) = (day("2026-10-05").start_ms(), day("2026-10-06").start_ms());
+    let mut writer = store.writer();
+    let tail: Vec<_> = (0..3).map(|i| event("a", i, first + i)).collect();
+    writer.write(tail).await.expect("write");
+    for call in 0..3 {
+        let part = (0..4).map(|i| event("b", call * 4 + i, second + call * 4 + i));
+        writer.write(part.collect()).await.expect("write");
+    }
+    let receipt = writer.commit().await.expect("commit");
+    let mut rows: Vec<(String, u64)> = (receipt.files.iter())
+        .map(|f| (f.day.to_string(), f.rows))
+        .collect();
+    rows.sort();
+    // Staging the largest day first would have split 2026-10-06 into 8 and 4 rows.
+    assert_eq!(
+        rows,
+        [("2026-10-05".to_owned(), 3), ("2026-10-06".to_owned(), 12)]
+    );
+    assert_eq!(
+        store.scan_events(Query::all()).await.expect("scan").len(),
+        15
+    );
+}
+
 /// A scan that reads no key column over a day written as several files goes on, each row
 /// once, when a compaction replaces the files under it.
 pub async fn projected_scan_survives_a_compaction_of_a_split_day(store: Store) {
@@ -1134,6 +1166,13 @@ macro_rules! conformance_suite {
                 return; // this backend is not configured here
             };
             suite::one_write_over_many_files_reads_whole(store).await
+        }
+        #[tokio::test]
+        async fn a_day_left_behind_is_staged_before_the_day_being_written() {
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
+            suite::a_day_left_behind_is_staged_before_the_day_being_written(store).await
         }
         #[tokio::test]
         async fn verify_finds_a_false_identity_claim() {
