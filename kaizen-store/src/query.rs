@@ -101,6 +101,11 @@ impl Query {
         self.from_ms.is_none_or(|from| max >= from) && self.to_ms.is_none_or(|to| min < to)
     }
 
+    /// Whether every time in `min..=max` is in the query's range.
+    pub fn contains_span(&self, min: u64, max: u64) -> bool {
+        self.from_ms.is_none_or(|from| min >= from) && self.to_ms.is_none_or(|to| max < to)
+    }
+
     /// Splits the query into at most `parts` queries over contiguous runs of `days`
     /// (sorted), which together cover exactly this query's time range: scanned side by
     /// side, each in key order, they give the same events as this one.
@@ -146,6 +151,16 @@ mod tests {
 
     fn day(s: &str) -> UtcDay {
         s.parse().expect("day")
+    }
+
+    #[test]
+    fn a_span_is_contained_only_when_both_ends_are_in_range() {
+        let query = Query::all().from_ms(10).to_ms(20);
+        assert!(query.contains_span(10, 19));
+        assert!(!query.contains_span(9, 19));
+        assert!(!query.contains_span(10, 20));
+        assert!(query.may_contain_span(5, 10) && !query.contains_span(5, 10));
+        assert!(Query::all().contains_span(0, u64::MAX));
     }
 
     #[test]

@@ -388,6 +388,12 @@ impl DayScan {
             })
             .map(|(i, _)| i)
             .collect();
+        // Row groups wholly inside the time range (a day range over whole days) need no
+        // row compared by time: the statistics that chose them say so.
+        let inside = row_groups.iter().all(|&i| match facts.row_groups.get(i) {
+            Some((_, Some(min), Some(max))) => self.query.contains_span(*min, *max),
+            _ => false,
+        });
         let row_groups = self.bloom_pruned(&mut builder, row_groups, &path).await?;
         if row_groups.is_empty() {
             return Ok(None);
@@ -424,7 +430,11 @@ impl DayScan {
             });
         let batches = stop_after_error(batches);
 
-        let (read, query, day) = (read.to_vec(), self.query.clone(), self.day);
+        let mut query = self.query.as_ref().clone();
+        if inside {
+            (query.from_ms, query.to_ms) = (None, None);
+        }
+        let (read, day) = (read.to_vec(), self.day);
         // kaizen's writer checked every payload it wrote; a file anyone else wrote, and rows
         // about to be written again, are checked here.
         let payloads = self.check_payloads || !facts.ours;
@@ -480,9 +490,7 @@ impl DayScan {
         let mut fields = Vec::new();
         let by_time = query.from_ms.is_some() || query.to_ms.is_some();
         let inside = match (facts.min_ts(), facts.max_ts()) {
-            (Some(min), Some(max)) => {
-                query.from_ms.is_none_or(|f| min >= f) && query.to_ms.is_none_or(|t| max < t)
-            }
+            (Some(min), Some(max)) => query.contains_span(min, max),
             _ => false,
         };
         if by_time && !inside {
