@@ -10,8 +10,7 @@ use arrow::array::{Array, BooleanArray, RecordBatch, StringArray, UInt64Array};
 use arrow::buffer::BooleanBuffer;
 use arrow::compute::kernels::{boolean, cmp};
 use arrow::compute::{
-    SortColumn, concat_batches, filter_record_batch, lexsort_to_indices, prep_null_mask_filter,
-    take_record_batch,
+    SortColumn, concat_batches, lexsort_to_indices, prep_null_mask_filter, take_record_batch,
 };
 use std::panic::AssertUnwindSafe;
 
@@ -32,9 +31,6 @@ use crate::{Error, Query, Result};
 
 /// The sort key: the merge reads these columns whatever the query asks for.
 const KEY: [Field; 3] = [Field::TsMs, Field::SessionId, Field::Seq];
-
-/// The columns a query filters rows by.
-const FILTER_FIELDS: [Field; 3] = [Field::TsMs, Field::SessionId, Field::Kind];
 
 /// How often a day is listed again when its files change under a scan.
 const MAX_RELISTS: usize = 8;
@@ -388,12 +384,6 @@ impl DayScan {
             })
             .map(|(i, _)| i)
             .collect();
-        // Row groups wholly inside the time range (a day range over whole days) need no
-        // row compared by time: the statistics that chose them say so.
-        let inside = row_groups.iter().all(|&i| match facts.row_groups.get(i) {
-            Some((_, Some(min), Some(max))) => self.query.contains_span(*min, *max),
-            _ => false,
-        });
         let row_groups = self.bloom_pruned(&mut builder, row_groups, &path).await?;
         if row_groups.is_empty() {
             return Ok(None);
@@ -430,10 +420,6 @@ impl DayScan {
             });
         let batches = stop_after_error(batches);
 
-        let mut query = self.query.as_ref().clone();
-        if inside {
-            (query.from_ms, query.to_ms) = (None, None);
-        }
         let (read, day) = (read.to_vec(), self.day);
         // kaizen's writer checked every payload it wrote; a file anyone else wrote, and rows
         // about to be written again, are checked here.
@@ -450,7 +436,8 @@ impl DayScan {
                 if let Some(last) = &mut in_order {
                     *last = check_time_order(&batch, *last, &shape_path)?;
                 }
-                filter(&batch, &query, &shape_path)
+                // The row filter above kept only the rows the query matches.
+                Ok::<_, Error>(batch)
             })
             .try_filter(|b| std::future::ready(b.num_rows() > 0));
         let shaped: BatchStream = match self.query.skip_corrupt.clone() {
@@ -697,18 +684,6 @@ fn check_day(batch: &RecordBatch, day: UtcDay, path: &str) -> Result<()> {
             day: day.to_string(),
         }),
     }
-}
-
-fn filter(batch: &RecordBatch, query: &Query, path: &str) -> Result<RecordBatch> {
-    if !query.filters_rows() {
-        return Ok(batch.clone());
-    }
-    let keep = row_mask(batch, query, &FILTER_FIELDS, path)?;
-    // A batch kept whole (a day's batch inside a day range) is given as it is, not copied.
-    if keep.true_count() == batch.num_rows() {
-        return Ok(batch.clone());
-    }
-    filter_record_batch(batch, &keep).map_err(|e| Error::arrow(path, e))
 }
 
 /// Which rows of `batch` the query keeps by the parts of it on `fields` (of `ts_ms`,
