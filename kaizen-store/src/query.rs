@@ -131,14 +131,6 @@ impl Query {
             .collect()
     }
 
-    /// Whether the query keeps only some rows (by time, session or kind).
-    pub fn filters_rows(&self) -> bool {
-        self.from_ms.is_some()
-            || self.to_ms.is_some()
-            || !self.sessions.is_empty()
-            || !self.kinds.is_empty()
-    }
-
     /// The range is empty: nothing can match.
     pub fn is_empty_range(&self) -> bool {
         matches!((self.from_ms, self.to_ms), (Some(f), Some(t)) if f >= t)
