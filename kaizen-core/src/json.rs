@@ -4,6 +4,7 @@
 //! (duplicate and unknown keys are caught here). Second pass: each slot is checked against
 //! its field's type and range, so an error names the field and the column of its value.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
@@ -52,7 +53,8 @@ impl<'de> Visitor<'de> for SlotsVisitor {
             values: [None; 22],
             problem: None,
         };
-        while let Some(key) = map.next_key_seed(KeySeed)? {
+        let mut expected = Field::JSON_ORDER.into_iter();
+        while let Some(key) = map.next_key_seed(KeySeed(expected.next()))? {
             let value: &'de RawValue = map.next_value()?;
             let column = (value.get().as_ptr() as usize).saturating_sub(self.base) + 1;
             match key {
@@ -74,17 +76,19 @@ impl<'de> Visitor<'de> for SlotsVisitor {
     }
 }
 
-struct KeySeed;
+/// Reads a key, trying first the field that comes next in the JSON form's order: producers
+/// write that order, so most keys match at the first comparison.
+struct KeySeed(Option<Field>);
 
 impl<'de> DeserializeSeed<'de> for KeySeed {
     type Value = std::result::Result<Field, String>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_str(KeyVisitor)
+        d.deserialize_str(KeyVisitor(self.0))
     }
 }
 
-struct KeyVisitor;
+struct KeyVisitor(Option<Field>);
 
 impl Visitor<'_> for KeyVisitor {
     type Value = std::result::Result<Field, String>;
@@ -94,7 +98,10 @@ impl Visitor<'_> for KeyVisitor {
     }
 
     fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
-        Ok(Field::from_name(key).ok_or_else(|| key.to_owned()))
+        match self.0 {
+            Some(next) if next.name() == key => Ok(Ok(next)),
+            _ => Ok(Field::from_name(key).ok_or_else(|| key.to_owned())),
+        }
     }
 }
 
@@ -103,14 +110,14 @@ impl Slots<'_> {
         let base = text.as_ptr() as usize;
         let reader = FieldReader { values, base };
         let ts_ms = reader.required(Field::TsMs, |r, f, raw| r.unsigned(f, raw, MAX_TS_MS))?;
-        let kind_name = reader.required(Field::Kind, FieldReader::string)?;
+        let kind_name = reader.required(Field::Kind, FieldReader::text)?;
         let kind = EventKind::from_name(&kind_name).ok_or_else(|| Error::UnknownKind {
-            value: kind_name,
+            value: kind_name.into_owned(),
             column: reader.column(Field::Kind),
         })?;
-        let source_name = reader.required(Field::Source, FieldReader::string)?;
+        let source_name = reader.required(Field::Source, FieldReader::text)?;
         let source = EventSource::from_name(&source_name).ok_or_else(|| Error::UnknownSource {
-            value: source_name,
+            value: source_name.into_owned(),
             column: reader.column(Field::Source),
         })?;
         Ok(Event {
@@ -154,7 +161,7 @@ struct FieldReader<'v, 'a> {
     base: usize,
 }
 
-impl FieldReader<'_, '_> {
+impl<'a> FieldReader<'_, 'a> {
     fn column(&self, field: Field) -> usize {
         self.values[field.index()].map_or(0, |raw| self.column_of(raw))
     }
@@ -166,7 +173,7 @@ impl FieldReader<'_, '_> {
     fn required<T>(
         &self,
         field: Field,
-        read: impl Fn(&Self, Field, &RawValue) -> Result<T>,
+        read: impl Fn(&Self, Field, &'a RawValue) -> Result<T>,
     ) -> Result<T> {
         match self.values[field.index()] {
             None => Err(Error::MissingField {
@@ -199,10 +206,22 @@ impl FieldReader<'_, '_> {
     }
 
     fn string(&self, field: Field, raw: &RawValue) -> Result<String> {
-        if !raw.get().starts_with('"') {
+        self.text(field, raw).map(Cow::into_owned)
+    }
+
+    /// A string value, borrowed from the line when it has no escapes.
+    fn text<'r>(&self, field: Field, raw: &'r RawValue) -> Result<Cow<'r, str>> {
+        let quoted = raw.get();
+        let Some(inner) = quoted.strip_prefix('"').and_then(|s| s.strip_suffix('"')) else {
             return Err(self.wrong_type(field, raw, "a string"));
+        };
+        // The parser has checked the string: without a backslash its text is its value.
+        if !inner.contains('\\') {
+            return Ok(Cow::Borrowed(inner));
         }
-        serde_json::from_str(raw.get()).map_err(|_| self.wrong_type(field, raw, "a string"))
+        serde_json::from_str(quoted)
+            .map(Cow::Owned)
+            .map_err(|_| self.wrong_type(field, raw, "a string"))
     }
 
     fn boolean(&self, field: Field, raw: &RawValue) -> Result<bool> {

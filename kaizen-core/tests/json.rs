@@ -210,3 +210,19 @@ fn errors_give_the_column_of_the_value() {
         "{err}"
     );
 }
+
+#[test]
+fn strings_with_escapes_are_decoded_and_plain_ones_kept_as_they_are() {
+    let line = with("session_id", json!("a\"b\\c/é\n\u{1F680}"))
+        .replace("\"ToolCall\"", r#""Tool\u0043all""#)
+        .replace("\"bash\"", r#""b\u00e4sh""#);
+    let e = Event::from_json(&line).expect(&line);
+    assert_eq!(e.session_id, "a\"b\\c/é\n\u{1F680}");
+    assert_eq!(e.kind, EventKind::ToolCall);
+    assert_eq!(e.tool.as_deref(), Some("bäsh"));
+    let plain = Event::from_json(&with("tool", json!("grep -n 'x' é"))).expect("plain");
+    assert_eq!(plain.tool.as_deref(), Some("grep -n 'x' é"));
+    // An escape the parser refuses stays refused.
+    let bad = valid().to_string().replace("\"bash\"", r#""ba\qsh""#);
+    assert!(matches!(Event::from_json(&bad), Err(Error::Syntax { .. })));
+}
