@@ -22,5 +22,9 @@ pub use event_store::{
     WrittenFile,
 };
 pub use open::{open, open_store, open_with_options};
+/// The zstd level of a [`CompactTarget`] (a level in `1..=22`).
+pub use parquet::basic::ZstdLevel;
 pub use query::{Query, SkippedFiles};
-pub use store::{CompactedDay, CopyReport, Problem, Store, StoreOptions, VerifyReport};
+pub use store::{
+    CompactTarget, CompactedDay, CopyReport, Problem, Store, StoreOptions, VerifyReport,
+};

@@ -1,6 +1,6 @@
 //! `kaizen compact`: few large sorted files a day, crash-safe.
 
-use kaizen_store::Store;
+use kaizen_store::{CompactTarget, Store, ZstdLevel};
 
 use crate::cli::CompactArgs;
 use crate::output;
@@ -8,7 +8,11 @@ use crate::output;
 pub async fn run(store: Store, args: CompactArgs) -> anyhow::Result<()> {
     let (day, before) = (args.day, args.before);
     let wanted = move |d| day.is_none_or(|only| d == only) && before.is_none_or(|b| d < b);
-    let days = store.compact(wanted, args.target_size).await?;
+    let target = CompactTarget {
+        file_bytes: args.target_size,
+        zstd_level: ZstdLevel::try_new(args.level)?,
+    };
+    let days = store.compact(wanted, target).await?;
     for d in &days {
         let rows: u64 = d.outputs.iter().map(|f| f.rows).sum();
         let bytes: u64 = d.outputs.iter().map(|f| f.bytes).sum();

@@ -9,7 +9,7 @@ mod schema;
 pub use decode::{EventColumns, batch_to_events, check_schema};
 pub use encode::events_to_batch;
 pub use file::{
-    COMPACTION_KEY, Compaction, FileEncoder, FileFacts, IDENTITY_GROUP_KEY, SCHEMA_VERSION,
-    SCHEMA_VERSION_KEY, WRITER_KEY, encode_file, file_facts,
+    COMPACTION_KEY, Compaction, FileEncoder, FileFacts, IDENTITY_GROUP_KEY, INGEST_ZSTD_LEVEL,
+    SCHEMA_VERSION, SCHEMA_VERSION_KEY, WRITER_KEY, ZSTD_LEVEL_KEY, encode_file, file_facts,
 };
 pub use schema::{column_type, event_schema, parse_columns, projected_schema};

@@ -12,12 +12,13 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures::StreamExt;
 use kaizen_core::{Field, UtcDay};
+use parquet::basic::ZstdLevel;
 
 use super::Store;
 use super::catalog::{self, DayFiles, FileEntry};
 use super::scan::{DayScan, live_files};
 use crate::backend::Staged;
-use crate::codec::{Compaction, FileEncoder, event_schema};
+use crate::codec::{Compaction, FileEncoder, FileFacts, INGEST_ZSTD_LEVEL, event_schema};
 use crate::event_store::WrittenFile;
 use crate::layout::{self, DataFileKind};
 use crate::{Error, Query, Result};
@@ -33,34 +34,71 @@ pub struct CompactedDay {
     pub outputs: Vec<WrittenFile>,
 }
 
+/// What compaction makes of the days it rewrites.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompactTarget {
+    /// The size of the files to make.
+    pub file_bytes: u64,
+    /// The zstd level of the files to make: a higher one writes smaller files, slower
+    /// (reading is as fast). A day with a file below it is rewritten; a day is never
+    /// rewritten below the level of its densest file.
+    pub zstd_level: ZstdLevel,
+}
+
+impl Default for CompactTarget {
+    fn default() -> Self {
+        CompactTarget {
+            file_bytes: 128 << 20,
+            zstd_level: ZstdLevel::try_new(INGEST_ZSTD_LEVEL).unwrap_or_default(),
+        }
+    }
+}
+
+impl CompactTarget {
+    /// The level to rewrite a day at, or `None` when the day is as `self` asks already:
+    /// at most one small file, no v1 file, none below the level.
+    fn rewrite_level(&self, live: &[(FileEntry, FileFacts)]) -> Option<ZstdLevel> {
+        let small = (live.iter())
+            .filter(|(f, _)| f.size < self.file_bytes / 2)
+            .count();
+        let v1 = (live.iter()).any(|(f, _)| f.kind != DataFileKind::Partitioned);
+        let wanted = self.zstd_level.compression_level();
+        // Files kaizen wrote before levels were recorded are at ingest's level.
+        let levels = || (live.iter()).map(|(_, f)| f.zstd_level.unwrap_or(INGEST_ZSTD_LEVEL));
+        let below = levels().any(|level| level < wanted);
+        if small < 2 && !v1 && !below {
+            return None;
+        }
+        let densest = levels().filter(|l| ZstdLevel::try_new(*l).is_ok()).max();
+        let level = densest.map_or(wanted, |d| d.max(wanted));
+        Some(ZstdLevel::try_new(level).unwrap_or(self.zstd_level))
+    }
+}
+
 impl Store {
-    /// Compacts every day `days` accepts whose data is spread over small files or held in
-    /// v1 files, into files of about `target_bytes`.
+    /// Compacts every day `days` accepts whose data is spread over small files, held in v1
+    /// files or compressed below `target`'s level, into files of about its size.
     pub async fn compact(
         &self,
         days: impl Fn(UtcDay) -> bool,
-        target_bytes: u64,
+        target: CompactTarget,
     ) -> Result<Vec<CompactedDay>> {
         let listed = catalog::list_days(self.backend.as_ref(), days).await?;
         let mut done = Vec::new();
         for (day, files) in listed {
             let live = live_files(&self.backend, files).await?;
-            let small = live
-                .iter()
-                .filter(|(f, _)| f.size < target_bytes / 2)
-                .count();
-            let v1 = live
-                .iter()
-                .any(|(f, _)| f.kind != DataFileKind::Partitioned);
-            if small < 2 && !v1 {
+            let Some(level) = target.rewrite_level(&live) else {
                 continue;
-            }
+            };
             let rows: u64 = live.iter().map(|(_, f)| f.rows).sum();
             let bytes: u64 = live.iter().map(|(f, _)| f.size).sum();
             let rows_per_output =
-                (target_bytes.saturating_mul(rows) / bytes.max(1)).max(1) as usize;
+                (target.file_bytes.saturating_mul(rows) / bytes.max(1)).max(1) as usize;
             let inputs: Vec<FileEntry> = live.into_iter().map(|(f, _)| f).collect();
-            done.push(self.compact_day(day, inputs, rows_per_output).await?);
+            done.push(
+                self.compact_day(day, inputs, rows_per_output, level)
+                    .await?,
+            );
         }
         Ok(done)
     }
@@ -70,6 +108,7 @@ impl Store {
         day: UtcDay,
         inputs: Vec<FileEntry>,
         rows_per_output: usize,
+        level: ZstdLevel,
     ) -> Result<CompactedDay> {
         let id = uuid::Uuid::now_v7().to_string();
         let compaction = Compaction {
@@ -98,7 +137,7 @@ impl Store {
                     Some(open) => open,
                     None => {
                         let path = layout::new_file_path(day);
-                        let mut encoder = FileEncoder::new(&path, event_schema())?;
+                        let mut encoder = FileEncoder::with_level(&path, event_schema(), level)?;
                         // The outputs come from one merge: each identity in one of them.
                         encoder.set_identity_group(&id);
                         current.insert((path, encoder))

@@ -22,7 +22,7 @@ use crate::event_store::{
 };
 use crate::{Query, Result, layout};
 
-pub use compact::CompactedDay;
+pub use compact::{CompactTarget, CompactedDay};
 pub use copy::CopyReport;
 pub use verify::{Problem, VerifyReport};
 

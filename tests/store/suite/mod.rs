@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use futures::TryStreamExt;
 use kaizen::core::{Event, EventKind, EventSource, Field, Payload, UtcDay};
-use kaizen::store::{Error, EventStore, Query, SkippedFiles, Store, StoreOptions, layout};
+use kaizen::store::{
+    CompactTarget, Error, EventStore, Query, SkippedFiles, Store, StoreOptions, ZstdLevel, layout,
+};
 
 pub fn shared_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared")
@@ -461,7 +463,10 @@ pub async fn projected_scan_survives_a_compaction_of_a_split_day(store: Store) {
         );
         got.extend(ts.into_iter().zip(seqs));
         if !compacted {
-            let done = store.compact(|_| true, 128 << 20).await.expect("compact");
+            let done = store
+                .compact(|_| true, CompactTarget::default())
+                .await
+                .expect("compact");
             assert!(!done.is_empty(), "split days were compacted");
             compacted = true;
         }
@@ -796,7 +801,10 @@ pub async fn compaction_reads_once_at_every_step(store: Store) {
         saved.push((path.clone(), read_all(&store, path).await));
     }
 
-    let days = store.compact(|_| true, 128 << 20).await.expect("compact");
+    let days = store
+        .compact(|_| true, CompactTarget::default())
+        .await
+        .expect("compact");
     assert_eq!(days.len(), 3);
     let partitions = store.partitions().await.expect("partitions");
     assert!(partitions.iter().all(|p| p.files == 1), "{partitions:?}");
@@ -832,7 +840,7 @@ pub async fn compaction_reads_once_at_every_step(store: Store) {
 
     // A later compaction finishes the job.
     store
-        .compact(|_| true, 128 << 20)
+        .compact(|_| true, CompactTarget::default())
         .await
         .expect("compact again");
     assert_eq!(scan(&store, Query::all()).await, want);
@@ -846,6 +854,57 @@ pub async fn compaction_reads_once_at_every_step(store: Store) {
             .sum::<usize>(),
         3
     );
+}
+
+/// Compaction at a higher zstd level rewrites days that are one file already, smaller, with
+/// the same events; and a day is never rewritten below the level of its densest file.
+pub async fn compaction_to_a_higher_level_makes_days_smaller(store: Store) {
+    let mut want = sorted(fixture_events());
+    store.append(want.clone()).await.expect("append");
+    let bytes = |partitions: Vec<kaizen::store::Partition>| -> Vec<(UtcDay, u64)> {
+        partitions.iter().map(|p| (p.day, p.bytes)).collect()
+    };
+    let before = bytes(store.partitions().await.expect("partitions"));
+    let at_ingest_level = CompactTarget::default();
+    let done = store
+        .compact(|_| true, at_ingest_level)
+        .await
+        .expect("compact");
+    assert!(
+        done.is_empty(),
+        "one file a day at ingest's level: {done:?}"
+    );
+
+    let dense = CompactTarget {
+        zstd_level: ZstdLevel::try_new(19).expect("level"),
+        ..CompactTarget::default()
+    };
+    let done = store.compact(|_| true, dense).await.expect("compact dense");
+    assert_eq!(done.len(), before.len());
+    let after = bytes(store.partitions().await.expect("partitions"));
+    for ((day, was), (_, is)) in before.iter().zip(&after) {
+        assert!(is < was, "{day}: {is} bytes at level 19, {was} at ingest's");
+    }
+    assert_eq!(scan(&store, Query::all()).await, want);
+    let done = store.compact(|_| true, dense).await.expect("compact again");
+    assert!(done.is_empty(), "already at level 19: {done:?}");
+
+    // A small file more on a day, merged at ingest's level: the day stays at 19.
+    let mut late = want[0].clone();
+    late.session_id = "a-session-of-its-own".into();
+    store.append(vec![late.clone()]).await.expect("append late");
+    let done = store
+        .compact(|_| true, at_ingest_level)
+        .await
+        .expect("merge");
+    assert_eq!(done.len(), 1);
+    let done = store
+        .compact(|_| true, dense)
+        .await
+        .expect("compact dense again");
+    assert!(done.is_empty(), "the merge kept level 19: {done:?}");
+    want.push(late);
+    assert_eq!(scan(&store, Query::all()).await, sorted(want));
 }
 
 /// A scan that started before a compaction removed its files still gives every event once.
@@ -866,7 +925,7 @@ pub async fn scan_survives_a_concurrent_compaction(store: Store) {
         .expect("first batch")
         .expect("rows");
     store
-        .compact(|_| true, 128 << 20)
+        .compact(|_| true, CompactTarget::default())
         .await
         .expect("compact under the scan");
     let mut got = kaizen::store::codec::batch_to_events(&first, "scan").expect("decode");
@@ -1250,6 +1309,13 @@ macro_rules! conformance_suite {
                 return; // this backend is not configured here
             };
             suite::compaction_reads_once_at_every_step(store).await
+        }
+        #[tokio::test]
+        async fn compaction_to_a_higher_level_makes_days_smaller() {
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
+            suite::compaction_to_a_higher_level_makes_days_smaller(store).await
         }
         #[tokio::test]
         async fn scan_survives_a_concurrent_compaction() {
