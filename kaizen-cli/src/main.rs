@@ -1,9 +1,12 @@
 //! `kaizen`: the command line over any kaizen store.
 
+// First: its `outln!` is used by the modules after it.
+#[macro_use]
+mod output;
+
 mod cli;
 mod commands;
 mod generate;
-mod output;
 mod progress;
 
 use std::process::ExitCode;

@@ -7,6 +7,15 @@ use arrow::datatypes::{DataType, Int64Type, UInt16Type, UInt32Type, UInt64Type};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
+/// `println!` that returns a failed write (a pipe closed by its reader, say) as an error
+/// of the enclosing function, where `println!` would panic.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)?
+    }};
+}
+
 /// A pipe closed by its reader (`kaizen scan | head`) ends the command quietly.
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|cause| {

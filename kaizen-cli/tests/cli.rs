@@ -654,3 +654,45 @@ fn corrupt_files_are_named_and_skippable_from_the_cli() {
     assert_eq!(stats["total"]["events"], 1043 + 569);
     assert!(good.exists(), "nothing deleted because it looked corrupt");
 }
+
+/// A reader that closed standard output early (`kaizen ingest … | head -0`) ends no command
+/// with a panic: the work is done, and the command exits quietly.
+#[test]
+fn a_closed_stdout_ends_commands_quietly_after_their_work() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = dir.path().join("store");
+    let closed = |args: &[&str]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kaizen"))
+            .arg("--store")
+            .arg(&store)
+            .args(args)
+            .env_remove("KAIZEN_STORE")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run kaizen");
+        drop(child.stdout.take()); // the reader is gone before anything is printed
+        child.wait_with_output().expect("kaizen output")
+    };
+    let fixture = fixture_jsonl();
+    let fixture = fixture.to_str().expect("path");
+    for args in [
+        vec!["ingest", fixture],
+        vec!["partitions"],
+        vec!["stats"],
+        vec!["compact", "--level", "5"],
+        vec!["verify"],
+        vec!["scan"],
+    ] {
+        let out = closed(&args);
+        assert!(
+            out.status.success() && !stderr(&out).contains("panicked"),
+            "{args:?}: exit {:?}\n{}",
+            out.status.code(),
+            stderr(&out)
+        );
+    }
+    let out = ok(kaizen(&store, &["stats"]));
+    assert!(stdout(&out).contains("3011"), "{}", stdout(&out));
+}

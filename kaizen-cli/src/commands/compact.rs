@@ -16,7 +16,7 @@ pub async fn run(store: Store, args: CompactArgs) -> anyhow::Result<()> {
     for d in &days {
         let rows: u64 = d.outputs.iter().map(|f| f.rows).sum();
         let bytes: u64 = d.outputs.iter().map(|f| f.bytes).sum();
-        println!(
+        outln!(
             "{}: {} file(s) -> {} file(s), {rows} rows, {}",
             d.day,
             d.inputs.len(),
@@ -24,6 +24,6 @@ pub async fn run(store: Store, args: CompactArgs) -> anyhow::Result<()> {
             output::bytes(bytes)
         );
     }
-    println!("compacted {} day(s)", days.len());
+    outln!("compacted {} day(s)", days.len());
     Ok(())
 }

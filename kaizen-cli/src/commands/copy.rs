@@ -17,7 +17,7 @@ pub async fn run(source: Store, args: CopyArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
     let report = report?;
     let written: u64 = report.copied.iter().map(|(_, b)| b).sum();
-    println!(
+    outln!(
         "copied {} file(s) ({}) to {}, {} already there",
         report.copied.len(),
         output::bytes(written),
@@ -25,7 +25,7 @@ pub async fn run(source: Store, args: CopyArgs) -> anyhow::Result<()> {
         report.skipped.len()
     );
     let events: u64 = report.verified.values().sum();
-    println!(
+    outln!(
         "verified {events} event(s) over {} day(s): each on the target, identical",
         report.verified.len()
     );

@@ -20,7 +20,7 @@ const CHUNK: usize = 50_000;
 pub async fn run(store: &dyn EventStore, store_url: &str, args: DemoArgs) -> anyhow::Result<()> {
     // The sessions start in the days before today, so (nearly) every event is in the past.
     let first_day = UtcDay::today().minus_days(args.days);
-    println!(
+    outln!(
         "kaizen demo: {} realistic agent events over {} days ({first_day} on) into {}\n",
         args.events,
         args.days,
@@ -45,24 +45,24 @@ pub async fn run(store: &dyn EventStore, store_url: &str, args: DemoArgs) -> any
         receipt,
         skipped: 0,
         seconds: started.elapsed().as_secs_f64(),
-    });
+    })?;
 
-    println!("\nPartitions (one folder a UTC day, Parquet files inside):");
-    println!("{}", partitions::table(&store.partitions().await?));
+    outln!("\nPartitions (one folder a UTC day, Parquet files inside):");
+    outln!("{}", partitions::table(&store.partitions().await?));
 
-    println!("\nCost by day ({first_day} on):");
+    outln!("\nCost by day ({first_day} on):");
     let stats = stats::compute(store, Some(first_day.start_ms()), None, None).await?;
-    println!("{}", stats::table(&stats));
+    outln!("{}", stats::table(&stats));
 
-    println!("\nTop tools:");
-    println!("{}", top_tools(store).await?);
+    outln!("\nTop tools:");
+    outln!("{}", top_tools(store).await?);
 
     let s = if store_url == "./kaizen-data" {
         String::new()
     } else {
         format!(" --store {store_url}")
     };
-    println!(
+    outln!(
         "\nTry next:\n  \
          kaizen{s} scan --from {first_day} --kind ToolCall --limit 5 --format table\n  \
          kaizen{s} scan --session <session_id> --format jsonl\n  \
@@ -74,9 +74,7 @@ pub async fn run(store: &dyn EventStore, store_url: &str, args: DemoArgs) -> any
          kaizen generate --events 1000000 --days 30 > events.jsonl && kaizen{s} ingest events.jsonl\n  \
          kaizen bench                        # kaizen beside DuckDB on 1M events"
     );
-    println!(
-        "\n(Running the demo again stores the same events again; scans keep each event once.)"
-    );
+    outln!("\n(Running the demo again stores the same events again; scans keep each event once.)");
     Ok(())
 }
 

@@ -40,8 +40,7 @@ pub async fn run(store: &dyn EventStore, args: IngestArgs) -> anyhow::Result<()>
         args.files
     };
     let summary = ingest_files(store, inputs, args.skip_invalid).await?;
-    print_summary(&summary);
-    Ok(())
+    print_summary(&summary)
 }
 
 /// The days a run wrote in more than one file: a writer with bounded memory stages a day
@@ -134,10 +133,10 @@ async fn abort(writer: Box<dyn EventWriter>) {
     }
 }
 
-pub fn print_summary(s: &IngestSummary) {
+pub fn print_summary(s: &IngestSummary) -> anyhow::Result<()> {
     let r = &s.receipt;
     let rate = r.rows() as f64 / s.seconds.max(1e-9);
-    println!(
+    outln!(
         "ingested {} events into {} day(s), {} file(s), {} in {:.2}s ({:.0} events/s)",
         r.rows(),
         r.days().len(),
@@ -147,21 +146,22 @@ pub fn print_summary(s: &IngestSummary) {
         rate
     );
     if r.duplicates_dropped > 0 {
-        println!(
+        outln!(
             "{} exact duplicate event(s) in the input were stored once",
             r.duplicates_dropped
         );
     }
     if s.skipped > 0 {
-        println!("skipped {} invalid line(s)", s.skipped);
+        outln!("skipped {} invalid line(s)", s.skipped);
     }
     let split = split_days(r);
     if !split.is_empty() {
-        println!(
+        outln!(
             "{} day(s) were written in several files; `kaizen compact` merges each into one sorted file, which reads faster",
             split.len()
         );
     }
+    Ok(())
 }
 
 /// Reads every input line by line on this thread, sending events in chunks.

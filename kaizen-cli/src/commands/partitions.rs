@@ -9,7 +9,7 @@ use crate::output;
 pub async fn run(store: &dyn EventStore, args: PartitionsArgs) -> anyhow::Result<()> {
     let partitions = store.partitions().await?;
     match args.format {
-        ReportFormat::Table => println!("{}", table(&partitions)),
+        ReportFormat::Table => outln!("{}", table(&partitions)),
         ReportFormat::Json => {
             let days: Vec<_> = partitions
                 .iter()
@@ -20,7 +20,7 @@ pub async fn run(store: &dyn EventStore, args: PartitionsArgs) -> anyhow::Result
                     })
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&days)?);
+            outln!("{}", serde_json::to_string_pretty(&days)?);
         }
     }
     Ok(())

@@ -20,10 +20,10 @@ pub async fn run(store: &dyn EventStore, args: PruneArgs) -> anyhow::Result<()> 
         "removed"
     };
     for file in &report.files {
-        println!("{verb} {} ({})", file.path, output::bytes(file.bytes));
+        outln!("{verb} {} ({})", file.path, output::bytes(file.bytes));
     }
     let days: std::collections::BTreeSet<_> = report.files.iter().map(|f| f.day).collect();
-    println!(
+    outln!(
         "{verb} {} file(s) of {} day(s) before {}, {}",
         report.files.len(),
         days.len(),

@@ -53,9 +53,7 @@ async fn prompt(ctx: &SessionContext, format: ScanFormat, timing: bool) -> anyho
     if let Some(path) = &history {
         let _ = editor.load_history(path);
     }
-    println!(
-        "kaizen sql: the table is `events`; end statements with `;`, quit with \\q or Ctrl-D."
-    );
+    outln!("kaizen sql: the table is `events`; end statements with `;`, quit with \\q or Ctrl-D.");
     let mut statement = String::new();
     loop {
         let prompt = if statement.is_empty() {

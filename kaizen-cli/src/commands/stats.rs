@@ -37,8 +37,8 @@ pub async fn run(store: &dyn EventStore, args: StatsArgs) -> anyhow::Result<()> 
         super::scan::report_skipped(skipped);
     }
     match args.format {
-        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&stats)?),
-        ReportFormat::Table => println!("{}", table(&stats)),
+        ReportFormat::Json => outln!("{}", serde_json::to_string_pretty(&stats)?),
+        ReportFormat::Table => outln!("{}", table(&stats)),
     }
     Ok(())
 }
@@ -191,8 +191,8 @@ pub async fn run_many(
         .unwrap_or_default();
     let stats = Stats { days, total };
     match args.format {
-        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&stats)?),
-        ReportFormat::Table => println!("{}", table(&stats)),
+        ReportFormat::Json => outln!("{}", serde_json::to_string_pretty(&stats)?),
+        ReportFormat::Table => outln!("{}", table(&stats)),
     }
     Ok(())
 }

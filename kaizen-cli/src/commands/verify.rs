@@ -7,15 +7,15 @@ use crate::cli::{ReportFormat, VerifyArgs};
 pub async fn run(store: Store, args: VerifyArgs) -> anyhow::Result<()> {
     let report = store.verify(args.deep).await?;
     match args.format {
-        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        ReportFormat::Json => outln!("{}", serde_json::to_string_pretty(&report)?),
         ReportFormat::Table => {
             for p in &report.problems {
-                println!("PROBLEM {}: {}", p.path, p.problem);
+                outln!("PROBLEM {}: {}", p.path, p.problem);
             }
             for path in &report.leftovers {
-                println!("leftover {path} (a staging file of a writer that stopped; not data)");
+                outln!("leftover {path} (a staging file of a writer that stopped; not data)");
             }
-            println!(
+            outln!(
                 "checked {} file(s), {} row(s){}: {} problem(s), {} leftover(s)",
                 report.files,
                 report.rows,

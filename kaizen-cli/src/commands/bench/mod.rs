@@ -106,8 +106,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     let report = result?;
     match args.format {
-        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        ReportFormat::Table => print_table(&report),
+        ReportFormat::Json => outln!("{}", serde_json::to_string_pretty(&report)?),
+        ReportFormat::Table => print_table(&report)?,
     }
     Ok(())
 }
@@ -427,7 +427,7 @@ fn duckdb_available() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-fn print_table(report: &BenchReport) {
+fn print_table(report: &BenchReport) -> anyhow::Result<()> {
     let mib = |b: Option<u64>| {
         b.map_or("?".to_owned(), |b| {
             format!("{:.0} MiB", b as f64 / 1048576.0)
@@ -465,7 +465,7 @@ fn print_table(report: &BenchReport) {
         let d = duckdb.as_ref().map_or("-".to_owned(), |d| d[i].clone());
         table.add_row([name.to_string(), kaizen[i].clone(), d]);
     }
-    println!(
+    outln!(
         "{} events over {} days ({:.0} MiB of JSON Lines), {} cores; \
          each query the fastest of {QUERY_RUNS} runs\n{table}",
         report.events,
@@ -485,6 +485,7 @@ fn print_table(report: &BenchReport) {
                 if r.met { "yes" } else { "no" }.to_owned(),
             ]);
         }
-        println!("{ratios}");
+        outln!("{ratios}");
     }
+    Ok(())
 }
