@@ -267,6 +267,9 @@ pub struct BenchArgs {
     /// Keep the temporary folder (corpus, both stores, each phase's output).
     #[arg(long)]
     pub keep: bool,
+    /// After the queries, also time `kaizen compact --level N` and the bytes it leaves.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32).range(1..=22))]
+    pub compact_level: Option<i32>,
 }
 
 #[derive(Debug, Args)]

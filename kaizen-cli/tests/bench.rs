@@ -9,7 +9,15 @@ fn bench_measures_both_engines_on_one_corpus() {
     let work = dir.path().join("bench");
     let out = Command::new(env!("CARGO_BIN_EXE_kaizen"))
         .args([
-            "bench", "--events", "3000", "--days", "3", "--format", "json",
+            "bench",
+            "--events",
+            "3000",
+            "--days",
+            "3",
+            "--format",
+            "json",
+            "--compact-level",
+            "19",
         ])
         .arg("--dir")
         .arg(&work)
@@ -36,6 +44,14 @@ fn bench_measures_both_engines_on_one_corpus() {
         let value = kaizen[figure].as_f64().unwrap_or(0.0);
         assert!(value > 0.0, "{figure}: {value}");
     }
+    let compacted = &report["kaizen_compacted"];
+    assert_eq!(compacted["level"], 19);
+    let dense = compacted["bytes_on_disk"].as_u64().unwrap_or(0);
+    let ingested = kaizen["bytes_on_disk"].as_u64().unwrap_or(0);
+    assert!(
+        dense > 0 && dense < ingested,
+        "{dense} bytes at 19, {ingested} at ingest"
+    );
     assert!(work.join("kaizen/cold/events").is_dir(), "--dir is kept");
     assert!(work.join("events.jsonl").is_file());
 
@@ -46,7 +62,7 @@ fn bench_measures_both_engines_on_one_corpus() {
     if duckdb {
         // The run fails when the engines' answers differ, so reaching here means they agreed.
         assert!(report["duckdb"]["q3_seconds"].as_f64().unwrap_or(0.0) > 0.0);
-        assert_eq!(report["ratios"].as_array().map(Vec::len), Some(5));
+        assert_eq!(report["ratios"].as_array().map(Vec::len), Some(6));
     } else {
         assert!(std::env::var("CI").is_err(), "scripts/test installs duckdb");
         assert!(report["duckdb"].is_null());

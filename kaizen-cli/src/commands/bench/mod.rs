@@ -36,6 +36,15 @@ struct Figures {
     bytes_on_disk: u64,
 }
 
+/// kaizen's `compact --level N` after the queries: the store rewritten for cold keeping.
+#[derive(Debug, Clone, Serialize)]
+struct Compacted {
+    level: i32,
+    seconds: f64,
+    peak_rss_bytes: Option<u64>,
+    bytes_on_disk: u64,
+}
+
 /// kaizen's figure over DuckDB's, each with the target the issue set.
 #[derive(Debug, Clone, Serialize)]
 struct Ratio {
@@ -55,6 +64,7 @@ struct BenchReport {
     q2_sql: String,
     q3_sql: String,
     kaizen: Figures,
+    kaizen_compacted: Option<Compacted>,
     duckdb: Option<Figures>,
     ratios: Vec<Ratio>,
 }
@@ -117,11 +127,16 @@ fn bench(args: &BenchArgs, dir: &Path) -> anyhow::Result<BenchReport> {
     eprintln!("generating {} events over {} days…", args.events, args.days);
     let session = write_corpus(&corpus, args)?;
     let queries = Queries::new(args.days, &session);
-    let kaizen_engine = Engine::Kaizen {
-        exe: std::env::current_exe().context("this program's path")?,
-    };
+    let exe = std::env::current_exe().context("this program's path")?;
+    let kaizen_engine = Engine::Kaizen { exe: exe.clone() };
     eprintln!("kaizen…");
     let (kaizen, kaizen_answers) = run_engine(&kaizen_engine, &corpus, &queries, dir, args.events)?;
+    let kaizen_compacted = (args.compact_level)
+        .map(|level| {
+            eprintln!("kaizen compact --level {level}…");
+            compact(&exe, &kaizen_engine.store(dir), level, dir)
+        })
+        .transpose()?;
     let duckdb = match duckdb_available() {
         true => {
             eprintln!("DuckDB…");
@@ -141,7 +156,7 @@ fn bench(args: &BenchArgs, dir: &Path) -> anyhow::Result<BenchReport> {
     };
     let ratios = duckdb
         .as_ref()
-        .map(|d| ratios(&kaizen, d))
+        .map(|d| ratios(&kaizen, kaizen_compacted.as_ref(), d))
         .unwrap_or_default();
     Ok(BenchReport {
         events: args.events,
@@ -152,8 +167,23 @@ fn bench(args: &BenchArgs, dir: &Path) -> anyhow::Result<BenchReport> {
         q2_sql: queries.q2,
         q3_sql: queries.q3,
         kaizen,
+        kaizen_compacted,
         duckdb,
         ratios,
+    })
+}
+
+/// Rewrites kaizen's store with `compact --level`, measured like a phase.
+fn compact(exe: &Path, store: &Path, level: i32, dir: &Path) -> anyhow::Result<Compacted> {
+    let mut command = Command::new(exe);
+    command.arg("--store").arg(store);
+    command.args(["compact", "--level", &level.to_string()]);
+    let run = measure::run(command, dir, "kaizen-compact")?;
+    Ok(Compacted {
+        level,
+        seconds: run.seconds,
+        peak_rss_bytes: run.peak_rss,
+        bytes_on_disk: dir_bytes(store)?,
     })
 }
 
@@ -353,7 +383,7 @@ fn figures(
     }
 }
 
-fn ratios(kaizen: &Figures, duckdb: &Figures) -> Vec<Ratio> {
+fn ratios(kaizen: &Figures, compacted: Option<&Compacted>, duckdb: &Figures) -> Vec<Ratio> {
     let ratio = |name, k: f64, d: f64, target, met: fn(f64) -> bool| {
         let r = k / d.max(1e-9);
         Ratio {
@@ -363,7 +393,7 @@ fn ratios(kaizen: &Figures, duckdb: &Figures) -> Vec<Ratio> {
             met: met(r),
         }
     };
-    vec![
+    let mut ratios = vec![
         ratio(
             "ingest events/s",
             kaizen.ingest_events_per_second,
@@ -399,7 +429,17 @@ fn ratios(kaizen: &Figures, duckdb: &Figures) -> Vec<Ratio> {
             "<= 0.9",
             |r| r <= 0.9,
         ),
-    ]
+    ];
+    if let Some(c) = compacted {
+        ratios.push(ratio(
+            "bytes after compact --level",
+            c.bytes_on_disk as f64,
+            duckdb.bytes_on_disk as f64,
+            "<= 0.9",
+            |r| r <= 0.9,
+        ));
+    }
+    ratios
 }
 
 /// The bytes of every file under `dir`.
@@ -464,6 +504,22 @@ fn print_table(report: &BenchReport) -> anyhow::Result<()> {
     for (i, name) in names.iter().enumerate() {
         let d = duckdb.as_ref().map_or("-".to_owned(), |d| d[i].clone());
         table.add_row([name.to_string(), kaizen[i].clone(), d]);
+    }
+    if let Some(c) = &report.kaizen_compacted {
+        let level = c.level;
+        for (name, value) in [
+            (format!("compact --level {level} time"), secs(c.seconds)),
+            (
+                format!("compact --level {level} peak RSS"),
+                mib(c.peak_rss_bytes),
+            ),
+            (
+                format!("bytes after compact --level {level}"),
+                format!("{:.1} MiB", c.bytes_on_disk as f64 / 1048576.0),
+            ),
+        ] {
+            table.add_row([name, value, "-".to_owned()]);
+        }
     }
     outln!(
         "{} events over {} days ({:.0} MiB of JSON Lines), {} cores; \
