@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt, stream};
 use kaizen_core::{Field, UtcDay};
 use parquet::basic::ZstdLevel;
 
@@ -84,23 +84,43 @@ impl Store {
         target: CompactTarget,
     ) -> Result<Vec<CompactedDay>> {
         let listed = catalog::list_days(self.backend.as_ref(), days).await?;
-        let mut done = Vec::new();
-        for (day, files) in listed {
-            let live = live_files(&self.backend, files).await?;
-            let Some(level) = target.rewrite_level(&live) else {
-                continue;
-            };
-            let rows: u64 = live.iter().map(|(_, f)| f.rows).sum();
-            let bytes: u64 = live.iter().map(|(f, _)| f.size).sum();
-            let rows_per_output =
-                (target.file_bytes.saturating_mul(rows) / bytes.max(1)).max(1) as usize;
-            let inputs: Vec<FileEntry> = live.into_iter().map(|(f, _)| f).collect();
-            done.push(
-                self.compact_day(day, inputs, rows_per_output, level)
-                    .await?,
-            );
-        }
-        Ok(done)
+        // Days are independent and encoding them is CPU work: one task a core.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let done: Vec<Option<CompactedDay>> = stream::iter(listed)
+            .map(|(day, files)| {
+                let store = self.clone();
+                let task =
+                    tokio::spawn(async move { store.compact_if_due(day, files, target).await });
+                async move {
+                    task.await
+                        .map_err(|e| Error::io(layout::day_dir(day), std::io::Error::other(e)))?
+                }
+            })
+            .buffered(cores)
+            .try_collect()
+            .await?;
+        Ok(done.into_iter().flatten().collect())
+    }
+
+    /// Compacts `day` when `target` asks for it.
+    async fn compact_if_due(
+        &self,
+        day: UtcDay,
+        files: DayFiles,
+        target: CompactTarget,
+    ) -> Result<Option<CompactedDay>> {
+        let live = live_files(&self.backend, files).await?;
+        let Some(level) = target.rewrite_level(&live) else {
+            return Ok(None);
+        };
+        let rows: u64 = live.iter().map(|(_, f)| f.rows).sum();
+        let bytes: u64 = live.iter().map(|(f, _)| f.size).sum();
+        let rows_per_output =
+            (target.file_bytes.saturating_mul(rows) / bytes.max(1)).max(1) as usize;
+        let inputs: Vec<FileEntry> = live.into_iter().map(|(f, _)| f).collect();
+        self.compact_day(day, inputs, rows_per_output, level)
+            .await
+            .map(Some)
     }
 
     async fn compact_day(
