@@ -205,7 +205,7 @@ pub struct CompactArgs {
     #[arg(long, default_value = "128MiB", value_parser = parse_size)]
     pub target_size: u64,
     /// zstd level of the files to make, 1 to 22; days with a file below it are rewritten.
-    /// 19 makes cold days about 17% smaller than ingest's 3, at some 60 times the CPU.
+    /// 19 makes cold days about a fifth smaller than ingest's 3, at some 60 times the CPU.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..=22))]
     pub level: i32,
 }
