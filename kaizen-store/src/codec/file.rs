@@ -36,6 +36,11 @@ fn sort_columns() -> Vec<SortingColumn> {
 /// and 7% smaller (kaizen bench).
 pub const INGEST_ZSTD_LEVEL: i32 = 3;
 
+/// [`INGEST_ZSTD_LEVEL`] as Parquet's level (3 is in zstd's range: the fallback never happens).
+pub fn ingest_zstd_level() -> ZstdLevel {
+    ZstdLevel::try_new(INGEST_ZSTD_LEVEL).unwrap_or_default()
+}
+
 /// Footer key of the zstd level a file was written at (Parquet records only the codec).
 pub const ZSTD_LEVEL_KEY: &str = "kaizen_zstd_level";
 
@@ -92,8 +97,7 @@ pub struct FileEncoder {
 impl FileEncoder {
     /// `schema` is the event schema (`event_schema()`) for every file the store writes.
     pub fn new(path: &str, schema: SchemaRef) -> Result<Self> {
-        let level = ZstdLevel::try_new(INGEST_ZSTD_LEVEL).map_err(|e| Error::parquet(path, e))?;
-        Self::with_level(path, schema, level)
+        Self::with_level(path, schema, ingest_zstd_level())
     }
 
     /// As [`FileEncoder::new`], compressed at `level`.

@@ -11,5 +11,6 @@ pub use encode::events_to_batch;
 pub use file::{
     COMPACTION_KEY, Compaction, FileEncoder, FileFacts, IDENTITY_GROUP_KEY, INGEST_ZSTD_LEVEL,
     SCHEMA_VERSION, SCHEMA_VERSION_KEY, WRITER_KEY, ZSTD_LEVEL_KEY, encode_file, file_facts,
+    ingest_zstd_level,
 };
 pub use schema::{column_type, event_schema, parse_columns, projected_schema};

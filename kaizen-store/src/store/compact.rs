@@ -18,7 +18,9 @@ use super::Store;
 use super::catalog::{self, DayFiles, FileEntry};
 use super::scan::{DayScan, live_files};
 use crate::backend::Staged;
-use crate::codec::{Compaction, FileEncoder, FileFacts, INGEST_ZSTD_LEVEL, event_schema};
+use crate::codec::{
+    Compaction, FileEncoder, FileFacts, INGEST_ZSTD_LEVEL, event_schema, ingest_zstd_level,
+};
 use crate::event_store::WrittenFile;
 use crate::layout::{self, DataFileKind};
 use crate::{Error, Query, Result};
@@ -49,7 +51,7 @@ impl Default for CompactTarget {
     fn default() -> Self {
         CompactTarget {
             file_bytes: 128 << 20,
-            zstd_level: ZstdLevel::try_new(INGEST_ZSTD_LEVEL).unwrap_or_default(),
+            zstd_level: ingest_zstd_level(),
         }
     }
 }
