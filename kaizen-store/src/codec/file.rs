@@ -41,10 +41,13 @@ pub fn ingest_zstd_level() -> ZstdLevel {
     ZstdLevel::try_new(INGEST_ZSTD_LEVEL).unwrap_or_default()
 }
 
+/// Rows in a row group at most.
+pub(super) const ROW_GROUP_ROWS: usize = 64 * 1024;
+
 /// Footer key of the zstd level a file was written at (Parquet records only the codec).
 pub const ZSTD_LEVEL_KEY: &str = "kaizen_zstd_level";
 
-fn writer_properties(level: ZstdLevel) -> WriterProperties {
+pub(super) fn writer_properties(level: ZstdLevel) -> WriterProperties {
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(level))
         // Page statistics and the page index let a filtered read skip whole pages.
@@ -69,7 +72,7 @@ fn writer_properties(level: ZstdLevel) -> WriterProperties {
         .set_column_bloom_filter_fpp(ColumnPath::from(Field::SessionId.name()), 0.01)
         // Sized for a whole row group of distinct ids, then folded down to what is there.
         .set_column_bloom_filter_max_ndv(ColumnPath::from(Field::SessionId.name()), 65_536)
-        .set_max_row_group_row_count(Some(64 * 1024))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_sorting_columns(Some(sort_columns()))
         .set_key_value_metadata(Some(vec![
             KeyValue::new(SCHEMA_VERSION_KEY.to_owned(), SCHEMA_VERSION.to_owned()),

@@ -4,6 +4,7 @@
 mod decode;
 mod encode;
 mod file;
+mod row_groups;
 mod schema;
 
 pub use decode::{EventColumns, batch_to_events, check_schema};
@@ -13,4 +14,5 @@ pub use file::{
     SCHEMA_VERSION, SCHEMA_VERSION_KEY, WRITER_KEY, ZSTD_LEVEL_KEY, encode_file, file_facts,
     ingest_zstd_level,
 };
+pub use row_groups::{EncodedRowGroups, RowGroupFile, encode_row_groups};
 pub use schema::{column_type, event_schema, parse_columns, projected_schema};

@@ -8,7 +8,7 @@ use kaizen_core::{Event, UtcDay};
 use super::StoreOptions;
 use super::identities::{FileIdentities, WrittenIdentities};
 use crate::backend::{Backend, Staged};
-use crate::codec::{FileEncoder, events_to_batch};
+use crate::codec::{EncodedRowGroups, RowGroupFile, encode_row_groups, events_to_batch};
 use crate::event_store::{AppendReceipt, EventWriter, WrittenFile};
 use crate::{Error, Result, layout};
 
@@ -23,6 +23,10 @@ pub(crate) struct StoreWriter {
     /// Days being sorted and encoded on the blocking pool, oldest first, while the writer
     /// takes more events: parsing and encoding overlap.
     encoding: VecDeque<Encoding>,
+    /// Parts put into files so far: which open file was appended to last.
+    parts: u64,
+    /// Files that take later parts of their day, by day (none of them being encoded).
+    open: BTreeMap<UtcDay, OpenFile>,
     staged: Vec<(Staged, WrittenFile)>,
     duplicates_dropped: u64,
     /// This writer's identity group, claimed by its files that share no identity with
@@ -36,18 +40,78 @@ pub(crate) struct StoreWriter {
 /// encoded (1M and 3M events: peak RSS 148-167 MB). At commit every core encodes.
 const ENCODING_WHILE_WRITING: usize = 2;
 
-/// A day's file being encoded.
+/// Files kept open for later parts of their day. One is enough for time-ordered input:
+/// the day before's tail is staged before the next day's first part (see `write`).
+const OPEN_FILES: usize = 1;
+
+/// A day's part being encoded.
 struct Encoding {
     day: UtcDay,
-    path: String,
-    task: tokio::task::JoinHandle<Result<Encoded>>,
+    task: tokio::task::JoinHandle<Result<EncodedPart>>,
 }
 
-/// An encoded day: the file's bytes, its rows and the exact copies dropped.
-struct Encoded {
-    bytes: bytes::Bytes,
-    rows: u64,
+/// A part of a day, sorted and encoded as row groups, ready to go into a file.
+struct EncodedPart {
+    groups: EncodedRowGroups,
+    rows: usize,
+    first_key: OwnedKey,
+    last_key: OwnedKey,
+    /// No identity of the part is in another file this writer made of the day.
+    disjoint: bool,
+    /// Exact copies dropped.
     dropped: u64,
+}
+
+/// An event's sort key, owned: `(ts_ms, session_id, seq)`.
+type OwnedKey = (u64, String, u64);
+
+fn owned_key(e: &Event) -> OwnedKey {
+    (e.ts_ms, e.session_id.clone(), e.seq)
+}
+
+/// A data file of a day that takes the day's later parts while they sort after its last
+/// event: a day written in time order is one file, however often the buffer stages it.
+struct OpenFile {
+    day: UtcDay,
+    path: String,
+    file: RowGroupFile,
+    rows: usize,
+    last_key: OwnedKey,
+    /// The part last appended (see `StoreWriter::parts`).
+    touched: u64,
+}
+
+impl OpenFile {
+    /// A new file of `day`, claiming `group` when given.
+    fn new(day: UtcDay, group: Option<&str>) -> Result<Self> {
+        let path = layout::new_file_path(day);
+        let mut file = RowGroupFile::new(&path)?;
+        if let Some(group) = group {
+            file.set_identity_group(group);
+        }
+        Ok(OpenFile {
+            day,
+            path,
+            file,
+            rows: 0,
+            last_key: (0, String::new(), 0),
+            touched: 0,
+        })
+    }
+
+    /// Whether `part` can follow this file's rows: all after its last, sharing no identity
+    /// with another file, within the rows a file may hold.
+    fn takes(&self, part: &EncodedPart, rows_per_file: usize) -> bool {
+        part.disjoint && part.first_key > self.last_key && self.rows + part.rows <= rows_per_file
+    }
+
+    fn append(&mut self, part: EncodedPart, touched: u64) -> Result<()> {
+        self.file.append(part.groups)?;
+        self.rows += part.rows;
+        self.last_key = part.last_key;
+        self.touched = touched;
+        Ok(())
+    }
 }
 
 impl StoreWriter {
@@ -60,6 +124,8 @@ impl StoreWriter {
             buffered_bytes: 0,
             writes: 0,
             encoding: VecDeque::new(),
+            parts: 0,
+            open: BTreeMap::new(),
             staged: Vec::new(),
             duplicates_dropped: 0,
             group: uuid::Uuid::now_v7().to_string().into(),
@@ -84,57 +150,94 @@ impl StoreWriter {
         while self.encoding.len() >= limit.max(1) {
             self.stage_oldest().await?;
         }
-        let path = layout::new_file_path(day);
-        let encode_path = path.clone();
-        let (group, identities) = (self.group.clone(), self.identities.clone());
+        let identities = self.identities.clone();
         let task = tokio::task::spawn_blocking(move || {
             let (events, dropped) = sorted_without_copies(&chunks);
+            // A day is buffered only with events: the keys are there.
+            let key = |e: Option<&&Event>| e.map(|e| owned_key(e)).unwrap_or_default();
+            let (first_key, last_key) = (key(events.first()), key(events.last()));
             // Every identity once (else the error of the one twice), and the day's record.
             let file = FileIdentities::of(&events)?;
             // A poisoned lock means an encoding panicked mid-record: claim nothing.
             let disjoint = (identities.lock()).is_ok_and(|mut w| w.add(day, file));
             let batch = events_to_batch(&events);
-            // The batch holds the day now: one copy in memory, not two.
+            let rows = events.len();
+            // The batch holds the part now: one copy in memory, not two.
             drop(events);
             drop(chunks);
-            let mut encoder = FileEncoder::new(&encode_path, batch.schema())?;
-            if disjoint {
-                encoder.set_identity_group(&group);
-            }
-            encoder.write(&batch)?;
-            let bytes = encoder.finish()?;
-            let rows = batch.num_rows() as u64;
-            Ok(Encoded {
-                bytes,
+            Ok(EncodedPart {
+                groups: encode_row_groups(&batch, &layout::day_dir(day))?,
                 rows,
+                first_key,
+                last_key,
+                disjoint,
                 dropped,
             })
         });
-        self.encoding.push_back(Encoding { day, path, task });
+        self.encoding.push_back(Encoding { day, task });
         Ok(())
     }
 
-    /// Waits for the oldest encoding and stages its file.
+    /// Waits for the oldest encoding and appends it to its day's open file, or to a new
+    /// one; stages the files that are done. Parts go into files in the order they were
+    /// handed to encoding.
     async fn stage_oldest(&mut self) -> Result<()> {
-        let Some(Encoding { day, path, task }) = self.encoding.pop_front() else {
+        let Some(Encoding { day, task }) = self.encoding.pop_front() else {
             return Ok(());
         };
-        let encoded = task
+        let part = task
             .await
-            .map_err(|e| Error::io(&path, std::io::Error::other(e)))??;
-        self.duplicates_dropped += encoded.dropped;
-        let staged = self.backend.stage(&path, encoded.bytes).await?;
+            .map_err(|e| Error::io(layout::day_dir(day), std::io::Error::other(e)))??;
+        self.duplicates_dropped += part.dropped;
+        self.parts += 1;
+        let rows_per_file = self.options.rows_per_file.max(1);
+        let mut file = match self.open.remove(&day) {
+            Some(open) if open.takes(&part, rows_per_file) => open,
+            open => {
+                if let Some(open) = open {
+                    self.stage(open).await?;
+                }
+                OpenFile::new(day, part.disjoint.then_some(&*self.group))?
+            }
+        };
+        file.append(part, self.parts)?;
+        // The open files together hold about as much as the buffer at most.
+        if file.file.bytes() > self.options.max_buffered_bytes / OPEN_FILES {
+            return self.stage(file).await;
+        }
+        self.open.insert(day, file);
+        while self.open.len() > OPEN_FILES {
+            let oldest = (self.open.iter())
+                .min_by_key(|(_, f)| f.touched)
+                .map(|(day, _)| *day);
+            if let Some(file) = oldest.and_then(|day| self.open.remove(&day)) {
+                self.stage(file).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Finishes `file` and stages it.
+    async fn stage(&mut self, file: OpenFile) -> Result<()> {
+        let OpenFile {
+            day,
+            path,
+            file,
+            rows,
+            ..
+        } = file;
+        let staged = self.backend.stage(&path, file.finish()?).await?;
         let file = WrittenFile {
             path,
             day,
-            rows: encoded.rows,
+            rows: rows as u64,
             bytes: staged.size,
         };
         self.staged.push((staged, file));
         Ok(())
     }
 
-    /// Encodes and stages every buffered day, `parallel` at a time.
+    /// Encodes and stages every buffered day, `parallel` at a time, then the open files.
     async fn stage_all(&mut self, parallel: usize) -> Result<()> {
         let days: Vec<UtcDay> = self.buffered.keys().copied().collect();
         for day in days {
@@ -143,12 +246,16 @@ impl StoreWriter {
         while !self.encoding.is_empty() {
             self.stage_oldest().await?;
         }
+        for file in std::mem::take(&mut self.open).into_values() {
+            self.stage(file).await?;
+        }
         Ok(())
     }
 
     async fn discard_all(&mut self) -> Result<()> {
-        // An encoding under way has staged nothing yet: dropping it is enough.
+        // An encoding under way or an open file has staged nothing yet: dropping is enough.
         self.encoding.clear();
+        self.open.clear();
         let mut first_error = None;
         for (staged, _) in self.staged.drain(..) {
             if let Err(e) = self.backend.discard(&staged).await {

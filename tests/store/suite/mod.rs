@@ -441,6 +441,52 @@ pub async fn a_day_left_behind_is_staged_before_the_day_being_written(store: Sto
     );
 }
 
+/// A day staged in several parts is one file while each part sorts after the file's last
+/// event and the file has room; a part that goes before, or past `rows_per_file`, starts
+/// another file. Every event reads back once, in order.
+pub async fn a_day_staged_in_time_order_is_one_file(store: Store) {
+    let store = store.with_options(StoreOptions {
+        max_buffered_rows: 10,
+        rows_per_file: 30,
+        ..StoreOptions::default()
+    });
+    let start = day("2026-10-05").start_ms();
+    let rows_of = |receipt: kaizen::store::AppendReceipt| {
+        let mut rows: Vec<u64> = receipt.files.iter().map(|f| f.rows).collect();
+        rows.sort();
+        rows
+    };
+    let mut all = Vec::new();
+    // In time order, staged as 15 rows, then 15, then 10 at commit: 30 in a file at most.
+    let mut writer = store.writer();
+    for call in 0..8 {
+        let part: Vec<_> = (0..5)
+            .map(|i| event("a", call * 5 + i, start + call * 5 + i))
+            .collect();
+        all.extend(part.clone());
+        writer.write(part).await.expect("write");
+    }
+    let receipt = writer.commit().await.expect("commit");
+    assert_eq!(rows_of(receipt), [10, 30], "30 rows a file at most");
+    // Staged as 15 rows, then 5 that sort before them.
+    let mut writer = store.writer();
+    for (session, from) in [("b", 100), ("b", 105), ("b", 110), ("c", 50)] {
+        let part: Vec<_> = (0..5)
+            .map(|i| event(session, from + i, start + from + i))
+            .collect();
+        all.extend(part.clone());
+        writer.write(part).await.expect("write");
+    }
+    let receipt = writer.commit().await.expect("commit");
+    assert_eq!(
+        rows_of(receipt),
+        [5, 15],
+        "a part before the file's last event"
+    );
+    let got = store.scan_events(Query::all()).await.expect("scan");
+    assert_eq!(got, sorted(all));
+}
+
 /// A scan that reads no key column over a day written as several files goes on, each row
 /// once, when a compaction replaces the files under it.
 pub async fn projected_scan_survives_a_compaction_of_a_split_day(store: Store) {
@@ -1225,6 +1271,13 @@ macro_rules! conformance_suite {
                 return; // this backend is not configured here
             };
             suite::one_write_over_many_files_reads_whole(store).await
+        }
+        #[tokio::test]
+        async fn a_day_staged_in_time_order_is_one_file() {
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
+            suite::a_day_staged_in_time_order_is_one_file(store).await
         }
         #[tokio::test]
         async fn a_day_left_behind_is_staged_before_the_day_being_written() {
