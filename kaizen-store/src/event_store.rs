@@ -129,12 +129,16 @@ pub trait EventStore: Send + Sync + fmt::Debug {
             columns: None,
             ..query
         };
-        let location = self.location();
-        let batches: Vec<RecordBatch> = self.scan(query).await?.try_collect().await?;
-        let mut events = Vec::new();
-        for batch in &batches {
-            events.extend(batch_to_events(batch, &location)?);
-        }
-        Ok(events)
+        events_of(self.scan(query).await?, &self.location()).await
     }
+}
+
+/// The events of a scan's batches, held in memory (errors name `location`).
+pub(crate) async fn events_of(batches: BatchStream, location: &str) -> Result<Vec<Event>> {
+    let batches: Vec<RecordBatch> = batches.try_collect().await?;
+    let mut events = Vec::new();
+    for batch in &batches {
+        events.extend(batch_to_events(batch, location)?);
+    }
+    Ok(events)
 }

@@ -14,11 +14,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use kaizen_core::UtcDay;
+use kaizen_core::{Event, UtcDay};
 
 use crate::backend::{Backend, LocalBackend};
 use crate::event_store::{
-    BatchStream, EventStore, EventWriter, Partition, PruneReport, PrunedFile,
+    BatchStream, EventStore, EventWriter, Partition, PruneReport, PrunedFile, events_of,
 };
 use crate::{Query, Result, layout};
 
@@ -103,7 +103,18 @@ impl EventStore for Store {
     }
 
     async fn scan(&self, query: Query) -> Result<BatchStream> {
-        scan::scan(self.backend.clone(), query, self.options.batch_rows).await
+        scan::scan(self.backend.clone(), query, self.options.batch_rows, false).await
+    }
+
+    /// As the trait's, but the scan checks every payload, so that one a damaged file holds
+    /// is the error of that file (scans trust the payloads of kaizen's files otherwise).
+    async fn scan_events(&self, query: Query) -> Result<Vec<Event>> {
+        let query = Query {
+            columns: None,
+            ..query
+        };
+        let batches = scan::scan(self.backend.clone(), query, self.options.batch_rows, true);
+        events_of(batches.await?, &self.location()).await
     }
 
     async fn partitions(&self) -> Result<Vec<Partition>> {

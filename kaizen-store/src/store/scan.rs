@@ -37,10 +37,13 @@ const MAX_RELISTS: usize = 8;
 
 type Parquet = ParquetRecordBatchStreamBuilder<BackendFileReader>;
 
+/// Scans `query`; with `check_payloads`, every payload is checked as JSON, even in files
+/// kaizen wrote.
 pub(crate) async fn scan(
     backend: Arc<dyn Backend>,
     query: Query,
     batch_rows: usize,
+    check_payloads: bool,
 ) -> Result<BatchStream> {
     if query.is_empty_range() || query.limit == Some(0) {
         return Ok(Box::pin(stream::empty()));
@@ -58,7 +61,7 @@ pub(crate) async fn scan(
                 query: query.clone(),
                 fields: fields.clone(),
                 batch_rows,
-                check_payloads: false,
+                check_payloads,
             };
             read_ahead(scan.stream(files), day)
         })
@@ -215,7 +218,7 @@ pub(crate) struct DayScan {
     pub fields: Arc<Vec<Field>>,
     pub batch_rows: usize,
     /// Check that every payload is JSON even in files kaizen wrote (which its writer
-    /// checked): for rows that will be written again.
+    /// checked): for rows that will be written again, or decoded into events.
     pub check_payloads: bool,
 }
 
