@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use bytes::Bytes;
 
-use super::{Backend, FileMeta, Listing, Staged};
+use super::{Backend, FileMeta, Listing, StageWriter, Staged};
 use crate::{Error, Result, layout};
 
 /// A store in a local folder. Files are published by write-to-temp, fsync, link into place
@@ -136,26 +136,25 @@ impl Backend for LocalBackend {
         .await
     }
 
-    async fn stage(&self, path: &str, data: Bytes) -> Result<Staged> {
+    async fn stage_writer(&self, path: &str) -> Result<Box<dyn StageWriter>> {
         let staging_path = layout::staging_path(path);
-        let size = data.len() as u64;
-        self.blocking(&staging_path, move |full| {
-            if let Some(dir) = full.parent() {
-                create_dir_durable(dir)?;
-            }
-            let mut file = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&full)?;
-            file.write_all(&data)?;
-            file.sync_all()
-        })
-        .await?;
-        Ok(Staged {
-            path: path.to_owned(),
-            staging_path,
-            size,
-        })
+        let file = self
+            .blocking(&staging_path, move |full| {
+                if let Some(dir) = full.parent() {
+                    create_dir_durable(dir)?;
+                }
+                OpenOptions::new().write(true).create_new(true).open(&full)
+            })
+            .await?;
+        Ok(Box::new(LocalStageWriter {
+            backend: self.clone(),
+            staged: Staged {
+                path: path.to_owned(),
+                staging_path,
+                size: 0,
+            },
+            file: Some(file),
+        }))
     }
 
     async fn publish(&self, staged: &Staged) -> Result<()> {
@@ -192,5 +191,51 @@ impl Backend for LocalBackend {
             sync_dir(dir)
         })
         .await
+    }
+}
+
+/// A staging file written piece by piece, each on the blocking pool.
+struct LocalStageWriter {
+    backend: LocalBackend,
+    staged: Staged,
+    /// Away while a piece is written; gone after a failed write.
+    file: Option<File>,
+}
+
+impl LocalStageWriter {
+    fn take_file(&mut self) -> Result<File> {
+        let gone = || std::io::Error::other("an earlier write to this file failed");
+        (self.file.take())
+            .ok_or_else(|| Error::io(self.backend.shown(&self.staged.staging_path), gone()))
+    }
+}
+
+#[async_trait]
+impl StageWriter for LocalStageWriter {
+    async fn write(&mut self, data: Bytes) -> Result<()> {
+        let mut file = self.take_file()?;
+        let size = data.len() as u64;
+        let file = (self.backend)
+            .blocking(&self.staged.staging_path, move |_| {
+                file.write_all(&data)?;
+                Ok(file)
+            })
+            .await?;
+        self.file = Some(file);
+        self.staged.size += size;
+        Ok(())
+    }
+
+    async fn finish(mut self: Box<Self>) -> Result<Staged> {
+        let file = self.take_file()?;
+        (self.backend)
+            .blocking(&self.staged.staging_path, move |_| file.sync_all())
+            .await?;
+        Ok(self.staged)
+    }
+
+    async fn abort(mut self: Box<Self>) -> Result<()> {
+        drop(self.file.take());
+        self.backend.discard(&self.staged).await
     }
 }

@@ -43,6 +43,19 @@ pub struct Staged {
     pub size: u64,
 }
 
+/// A file being staged piece by piece (see [`Backend::stage_writer`]).
+#[async_trait]
+pub trait StageWriter: Send {
+    /// Appends `data` to the file.
+    async fn write(&mut self, data: Bytes) -> Result<()>;
+
+    /// Makes the whole file durable where [`Backend::publish`] takes it.
+    async fn finish(self: Box<Self>) -> Result<Staged>;
+
+    /// Removes what was written: the file will not be published.
+    async fn abort(self: Box<Self>) -> Result<()>;
+}
+
 #[async_trait]
 pub trait Backend: Send + Sync + Debug + 'static {
     /// Where the store lives, for messages: a folder or a URL, never a secret.
@@ -64,7 +77,18 @@ pub trait Backend: Send + Sync + Debug + 'static {
 
     /// Writes `data` durably where no reader takes it for data; [`Backend::publish`] makes
     /// it visible under `path`.
-    async fn stage(&self, path: &str, data: Bytes) -> Result<Staged>;
+    async fn stage(&self, path: &str, data: Bytes) -> Result<Staged> {
+        let mut writer = self.stage_writer(path).await?;
+        if let Err(e) = writer.write(data).await {
+            let _ = writer.abort().await;
+            return Err(e);
+        }
+        writer.finish().await
+    }
+
+    /// As [`Backend::stage`], for a file given piece by piece: memory holds a piece, never
+    /// the whole file. Nothing is staged until [`StageWriter::finish`].
+    async fn stage_writer(&self, path: &str) -> Result<Box<dyn StageWriter>>;
 
     /// Makes a staged file visible under its path, atomically. Fails with
     /// [`crate::Error::AlreadyExists`] when something is there: a file is never replaced.

@@ -6,12 +6,14 @@ use bytes::Bytes;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, WriteMultipart};
 
-use super::{Backend, FileMeta, Listing, Staged};
+use super::{Backend, FileMeta, Listing, StageWriter, Staged};
 use crate::{Error, Result, layout};
 
 /// Files larger than this are uploaded in parts.
 const MULTIPART_THRESHOLD: usize = 8 * 1024 * 1024;
 const MULTIPART_PART: usize = 5 * 1024 * 1024;
+/// Parts of one file uploaded at once: what a file given piece by piece holds in memory.
+const PARTS_IN_FLIGHT: usize = 4;
 
 /// A store under a prefix of an object store bucket or container (S3 and S3-compatible
 /// servers, GCS, Azure Blob, in-memory). Puts are create-only: nothing is ever replaced.
@@ -54,20 +56,6 @@ impl ObjectStoreBackend {
         let full = path.as_ref();
         let rest = full.strip_prefix(self.prefix.as_ref()).unwrap_or(full);
         rest.trim_start_matches('/').to_owned()
-    }
-
-    /// Uploads in parts; on any failure the upload is aborted, so no object appears.
-    async fn put_multipart(&self, location: &Path, data: Bytes) -> object_store::Result<()> {
-        let upload = self.store.put_multipart(location).await?;
-        let mut writer = WriteMultipart::new_with_chunk_size(upload, MULTIPART_PART);
-        writer.put(data);
-        // finish() aborts when completing fails, but not when a part failed: wait for the
-        // parts first and abort ourselves on their failure.
-        if let Err(e) = writer.wait_for_capacity(0).await {
-            let _ = writer.abort().await;
-            return Err(e);
-        }
-        writer.finish().await.map(drop)
     }
 
     fn error(&self, path: &str, e: object_store::Error) -> Error {
@@ -135,26 +123,19 @@ impl Backend for ObjectStoreBackend {
             .map_err(|e| self.error(path, e))
     }
 
-    async fn stage(&self, path: &str, data: Bytes) -> Result<Staged> {
+    async fn stage_writer(&self, path: &str) -> Result<Box<dyn StageWriter>> {
         let staging_path = layout::staging_path(path);
-        let size = data.len() as u64;
-        let location = self.full(&staging_path);
-        if data.len() > MULTIPART_THRESHOLD {
-            self.put_multipart(&location, data)
-                .await
-                .map_err(|e| self.error(&staging_path, e))?;
-        } else {
-            let create = PutOptions::from(PutMode::Create);
-            self.store
-                .put_opts(&location, PutPayload::from(data), create)
-                .await
-                .map_err(|e| self.error(&staging_path, e))?;
-        }
-        Ok(Staged {
-            path: path.to_owned(),
-            staging_path,
-            size,
-        })
+        Ok(Box::new(ObjectStageWriter {
+            backend: self.clone(),
+            location: self.full(&staging_path),
+            staged: Staged {
+                path: path.to_owned(),
+                staging_path,
+                size: 0,
+            },
+            pending: Vec::new(),
+            upload: None,
+        }))
     }
 
     async fn publish(&self, staged: &Staged) -> Result<()> {
@@ -191,5 +172,78 @@ impl Backend for ObjectStoreBackend {
             .delete(&self.full(path))
             .await
             .map_err(|e| self.error(path, e))
+    }
+}
+
+/// A staging object given piece by piece: one put when it stays small, else a multipart
+/// upload started once it passes [`MULTIPART_THRESHOLD`]. A failed upload is aborted, so no
+/// object appears.
+struct ObjectStageWriter {
+    backend: ObjectStoreBackend,
+    location: Path,
+    staged: Staged,
+    /// Pieces held until the file is known to be small (one put) or large (parts).
+    pending: Vec<Bytes>,
+    upload: Option<WriteMultipart>,
+}
+
+impl ObjectStageWriter {
+    fn error(&self, e: object_store::Error) -> Error {
+        self.backend.error(&self.staged.staging_path, e)
+    }
+}
+
+#[async_trait]
+impl StageWriter for ObjectStageWriter {
+    async fn write(&mut self, data: Bytes) -> Result<()> {
+        self.staged.size += data.len() as u64;
+        let upload = match &mut self.upload {
+            Some(upload) => {
+                upload.put(data);
+                upload
+            }
+            None => {
+                self.pending.push(data);
+                if self.staged.size <= MULTIPART_THRESHOLD as u64 {
+                    return Ok(());
+                }
+                let upload = (self.backend.store.put_multipart(&self.location).await)
+                    .map_err(|e| self.error(e))?;
+                let mut upload = WriteMultipart::new_with_chunk_size(upload, MULTIPART_PART);
+                self.pending.drain(..).for_each(|piece| upload.put(piece));
+                self.upload.insert(upload)
+            }
+        };
+        let waited = upload.wait_for_capacity(PARTS_IN_FLIGHT).await;
+        waited.map_err(|e| self.error(e))
+    }
+
+    async fn finish(mut self: Box<Self>) -> Result<Staged> {
+        let Some(mut upload) = self.upload.take() else {
+            let payload = PutPayload::from_iter(std::mem::take(&mut self.pending));
+            let create = PutOptions::from(PutMode::Create);
+            (self
+                .backend
+                .store
+                .put_opts(&self.location, payload, create)
+                .await)
+                .map_err(|e| self.error(e))?;
+            return Ok(self.staged);
+        };
+        // finish() aborts when completing fails, but not when a part failed: wait for the
+        // parts first and abort ourselves on their failure.
+        if let Err(e) = upload.wait_for_capacity(0).await {
+            let _ = upload.abort().await;
+            return Err(self.error(e));
+        }
+        upload.finish().await.map_err(|e| self.error(e))?;
+        Ok(self.staged)
+    }
+
+    async fn abort(mut self: Box<Self>) -> Result<()> {
+        match self.upload.take() {
+            Some(upload) => upload.abort().await.map_err(|e| self.error(e)),
+            None => Ok(()),
+        }
     }
 }

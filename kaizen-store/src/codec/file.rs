@@ -156,13 +156,21 @@ impl FileEncoder {
             .append_key_value_metadata(KeyValue::new(COMPACTION_KEY.to_owned(), value.to_string()));
     }
 
+    /// The bytes of the row groups completed since the last call: the file is handed on
+    /// piece by piece, and memory holds about a row group's bytes.
+    pub fn take_written(&mut self) -> Bytes {
+        // The footer's offsets count bytes written, not bytes held: taking the bytes out,
+        // in order, changes nothing in the file.
+        Bytes::from(std::mem::take(self.writer.inner_mut()))
+    }
+
+    /// The rest of the file, footer included: the whole file when
+    /// [`FileEncoder::take_written`] took nothing.
     pub fn finish(mut self) -> Result<Bytes> {
         self.writer
             .finish()
             .map_err(|e| Error::parquet(&self.path, e))?;
-        // Finished: the buffer holds the whole file, footer included.
-        let out = std::mem::take(self.writer.inner_mut());
-        Ok(Bytes::from(out))
+        Ok(self.take_written())
     }
 }
 

@@ -87,12 +87,16 @@ impl RowGroupFile {
         Ok(())
     }
 
-    /// The file's bytes so far.
-    pub fn bytes(&self) -> usize {
-        self.writer.bytes_written()
+    /// The bytes written since the last call: the file is handed on piece by piece, and
+    /// memory holds a row group's bytes at most.
+    pub fn take_written(&mut self) -> Bytes {
+        // The footer's offsets count bytes written, not bytes held: taking the bytes out,
+        // in order, changes nothing in the file.
+        Bytes::from(std::mem::take(self.writer.inner_mut()))
     }
 
-    /// The whole file, footer included.
+    /// The rest of the file: what [`RowGroupFile::take_written`] has not taken, and the
+    /// footer.
     pub fn finish(self) -> Result<Bytes> {
         let out = self.writer.into_inner();
         Ok(Bytes::from(out.map_err(|e| Error::parquet(&self.path, e))?))

@@ -17,7 +17,7 @@ use parquet::basic::ZstdLevel;
 use super::Store;
 use super::catalog::{self, DayFiles, FileEntry};
 use super::scan::{DayScan, live_files};
-use crate::backend::Staged;
+use crate::backend::{StageWriter, Staged};
 use crate::codec::{
     Compaction, FileEncoder, FileFacts, INGEST_ZSTD_LEVEL, event_schema, ingest_zstd_level,
 };
@@ -151,33 +151,48 @@ impl Store {
         });
 
         let mut staged: Vec<(Staged, WrittenFile)> = Vec::new();
+        // The output being written: staged as its row groups complete, so memory holds
+        // about a row group of it, whatever `--target-size`.
+        let mut current: Option<Output> = None;
         let result = async {
-            let mut current: Option<(String, FileEncoder)> = None;
             while let Some(batch) = merged.next().await {
                 let batch = batch?;
-                let (_, encoder) = match &mut current {
-                    Some(open) => open,
+                let output = match &mut current {
+                    Some(output) => output,
                     None => {
                         let path = layout::new_file_path(day);
                         let mut encoder = FileEncoder::with_level(&path, event_schema(), level)?;
                         // The outputs come from one merge: each identity in one of them.
                         encoder.set_identity_group(&id);
-                        current.insert((path, encoder))
+                        let staging = self.backend.stage_writer(&path).await?;
+                        current.insert(Output {
+                            path,
+                            encoder,
+                            staging,
+                        })
                     }
                 };
-                encoder.write(&batch)?;
-                if encoder.rows() >= rows_per_output {
-                    let (path, encoder) = current.take().expect("an output is open");
-                    staged.push(self.stage_output(day, path, encoder, &compaction).await?);
+                output.encoder.write(&batch)?;
+                let written = output.encoder.take_written();
+                if !written.is_empty() {
+                    output.staging.write(written).await?;
+                }
+                if output.encoder.rows() >= rows_per_output
+                    && let Some(output) = current.take()
+                {
+                    staged.push(output.finish(day, &compaction).await?);
                 }
             }
-            if let Some((path, encoder)) = current.take() {
-                staged.push(self.stage_output(day, path, encoder, &compaction).await?);
+            if let Some(output) = current.take() {
+                staged.push(output.finish(day, &compaction).await?);
             }
             Ok::<_, Error>(())
         }
         .await;
         if let Err(e) = result {
+            if let Some(output) = current {
+                let _ = output.staging.abort().await;
+            }
             for (s, _) in &staged {
                 let _ = self.backend.discard(s).await;
             }
@@ -218,18 +233,34 @@ impl Store {
             outputs: staged.into_iter().map(|(_, f)| f).collect(),
         })
     }
+}
 
-    async fn stage_output(
-        &self,
-        day: UtcDay,
-        path: String,
-        mut encoder: FileEncoder,
-        compaction: &Compaction,
-    ) -> Result<(Staged, WrittenFile)> {
+/// A compaction output being written.
+struct Output {
+    path: String,
+    encoder: FileEncoder,
+    staging: Box<dyn StageWriter>,
+}
+
+impl Output {
+    /// Records what the output supersedes and stages the rest of it.
+    async fn finish(self, day: UtcDay, compaction: &Compaction) -> Result<(Staged, WrittenFile)> {
+        let Output {
+            path,
+            mut encoder,
+            mut staging,
+        } = self;
         let rows = encoder.rows() as u64;
         encoder.set_compaction(compaction);
-        let bytes = encoder.finish()?;
-        let staged = self.backend.stage(&path, bytes).await?;
+        let rest = match encoder.finish() {
+            Ok(rest) => staging.write(rest).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = rest {
+            let _ = staging.abort().await;
+            return Err(e);
+        }
+        let staged = staging.finish().await?;
         let file = WrittenFile {
             path,
             day,

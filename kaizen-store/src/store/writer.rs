@@ -7,7 +7,7 @@ use kaizen_core::{Event, UtcDay};
 
 use super::StoreOptions;
 use super::identities::{FileIdentities, WrittenIdentities};
-use crate::backend::{Backend, Staged};
+use crate::backend::{Backend, StageWriter, Staged};
 use crate::codec::{EncodedRowGroups, RowGroupFile, encode_row_groups, events_to_batch};
 use crate::event_store::{AppendReceipt, EventWriter, WrittenFile};
 use crate::{Error, Result, layout};
@@ -41,7 +41,8 @@ pub(crate) struct StoreWriter {
 const ENCODING_WHILE_WRITING: usize = 2;
 
 /// Files kept open for later parts of their day. One is enough for time-ordered input:
-/// the day before's tail is staged before the next day's first part (see `write`).
+/// the day before's tail is staged before the next day's first part (see `write`). More
+/// would cost no memory (a file is staged as it grows), but more unfinished uploads.
 const OPEN_FILES: usize = 1;
 
 /// A day's part being encoded.
@@ -70,11 +71,13 @@ fn owned_key(e: &Event) -> OwnedKey {
 }
 
 /// A data file of a day that takes the day's later parts while they sort after its last
-/// event: a day written in time order is one file, however often the buffer stages it.
+/// event: a day written in time order is one file, however often the buffer stages it. Its
+/// row groups are staged as they come: memory does not hold the file.
 struct OpenFile {
     day: UtcDay,
     path: String,
     file: RowGroupFile,
+    staging: Box<dyn StageWriter>,
     rows: usize,
     last_key: OwnedKey,
     /// The part last appended (see `StoreWriter::parts`).
@@ -83,16 +86,18 @@ struct OpenFile {
 
 impl OpenFile {
     /// A new file of `day`, claiming `group` when given.
-    fn new(day: UtcDay, group: Option<&str>) -> Result<Self> {
+    async fn open(backend: &dyn Backend, day: UtcDay, group: Option<&str>) -> Result<Self> {
         let path = layout::new_file_path(day);
         let mut file = RowGroupFile::new(&path)?;
         if let Some(group) = group {
             file.set_identity_group(group);
         }
+        let staging = backend.stage_writer(&path).await?;
         Ok(OpenFile {
             day,
             path,
             file,
+            staging,
             rows: 0,
             last_key: (0, String::new(), 0),
             touched: 0,
@@ -105,12 +110,44 @@ impl OpenFile {
         part.disjoint && part.first_key > self.last_key && self.rows + part.rows <= rows_per_file
     }
 
-    fn append(&mut self, part: EncodedPart, touched: u64) -> Result<()> {
+    async fn append(&mut self, part: EncodedPart, touched: u64) -> Result<()> {
         self.file.append(part.groups)?;
         self.rows += part.rows;
         self.last_key = part.last_key;
         self.touched = touched;
-        Ok(())
+        self.staging.write(self.file.take_written()).await
+    }
+
+    /// Writes the footer and stages the whole file; on failure, nothing of it stays.
+    async fn finish(self) -> Result<(Staged, WrittenFile)> {
+        let OpenFile {
+            day,
+            path,
+            file,
+            mut staging,
+            rows,
+            ..
+        } = self;
+        let rest = match file.finish() {
+            Ok(rest) => staging.write(rest).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = rest {
+            let _ = staging.abort().await;
+            return Err(e);
+        }
+        let staged = staging.finish().await?;
+        let file = WrittenFile {
+            path,
+            day,
+            rows: rows as u64,
+            bytes: staged.size,
+        };
+        Ok((staged, file))
+    }
+
+    async fn abort(self) -> Result<()> {
+        self.staging.abort().await
     }
 }
 
@@ -197,13 +234,13 @@ impl StoreWriter {
                 if let Some(open) = open {
                     self.stage(open).await?;
                 }
-                OpenFile::new(day, part.disjoint.then_some(&*self.group))?
+                let group = part.disjoint.then_some(&*self.group);
+                OpenFile::open(self.backend.as_ref(), day, group).await?
             }
         };
-        file.append(part, self.parts)?;
-        // The open files together hold about as much as the buffer at most.
-        if file.file.bytes() > self.options.max_buffered_bytes / OPEN_FILES {
-            return self.stage(file).await;
+        if let Err(e) = file.append(part, self.parts).await {
+            let _ = file.abort().await;
+            return Err(e);
         }
         self.open.insert(day, file);
         while self.open.len() > OPEN_FILES {
@@ -217,23 +254,9 @@ impl StoreWriter {
         Ok(())
     }
 
-    /// Finishes `file` and stages it.
+    /// Finishes `file`; it is published at commit.
     async fn stage(&mut self, file: OpenFile) -> Result<()> {
-        let OpenFile {
-            day,
-            path,
-            file,
-            rows,
-            ..
-        } = file;
-        let staged = self.backend.stage(&path, file.finish()?).await?;
-        let file = WrittenFile {
-            path,
-            day,
-            rows: rows as u64,
-            bytes: staged.size,
-        };
-        self.staged.push((staged, file));
+        self.staged.push(file.finish().await?);
         Ok(())
     }
 
@@ -253,10 +276,14 @@ impl StoreWriter {
     }
 
     async fn discard_all(&mut self) -> Result<()> {
-        // An encoding under way or an open file has staged nothing yet: dropping is enough.
+        // An encoding under way has staged nothing yet: dropping it is enough.
         self.encoding.clear();
-        self.open.clear();
         let mut first_error = None;
+        for file in std::mem::take(&mut self.open).into_values() {
+            if let Err(e) = file.abort().await {
+                first_error.get_or_insert(e);
+            }
+        }
         for (staged, _) in self.staged.drain(..) {
             if let Err(e) = self.backend.discard(&staged).await {
                 first_error.get_or_insert(e);

@@ -1215,6 +1215,42 @@ pub async fn large_file_round_trips(store: Store) {
     assert_eq!(scan(&store, Query::all()).await, events);
 }
 
+/// A file staged piece by piece publishes whole, whether it stays under the size that
+/// object stores upload in parts or passes it on the way; an aborted one leaves nothing.
+pub async fn a_file_staged_in_pieces_publishes_whole(store: Store) {
+    let backend = store.backend();
+    let before = all_paths(&store).await;
+    let piece =
+        |i: u8, len: usize| Bytes::from((0..len).map(|j| i ^ (j % 251) as u8).collect::<Vec<u8>>());
+    let dir = layout::day_dir(day("2026-10-09"));
+    for (name, len) in [("small", 100 << 10), ("large", 3 << 20)] {
+        let path = format!("{dir}/pieces-{name}.bin");
+        let mut writer = backend.stage_writer(&path).await.expect("stage writer");
+        let mut whole = Vec::new();
+        for i in 0..4 {
+            let piece = piece(i, len);
+            whole.extend_from_slice(&piece);
+            writer.write(piece).await.expect("write");
+        }
+        let staged = writer.finish().await.expect("finish");
+        assert_eq!(staged.size, whole.len() as u64);
+        backend.publish(&staged).await.expect("publish");
+        let read = backend
+            .get_range(&path, 0..staged.size)
+            .await
+            .expect("read");
+        assert!(read == whole, "{name}: the file as written");
+        backend.delete(&path).await.expect("delete");
+
+        let mut writer = backend.stage_writer(&path).await.expect("stage writer");
+        for i in 0..4 {
+            writer.write(piece(i, len)).await.expect("write");
+        }
+        writer.abort().await.expect("abort");
+    }
+    assert_eq!(all_paths(&store).await, before, "nothing left behind");
+}
+
 pub async fn aborted_writer_leaves_store_unchanged(store: Store) {
     store
         .append(vec![event("s", 0, day("2026-10-05").start_ms())])
@@ -1425,6 +1461,13 @@ macro_rules! conformance_suite {
                 return; // this backend is not configured here
             };
             suite::stale_staging_files_are_swept(store).await
+        }
+        #[tokio::test]
+        async fn a_file_staged_in_pieces_publishes_whole() {
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
+            suite::a_file_staged_in_pieces_publishes_whole(store).await
         }
         #[tokio::test]
         async fn large_file_round_trips() {
