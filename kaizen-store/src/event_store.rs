@@ -24,6 +24,18 @@ pub struct WrittenFile {
     pub bytes: u64,
 }
 
+impl WrittenFile {
+    /// The file `staged` holds: `rows` rows of `day`.
+    pub(crate) fn staged(staged: &crate::backend::Staged, day: UtcDay, rows: u64) -> Self {
+        WrittenFile {
+            path: staged.path.clone(),
+            day,
+            rows,
+            bytes: staged.size,
+        }
+    }
+}
+
 /// What an append published.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AppendReceipt {

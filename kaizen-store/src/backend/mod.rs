@@ -54,6 +54,20 @@ pub trait StageWriter: Send {
 
     /// Removes what was written: the file will not be published.
     async fn abort(self: Box<Self>) -> Result<()>;
+
+    /// Writes the file's last piece (or takes the error that came instead of it) and
+    /// finishes; on failure, nothing of the file stays.
+    async fn finish_with(mut self: Box<Self>, last: Result<Bytes>) -> Result<Staged> {
+        let written = match last {
+            Ok(last) => self.write(last).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = written {
+            let _ = self.abort().await;
+            return Err(e);
+        }
+        self.finish().await
+    }
 }
 
 #[async_trait]
@@ -78,12 +92,7 @@ pub trait Backend: Send + Sync + Debug + 'static {
     /// Writes `data` durably where no reader takes it for data; [`Backend::publish`] makes
     /// it visible under `path`.
     async fn stage(&self, path: &str, data: Bytes) -> Result<Staged> {
-        let mut writer = self.stage_writer(path).await?;
-        if let Err(e) = writer.write(data).await {
-            let _ = writer.abort().await;
-            return Err(e);
-        }
-        writer.finish().await
+        self.stage_writer(path).await?.finish_with(Ok(data)).await
     }
 
     /// As [`Backend::stage`], for a file given piece by piece: memory holds a piece, never

@@ -165,11 +165,7 @@ impl Store {
                         // The outputs come from one merge: each identity in one of them.
                         encoder.set_identity_group(&id);
                         let staging = self.backend.stage_writer(&path).await?;
-                        current.insert(Output {
-                            path,
-                            encoder,
-                            staging,
-                        })
+                        current.insert(Output { encoder, staging })
                     }
                 };
                 output.encoder.write(&batch)?;
@@ -237,7 +233,6 @@ impl Store {
 
 /// A compaction output being written.
 struct Output {
-    path: String,
     encoder: FileEncoder,
     staging: Box<dyn StageWriter>,
 }
@@ -246,27 +241,13 @@ impl Output {
     /// Records what the output supersedes and stages the rest of it.
     async fn finish(self, day: UtcDay, compaction: &Compaction) -> Result<(Staged, WrittenFile)> {
         let Output {
-            path,
             mut encoder,
-            mut staging,
+            staging,
         } = self;
         let rows = encoder.rows() as u64;
         encoder.set_compaction(compaction);
-        let rest = match encoder.finish() {
-            Ok(rest) => staging.write(rest).await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = rest {
-            let _ = staging.abort().await;
-            return Err(e);
-        }
-        let staged = staging.finish().await?;
-        let file = WrittenFile {
-            path,
-            day,
-            rows,
-            bytes: staged.size,
-        };
+        let staged = staging.finish_with(encoder.finish()).await?;
+        let file = WrittenFile::staged(&staged, day, rows);
         Ok((staged, file))
     }
 }

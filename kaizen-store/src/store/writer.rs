@@ -75,7 +75,6 @@ fn owned_key(e: &Event) -> OwnedKey {
 /// row groups are staged as they come: memory does not hold the file.
 struct OpenFile {
     day: UtcDay,
-    path: String,
     file: RowGroupFile,
     staging: Box<dyn StageWriter>,
     rows: usize,
@@ -95,7 +94,6 @@ impl OpenFile {
         let staging = backend.stage_writer(&path).await?;
         Ok(OpenFile {
             day,
-            path,
             file,
             staging,
             rows: 0,
@@ -120,29 +118,8 @@ impl OpenFile {
 
     /// Writes the footer and stages the whole file; on failure, nothing of it stays.
     async fn finish(self) -> Result<(Staged, WrittenFile)> {
-        let OpenFile {
-            day,
-            path,
-            file,
-            mut staging,
-            rows,
-            ..
-        } = self;
-        let rest = match file.finish() {
-            Ok(rest) => staging.write(rest).await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = rest {
-            let _ = staging.abort().await;
-            return Err(e);
-        }
-        let staged = staging.finish().await?;
-        let file = WrittenFile {
-            path,
-            day,
-            rows: rows as u64,
-            bytes: staged.size,
-        };
+        let staged = self.staging.finish_with(self.file.finish()).await?;
+        let file = WrittenFile::staged(&staged, self.day, self.rows as u64);
         Ok((staged, file))
     }
 
