@@ -246,7 +246,8 @@ impl StoreWriter {
         while !self.encoding.is_empty() {
             self.stage_oldest().await?;
         }
-        for file in std::mem::take(&mut self.open).into_values() {
+        // One at a time out of `open`: on a failure, the rest are still there to discard.
+        while let Some((_, file)) = self.open.pop_first() {
             self.stage(file).await?;
         }
         Ok(())
