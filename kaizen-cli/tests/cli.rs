@@ -696,3 +696,72 @@ fn a_closed_stdout_ends_commands_quietly_after_their_work() {
     let out = ok(kaizen(&store, &["stats"]));
     assert!(stdout(&out).contains("3011"), "{}", stdout(&out));
 }
+
+/// An identity stored, or given twice, with other content: refused with the input lines
+/// (and the stored file), the store byte-identical; an exact copy adds nothing.
+#[test]
+fn identity_conflicts_name_the_input_lines() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = dir.path().join("store");
+    let line = |seq: u64, ts: u64, tool: &str| {
+        format!(
+            r#"{{"session_id":"s1","seq":{seq},"ts_ms":{ts},"ts_exact":true,"kind":"ToolCall","source":"Hook","tool":"{tool}","payload":{{}}}}"#
+        )
+    };
+    let first = dir.path().join("first.jsonl");
+    std::fs::write(
+        &first,
+        format!(
+            "{}\n{}\n",
+            line(0, 1790812800000, "read"),
+            line(1, 1790812800001, "edit")
+        ),
+    )
+    .expect("write");
+    ok(kaizen(&store, &["ingest", first.to_str().expect("path")]));
+    let before = snapshot(&store);
+
+    // The same identity with another tool, a day later: a re-stamped, different event.
+    let second = dir.path().join("second.jsonl");
+    let blank_then_conflict = format!("\n{}\n", line(1, 1790899200001, "bash"));
+    std::fs::write(&second, blank_then_conflict).expect("write");
+    let out = kaizen(&store, &["ingest", second.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("second.jsonl:2:"), "{err}");
+    assert!(err.contains("already stored as a different event"), "{err}");
+    assert!(
+        err.contains("day=2026-10-01/"),
+        "names the stored file: {err}"
+    );
+    assert_eq!(snapshot(&store), before, "the store is unchanged");
+
+    // Two versions in one input: both lines named.
+    let third = dir.path().join("third.jsonl");
+    std::fs::write(
+        &third,
+        format!(
+            "{}\n{}\n",
+            line(7, 1790812800100, "a"),
+            line(7, 1790812800200, "b")
+        ),
+    )
+    .expect("write");
+    let out = kaizen(&store, &["ingest", third.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("third.jsonl:1 and") && err.contains("third.jsonl:2"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&store), before);
+
+    // The first file again: every event is stored already.
+    let out = ok(kaizen(&store, &["ingest", first.to_str().expect("path")]));
+    assert!(
+        stdout(&out).contains("ingested 0 events"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(snapshot(&store), before);
+}

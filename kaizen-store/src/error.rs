@@ -73,6 +73,14 @@ pub enum Error {
         source: Box<Error>,
     },
 
+    /// A file published without error that a listing of its folder does not show: what
+    /// was written is where no reader looks (the store's location derived one way for
+    /// writing and another for reading). The file is left where it is.
+    #[error(
+        "{path}: published, but a listing of {dir} does not show it: readers of this store would not find it"
+    )]
+    NotVisible { path: String, dir: String },
+
     #[error("copy to {target}: {detail}")]
     CopyMismatch { target: String, detail: String },
 

@@ -21,10 +21,12 @@ pub use event_store::{
     AppendReceipt, BatchStream, EventStore, EventWriter, Partition, PruneReport, PrunedFile,
     WrittenFile,
 };
-pub use open::{open, open_store, open_with_options};
+pub use open::{open, open_store, open_with_options, store_on};
 /// The zstd level of a [`CompactTarget`] (a level in `1..=22`).
 pub use parquet::basic::ZstdLevel;
-pub use query::{Query, SkippedFiles};
+pub use query::{IdentityLedger, Query, SkippedFiles};
+/// How an identity conflict names the events a writer was given (see [`Error::Conflict`]).
+pub use store::APPENDED;
 pub use store::{
     CompactTarget, CompactedDay, CopyReport, Problem, Store, StoreOptions, VerifyReport,
 };

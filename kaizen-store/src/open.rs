@@ -48,9 +48,7 @@ pub fn open_store(url: &str, options: &[(String, String)]) -> Result<Store> {
         }
         return local(rest, options, bad);
     }
-    let parsed = Url::parse(url).map_err(|e| bad(e.to_string()))?;
-    let (kind, prefix) = ObjectStoreScheme::parse(&parsed).map_err(|e| bad(e.to_string()))?;
-    let prefix = Path::parse(prefix).map_err(|e| bad(e.to_string()))?;
+    let (kind, prefix) = object_location(url)?;
 
     let mut retry = RetryConfig::default();
     let mut user = Vec::new();
@@ -117,8 +115,44 @@ pub fn open_store(url: &str, options: &[(String, String)]) -> Result<Store> {
         }
         _ => return Err(bad(format!("{scheme}:// is not a store kaizen can use"))),
     };
-    let backend = ObjectStoreBackend::new(store, prefix, redact(url));
-    Ok(Store::new(Arc::new(backend)))
+    Ok(on_prefix(store, prefix, url))
+}
+
+/// The store at `url`'s prefix on an object-store client the caller built (a wrapper such
+/// as object_store's `ThrottledStore`, a custom credential provider, a shared `InMemory`).
+/// The bucket or container in `url` must be the client's; only its path is used, derived
+/// as [`open_store`] derives it. Errors: [`Error::Url`] for a URL that is not an object
+/// store's (`s3://`, `gs://`, `az://`, `abfs://`, `memory://`…).
+pub fn store_on(client: Arc<dyn ObjectStore>, url: &str) -> Result<Store> {
+    let (_, prefix) = object_location(url)?;
+    Ok(on_prefix(client, prefix, url))
+}
+
+fn on_prefix(client: Arc<dyn ObjectStore>, prefix: Path, url: &str) -> Store {
+    let backend = ObjectStoreBackend::new(client, prefix, redact(url));
+    Store::new(Arc::new(backend))
+}
+
+/// The one derivation of where an object-store URL's store lives: its kind and the key
+/// prefix of its objects, percent-decoded once, as the URL spells it: `s3://b/équipe`,
+/// `s3://b/%C3%A9quipe` and `s3://b/~x` put objects under the keys `équipe/…` and `~x/…`,
+/// the keys `aws s3 ls`, DuckDB and Spark list for that URL. Writing and reading both
+/// use this prefix, joined without any further encoding
+/// ([`crate::backend::ObjectStoreBackend`]).
+fn object_location(url: &str) -> Result<(ObjectStoreScheme, Path)> {
+    let bad = |reason: String| Error::Url {
+        url: redact(url),
+        reason,
+    };
+    let parsed = Url::parse(url).map_err(|e| bad(e.to_string()))?;
+    match ObjectStoreScheme::parse(&parsed) {
+        Ok((ObjectStoreScheme::Local | ObjectStoreScheme::Http, _)) => Err(bad(format!(
+            "{}:// is not a store kaizen can use (s3://, gs://, az://, abfs://, memory://, or a folder)",
+            parsed.scheme()
+        ))),
+        Err(e) => Err(bad(e.to_string())),
+        Ok(location) => Ok(location),
+    }
 }
 
 /// Applies every option whose key the builder knows (the environment holds others).

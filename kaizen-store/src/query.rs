@@ -26,6 +26,19 @@ impl PartialEq for SkippedFiles {
     }
 }
 
+/// The identities of the files a query's scans have opened, by day: where the store's
+/// identity rule is checked across days (`store/identities.rs`). One is shared by every
+/// scan of one query (the runs of days SQL scans side by side); a scan given none makes
+/// its own. Two logs are equal when they are the same log.
+#[derive(Debug, Clone, Default)]
+pub struct IdentityLedger(pub(crate) Arc<Mutex<crate::store::Ledger>>);
+
+impl PartialEq for IdentityLedger {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 /// What a scan reads. Every part is optional; the default reads every event, every column.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Query {
@@ -43,6 +56,9 @@ pub struct Query {
     /// Skip files that cannot be read (corrupt, truncated, wrong schema or day) instead of
     /// failing, recording each here. Rows a damaged file gave before the damage are kept.
     pub skip_corrupt: Option<SkippedFiles>,
+    /// Shared by the scans of one query so that an identity stored on two days is found
+    /// whichever scan reads each day; `None`: each scan checks the days it reads.
+    pub identities: Option<IdentityLedger>,
 }
 
 impl Query {

@@ -30,7 +30,7 @@ use futures::{StreamExt, TryStreamExt};
 use kaizen_core::{EventKind, Field, UtcDay};
 
 use crate::codec::event_schema;
-use crate::{EventStore, Query, SkippedFiles, Store};
+use crate::{EventStore, IdentityLedger, Query, SkippedFiles, Store};
 
 /// The partition column: the UTC day of `ts_ms`.
 pub const DAY_COLUMN: &str = "day";
@@ -131,6 +131,9 @@ impl TableProvider for EventsTable {
         }
         query.limit = limit;
         query.skip_corrupt = self.skip_corrupt.clone();
+        // One ledger for every run of days: an identity on two days is found whichever
+        // runs read them.
+        query.identities = Some(IdentityLedger::default());
         let wanted: Vec<usize> = projection
             .cloned()
             .unwrap_or_else(|| (0..self.schema.fields().len()).collect());

@@ -9,5 +9,6 @@ mod fuzz_parquet;
 mod gcs;
 mod local;
 mod memory;
+mod prefixes;
 mod s3;
 mod sql;

@@ -74,6 +74,7 @@ pub async fn ingest_files(
     bar.set_message("ingesting");
     let (tx, mut rx) = mpsc::channel::<Msg>(2);
     let reader_bar = bar.clone();
+    let given = inputs.clone();
     let reader = std::thread::spawn(move || read_inputs(&inputs, &tx, &reader_bar, skip_invalid));
 
     let mut writer = store.writer();
@@ -83,7 +84,7 @@ pub async fn ingest_files(
         match msg {
             Msg::Events(events) => {
                 if let Err(e) = writer.write(events).await {
-                    failure = Some(anyhow::Error::new(e));
+                    failure = Some(with_input_lines(e, &given));
                     break;
                 }
             }
@@ -112,6 +113,12 @@ pub async fn ingest_files(
     }
     let receipt = writer.commit().await.map_err(|e| {
         let outcome = match &e {
+            kaizen_store::Error::Conflict { .. } => {
+                return anyhow::anyhow!(
+                    "{}\nnothing of this run was written",
+                    with_input_lines(e, &given)
+                );
+            }
             kaizen_store::Error::PartlyPublished { published, .. } => format!(
                 "{} file(s) of this run were published; rerunning it is safe (no event is stored twice)",
                 published.len()
@@ -125,6 +132,62 @@ pub async fn ingest_files(
         skipped,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// A store error; an identity conflict with the events given is said with the input lines
+/// that hold the identity (read again from the files: the writer does not keep line
+/// numbers, and standard input cannot be read twice).
+fn with_input_lines(e: kaizen_store::Error, inputs: &[PathBuf]) -> anyhow::Error {
+    let kaizen_store::Error::Conflict {
+        session_id,
+        seq,
+        first,
+        second,
+    } = &e
+    else {
+        return anyhow::Error::new(e);
+    };
+    let lines = lines_of_identity(inputs, session_id, *seq);
+    let identity = format!("(session_id {session_id:?}, seq {seq})");
+    let appended = |s: &str| s.starts_with(kaizen_store::APPENDED);
+    let message = match (appended(first), appended(second), lines.as_slice()) {
+        (true, true, [a, b, ..]) => {
+            format!("{a} and {b}: two different events with one identity {identity}")
+        }
+        (false, true, [line, ..]) => format!(
+            "{line}: the identity {identity} is already stored as a different event, in {first}"
+        ),
+        _ if lines.is_empty() => return anyhow::Error::new(e),
+        _ => format!("{e} (input: {})", lines.join(", ")),
+    };
+    anyhow::anyhow!(
+        "{message} (an event's identity is its session_id and seq: one identity, one event)"
+    )
+}
+
+/// `file:line` of every input line holding the event identity `(session_id, seq)`;
+/// standard input is not read again.
+fn lines_of_identity(inputs: &[PathBuf], session_id: &str, seq: u64) -> Vec<String> {
+    let mut found = Vec::new();
+    for path in inputs.iter().filter(|p| p.as_os_str() != "-") {
+        let Ok(file) = File::open(path) else {
+            continue;
+        };
+        let mut input = BufReader::new(file);
+        let mut buf = Vec::new();
+        let mut line_no = 0u64;
+        while matches!(input.read_until(b'\n', &mut buf), Ok(n) if n > 0) {
+            line_no += 1;
+            if let Ok(Some(event)) = parse_line(&buf, line_no == 1)
+                && event.session_id == session_id
+                && event.seq == seq
+            {
+                found.push(format!("{}:{line_no}", path.display()));
+            }
+            buf.clear();
+        }
+    }
+    found
 }
 
 async fn abort(writer: Box<dyn EventWriter>) {
@@ -147,7 +210,7 @@ pub fn print_summary(s: &IngestSummary) -> anyhow::Result<()> {
     );
     if r.duplicates_dropped > 0 {
         outln!(
-            "{} exact duplicate event(s) in the input were stored once",
+            "{} event(s) were exact copies of stored events or of other input lines: each is stored once",
             r.duplicates_dropped
         );
     }

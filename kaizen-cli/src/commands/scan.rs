@@ -21,6 +21,7 @@ pub async fn run(store: &dyn EventStore, args: ScanArgs) -> anyhow::Result<()> {
         columns,
         limit: args.limit,
         skip_corrupt: args.skip_corrupt.then(SkippedFiles::default),
+        ..Query::all()
     };
     let skipped = query.skip_corrupt.clone();
     output::write_stream(store.scan(query).await?, args.format).await?;

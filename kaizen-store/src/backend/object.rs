@@ -43,13 +43,12 @@ impl ObjectStoreBackend {
         }
     }
 
+    /// The object key of `path` (relative to the store root): the prefix exactly as given,
+    /// then the path's segments. Joined as parts, never re-encoded: `Path::from` on the
+    /// whole string would percent-encode the prefix (`équipe` → `%C3%A9quipe`), writing
+    /// where no listing of the prefix looks. The layout's own paths are plain ASCII.
     fn full(&self, path: &str) -> Path {
-        let prefix = self.prefix.as_ref();
-        match (prefix.is_empty(), path.is_empty()) {
-            (true, _) => Path::from(path),
-            (false, true) => self.prefix.clone(),
-            (false, false) => Path::from(format!("{prefix}/{path}")),
-        }
+        Path::from_iter(self.prefix.parts().chain(Path::from(path).parts()))
     }
 
     fn relative(&self, path: &Path) -> String {

@@ -101,6 +101,9 @@ pub fn encode_file(batch: &RecordBatch, path: &str) -> Result<Bytes> {
 pub struct FileEncoder {
     writer: ArrowWriter<Vec<u8>>,
     path: String,
+    /// The identities written so far, for the footer; `None` once a batch had no typed
+    /// `session_id` and `seq` (a file of another schema carries no summary).
+    identities: Option<super::IdentitySummary>,
 }
 
 impl FileEncoder {
@@ -117,10 +120,16 @@ impl FileEncoder {
         Ok(FileEncoder {
             writer,
             path: path.to_owned(),
+            identities: Some(super::IdentitySummary::default()),
         })
     }
 
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        if let Some(identities) = &mut self.identities
+            && identities.add_batch(batch, &self.path).is_err()
+        {
+            self.identities = None;
+        }
         self.writer
             .write(batch)
             .map_err(|e| Error::parquet(&self.path, e))
@@ -167,6 +176,10 @@ impl FileEncoder {
     /// The rest of the file, footer included: the whole file when
     /// [`FileEncoder::take_written`] took nothing.
     pub fn finish(mut self) -> Result<Bytes> {
+        if let Some(text) = self.identities.as_ref().and_then(|i| i.to_footer()) {
+            let identities = KeyValue::new(super::IDENTITIES_KEY.to_owned(), text);
+            self.writer.append_key_value_metadata(identities);
+        }
         self.writer
             .finish()
             .map_err(|e| Error::parquet(&self.path, e))?;
@@ -218,9 +231,18 @@ pub struct FileFacts {
     pub identity_group: Option<String>,
     /// The zstd level kaizen wrote the file at, when the footer records it.
     pub zstd_level: Option<i32>,
+    /// The footer's summary of the file's identities, as written (files this version of
+    /// kaizen writes, unless they hold too many sessions): parsed by
+    /// [`FileFacts::identity_summary`] only where a reader needs it.
+    pub identities: Option<Arc<str>>,
 }
 
 impl FileFacts {
+    /// The file's identities from its footer; `None` without a readable summary.
+    pub fn identity_summary(&self) -> Option<super::IdentitySummary> {
+        super::IdentitySummary::from_footer(self.identities.as_deref()?)
+    }
+
     pub fn min_ts(&self) -> Option<u64> {
         self.row_groups
             .iter()
@@ -290,6 +312,7 @@ fn read_facts(meta: &ParquetMetaData, schema: &Schema, path: &str) -> Result<Fil
         ours: metadata_value(meta, WRITER_KEY).is_some_and(|w| w.starts_with("kaizen-store ")),
         identity_group: metadata_value(meta, IDENTITY_GROUP_KEY).map(str::to_owned),
         zstd_level: metadata_value(meta, ZSTD_LEVEL_KEY).and_then(|v| v.parse().ok()),
+        identities: metadata_value(meta, super::IDENTITIES_KEY).map(Arc::from),
     })
 }
 

@@ -4,6 +4,7 @@
 mod decode;
 mod encode;
 mod file;
+mod identities;
 mod row_groups;
 mod schema;
 
@@ -13,6 +14,9 @@ pub use file::{
     COMPACTION_KEY, Compaction, FileEncoder, FileFacts, IDENTITY_GROUP_KEY, INGEST_ZSTD_LEVEL,
     SCHEMA_VERSION, SCHEMA_VERSION_KEY, WRITER_KEY, ZSTD_LEVEL_KEY, encode_file, file_facts,
     ingest_zstd_level,
+};
+pub use identities::{
+    IDENTITIES_KEY, IdentitySummary, MAX_SUMMARY_RANGES, SeqRanges, first_overlap, union,
 };
 pub use row_groups::{EncodedRowGroups, RowGroupFile, encode_row_groups};
 pub use schema::{column_type, event_schema, parse_columns, projected_schema};

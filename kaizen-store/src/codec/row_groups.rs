@@ -9,11 +9,20 @@ use parquet::file::writer::SerializedFileWriter;
 
 use super::event_schema;
 use super::file::{IDENTITY_GROUP_KEY, ROW_GROUP_ROWS, ingest_zstd_level, writer_properties};
+use super::identities::{IDENTITIES_KEY, IdentitySummary};
 use crate::{Error, Result};
 
 /// Sorted events encoded as row groups (of [`ROW_GROUP_ROWS`] at most), not yet in a file.
 pub struct EncodedRowGroups {
     groups: Vec<Vec<ArrowColumnChunk>>,
+    identities: IdentitySummary,
+}
+
+impl EncodedRowGroups {
+    /// The identities of the encoded rows.
+    pub fn identities(&self) -> &IdentitySummary {
+        &self.identities
+    }
 }
 
 /// Encodes `batch` (of the event schema, rows sorted) as row groups for a file at `path`
@@ -24,6 +33,8 @@ pub fn encode_row_groups(
 ) -> Result<EncodedRowGroups> {
     let (_, factory) = file_writer(path)?;
     let fail = |e| Error::parquet(path, e);
+    let mut identities = IdentitySummary::default();
+    identities.add_batch(batch, path)?;
     let mut groups = Vec::new();
     let mut offset = 0;
     while offset < batch.num_rows() {
@@ -48,13 +59,15 @@ pub fn encode_row_groups(
         );
         offset += rows;
     }
-    Ok(EncodedRowGroups { groups })
+    Ok(EncodedRowGroups { groups, identities })
 }
 
 /// A data file built of row groups encoded apart, appended in their order.
 pub struct RowGroupFile {
     writer: SerializedFileWriter<Vec<u8>>,
     path: String,
+    /// The identities of the row groups appended, for the footer.
+    identities: IdentitySummary,
 }
 
 impl RowGroupFile {
@@ -63,6 +76,7 @@ impl RowGroupFile {
         Ok(RowGroupFile {
             writer,
             path: path.to_owned(),
+            identities: IdentitySummary::default(),
         })
     }
 
@@ -77,6 +91,7 @@ impl RowGroupFile {
     /// Appends row groups whose rows sort after the file's last row.
     pub fn append(&mut self, encoded: EncodedRowGroups) -> Result<()> {
         let fail = |e| Error::parquet(&self.path, e);
+        self.identities.extend(&encoded.identities);
         for group in encoded.groups {
             let mut row_group = self.writer.next_row_group().map_err(fail)?;
             for chunk in group {
@@ -97,7 +112,11 @@ impl RowGroupFile {
 
     /// The rest of the file: what [`RowGroupFile::take_written`] has not taken, and the
     /// footer.
-    pub fn finish(self) -> Result<Bytes> {
+    pub fn finish(mut self) -> Result<Bytes> {
+        if let Some(text) = self.identities.to_footer() {
+            let identities = KeyValue::new(IDENTITIES_KEY.to_owned(), text);
+            self.writer.append_key_value_metadata(identities);
+        }
         let out = self.writer.into_inner();
         Ok(Bytes::from(out.map_err(|e| Error::parquet(&self.path, e))?))
     }

@@ -6,18 +6,204 @@
 //! a day costs about one range per session. Past a bound nothing more is claimed.
 
 use std::borrow::Borrow;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
-use kaizen_core::{Event, UtcDay};
+use futures::TryStreamExt;
+use kaizen_core::{Event, Field, UtcDay};
 
-use crate::{Error, Result};
+use super::catalog::{self, FileEntry};
+use super::scan::{self, DayScan};
+use crate::backend::Backend;
+use crate::codec::{IdentitySummary, SeqRanges, batch_to_events, first_overlap, union};
+use crate::{Error, Query, Result};
+
+/// The identities of the files a query has opened, by day and file: an identity found on
+/// two days is a conflict (one event has one time, so one day; the same identity at two
+/// times is two different events). Within a day, the merge decides (copies are one event).
+#[derive(Debug, Default)]
+pub(crate) struct Ledger {
+    sessions: HashMap<String, Vec<Registered>>,
+}
+
+#[derive(Debug)]
+struct Registered {
+    ranges: SeqRanges,
+    day: UtcDay,
+    path: Arc<str>,
+}
+
+impl Ledger {
+    /// Records the identities of a file of `day` at `path`; the error of the first identity
+    /// some file of another day holds too, naming both files.
+    pub fn register(&mut self, day: UtcDay, path: &str, file: &IdentitySummary) -> Result<()> {
+        let path: Arc<str> = path.into();
+        for (session, ranges) in file.sessions() {
+            let known = match self.sessions.get_mut(session) {
+                Some(known) => known,
+                None => self.sessions.entry(session.to_owned()).or_default(),
+            };
+            for other in known.iter().filter(|r| r.day != day) {
+                if let Some(seq) = first_overlap(&other.ranges, ranges) {
+                    return Err(Error::Conflict {
+                        session_id: session.to_owned(),
+                        seq,
+                        first: other.path.to_string(),
+                        second: path.to_string(),
+                    });
+                }
+            }
+            known.push(Registered {
+                ranges: ranges.to_vec(),
+                day,
+                path: path.clone(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The identities of every live file of a store, by session: what a writer checks the
+/// events it was given against before it stages them. Loaded once per writer (one footer
+/// read a file; a file without a summary in its footer has its key columns read).
+pub(crate) struct StoredIdentities {
+    files: Vec<FileEntry>,
+    sessions: HashMap<String, Vec<(usize, SeqRanges)>>,
+}
+
+impl StoredIdentities {
+    /// Loads the identities of every live file; listed again when a file vanishes under
+    /// it (a compaction finished meanwhile), a bounded number of times.
+    pub async fn load(backend: &Arc<dyn Backend>) -> Result<Self> {
+        const ATTEMPTS: usize = 8;
+        let mut attempt = 1;
+        loop {
+            match Self::load_once(backend).await {
+                Err(e) if e.is_vanished_file() && attempt < ATTEMPTS => attempt += 1,
+                other => return other,
+            }
+        }
+    }
+
+    async fn load_once(backend: &Arc<dyn Backend>) -> Result<Self> {
+        let mut stored = StoredIdentities {
+            files: Vec::new(),
+            sessions: HashMap::new(),
+        };
+        for (_, files) in catalog::list_days(backend.as_ref(), |_| true).await? {
+            for (file, facts) in scan::live_files(backend, files).await? {
+                let summary = scan::file_identities(backend, &file, &facts).await?;
+                let index = stored.files.len();
+                stored.files.push(file);
+                for (session, ranges) in summary.sessions() {
+                    let holders = stored.sessions.entry(session.to_owned()).or_default();
+                    holders.push((index, ranges.to_vec()));
+                }
+            }
+        }
+        Ok(stored)
+    }
+
+    /// The files that hold the identity `(session, seq)`, by index.
+    fn holders(&self, session: &str, seq: u64) -> impl Iterator<Item = usize> + '_ {
+        (self.sessions.get(session).into_iter().flatten())
+            .filter(move |(_, ranges)| first_overlap(ranges, &[(seq, seq)]).is_some())
+            .map(|(file, _)| *file)
+    }
+
+    /// Checks `chunks` (events of one part) against the stored events: an exact copy of a
+    /// stored event is removed (it is stored already); another event with a stored identity
+    /// (the same identity at another time, on this day or another, or with other content)
+    /// is the error of that identity, naming the stored file. Returns the copies removed.
+    pub async fn check(
+        &self,
+        backend: &Arc<dyn Backend>,
+        chunks: &mut [Vec<Event>],
+        batch_rows: usize,
+    ) -> Result<u64> {
+        if self.sessions.is_empty() {
+            return Ok(0);
+        }
+        // Which files to read, for which sessions; and which identities are asked about.
+        let mut wanted: BTreeMap<usize, BTreeSet<&str>> = BTreeMap::new();
+        let mut asked: HashSet<(&str, u64)> = HashSet::new();
+        for event in chunks.iter().flatten() {
+            for file in self.holders(&event.session_id, event.seq) {
+                wanted.entry(file).or_default().insert(&event.session_id);
+                asked.insert((&event.session_id, event.seq));
+            }
+        }
+        if asked.is_empty() {
+            return Ok(0);
+        }
+        let mut stored: HashMap<(String, u64), (Event, &str)> = HashMap::new();
+        for (index, sessions) in wanted {
+            let file = &self.files[index];
+            let query = Query {
+                sessions: sessions.into_iter().map(str::to_owned).collect(),
+                ..Query::all()
+            };
+            let scan = DayScan {
+                backend: backend.clone(),
+                day: file.day,
+                query: Arc::new(query),
+                fields: Arc::new(Field::ALL.to_vec()),
+                batch_rows,
+                check_payloads: true,
+            };
+            let Some(input) = scan.open_one(file.clone()).await? else {
+                continue;
+            };
+            let mut batches = input.stream;
+            while let Some(batch) = batches.try_next().await? {
+                for event in batch_to_events(&batch, &file.path)? {
+                    if asked.contains(&(event.session_id.as_str(), event.seq)) {
+                        let key = (event.session_id.clone(), event.seq);
+                        stored.entry(key).or_insert((event, &file.path));
+                    }
+                }
+            }
+        }
+        let mut copies = 0;
+        for chunk in chunks.iter_mut() {
+            let mut conflict = None;
+            chunk.retain(|event| {
+                let key = (event.session_id.clone(), event.seq);
+                match stored.get(&key) {
+                    Some((twin, _)) if twin == event => {
+                        copies += 1;
+                        false
+                    }
+                    Some((_, path)) => {
+                        conflict.get_or_insert_with(|| Error::Conflict {
+                            session_id: event.session_id.clone(),
+                            seq: event.seq,
+                            first: (*path).to_owned(),
+                            second: APPENDED.to_owned(),
+                        });
+                        true
+                    }
+                    None => true,
+                }
+            });
+            if let Some(conflict) = conflict {
+                return Err(conflict);
+            }
+        }
+        Ok(copies)
+    }
+}
+
+/// How a conflict names the events a writer was given (callers that know their input
+/// name its lines instead).
+pub const APPENDED: &str = "the events being appended";
 
 /// Ranges kept across all days at most: about 40 MB in the worst case of one range an
 /// event, far less for real sessions.
 const MAX_RANGES: usize = 1 << 20;
 
 /// Inclusive `seq` ranges, sorted, neither overlapping nor touching.
-type Ranges = Vec<(u64, u64)>;
+type Ranges = SeqRanges;
 
 pub(crate) struct WrittenIdentities {
     days: HashMap<UtcDay, HashMap<String, Ranges>>,
@@ -96,36 +282,13 @@ fn conflict(session_id: &str, seq: u64) -> Error {
     Error::Conflict {
         session_id: session_id.to_owned(),
         seq,
-        first: "the events being appended".into(),
-        second: "the events being appended".into(),
+        first: APPENDED.into(),
+        second: APPENDED.into(),
     }
 }
 
 fn overlap(a: &[(u64, u64)], b: &[(u64, u64)]) -> bool {
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        if a[i].1 < b[j].0 {
-            i += 1;
-        } else if b[j].1 < a[i].0 {
-            j += 1;
-        } else {
-            return true;
-        }
-    }
-    false
-}
-
-fn union(a: &[(u64, u64)], b: &[(u64, u64)]) -> Ranges {
-    let mut all: Ranges = a.iter().chain(b).copied().collect();
-    all.sort_unstable();
-    let mut out: Ranges = Vec::with_capacity(all.len());
-    for (start, end) in all {
-        match out.last_mut() {
-            Some((_, last)) if start <= last.saturating_add(1) => *last = (*last).max(end),
-            _ => out.push((start, end)),
-        }
-    }
-    out
+    first_overlap(a, b).is_some()
 }
 
 #[cfg(test)]

@@ -24,6 +24,8 @@ use crate::{Query, Result, layout};
 
 pub use compact::{CompactTarget, CompactedDay};
 pub use copy::CopyReport;
+pub use identities::APPENDED;
+pub(crate) use identities::Ledger;
 pub use verify::{Problem, VerifyReport};
 
 /// Tuning of a store. The defaults suit most stores.

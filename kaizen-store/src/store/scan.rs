@@ -25,9 +25,11 @@ use parquet::file::metadata::PageIndexPolicy;
 use super::catalog::{self, DayFiles, FileEntry};
 use super::merge::{MergeInput, merge_sorted};
 use crate::backend::{Backend, BackendFileReader};
-use crate::codec::{EventColumns, FileFacts, check_schema, file_facts, projected_schema};
+use crate::codec::{
+    EventColumns, FileFacts, IdentitySummary, check_schema, file_facts, projected_schema,
+};
 use crate::event_store::BatchStream;
-use crate::{Error, Query, Result};
+use crate::{Error, IdentityLedger, Query, Result};
 
 /// The sort key: the merge reads these columns whatever the query asks for.
 const KEY: [Field; 3] = [Field::TsMs, Field::SessionId, Field::Seq];
@@ -51,6 +53,8 @@ pub(crate) async fn scan(
     let days = catalog::list_days(backend.as_ref(), |day| query.may_contain_day(day)).await?;
     let fields = Arc::new(query.output_fields());
     let limit = query.limit;
+    let mut query = query;
+    query.identities.get_or_insert_with(IdentityLedger::default);
     let query = Arc::new(query);
 
     let merged = stream::iter(days)
@@ -202,6 +206,38 @@ fn decoder_panic(path: &str, panic: Box<dyn std::any::Any + Send>) -> Error {
     )
 }
 
+/// The identities of a data file: its footer's summary, or, for a file without one (v1
+/// files, older kaizen, other writers), read from its `session_id` and `seq` columns.
+pub(crate) async fn file_identities(
+    backend: &Arc<dyn Backend>,
+    file: &FileEntry,
+    facts: &FileFacts,
+) -> Result<Arc<IdentitySummary>> {
+    if let Some(summary) = facts.identity_summary() {
+        return Ok(Arc::new(summary));
+    }
+    const COLUMNS: [Field; 2] = [Field::SessionId, Field::Seq];
+    let builder = open_parquet(backend.clone(), file).await?;
+    check_schema(builder.schema(), &COLUMNS, &file.path)?;
+    let schema = builder.schema().clone();
+    let root = |f: &Field| schema.index_of(f.name()).ok();
+    let mask = ProjectionMask::roots(builder.parquet_schema(), COLUMNS.iter().filter_map(root));
+    let mut batches =
+        (builder.with_projection(mask).build()).map_err(|e| Error::from_parquet(&file.path, e))?;
+    let mut summary = IdentitySummary::default();
+    loop {
+        let next = AssertUnwindSafe(batches.next()).catch_unwind().await;
+        let batch = match next {
+            Ok(None) => break,
+            Ok(Some(batch)) => batch.map_err(|e| Error::from_parquet(&file.path, e))?,
+            Err(panic) => return Err(decoder_panic(&file.path, panic)),
+        };
+        let batch = normalize(&batch, &COLUMNS, false, &file.path)?;
+        summary.add_batch(&batch, &file.path)?;
+    }
+    Ok(Arc::new(summary))
+}
+
 /// The footer facts of a data file: rows and time span, without reading rows.
 pub(crate) async fn read_facts(backend: Arc<dyn Backend>, file: &FileEntry) -> Result<FileFacts> {
     let builder = open_parquet(backend, file).await?;
@@ -286,6 +322,64 @@ impl DayScan {
         fields
     }
 
+    /// Every column, the fields asked for first: what a merge that compares whole events
+    /// reads.
+    fn read_fields_all(&self) -> Vec<Field> {
+        let mut fields = self.read_fields(true);
+        for field in Field::ALL {
+            if !fields.contains(&field) {
+                fields.push(field);
+            }
+        }
+        fields
+    }
+
+    /// Registers the day's live files in the query's ledger (an identity on another day is
+    /// the error of both files) and tells whether two of them share an identity. A file
+    /// whose identities cannot be read is skipped (and recorded) under `skip_corrupt`.
+    async fn check_identities(
+        &self,
+        live: &mut Vec<(FileEntry, Parquet, FileFacts)>,
+    ) -> Result<bool> {
+        let mut day = IdentitySummary::default();
+        let mut shared = false;
+        let mut unreadable = Vec::new();
+        // Owned: the opened readers are not `Sync`, and this awaits between files.
+        let files: Vec<(FileEntry, FileFacts)> = (live.iter())
+            .map(|(file, _, facts)| (file.clone(), facts.clone()))
+            .collect();
+        for (file, facts) in &files {
+            // A file whose footer puts its rows on another day holds no event of this one:
+            // it is damaged, and its identities are not this day's.
+            let checked = match check_footer_day(facts, self.day, &file.path) {
+                Ok(()) => file_identities(&self.backend, file, facts).await,
+                Err(e) => Err(e),
+            };
+            let identities = match checked {
+                Ok(identities) => identities,
+                Err(e) => match &self.query.skip_corrupt {
+                    Some(skip) if e.is_corrupt_file() => {
+                        skip.record(&file.path, e.to_string());
+                        unreadable.push(file.path.clone());
+                        continue;
+                    }
+                    _ => return Err(e),
+                },
+            };
+            if let Some(ledger) = &self.query.identities
+                && let Ok(mut ledger) = ledger.0.lock()
+            {
+                ledger.register(self.day, &file.path, &identities)?;
+            }
+            if files.len() > 1 {
+                shared = shared || day.first_shared(&identities).is_some();
+                day.extend(&identities);
+            }
+        }
+        live.retain(|(file, _, _)| !unreadable.contains(&file.path));
+        Ok(shared)
+    }
+
     /// A batch read with [`DayScan::read_fields`] as the `fields` asked for.
     fn output(&self, batch: &RecordBatch) -> Result<RecordBatch> {
         let schema = batch.schema();
@@ -348,9 +442,16 @@ impl DayScan {
             .into_iter()
             .filter(|(f, _, _)| !gone.contains(&f.path))
             .collect();
-        let distinct = one_identity_group(&live);
+        // The store's identity rule: across days through the query's ledger; within the
+        // day, files that share an identity are merged comparing every column, so that a
+        // copy is read once and two versions are a conflict whatever the query reads.
+        let shared = self.check_identities(&mut live).await?;
+        let distinct = !shared && one_identity_group(&live);
         let chained = distinct && in_time_order(&mut live);
-        let read = self.read_fields(!chained);
+        let read = match shared {
+            true => self.read_fields_all(),
+            false => self.read_fields(!chained),
+        };
         let mut inputs = Vec::new();
         for (file, builder, _) in live {
             if let Some(input) = self.stream_file(file, builder, &read).await? {
@@ -669,6 +770,21 @@ fn normalize(
         .collect();
     EventColumns::new(&batch, path).check(&checked)?;
     Ok(batch)
+}
+
+/// A file's footer time span must lie within the day its path names.
+pub(crate) fn check_footer_day(facts: &FileFacts, day: UtcDay, path: &str) -> Result<()> {
+    match (facts.min_ts(), facts.max_ts()) {
+        (Some(min), Some(max)) if min < day.start_ms() || max >= day.end_ms() => {
+            Err(Error::WrongDay {
+                path: path.to_owned(),
+                row: 0,
+                ts_ms: if min < day.start_ms() { min } else { max },
+                day: day.to_string(),
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Every row of a file must belong to the day its name says.

@@ -3,16 +3,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow::array::AsArray;
-use arrow::datatypes::UInt64Type;
 use futures::{StreamExt, TryStreamExt};
 use kaizen_core::{Field, UtcDay};
 use serde::Serialize;
 
 use super::Store;
 use super::catalog::{self, FileEntry};
-use super::scan::{DayScan, open_parquet};
-use crate::codec::{SCHEMA_VERSION, batch_to_events, check_schema, file_facts};
+use super::scan::{DayScan, check_footer_day, file_identities, open_parquet, read_facts};
+use crate::codec::{IdentitySummary, SCHEMA_VERSION, batch_to_events, check_schema, file_facts};
 use crate::event_store::EventStore;
 use crate::{Error, Query, Result, SkippedFiles};
 
@@ -87,17 +85,7 @@ impl Store {
                 ),
             ));
         }
-        if let (Some(min), Some(max)) = (facts.min_ts(), facts.max_ts())
-            && (min < day.start_ms() || max >= day.end_ms())
-        {
-            let ts_ms = if min < day.start_ms() { min } else { max };
-            return Err(Error::WrongDay {
-                path: file.path.clone(),
-                row: 0,
-                ts_ms,
-                day: day.to_string(),
-            });
-        }
+        check_footer_day(&facts, day, &file.path)?;
         if deep {
             let scan = DayScan {
                 backend: self.backend.clone(),
@@ -129,74 +117,70 @@ impl Store {
         Ok(facts.rows)
     }
 
-    /// Scans the readable files: within a day the merge finds two events with one identity;
-    /// across days, a map of every identity does.
+    /// The store's identity rule over every readable file: a scan of the whole store
+    /// (which compares the events of files that share an identity column by column, and
+    /// finds an identity stored on two days through its ledger), and each identity group's
+    /// claim that its files of a day share no identity, checked against their summaries.
     async fn check_identities(&self, deep: bool, report: &mut VerifyReport) -> Result<()> {
+        for (day, files) in catalog::list_days(self.backend.as_ref(), |_| true).await? {
+            // Unreadable files are problems already; the claim is checked on the others.
+            let mut groups: HashMap<String, Vec<(FileEntry, Arc<IdentitySummary>)>> =
+                HashMap::new();
+            for file in files.files {
+                let Ok(facts) = read_facts(self.backend.clone(), &file).await else {
+                    continue;
+                };
+                let Some(group) = facts.identity_group.clone() else {
+                    continue;
+                };
+                if let Ok(identities) = file_identities(&self.backend, &file, &facts).await {
+                    groups.entry(group).or_default().push((file, identities));
+                }
+            }
+            for files in groups.values() {
+                if let Some(problem) = shared_in_group(day, files) {
+                    report.problems.push(problem);
+                }
+            }
+        }
         let skipped = SkippedFiles::default();
         let mut query = Query::all().skip_corrupt(skipped);
         if !deep {
             query = query.columns([Field::SessionId, Field::Seq, Field::TsMs]);
         }
         let mut batches = self.scan(query).await?;
-        let mut days: HashMap<(String, u64), UtcDay> = HashMap::new();
-        loop {
-            let batch = match batches.next().await {
-                None => break,
-                Some(Ok(batch)) => batch,
-                Some(Err(e)) => {
-                    report.problems.push(Problem {
-                        path: self.location(),
-                        problem: e.to_string(),
-                    });
-                    break;
-                }
-            };
-            let column = |f: Field| batch.column_by_name(f.name());
-            let (Some(sessions), Some(seqs), Some(ts)) = (
-                column(Field::SessionId),
-                column(Field::Seq),
-                column(Field::TsMs),
-            ) else {
-                continue;
-            };
-            let (sessions, seqs, ts) = (
-                sessions.as_string::<i32>(),
-                seqs.as_primitive::<UInt64Type>(),
-                ts.as_primitive::<UInt64Type>(),
-            );
-            for i in 0..batch.num_rows() {
-                let day = UtcDay::of_ts_ms(ts.value(i)).map_err(|e| Error::InvalidEvent {
-                    session_id: sessions.value(i).to_owned(),
-                    seq: seqs.value(i),
-                    source: Box::new(e),
-                })?;
-                let key = (sessions.value(i).to_owned(), seqs.value(i));
-                let Some(other) = days.insert(key, day) else {
-                    continue;
+        while let Some(batch) = batches.next().await {
+            if let Err(e) = batch {
+                let path = match &e {
+                    Error::Conflict { first, .. } => first.clone(),
+                    _ => self.location(),
                 };
-                if other == day {
-                    // A merge gives each identity once: files read one after another
-                    // claimed to share none, and two of them do.
-                    report.problems.push(Problem {
-                        path: crate::layout::day_dir(day),
-                        problem: format!(
-                            "identity (session_id {:?}, seq {}) is stored twice on {day}, in files whose footers say no identity is in two of them",
-                            sessions.value(i),
-                            seqs.value(i)
-                        ),
-                    });
-                } else {
-                    report.problems.push(Problem {
-                        path: format!("{}/{}", crate::layout::day_dir(other), crate::layout::day_dir(day)),
-                        problem: format!(
-                            "identity conflict: (session_id {:?}, seq {}) is stored on {other} and on {day}",
-                            sessions.value(i),
-                            seqs.value(i)
-                        ),
-                    });
-                }
+                report.problems.push(Problem {
+                    path,
+                    problem: e.to_string(),
+                });
+                break;
             }
         }
         Ok(())
     }
+}
+
+/// The first identity two files of one identity group hold on `day`, as a problem: their
+/// footers claim that no identity is in two of them.
+fn shared_in_group(day: UtcDay, files: &[(FileEntry, Arc<IdentitySummary>)]) -> Option<Problem> {
+    for (i, (a, a_ids)) in files.iter().enumerate() {
+        for (b, b_ids) in &files[i + 1..] {
+            if let Some((session_id, seq)) = a_ids.first_shared(b_ids) {
+                return Some(Problem {
+                    path: a.path.clone(),
+                    problem: format!(
+                        "identity (session_id {session_id:?}, seq {seq}) is stored twice on {day}, here and in {}, files whose footers say no identity is in two of them",
+                        b.path
+                    ),
+                });
+            }
+        }
+    }
+    None
 }

@@ -5,9 +5,16 @@ use std::sync::{Arc, Mutex};
 
 use kaizen_core::{Event, UtcDay};
 
+use futures::StreamExt;
+use kaizen_core::Field;
+
 use super::StoreOptions;
-use super::identities::{FileIdentities, WrittenIdentities};
+use super::catalog::{DayFiles, FileEntry};
+use super::identities::{APPENDED, FileIdentities, StoredIdentities, WrittenIdentities};
+use super::scan::DayScan;
+use crate::Query;
 use crate::backend::{Backend, StageWriter, Staged};
+use crate::codec::IdentitySummary;
 use crate::codec::{EncodedRowGroups, RowGroupFile, encode_row_groups, events_to_batch};
 use crate::event_store::{AppendReceipt, EventWriter, WrittenFile};
 use crate::{Error, Result, layout};
@@ -33,6 +40,15 @@ pub(crate) struct StoreWriter {
     /// another of its files of the same day.
     group: Arc<str>,
     identities: Arc<Mutex<WrittenIdentities>>,
+    /// The store's identities, loaded at the first part staged: every part is checked
+    /// against them (the store's identity rule, where data comes in).
+    stored: Option<Arc<StoredIdentities>>,
+    /// The identities of this writer's files so far, by day: one identity on two days of
+    /// one run is two versions of one event.
+    run_days: BTreeMap<UtcDay, IdentitySummary>,
+    /// Days where a part shared identities with an earlier file of this writer: their
+    /// files are compared event by event before anything is published.
+    overlapping_days: BTreeSet<UtcDay>,
 }
 
 /// Days encoded at once while events still arrive: two, so that encoding (the slower side)
@@ -144,14 +160,27 @@ impl StoreWriter {
             duplicates_dropped: 0,
             group: uuid::Uuid::now_v7().to_string().into(),
             identities: Arc::default(),
+            stored: None,
+            run_days: BTreeMap::new(),
+            overlapping_days: BTreeSet::new(),
         }
+    }
+
+    /// The store's identities, loaded once.
+    async fn stored(&mut self) -> Result<Arc<StoredIdentities>> {
+        if let Some(stored) = &self.stored {
+            return Ok(stored.clone());
+        }
+        let stored = Arc::new(StoredIdentities::load(&self.backend).await?);
+        self.stored = Some(stored.clone());
+        Ok(stored)
     }
 
     /// Hands a day's buffered events to the blocking pool to be sorted, de-duplicated and
     /// encoded, first waiting for older encodings while `limit` are under way.
     async fn start_encoding(&mut self, day: UtcDay, limit: usize) -> Result<()> {
         let Some(DayBuffer {
-            chunks,
+            mut chunks,
             rows,
             bytes,
             ..
@@ -161,6 +190,28 @@ impl StoreWriter {
         };
         self.buffered_rows -= rows;
         self.buffered_bytes -= bytes;
+        // Exact copies of stored events are stored already; other versions are refused.
+        // A stored file that vanishes meanwhile (a compaction replaced it) means loading
+        // the store's identities again, a bounded number of times.
+        let batch_rows = self.options.batch_rows;
+        let mut attempt = 1;
+        loop {
+            let stored = self.stored().await?;
+            match stored.check(&self.backend, &mut chunks, batch_rows).await {
+                Ok(copies) => {
+                    self.duplicates_dropped += copies;
+                    break;
+                }
+                Err(e) if e.is_vanished_file() && attempt < 8 => {
+                    self.stored = None;
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if chunks.iter().all(Vec::is_empty) {
+            return Ok(());
+        }
         while self.encoding.len() >= limit.max(1) {
             self.stage_oldest().await?;
         }
@@ -204,6 +255,7 @@ impl StoreWriter {
             .map_err(|e| Error::io(layout::day_dir(day), std::io::Error::other(e)))??;
         self.duplicates_dropped += part.dropped;
         self.parts += 1;
+        self.record_run_identities(day, &part)?;
         let rows_per_file = self.options.rows_per_file.max(1);
         let mut file = match self.open.remove(&day) {
             Some(open) if open.takes(&part, rows_per_file) => open,
@@ -229,6 +281,47 @@ impl StoreWriter {
             }
         }
         Ok(())
+    }
+
+    /// Records a part's identities in the run's: one on another day of the run is a
+    /// conflict; one on the same day marks the day for the check before publishing.
+    fn record_run_identities(&mut self, day: UtcDay, part: &EncodedPart) -> Result<()> {
+        let identities = part.groups.identities();
+        for (other, known) in self.run_days.iter().filter(|(d, _)| **d != day) {
+            if let Some((session_id, seq)) = known.first_shared(identities) {
+                return Err(Error::Conflict {
+                    session_id,
+                    seq,
+                    first: format!("{APPENDED} (on {other})"),
+                    second: format!("{APPENDED} (on {day})"),
+                });
+            }
+        }
+        if !part.disjoint {
+            self.overlapping_days.insert(day);
+        }
+        self.run_days.entry(day).or_default().extend(identities);
+        Ok(())
+    }
+
+    /// This writer's staged files of each day where its parts share identities: read
+    /// merged, comparing every column, before anything is published, so that two versions
+    /// of one event are refused (copies are read once, as every reader does).
+    fn overlapping_day_files(&self) -> Vec<(UtcDay, Vec<FileEntry>)> {
+        let mut days = Vec::new();
+        for &day in &self.overlapping_days {
+            let files: Vec<FileEntry> = (self.staged.iter())
+                .filter(|(_, file)| file.day == day)
+                .map(|(staged, _)| FileEntry {
+                    path: staged.staging_path.clone(),
+                    size: staged.size,
+                    day,
+                    kind: layout::DataFileKind::Partitioned,
+                })
+                .collect();
+            days.push((day, files));
+        }
+        days
     }
 
     /// Finishes `file`; it is published at commit.
@@ -271,6 +364,45 @@ impl StoreWriter {
     }
 }
 
+/// Reads each day's `files` merged, comparing every column: two versions of one identity
+/// are the error of the events being appended.
+async fn check_days_read_once(
+    backend: Arc<dyn Backend>,
+    days: Vec<(UtcDay, Vec<FileEntry>)>,
+    batch_rows: usize,
+) -> Result<()> {
+    for (day, files) in days {
+        let scan = DayScan {
+            backend: backend.clone(),
+            day,
+            query: Arc::new(Query::all()),
+            fields: Arc::new(Field::ALL.to_vec()),
+            batch_rows,
+            check_payloads: false,
+        };
+        let day_files = DayFiles {
+            files,
+            compactions: BTreeSet::new(),
+        };
+        let mut rows = scan.stream(day_files);
+        while let Some(batch) = rows.next().await {
+            if let Err(Error::Conflict {
+                session_id, seq, ..
+            }) = batch
+            {
+                return Err(Error::Conflict {
+                    session_id,
+                    seq,
+                    first: APPENDED.to_owned(),
+                    second: APPENDED.to_owned(),
+                });
+            }
+            batch?;
+        }
+    }
+    Ok(())
+}
+
 /// One day's events waiting to be staged, in the chunks they came in (never copied to
 /// grow one vector), and about how much memory they take.
 #[derive(Default)]
@@ -291,6 +423,35 @@ fn approx_size(e: &Event) -> usize {
         + text(&e.tool)
         + text(&e.tool_call_id)
         + text(&e.stop_reason)
+}
+
+/// Lists the folder of every published file (once a folder) and fails when one of them is
+/// readable but not listed: a write that readers cannot find is an error, never a silent
+/// success. (A file neither listed nor readable was taken by a compaction meanwhile.)
+async fn confirm_visible(backend: &dyn Backend, files: &[WrittenFile]) -> Result<()> {
+    let mut by_dir: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for file in files {
+        let dir = file.path.rsplit_once('/').map_or("", |(dir, _)| dir);
+        by_dir.entry(dir).or_default().push(&file.path);
+    }
+    for (dir, paths) in by_dir {
+        let listed: BTreeSet<String> = (backend.list(dir).await?.files)
+            .into_iter()
+            .map(|f| f.path)
+            .collect();
+        for path in paths.into_iter().filter(|p| !listed.contains(*p)) {
+            match backend.get_range(path, 0..1).await {
+                Err(Error::NotFound { .. }) => {}
+                _ => {
+                    return Err(Error::NotVisible {
+                        path: path.to_owned(),
+                        dir: format!("{}/{dir}", backend.location().trim_end_matches('/')),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A staging file older than this was left by a writer that died; the next writer to
@@ -404,7 +565,15 @@ impl EventWriter for StoreWriter {
 
     async fn commit(mut self: Box<Self>) -> Result<AppendReceipt> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        if let Err(e) = self.stage_all(cores).await {
+        let staged = match self.stage_all(cores).await {
+            Ok(()) => {
+                let days = self.overlapping_day_files();
+                let (backend, batch_rows) = (self.backend.clone(), self.options.batch_rows);
+                check_days_read_once(backend, days, batch_rows).await
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = staged {
             let _ = self.discard_all().await;
             return Err(e);
         }
@@ -432,6 +601,7 @@ impl EventWriter for StoreWriter {
             }
             receipt.files.push(file);
         }
+        confirm_visible(self.backend.as_ref(), &receipt.files).await?;
         let mut dirs: BTreeSet<String> = (receipt.files.iter())
             .filter_map(|f| f.path.rsplit_once('/').map(|(dir, _)| dir.to_owned()))
             .collect();
@@ -482,6 +652,47 @@ mod tests {
             FileIdentities::of(&sorted),
             Err(Error::Conflict { seq: 1, .. })
         ));
+    }
+
+    /// A backend whose listings show nothing: a store whose writes land where its reads
+    /// do not look.
+    #[derive(Debug)]
+    struct ListsNothing(crate::backend::LocalBackend);
+
+    #[async_trait::async_trait]
+    impl Backend for ListsNothing {
+        fn location(&self) -> String {
+            self.0.location()
+        }
+        async fn list(&self, _dir: &str) -> Result<crate::backend::Listing> {
+            Ok(crate::backend::Listing::default())
+        }
+        async fn get_range(&self, path: &str, range: std::ops::Range<u64>) -> Result<bytes::Bytes> {
+            self.0.get_range(path, range).await
+        }
+        async fn stage_writer(&self, path: &str) -> Result<Box<dyn StageWriter>> {
+            self.0.stage_writer(path).await
+        }
+        async fn publish(&self, staged: &Staged) -> Result<()> {
+            self.0.publish(staged).await
+        }
+        async fn discard(&self, staged: &Staged) -> Result<()> {
+            self.0.discard(staged).await
+        }
+        async fn delete(&self, path: &str) -> Result<()> {
+            self.0.delete(path).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_commit_whose_files_no_listing_shows_is_an_error() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let backend = ListsNothing(crate::backend::LocalBackend::new(dir.path()));
+        let writer = StoreWriter::new(Arc::new(backend), StoreOptions::default());
+        let mut writer: Box<dyn EventWriter> = Box::new(writer);
+        writer.write(vec![event("a", 0, 5)]).await.expect("write");
+        let err = writer.commit().await.expect_err("not visible");
+        assert!(matches!(err, Error::NotVisible { .. }), "{err}");
     }
 
     #[test]

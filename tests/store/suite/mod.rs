@@ -10,7 +10,8 @@ use bytes::Bytes;
 use futures::TryStreamExt;
 use kaizen::core::{Event, EventKind, EventSource, Field, Payload, UtcDay};
 use kaizen::store::{
-    CompactTarget, Error, EventStore, Query, SkippedFiles, Store, StoreOptions, ZstdLevel, layout,
+    APPENDED, CompactTarget, Error, EventStore, Query, SkippedFiles, Store, StoreOptions,
+    ZstdLevel, layout,
 };
 
 pub fn shared_dir() -> PathBuf {
@@ -267,11 +268,15 @@ pub async fn two_appends_to_one_day_keep_both(store: Store) {
 pub async fn identity_is_deduplicated(store: Store) {
     let events = fixture_events();
     store.append(events.clone()).await.expect("first");
-    // The same events again, and exact copies inside one append: stored, but read once.
+    // The same events again, and exact copies inside one append: stored already, so
+    // nothing is written, and read once.
+    let before = all_paths(&store).await;
     let mut twice = events.clone();
     twice.extend(events.iter().take(10).cloned());
     let receipt = store.append(twice).await.expect("second");
-    assert_eq!(receipt.duplicates_dropped, 10);
+    assert_eq!(receipt.duplicates_dropped, events.len() as u64 + 10);
+    assert_eq!(receipt.rows(), 0);
+    assert_eq!(all_paths(&store).await, before);
     assert_eq!(scan(&store, Query::all()).await, sorted(events.clone()));
     let rows: u64 = store
         .partitions()
@@ -280,50 +285,110 @@ pub async fn identity_is_deduplicated(store: Store) {
         .iter()
         .map(|p| p.rows)
         .sum();
-    assert_eq!(rows, 2 * events.len() as u64);
+    assert_eq!(rows, events.len() as u64);
+
+    // New events beside copies of stored ones: only the new are written.
+    let mut more = events[..5].to_vec();
+    more.push(event("new-session", 0, day("2026-10-05").start_ms()));
+    let receipt = store.append(more).await.expect("third");
+    assert_eq!((receipt.rows(), receipt.duplicates_dropped), (1, 5));
 }
 
-pub async fn identity_conflicts_are_reported(store: Store) {
+/// The identity rule where data comes in: a second version of a stored event (other
+/// content, another time of its day, or re-stamped to another day) is refused, naming the
+/// stored file, and nothing of the append is written; an exact copy is stored once. Two
+/// versions inside one append, on one day or two, are refused too.
+pub async fn identity_conflicts_are_refused_at_append(store: Store) {
     let base = day("2026-10-05").start_ms();
     store
         .append(vec![event("s", 0, base), event("s", 1, base + 1)])
         .await
         .expect("first");
+    let before = all_paths(&store).await;
+    let stored: Vec<&String> = before.iter().filter(|p| p.ends_with(".parquet")).collect();
+    assert_eq!(stored.len(), 1, "{before:?}");
 
-    // Same identity and time, other content.
     let mut changed = event("s", 1, base + 1);
     changed.tokens_in = Some(5);
-    store.append(vec![changed]).await.expect("second");
-    let err = store.scan_events(Query::all()).await.expect_err("conflict");
-    assert!(
-        matches!(&err, Error::Conflict { session_id, seq: 1, .. } if session_id == "s"),
-        "{err}"
-    );
+    let restamped = event("s", 1, day("2026-10-07").start_ms() + 3);
+    for version in [changed, event("s", 1, base + 500), restamped] {
+        let fresh = event("u", 0, base + 2);
+        let err = (store.append(vec![fresh, version.clone()]).await).expect_err("a second version");
+        assert!(
+            matches!(&err, Error::Conflict { session_id, seq: 1, first, second }
+                if session_id == "s" && first == stored[0] && second == APPENDED),
+            "{version:?}: {err}"
+        );
+        assert_eq!(all_paths(&store).await, before, "nothing written");
+    }
 
-    // Same identity at another time of the same day.
-    let conflicting = vec![event("t", 0, base + 100), event("t", 0, base + 200)];
-    let err = store
-        .append(conflicting)
+    let copy = store
+        .append(vec![event("s", 1, base + 1)])
         .await
-        .expect_err("conflict inside one append");
+        .expect("copy");
+    assert_eq!((copy.rows(), copy.duplicates_dropped), (0, 1));
+
+    let one_day = vec![event("t", 0, base + 100), event("t", 0, base + 200)];
+    let err = store.append(one_day).await.expect_err("inside one append");
     assert!(matches!(err, Error::Conflict { seq: 0, .. }), "{err}");
+    let two_days = vec![
+        event("t", 0, base + 100),
+        event("t", 0, day("2026-10-09").start_ms()),
+    ];
+    let err = store
+        .append(two_days)
+        .await
+        .expect_err("on two days of one append");
+    assert!(matches!(err, Error::Conflict { seq: 0, .. }), "{err}");
+    assert_eq!(all_paths(&store).await, before);
 }
 
-pub async fn identity_conflict_across_times_is_reported(store: Store) {
+/// A store that holds two versions of one identity anyway (files from an older kaizen, or
+/// copied in): every read fails naming both files, whatever columns it reads, and so does
+/// a plain `verify`; on one day and across days alike.
+pub async fn readers_agree_on_a_stored_conflict(store: Store) {
+    use kaizen::store::codec::{encode_file, events_to_batch};
+    let put = |e: Event| {
+        let store = store.clone();
+        async move {
+            let path = layout::new_file_path(e.day().expect("a day"));
+            let bytes = encode_file(&events_to_batch(&[e]), &path).expect("encode");
+            put_file(&store, &path, bytes).await;
+            path
+        }
+    };
     let base = day("2026-10-05").start_ms();
-    store
-        .append(vec![event("t", 0, base + 100)])
-        .await
-        .expect("first");
-    store
-        .append(vec![event("t", 0, base + 200)])
-        .await
-        .expect("second");
-    let err = store.scan_events(Query::all()).await.expect_err("conflict");
-    assert!(
-        matches!(&err, Error::Conflict { session_id, seq: 0, first, second } if session_id == "t" && first != second),
-        "{err}"
-    );
+    let mut changed = event("s", 1, base + 1);
+    changed.tool = Some("edit".into());
+    let restamped = event("r", 4, day("2026-10-09").start_ms() + 7);
+    let pairs = [
+        (event("s", 1, base + 1), changed),
+        (event("r", 4, day("2026-10-07").start_ms()), restamped),
+    ];
+    for (one, other) in pairs {
+        let (a, b) = (put(one).await, put(other).await);
+        let names_both = |err: &Error| {
+            matches!(err, Error::Conflict { first, second, .. }
+                if (*first == a && *second == b) || (*first == b && *second == a))
+        };
+        let err = store.scan_events(Query::all()).await.expect_err("conflict");
+        assert!(names_both(&err), "{err}");
+        // A count reads no column of the pair's difference, and still fails.
+        let counted: Result<Vec<_>, _> = match store.scan(Query::all().columns([Field::TsMs])).await
+        {
+            Ok(batches) => batches.try_collect().await,
+            Err(e) => Err(e),
+        };
+        let err = counted.expect_err("a count fails too");
+        assert!(names_both(&err), "{err}");
+        let report = store.verify(false).await.expect("verify");
+        assert!(
+            (report.problems.iter()).any(|p| p.problem.contains(&a) && p.problem.contains(&b)),
+            "{report:?}"
+        );
+        // The next case on a store without this one.
+        store.prune(day("2026-12-01"), false).await.expect("prune");
+    }
 }
 
 /// One write larger than a file: the day's files claim to share no identity, so a scan
@@ -367,12 +432,10 @@ pub async fn one_write_over_many_files_reads_whole(store: Store) {
     let later = day("2026-10-06").start_ms();
     let mut conflicting: Vec<_> = (0..20).map(|i| event("c", i, later + i)).collect();
     conflicting.push(event("c", 3, later + 100));
-    store
-        .append(conflicting)
-        .await
-        .expect("each file alone is sound");
-    let err = store.scan_events(Query::all()).await.expect_err("conflict");
+    let before = all_paths(&store).await;
+    let err = (store.append(conflicting).await).expect_err("each file alone is sound");
     assert!(matches!(err, Error::Conflict { seq: 3, .. }), "{err}");
+    assert_eq!(all_paths(&store).await, before, "nothing published");
 
     let store = store.with_options(StoreOptions {
         rows_per_file: 10,
@@ -1309,18 +1372,18 @@ macro_rules! conformance_suite {
             suite::identity_is_deduplicated(store).await
         }
         #[tokio::test]
-        async fn identity_conflicts_are_reported() {
+        async fn identity_conflicts_are_refused_at_append() {
             let Some((store, _guard)) = $make().await else {
                 return; // this backend is not configured here
             };
-            suite::identity_conflicts_are_reported(store).await
+            suite::identity_conflicts_are_refused_at_append(store).await
         }
         #[tokio::test]
-        async fn identity_conflict_across_times_is_reported() {
+        async fn readers_agree_on_a_stored_conflict() {
             let Some((store, _guard)) = $make().await else {
                 return; // this backend is not configured here
             };
-            suite::identity_conflict_across_times_is_reported(store).await
+            suite::readers_agree_on_a_stored_conflict(store).await
         }
         #[tokio::test]
         async fn one_write_over_many_files_reads_whole() {
