@@ -128,3 +128,35 @@ async fn pushed_filters_keep_exactly_the_matching_rows() {
         );
     }
 }
+
+/// A store that holds two versions of one identity on two days far apart (written by an
+/// older kaizen, or copied in): `count(*)` fails naming both files, although SQL scans the
+/// days in runs side by side and reads no column but `ts_ms`.
+#[tokio::test]
+async fn a_count_over_a_stored_conflict_fails() {
+    use kaizen::store::codec::{encode_file, events_to_batch};
+    use kaizen::store::layout;
+
+    let store = open_store("memory://", &[]).expect("memory");
+    let first = suite::day("2026-10-01");
+    let days: Vec<_> = (0..10)
+        .map(|i| suite::event("filler", i, first.start_ms() + i * 86_400_000))
+        .collect();
+    store.append(days).await.expect("append");
+    let mut paths = Vec::new();
+    for ts in [first.start_ms() + 5, first.start_ms() + 9 * 86_400_000 + 5] {
+        let event = suite::event("twice", 0, ts);
+        let path = layout::new_file_path(event.day().expect("day"));
+        let bytes = encode_file(&events_to_batch(&[event]), &path).expect("encode");
+        suite::put_file(&store, &path, bytes).await;
+        paths.push(path);
+    }
+    let ctx = sql::session(vec![("m".into(), store)]).expect("session");
+    let frame = ctx.sql("SELECT count(*) FROM events").await.expect("plan");
+    let err = frame.collect().await.expect_err("a conflict");
+    let text = err.to_string();
+    assert!(
+        paths.iter().all(|p| text.contains(p.as_str())),
+        "{text}"
+    );
+}
