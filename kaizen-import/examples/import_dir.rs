@@ -1,0 +1,74 @@
+//! Imports a folder of agent logs with a sink that only counts, and prints the throughput
+//! and the report. Usage: `import_dir DIR` where DIR holds `claude/`, `codex/` and
+//! `gemini/` (a gen_agent_logs.py tree), or any of the agents' roots.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use kaizen_import::{Agent, ImportOptions, discover, import_files};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = PathBuf::from(std::env::args().nth(1).ok_or("usage: import_dir DIR")?);
+    let mut files = Vec::new();
+    for agent in Agent::AGENTS {
+        let root = dir.join(agent.name());
+        let root = if root.is_dir() { root } else { dir.clone() };
+        files.extend(discover(agent, &[root])?);
+    }
+    let bytes: u64 = files
+        .iter()
+        .map(|f| std::fs::metadata(&f.path).map(|m| m.len()).unwrap_or(0))
+        .sum();
+    let started = Instant::now();
+    let mut events = 0u64;
+    let (report, cursors) = import_files(
+        &files,
+        &HashMap::new(),
+        &ImportOptions::default(),
+        &mut |chunk| {
+            events += chunk.len() as u64;
+            Ok(())
+        },
+    )?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{} files, {:.1} MB, {} events in {:.2}s: {:.1} MB/s, {:.0} events/s",
+        files.len(),
+        bytes as f64 / 1e6,
+        events,
+        secs,
+        bytes as f64 / 1e6 / secs,
+        events as f64 / secs
+    );
+    let cursors: HashMap<_, _> = cursors.into_iter().map(|c| (c.path.clone(), c)).collect();
+    let started = Instant::now();
+    let (_, _) = import_files(&files, &cursors, &ImportOptions::default(), &mut |_| Ok(()))?;
+    println!(
+        "rerun from the cursors: {:.3}s",
+        started.elapsed().as_secs_f64()
+    );
+    for (source, r) in &report.sources {
+        println!(
+            "{source}: files {} lines {} events {} sessions {} responses {} in {} out {} cache read {} cache write 5m {} 1h {} cost ${:.2} tools {}/{}/{} api errors {} unknown {:?} unpriced {:?}",
+            r.files,
+            r.lines,
+            r.events,
+            r.sessions.len(),
+            r.responses,
+            r.input,
+            r.output,
+            r.cache_read,
+            r.cache_creation_5m,
+            r.cache_creation_1h,
+            r.cost_usd_e6 as f64 / 1e6,
+            r.tool_calls,
+            r.tool_results,
+            r.tool_errors,
+            r.api_errors,
+            r.unknown_types,
+            r.unpriced_models
+        );
+    }
+    Ok(())
+}
