@@ -30,7 +30,8 @@ struct Wrapper<'a> {
     agent: Option<String>,
     path: Option<String>,
     line: Option<u64>,
-    #[serde(borrow)]
+    /// `null` is a record too (a line `null`): absent and `null` must differ.
+    #[serde(borrow, default, deserialize_with = "some_raw")]
     record: Option<&'a RawValue>,
     text: Option<String>,
     bytes_b64: Option<String>,
@@ -42,11 +43,27 @@ struct Wrapper<'a> {
     messages: Option<u64>,
 }
 
+fn some_raw<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(d).map(Some)
+}
+
+/// One version of a Gemini `.json` document's text around its messages.
+struct Skeleton {
+    /// The text before the first message, or the whole file when `whole`.
+    head: Vec<u8>,
+    /// `head` is the whole file (a document that was not UTF-8 JSON).
+    whole: bool,
+    /// The text after the last message.
+    tail: String,
+    /// How many messages the version has.
+    messages: u64,
+}
+
 /// A Gemini `.json` document's parts.
 #[derive(Default)]
 struct Document {
-    /// (ts_ms, seq) → (head or whole-file bytes, tail, message count): the latest wins.
-    versions: BTreeMap<(u64, u64), (Vec<u8>, bool, String, u64)>,
+    /// (ts_ms, seq) → skeleton: the latest wins.
+    versions: BTreeMap<(u64, u64), Skeleton>,
     /// index → (text before it, its JSON text).
     messages: BTreeMap<u64, (String, String)>,
 }
@@ -156,15 +173,13 @@ impl Exporter {
                         ),
                         _ => return Err(conflict("a document event without its text".into())),
                     };
-                    doc.versions.insert(
-                        (event.ts_ms, event.seq),
-                        (
-                            head,
-                            b64,
-                            w.tail.clone().unwrap_or_default(),
-                            w.messages.unwrap_or(0),
-                        ),
-                    );
+                    let skeleton = Skeleton {
+                        head,
+                        whole: b64,
+                        tail: w.tail.clone().unwrap_or_default(),
+                        messages: w.messages.unwrap_or(0),
+                    };
+                    doc.versions.insert((event.ts_ms, event.seq), skeleton);
                 }
             }
         }
@@ -174,12 +189,12 @@ impl Exporter {
     /// Writes every file collected (atomically: a temporary file renamed into place). A
     /// file already there with the same bytes is left as it is; with other bytes it is an
     /// error, never replaced. A file with a missing line is an error naming it.
-    pub fn finish(self) -> Result<ExportReport> {
+    pub fn finish(mut self) -> Result<ExportReport> {
         let mut report = ExportReport {
             events_skipped: self.skipped,
             ..ExportReport::default()
         };
-        for ((agent, rel), parts) in self.files {
+        for ((agent, rel), parts) in std::mem::take(&mut self.files) {
             let err = |reason: String| Error::Export {
                 path: rel.clone(),
                 reason,
@@ -200,11 +215,15 @@ impl Exporter {
                     (out, n)
                 }
                 Parts::Document(doc) => {
-                    let Some((_, (head, whole, tail, count))) =
-                        doc.versions.into_iter().next_back()
-                    else {
+                    let Some((_, latest)) = doc.versions.into_iter().next_back() else {
                         return Err(err("the document event is missing".into()));
                     };
+                    let Skeleton {
+                        head,
+                        whole,
+                        tail,
+                        messages: count,
+                    } = latest;
                     if whole {
                         (head, 0)
                     } else {

@@ -157,6 +157,7 @@ fn codex_counts_changed_snapshots_with_the_latest_model() {
     assert_eq!(r.unknown_types.get("event_msg:brand_new_event"), Some(&1));
     let sid = "0199a000-0000-7000-8000-00000000c0de";
     assert!(events.iter().all(|e| e.session_id == sid));
+    let sid = &format!("{sid}.jsonl");
     let first = by_line(&events, sid, 5);
     assert_eq!(first.kind, EventKind::Cost);
     assert_eq!(
