@@ -1,8 +1,10 @@
 //! Imports a folder of agent logs with a sink that only counts, and prints the throughput
 //! and the report. Usage: `import_dir DIR` where DIR holds `claude/`, `codex/` and
-//! `gemini/` (a gen_agent_logs.py tree), or any of the agents' roots.
+//! `gemini/` (a gen_agent_logs.py tree), or any of the agents' roots. With
+//! `--costs`, also prints the cost per source, UTC day and model as JSON (to compare with
+//! ccusage's `daily --json`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -22,12 +24,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .sum();
     let started = Instant::now();
     let mut events = 0u64;
+    let want_costs = std::env::args().any(|a| a == "--costs");
+    let mut costs: BTreeMap<(String, String, String), i64> = BTreeMap::new();
     let (report, cursors) = import_files(
         &files,
         &HashMap::new(),
         &ImportOptions::default(),
         &mut |chunk| {
             events += chunk.len() as u64;
+            if want_costs {
+                for e in &chunk {
+                    let Some(cost) = e.cost_usd_e6 else { continue };
+                    let p = e.payload.to_value();
+                    let day = kaizen_core::UtcDay::of_ts_ms(e.ts_ms)?.to_string();
+                    let agent = p["agent"].as_str().unwrap_or("").to_owned();
+                    let model = p["model"].as_str().unwrap_or("").to_owned();
+                    *costs.entry((agent, day, model)).or_default() += cost;
+                }
+            }
             Ok(())
         },
     )?;
@@ -69,6 +83,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             r.unknown_types,
             r.unpriced_models
         );
+    }
+    if want_costs {
+        let rows: Vec<_> = costs
+            .iter()
+            .map(|((a, d, m), c)| serde_json::json!({"source": a, "day": d, "model": m, "cost_usd": *c as f64 / 1e6}))
+            .collect();
+        println!("{}", serde_json::Value::Array(rows));
     }
     Ok(())
 }

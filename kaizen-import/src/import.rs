@@ -30,6 +30,20 @@ pub struct ImportOptions {
     pub max_line_bytes: usize,
     /// The price table for costs a source does not state.
     pub prices: &'static PriceTable,
+    /// Called with the bytes read since its last call, each time a chunk goes to the sink
+    /// and at the end of each file (for a progress bar: a file's share is its size minus its
+    /// cursor's `consumed`).
+    pub on_bytes: Option<OnBytes>,
+}
+
+/// A progress callback: bytes read since the last call.
+#[derive(Clone)]
+pub struct OnBytes(pub std::sync::Arc<dyn Fn(u64) + Send + Sync>);
+
+impl std::fmt::Debug for OnBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OnBytes(..)")
+    }
 }
 
 impl Default for ImportOptions {
@@ -40,6 +54,7 @@ impl Default for ImportOptions {
             chunk_bytes: 8 << 20,
             max_line_bytes: 256 << 20,
             prices: PriceTable::shipped(),
+            on_bytes: None,
         }
     }
 }
@@ -117,6 +132,7 @@ pub fn import_file(
         chunk_bytes: 0,
         untimed: Vec::new(),
         untimed_bytes: 0,
+        bytes_reported: 0,
         last_ts: start.and_then(|c| c.state.get("last_ts_ms").and_then(|v| v.as_u64())),
         fallback_ts: mtime_ms.and_then(|m| u64::try_from(m).ok()).unwrap_or(0),
         report,
@@ -301,6 +317,8 @@ pub(crate) struct Out<'a> {
     /// Events of the file's first lines that carry no time, waiting for the first time.
     untimed: Vec<Event>,
     untimed_bytes: usize,
+    /// Bytes already given to `options.on_bytes`.
+    bytes_reported: u64,
     /// The time of the latest line that had one.
     pub last_ts: Option<u64>,
     /// The file's mtime: the time of lines when no line of the file has one.
@@ -524,6 +542,12 @@ impl Out<'_> {
     }
 
     fn flush(&mut self) -> Result<()> {
+        if let Some(hook) = &self.options.on_bytes
+            && self.report.bytes > self.bytes_reported
+        {
+            (hook.0)(self.report.bytes - self.bytes_reported);
+            self.bytes_reported = self.report.bytes;
+        }
         if self.chunk.is_empty() {
             return Ok(());
         }

@@ -123,7 +123,7 @@ mod util;
 pub use discover::{default_roots, discover, rel_path, source_file};
 pub use error::{Error, Result, SinkError};
 pub use export::{ExportReport, Exporter, export};
-pub use import::{FileImport, ImportOptions, import_file};
+pub use import::{FileImport, ImportOptions, OnBytes, import_file};
 pub use kaizen_core::Event;
 pub use native::parse_event_line;
 pub use price::{ModelPrice, PriceTable, Usage};

@@ -291,3 +291,23 @@ fn a_bad_line_in_the_middle_is_file_colon_line() {
     let written = std::fs::read(out.path().join(&file.rel)).unwrap();
     assert_eq!(written, std::fs::read(&path).unwrap());
 }
+
+#[test]
+fn progress_sees_every_byte_read() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let seen = Arc::new(AtomicU64::new(0));
+    let counter = seen.clone();
+    let options = ImportOptions {
+        chunk_events: 3,
+        on_bytes: Some(kaizen_import::OnBytes(Arc::new(move |n| {
+            counter.fetch_add(n, Ordering::Relaxed);
+        }))),
+        ..ImportOptions::default()
+    };
+    let files = discover(Agent::Claude, &[fixtures().join("claude")]).unwrap();
+    let (report, _) = import_files(&files, &HashMap::new(), &options, &mut |_| Ok(())).unwrap();
+    let read = report.sources["claude"].bytes;
+    assert!(read > 0);
+    assert_eq!(seen.load(Ordering::Relaxed), read);
+}
