@@ -6,12 +6,6 @@ use std::path::{Path, PathBuf};
 
 use crate::{Agent, Error, Result, SourceFile};
 
-fn home() -> Option<PathBuf> {
-    std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .map(PathBuf::from)
-}
-
 /// The default roots of an agent's logs (whether or not they exist):
 /// - Claude: each entry of `$CLAUDE_CONFIG_DIR` (comma-separated), else `~/.claude` and
 ///   `~/.config/claude`;
@@ -20,9 +14,15 @@ fn home() -> Option<PathBuf> {
 ///   variable, pointing at a `tmp` folder);
 /// - kaizen JSON Lines: none.
 pub fn default_roots(agent: Agent) -> Vec<PathBuf> {
+    roots_from(agent, &|name| std::env::var_os(name))
+}
+
+/// [`default_roots`] with the environment given (testable without touching the process's).
+fn roots_from(agent: Agent, env: &dyn Fn(&str) -> Option<std::ffi::OsString>) -> Vec<PathBuf> {
+    let home = || env("HOME").filter(|h| !h.is_empty()).map(PathBuf::from);
     match agent {
-        Agent::Claude => match std::env::var("CLAUDE_CONFIG_DIR") {
-            Ok(dirs) if !dirs.trim().is_empty() => dirs
+        Agent::Claude => match env("CLAUDE_CONFIG_DIR").and_then(|d| d.into_string().ok()) {
+            Some(dirs) if !dirs.trim().is_empty() => dirs
                 .split(',')
                 .map(str::trim)
                 .filter(|d| !d.is_empty())
@@ -32,7 +32,7 @@ pub fn default_roots(agent: Agent) -> Vec<PathBuf> {
                 .map(|h| vec![h.join(".claude"), h.join(".config").join("claude")])
                 .unwrap_or_default(),
         },
-        Agent::Codex => match std::env::var_os("CODEX_HOME").filter(|v| !v.is_empty()) {
+        Agent::Codex => match env("CODEX_HOME").filter(|v| !v.is_empty()) {
             Some(dir) => vec![PathBuf::from(dir)],
             None => home().map(|h| vec![h.join(".codex")]).unwrap_or_default(),
         },
@@ -40,7 +40,7 @@ pub fn default_roots(agent: Agent) -> Vec<PathBuf> {
             let mut roots: Vec<PathBuf> = home()
                 .map(|h| vec![h.join(".gemini").join("tmp")])
                 .unwrap_or_default();
-            if let Some(dir) = std::env::var_os("GEMINI_DATA_DIR").filter(|v| !v.is_empty()) {
+            if let Some(dir) = env("GEMINI_DATA_DIR").filter(|v| !v.is_empty()) {
                 roots.push(PathBuf::from(dir));
             }
             roots
@@ -216,4 +216,69 @@ pub fn source_file(agent: Agent, path: impl Into<PathBuf>) -> Option<SourceFile>
     let path = path.into();
     let rel = rel_path(agent, &path)?;
     Some(SourceFile { agent, path, rel })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<std::ffi::OsString> + 'a {
+        move |name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.into())
+    }
+
+    #[test]
+    fn default_roots_follow_the_environment() {
+        let home = [("HOME", "/h")];
+        assert_eq!(
+            roots_from(Agent::Claude, &env(&home)),
+            [
+                PathBuf::from("/h/.claude"),
+                PathBuf::from("/h/.config/claude")
+            ]
+        );
+        let dirs = [("HOME", "/h"), ("CLAUDE_CONFIG_DIR", "/a, /b,")];
+        assert_eq!(
+            roots_from(Agent::Claude, &env(&dirs)),
+            [PathBuf::from("/a"), PathBuf::from("/b")]
+        );
+        assert_eq!(
+            roots_from(Agent::Codex, &env(&home)),
+            [PathBuf::from("/h/.codex")]
+        );
+        let codex = [("HOME", "/h"), ("CODEX_HOME", "/c")];
+        assert_eq!(
+            roots_from(Agent::Codex, &env(&codex)),
+            [PathBuf::from("/c")]
+        );
+        let gemini = [("HOME", "/h"), ("GEMINI_DATA_DIR", "/g/tmp")];
+        assert_eq!(
+            roots_from(Agent::Gemini, &env(&gemini)),
+            [PathBuf::from("/h/.gemini/tmp"), PathBuf::from("/g/tmp")]
+        );
+        assert!(roots_from(Agent::Claude, &env(&[])).is_empty());
+    }
+
+    #[test]
+    fn relative_paths_come_from_the_layout() {
+        let rel = |a, p: &str| rel_path(a, Path::new(p)).unwrap();
+        assert_eq!(
+            rel(Agent::Claude, "/x/projects/-p/s.jsonl"),
+            "projects/-p/s.jsonl"
+        );
+        assert_eq!(
+            rel(Agent::Claude, "/anywhere/-p/s/subagents/agent-a.jsonl"),
+            "projects/-p/s/subagents/agent-a.jsonl"
+        );
+        assert_eq!(
+            rel(
+                Agent::Codex,
+                "/c/archived_sessions/rollout-2026-10-01T11-00-00-u.jsonl"
+            ),
+            "sessions/2026/10/01/rollout-2026-10-01T11-00-00-u.jsonl"
+        );
+        assert_eq!(
+            rel(Agent::Gemini, "/g/tmp/h/chats/s.json"),
+            "tmp/h/chats/s.json"
+        );
+    }
 }

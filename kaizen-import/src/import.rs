@@ -422,12 +422,12 @@ impl Out<'_> {
         payload: Payload,
     ) -> Result<()> {
         let to_u32 = |v: u64, what: &str| -> Result<u32> {
-            u32::try_from(v).map_err(|_| {
-                Error::line(
-                    self.path,
-                    line,
-                    format!("{what} {v} is out of range for u32"),
-                )
+            u32::try_from(v).map_err(|_| Error::Line {
+                path: self.path.to_owned(),
+                line,
+                column: None,
+                key: Some(what.to_owned()),
+                reason: format!("{what} {v} is out of range for u32"),
             })
         };
         let mut ev = Event::new(

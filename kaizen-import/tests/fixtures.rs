@@ -311,3 +311,80 @@ fn progress_sees_every_byte_read() {
     assert!(read > 0);
     assert_eq!(seen.load(Ordering::Relaxed), read);
 }
+
+#[test]
+fn a_rollout_in_sessions_and_archived_sessions_is_one_file() {
+    let root = tempfile::tempdir().unwrap();
+    let name = "rollout-2026-10-01T11-00-00-0199a000-0000-7000-8000-00000000c0de.jsonl";
+    let src = fixtures().join("codex/sessions/2026/10/01").join(name);
+    let live = root.path().join("sessions/2026/10/01");
+    let archived = root.path().join("archived_sessions");
+    std::fs::create_dir_all(&live).unwrap();
+    std::fs::create_dir_all(&archived).unwrap();
+    std::fs::copy(&src, live.join(name)).unwrap();
+    std::fs::copy(&src, archived.join(name)).unwrap();
+    let files = discover(Agent::Codex, &[root.path().to_owned()]).unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].rel, format!("sessions/2026/10/01/{name}"));
+    // Archived later: the same relative path, so the same events.
+    let moved = source_file(Agent::Codex, archived.join(name)).unwrap();
+    assert_eq!(moved.rel, files[0].rel);
+}
+
+#[test]
+fn kaizen_json_lines_keep_the_ingest_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.jsonl");
+    let a = Event::new(
+        "s",
+        1,
+        1_790_846_102_123,
+        EventKind::Message,
+        kaizen_core::EventSource::Hook,
+    );
+    let b = Event::new(
+        "s",
+        2,
+        1_790_846_102_124,
+        EventKind::Message,
+        kaizen_core::EventSource::Hook,
+    );
+    let text = format!(
+        "\u{feff}{}\r\n\n{}\n{{\"seq\":1}}\n",
+        a.to_json(),
+        b.to_json()
+    );
+    std::fs::write(&path, text).unwrap();
+    let file = source_file(Agent::Kaizen, &path).unwrap();
+    let mut events = Vec::new();
+    let err = import_file(&file, None, &ImportOptions::default(), &mut |c| {
+        events.extend(c);
+        Ok(())
+    })
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("{}:4: missing field `ts_ms`", path.display())
+    );
+    let options = ImportOptions {
+        skip_invalid: true,
+        ..ImportOptions::default()
+    };
+    let mut events = Vec::new();
+    let done = import_file(&file, None, &options, &mut |c| {
+        events.extend(c);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(
+        events,
+        [a, b],
+        "kept as they are: BOM, CRLF and the blank line accepted"
+    );
+    assert_eq!(done.report.lines_skipped, 1);
+    assert_eq!(kaizen_import::parse_event_line(b"  \r\n", false), Ok(None));
+    assert_eq!(
+        kaizen_import::parse_event_line(b"\xff{}", false),
+        Err("invalid UTF-8 at column 1".to_owned())
+    );
+}
