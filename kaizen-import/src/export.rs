@@ -41,6 +41,7 @@ struct Wrapper<'a> {
     head: Option<String>,
     tail: Option<String>,
     messages: Option<u64>,
+    version: Option<u64>,
 }
 
 fn some_raw<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
@@ -65,7 +66,8 @@ struct Document {
     /// (ts_ms, seq) → skeleton: the latest wins.
     versions: BTreeMap<(u64, u64), Skeleton>,
     /// index → (text before it, its JSON text).
-    messages: BTreeMap<u64, (String, String)>,
+    /// Its versions when it was rewritten: the latest is written.
+    messages: BTreeMap<(u64, u64), (String, String)>,
 }
 
 enum Parts {
@@ -151,7 +153,8 @@ impl Exporter {
                         w.before.clone().unwrap_or_default(),
                         record.get().to_owned(),
                     );
-                    match doc.messages.get(&index) {
+                    let key = (index, w.version.unwrap_or(0));
+                    match doc.messages.get(&key) {
                         Some(prev) if *prev != entry => {
                             return Err(conflict(format!(
                                 "two different texts for message {index}"
@@ -159,7 +162,7 @@ impl Exporter {
                         }
                         Some(_) => {}
                         None => {
-                            doc.messages.insert(index, entry);
+                            doc.messages.insert(key, entry);
                         }
                     }
                 } else {
@@ -229,9 +232,13 @@ impl Exporter {
                     } else {
                         let mut out = head;
                         for i in 0..count {
-                            let (before, record) = doc.messages.get(&i).ok_or_else(|| {
-                                err(format!("message {i} is missing (of {count})"))
-                            })?;
+                            let (_, (before, record)) = doc
+                                .messages
+                                .range((i, 0)..=(i, u64::MAX))
+                                .next_back()
+                                .ok_or_else(|| {
+                                    err(format!("message {i} is missing (of {count})"))
+                                })?;
                             if i > 0 {
                                 out.extend_from_slice(before.as_bytes());
                             }

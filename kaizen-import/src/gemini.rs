@@ -37,6 +37,15 @@ struct State {
     model: Option<String>,
     /// Messages seen, by id, with what was counted for them.
     seen: BTreeMap<String, Seen>,
+    /// `.json` documents: per message index, the hash of the text last emitted for it.
+    #[serde(default)]
+    emitted: Vec<u64>,
+    /// `.json` documents: per message index, how many versions were emitted.
+    #[serde(default)]
+    versions: Vec<u32>,
+    /// `.json` documents: the low seq bits of the document event last emitted.
+    #[serde(default)]
+    skeleton: Option<u64>,
 }
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
@@ -332,7 +341,27 @@ fn offset_in(base: &str, part: &str) -> usize {
     (part.as_ptr() as usize).saturating_sub(base.as_ptr() as usize)
 }
 
-pub(crate) fn import_document(file: &SourceFile, out: &mut Out<'_>) -> Result<Progress> {
+/// Low seq bits of a rewritten `.json` message (version ≥ 1): `VERSION_BIT | version << 20 |
+/// index`; the first version of message `index` has `index + 1`.
+pub(crate) const VERSION_BIT: u64 = 0x4000_0000;
+
+fn message_low_bits(index: usize, version: u32) -> u64 {
+    if version == 0 {
+        index as u64 + 1
+    } else {
+        VERSION_BIT | (u64::from(version.min(1023)) << 20) | (index as u64 & 0xF_FFFF)
+    }
+}
+
+/// Imports a `.json` chat. It is read whole each time it changed; with the cursor of the
+/// previous import, a message whose text did not change is not emitted again, and one that
+/// changed (Gemini CLI rewrites the document as a message grows) is emitted as a new
+/// version (payload `version`, its own seq) carrying only what it adds to the counts.
+pub(crate) fn import_document(
+    file: &SourceFile,
+    start: Option<&Cursor>,
+    out: &mut Out<'_>,
+) -> Result<Progress> {
     let bytes = std::fs::read(&file.path).map_err(|e| Error::io(&file.path, e))?;
     if bytes.len() > out.options.max_line_bytes {
         return Err(Error::LineTooLong {
@@ -345,16 +374,19 @@ pub(crate) fn import_document(file: &SourceFile, out: &mut Out<'_>) -> Result<Pr
     let lines = memchr::memchr_iter(b'\n', &bytes).count() as u64;
     out.report.lines += lines;
     out.report.bytes += consumed;
-    let mut state = State {
+    let fresh = || State {
         session_id: stem_of(&file.rel),
         project: project_of(&file.rel),
         ..State::default()
     };
+    let mut state = start
+        .and_then(|c| serde_json::from_value::<State>(c.state.clone()).ok())
+        .unwrap_or_else(fresh);
     let text = match std::str::from_utf8(&bytes) {
         Ok(t) => t,
         Err(e) => {
             out.invalid(1, Some(e.valid_up_to() + 1), "invalid UTF-8".into())?;
-            document_event(&state, out, None, &[], &bytes, 0, None)?;
+            document_event(&mut state, out, None, &[], &bytes, 0, None)?;
             return Ok(done(consumed, lines, state));
         }
     };
@@ -366,17 +398,21 @@ pub(crate) fn import_document(file: &SourceFile, out: &mut Out<'_>) -> Result<Pr
                 Some(e.column()),
                 format!("invalid JSON at column {}: {e}", e.column()),
             )?;
-            document_event(&state, out, Some(text), &[], &[], 0, None)?;
+            document_event(&mut state, out, Some(text), &[], &[], 0, None)?;
             return Ok(done(consumed, lines, state));
         }
     };
     let Some(doc) = doc else {
-        document_event(&state, out, Some(text), &[], &[], 0, None)?;
+        document_event(&mut state, out, Some(text), &[], &[], 0, None)?;
         return Ok(done(consumed, lines, state));
     };
     if let Some(sid) = text_of(doc.session_id) {
+        if state.session_id != sid && !state.emitted.is_empty() {
+            state = fresh(); // another session in the same file: start over
+        }
         state.session_id = sid;
     }
+    state.model = None; // replayed below, message by message
     if let Some(p) = text_of(doc.project_hash) {
         state.project = Some(p);
     }
@@ -386,14 +422,14 @@ pub(crate) fn import_document(file: &SourceFile, out: &mut Out<'_>) -> Result<Pr
         .and_then(|m| serde_json::from_str(m.get()).ok())
         .unwrap_or_default();
     if messages.is_empty() {
-        document_event(&state, out, Some(text), &[], &[], 0, doc_ts)?;
+        document_event(&mut state, out, Some(text), &[], &[], 0, doc_ts)?;
         return Ok(done(consumed, lines, state));
     }
     let first = offset_in(text, messages[0].get());
     let last = messages[messages.len() - 1];
     let end = offset_in(text, last.get()) + last.get().len();
     document_event(
-        &state,
+        &mut state,
         out,
         Some(&text[..first]),
         &[&text[end..]],
@@ -412,12 +448,27 @@ pub(crate) fn import_document(file: &SourceFile, out: &mut Out<'_>) -> Result<Pr
             Ok(Some(rec)) => record(&mut state, out, &rec, &mut d),
             _ => d.unknown_type = Some("<not an object>".into()),
         }
+        let before_kept = if i > 0 { before } else { "" };
+        let hash = fnv64(format!("{before_kept}\0{}", m.get()).as_bytes());
+        if state.emitted.get(i) == Some(&hash) {
+            continue; // emitted by an earlier import, unchanged
+        }
+        if state.emitted.len() <= i {
+            state.emitted.resize(i + 1, 0);
+            state.versions.resize(i + 1, 0);
+        }
+        let version = state.versions[i];
+        state.emitted[i] = hash;
+        state.versions[i] = version.saturating_add(1);
         d.project = state.project.clone();
         d.numbers.push(("index", i as u64));
+        if version > 0 {
+            d.numbers.push(("version", u64::from(version)));
+        }
         if i > 0 {
             d.strings.push(("before", before.to_owned()));
         }
-        let seq = seq(SEQ_KIND_GEMINI, 0, i as u64 + 1);
+        let seq = seq(SEQ_KIND_GEMINI, 0, message_low_bits(i, version));
         out.line_event(
             &state.session_id.clone(),
             seq,
@@ -444,7 +495,7 @@ fn done(consumed: u64, lines: u64, state: State) -> Progress {
 /// first message, or the whole text when there is none), `tail` (after the last), and the
 /// number of messages; or the whole file as base64 when it is not UTF-8.
 fn document_event(
-    state: &State,
+    state: &mut State,
     out: &mut Out<'_>,
     head: Option<&str>,
     tail: &[&str],
@@ -481,6 +532,10 @@ fn document_event(
     let payload = kaizen_core::Payload::from_json_text(p.finish())
         .map_err(|e| Error::line(out.path, 1, format!("internal payload error: {e}")))?;
     let low = DOCUMENT_BIT | (fnv64(hashed.as_bytes()) & 0x7FFF_FFFF);
+    if state.skeleton == Some(low) {
+        return Ok(()); // emitted by an earlier import, unchanged
+    }
+    state.skeleton = Some(low);
     let d = Derived {
         kind: Some(EventKind::Lifecycle),
         ts_ms: ts,

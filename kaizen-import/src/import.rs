@@ -140,7 +140,7 @@ pub fn import_file(
     let progress = match file.agent {
         Agent::Claude => crate::claude::import(file, start, &mut out)?,
         Agent::Codex => crate::codex::import(file, start, &mut out)?,
-        Agent::Gemini if whole_document => crate::gemini::import_document(file, &mut out)?,
+        Agent::Gemini if whole_document => crate::gemini::import_document(file, cursor, &mut out)?,
         Agent::Gemini => crate::gemini::import_lines(file, start, &mut out)?,
         Agent::Kaizen => crate::native::import(file, start, &mut out)?,
     };

@@ -247,3 +247,73 @@ fn a_fifty_megabyte_line_imports_and_exports() {
     .unwrap();
     assert!(std::fs::read(out.path().join(&file.rel)).unwrap() == std::fs::read(&path).unwrap());
 }
+
+/// Gemini CLI rewrites a `.json` chat whole as it grows (here: tool calls added to the last
+/// message, a message appended, `lastUpdated` changed). With the cursor, nothing is emitted
+/// twice, the rewritten message is a new version with only what it adds, and export gives
+/// the latest document back.
+#[test]
+fn a_rewritten_gemini_document_adds_versions_not_conflicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let chats = dir.path().join("tmp/h1/chats");
+    std::fs::create_dir_all(&chats).unwrap();
+    let path = chats.join("session-2026-10-01T12-00-abcd1234.json");
+    let msg = |id: &str, s: u32, calls: usize| {
+        let mut m = serde_json::json!({"id": id, "timestamp": format!("2026-10-01T12:00:{s:02}.000Z"),
+            "type": "gemini", "content": "x", "model": "gemini-2.5-pro",
+            "tokens": {"input": 100, "output": 10, "cached": 40, "thoughts": 5, "tool": 0, "total": 115}});
+        if calls > 0 {
+            m["toolCalls"] = (0..calls)
+                .map(|i| serde_json::json!({"id": format!("t{i}"), "name": "glob", "result": [], "status": "success"}))
+                .collect();
+        }
+        m
+    };
+    let doc = |msgs: Vec<serde_json::Value>, updated: u32| {
+        let d = serde_json::json!({"sessionId": "s-json", "projectHash": "h1",
+            "startTime": "2026-10-01T12:00:00.000Z",
+            "lastUpdated": format!("2026-10-01T12:00:{updated:02}.000Z"), "messages": msgs});
+        serde_json::to_string_pretty(&d).unwrap() + "\n"
+    };
+    std::fs::write(&path, doc(vec![msg("a", 1, 0), msg("b", 2, 0)], 2)).unwrap();
+    let file = source_file(Agent::Gemini, &path).unwrap();
+    let options = ImportOptions::default();
+    let mut first = Vec::new();
+    let done = import_file(&file, None, &options, &mut |c| {
+        first.extend(c);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!((done.report.responses, first.len()), (2, 3));
+
+    std::fs::write(
+        &path,
+        doc(vec![msg("a", 1, 0), msg("b", 2, 2), msg("c", 3, 0)], 3),
+    )
+    .unwrap();
+    let mut second = Vec::new();
+    let redo = import_file(&file, Some(&done.cursor), &options, &mut |c| {
+        second.extend(c);
+        Ok(())
+    })
+    .unwrap();
+    // The new document text, message b's new version, message c; a is not emitted again.
+    assert_eq!(second.len(), 3);
+    assert_eq!(redo.report.responses, 1, "only c is a new response");
+    assert_eq!(
+        redo.report.tool_calls, 2,
+        "b's version adds its two tool calls"
+    );
+    assert_eq!(redo.report.input, 60, "b's version adds no tokens");
+    let ids: std::collections::HashSet<_> = first.iter().chain(&second).map(|e| e.seq).collect();
+    assert_eq!(ids.len(), 6, "every event has its own identity");
+
+    let out = tempfile::tempdir().unwrap();
+    export(
+        first.into_iter().chain(second),
+        out.path(),
+        Some(Agent::Gemini),
+    )
+    .unwrap();
+    assert!(std::fs::read(out.path().join(&file.rel)).unwrap() == std::fs::read(&path).unwrap());
+}
