@@ -438,11 +438,15 @@ pub(crate) fn import_document(
         doc_ts,
     )?;
     let mut prev_end = first;
+    // Line numbers counted as we go (counting from the start each time was quadratic).
+    let mut counted_to = 0;
+    let mut line_no = 1u64;
     for (i, m) in messages.iter().enumerate() {
         let start = offset_in(text, m.get());
         let before = &text[prev_end..start];
         prev_end = start + m.get().len();
-        let line_no = text[..start].bytes().filter(|b| *b == b'\n').count() as u64 + 1;
+        line_no += memchr::memchr_iter(b'\n', &text.as_bytes()[counted_to..start]).count() as u64;
+        counted_to = start;
         let mut d = Derived::default();
         match parse::<Record>(m.get()) {
             Ok(Some(rec)) => record(&mut state, out, &rec, &mut d),
