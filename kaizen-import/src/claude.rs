@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::import::{Derived, Keep, LineText, Out, Progress};
+use crate::lenient::{Lenient, LenientSeq};
 use crate::lines::{LineReader, Next};
 use crate::price::Usage;
 use crate::util::{file_hash24, fnv64, json_count, json_str, parse_rfc3339_ms, seq};
@@ -124,8 +125,61 @@ struct MsgId<'a> {
     id: Option<&'a RawValue>,
 }
 
+/// A line read in one pass: `message` and `data` parsed where they are (lenient: a value
+/// of another shape is ignored, not an error).
 #[derive(Deserialize)]
 struct Line<'a> {
+    #[serde(rename = "type", borrow)]
+    ty: Option<&'a RawValue>,
+    #[serde(borrow)]
+    timestamp: Option<&'a RawValue>,
+    #[serde(rename = "parentUuid", borrow)]
+    parent_uuid: Option<&'a RawValue>,
+    #[serde(rename = "requestId", borrow)]
+    request_id: Option<&'a RawValue>,
+    #[serde(rename = "isApiErrorMessage", borrow)]
+    api_error: Option<&'a RawValue>,
+    #[serde(rename = "costUSD", borrow)]
+    cost_usd: Option<&'a RawValue>,
+    #[serde(borrow)]
+    message: Option<Lenient<Message<'a>>>,
+    #[serde(borrow)]
+    data: Option<Lenient<DataType<'a>>>,
+    #[serde(borrow)]
+    subtype: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct Message<'a> {
+    #[serde(borrow)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    model: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    content: LenientSeq<Block<'a>>,
+    #[serde(borrow)]
+    stop_reason: Option<&'a RawValue>,
+    usage: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct Block<'a> {
+    #[serde(rename = "type", borrow)]
+    ty: Option<&'a RawValue>,
+    #[serde(borrow)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    name: Option<&'a RawValue>,
+    #[serde(borrow)]
+    tool_use_id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    is_error: Option<&'a RawValue>,
+}
+
+/// The same keys, nested values kept raw: the fallback when [`Line`] cannot read a line
+/// (e.g. a duplicate key inside `message`).
+#[derive(Deserialize)]
+struct LineLoose<'a> {
     #[serde(rename = "type", borrow)]
     ty: Option<&'a RawValue>,
     #[serde(borrow)]
@@ -144,33 +198,6 @@ struct Line<'a> {
     data: Option<&'a RawValue>,
     #[serde(borrow)]
     subtype: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
-struct Message<'a> {
-    #[serde(borrow)]
-    id: Option<&'a RawValue>,
-    #[serde(borrow)]
-    model: Option<&'a RawValue>,
-    #[serde(borrow)]
-    content: Option<&'a RawValue>,
-    #[serde(borrow)]
-    stop_reason: Option<&'a RawValue>,
-    usage: Option<serde_json::Value>,
-}
-
-#[derive(Deserialize)]
-struct Block<'a> {
-    #[serde(rename = "type", borrow)]
-    ty: Option<&'a RawValue>,
-    #[serde(borrow)]
-    id: Option<&'a RawValue>,
-    #[serde(borrow)]
-    name: Option<&'a RawValue>,
-    #[serde(borrow)]
-    tool_use_id: Option<&'a RawValue>,
-    #[serde(borrow)]
-    is_error: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -199,6 +226,34 @@ fn parse_line<'a, T: Deserialize<'a>>(
         Ok(v) => Ok(Some(v)),
         Err(e) if e.classify() == serde_json::error::Category::Data => {
             serde_json::from_str::<serde::de::IgnoredAny>(text).map(|_| None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Parses a line in one pass; a line whose nested values have an unexpected shape (a
+/// duplicate key…) is read again with them kept raw.
+fn parse_fast(text: &str) -> std::result::Result<Option<Line<'_>>, serde_json::Error> {
+    match parse_line::<Line>(text) {
+        Ok(v) => Ok(v),
+        Err(e) if e.classify() == serde_json::error::Category::Data => {
+            let Some(l) = parse_line::<LineLoose>(text)? else {
+                return Ok(None);
+            };
+            fn nested<'a, T: Deserialize<'a>>(raw: Option<&'a RawValue>) -> Option<T> {
+                raw.and_then(|r| serde_json::from_str(r.get()).ok())
+            }
+            Ok(Some(Line {
+                ty: l.ty,
+                timestamp: l.timestamp,
+                parent_uuid: l.parent_uuid,
+                request_id: l.request_id,
+                api_error: l.api_error,
+                cost_usd: l.cost_usd,
+                message: nested(l.message),
+                data: nested(l.data),
+                subtype: l.subtype,
+            }))
         }
         Err(e) => Err(e),
     }
@@ -376,7 +431,7 @@ fn line(
         ..Derived::default()
     };
     let parsed = match lt.text {
-        Some(text) if !lt.is_blank() => match parse_line::<Line>(text) {
+        Some(text) if !lt.is_blank() => match parse_fast(text) {
             Ok(p) => Some(p),
             Err(e) => {
                 out.invalid(
@@ -397,7 +452,7 @@ fn line(
     let Some(parsed) = parsed else {
         return out.line_event(&state.session_id.clone(), seq, line_no, d, keep, lt.crlf);
     };
-    let Some(p) = parsed else {
+    let Some(mut p) = parsed else {
         // Valid JSON, but not an object: kept, counted as an unknown type.
         d.unknown_type = Some("<not an object>".into());
         return out.line_event(&state.session_id.clone(), seq, line_no, d, keep, lt.crlf);
@@ -407,24 +462,16 @@ fn line(
         .and_then(json_str)
         .and_then(|t| parse_rfc3339_ms(&t));
     let ty = text_of(p.ty);
-    let msg = p
-        .message
-        .and_then(|m| serde_json::from_str::<Message>(m.get()).ok());
-    let blocks: Vec<Block> = msg
-        .as_ref()
-        .and_then(|m| m.content)
-        .filter(|c| c.get().starts_with('['))
-        .and_then(|c| serde_json::from_str(c.get()).ok())
-        .unwrap_or_default();
+    let msg = p.message.take().and_then(|m| m.0);
+    let blocks: &[Block] = msg.as_ref().map_or(&[], |m| &m.content.0);
     match ty.as_deref() {
-        Some("assistant") => {
-            assistant(state, scan, out, &p, msg.as_ref(), &blocks, &mut d, line_no)
-        }
-        Some("user") => user(state, role, &p, &blocks, &mut d, line_no),
+        Some("assistant") => assistant(state, scan, out, &p, msg.as_ref(), blocks, &mut d, line_no),
+        Some("user") => user(state, role, &p, blocks, &mut d, line_no),
         Some("progress") => {
             let data = p
                 .data
-                .and_then(|x| serde_json::from_str::<DataType>(x.get()).ok())
+                .as_ref()
+                .and_then(|x| x.0.as_ref())
                 .and_then(|x| text_of(x.ty));
             d.kind = Some(if data.as_deref() == Some("hook_progress") {
                 EventKind::Hook

@@ -113,6 +113,7 @@ mod error;
 mod export;
 mod gemini;
 mod import;
+mod lenient;
 mod lines;
 mod native;
 mod price;

@@ -225,8 +225,15 @@ fn gemini_dedupes_message_ids_in_both_forms() {
         .filter(|e| payload(e)["path"].as_str().unwrap().ends_with(".json"))
         .collect();
     assert_eq!(doc.len(), 3, "the document and its two messages");
-    let lines: Vec<_> = doc.iter().map(|e| payload(e)["line"].as_u64().unwrap()).collect();
-    assert_eq!(lines, [0, 7, 17], "the document, then where each message starts");
+    let lines: Vec<_> = doc
+        .iter()
+        .map(|e| payload(e)["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        lines,
+        [0, 7, 17],
+        "the document, then where each message starts"
+    );
     assert!(
         doc.iter()
             .all(|e| e.session_id == "9b9b9b9b-0000-4000-8000-000000000002")
