@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::import::{Derived, Keep, LineText, Out, Progress};
+use crate::lenient::Lenient;
 use crate::lines::{LineReader, Next};
 use crate::price::Usage;
 use crate::util::{json_count, json_str, parse_rfc3339_ms, seq};
@@ -31,13 +32,42 @@ struct State {
 }
 
 #[derive(Deserialize)]
-struct Line<'a> {
+struct LineLoose<'a> {
     #[serde(borrow)]
     timestamp: Option<&'a RawValue>,
     #[serde(rename = "type", borrow)]
     ty: Option<&'a RawValue>,
     #[serde(borrow)]
     payload: Option<&'a RawValue>,
+}
+
+/// A line read in one pass, its payload parsed where it is (leniently).
+#[derive(Deserialize)]
+struct Line<'a> {
+    #[serde(borrow)]
+    timestamp: Option<&'a RawValue>,
+    #[serde(rename = "type", borrow)]
+    ty: Option<&'a RawValue>,
+    #[serde(borrow)]
+    payload: Option<Lenient<Payload<'a>>>,
+}
+
+/// Parses a line in one pass; one whose payload has an unexpected shape (a duplicate
+/// key…) is read again with the payload kept raw.
+fn parse_fast(text: &str) -> std::result::Result<Option<Line<'_>>, serde_json::Error> {
+    match parse::<Line>(text) {
+        Err(e) if e.classify() == serde_json::error::Category::Data => {
+            let Some(l) = parse::<LineLoose>(text)? else {
+                return Ok(None);
+            };
+            Ok(Some(Line {
+                timestamp: l.timestamp,
+                ty: l.ty,
+                payload: l.payload.and_then(|r| serde_json::from_str(r.get()).ok()),
+            }))
+        }
+        other => other,
+    }
 }
 
 #[derive(Deserialize)]
@@ -165,7 +195,7 @@ fn line(state: &mut State, out: &mut Out<'_>, line_no: u64, raw: &[u8]) -> Resul
     let seq = seq(SEQ_KIND_CODEX, 0, line_no);
     let mut d = Derived::default();
     let parsed = match lt.text {
-        Some(text) if !lt.is_blank() => match parse::<Line>(text) {
+        Some(text) if !lt.is_blank() => match parse_fast(text) {
             Ok(p) => Some(p),
             Err(e) => {
                 out.invalid(
@@ -196,9 +226,7 @@ fn line(state: &mut State, out: &mut Out<'_>, line_no: u64, raw: &[u8]) -> Resul
         .and_then(json_str)
         .and_then(|t| parse_rfc3339_ms(&t));
     let ty = text_of(p.ty);
-    let payload = p
-        .payload
-        .and_then(|x| serde_json::from_str::<Payload>(x.get()).ok());
+    let payload = p.payload.and_then(|x| x.0);
     let sub = payload.as_ref().and_then(|x| text_of(x.ty));
     d.kind = Some(EventKind::Lifecycle);
     match (ty.as_deref(), payload.as_ref()) {
