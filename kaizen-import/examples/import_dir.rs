@@ -13,10 +13,17 @@ use kaizen_import::{Agent, ImportOptions, discover, import_files};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = PathBuf::from(std::env::args().nth(1).ok_or("usage: import_dir DIR")?);
     let mut files = Vec::new();
+    let tree = Agent::AGENTS.iter().any(|a| dir.join(a.name()).is_dir());
     for agent in Agent::AGENTS {
-        let root = dir.join(agent.name());
-        let root = if root.is_dir() { root } else { dir.clone() };
-        files.extend(discover(agent, &[root])?);
+        // A generated tree has claude/, codex/, gemini/; otherwise DIR is every agent's root.
+        let root = if tree {
+            dir.join(agent.name())
+        } else {
+            dir.clone()
+        };
+        if root.is_dir() {
+            files.extend(discover(agent, &[root])?);
+        }
     }
     let bytes: u64 = files
         .iter()

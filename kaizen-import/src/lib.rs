@@ -36,7 +36,9 @@
 //! exactly (whitespace around it, not JSON under `skip_invalid`, blank) is kept as
 //! `"text": "<line>"`, one that is not UTF-8 as `"bytes_b64"`. A Gemini `.json` document
 //! becomes one event per message (`index`, `before`: the text between messages) and one
-//! document event (`head`, `tail`, `messages`), so export rebuilds it byte for byte.
+//! document event (`head`, `tail`, `messages`), so export rebuilds it byte for byte; when
+//! the document is rewritten after an import, a changed message is a new `version` event
+//! (only what it adds is counted) and export writes the latest.
 //!
 //! # Identity
 //! `session_id` is the agent's own: Claude the session file's stem (a subagent file: its
@@ -50,7 +52,8 @@
 //! [`SEQ_KIND_OTEL`] (4, reserved); `file_hash` a 24-bit FNV-1a hash of the file's path
 //! within its session (`agent-<id>.jsonl`, `subagents/agent-<id>.jsonl`), 0 for the
 //! session's own file; `line` the 1-based line number (a Gemini `.json` message: its
-//! index + 1; its document event: `0x8000_0000 | hash of the document's text`). It depends
+//! index + 1, a later version `0x4000_0000 | version << 20 | index`; its document event:
+//! `0x8000_0000 | hash of the document's text`). It depends
 //! only on the file's place in its session and the line's number, so it is stable under
 //! appends and the same when the files are copied from another machine. kaizen's own
 //! events keep their `session_id` and `seq`.
