@@ -282,3 +282,59 @@ mod tests {
         );
     }
 }
+
+/// What a Claude Code root's `settings.json` says about deleting transcripts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaudeCleanup {
+    /// The root (a default root or an entry of `$CLAUDE_CONFIG_DIR`).
+    pub root: PathBuf,
+    /// `cleanupPeriodDays` from `<root>/settings.json`; `None` when the file or the key is
+    /// absent, in which case Claude Code deletes transcripts older than 30 days.
+    pub cleanup_period_days: Option<u64>,
+}
+
+impl ClaudeCleanup {
+    /// Claude Code's default when `cleanupPeriodDays` is not set.
+    pub const DEFAULT_DAYS: u64 = 30;
+
+    /// Whether transcripts older than about a month are deleted (unset, or at most 30 days):
+    /// what `kaizen doctor` warns about.
+    pub fn deletes_within_a_month(&self) -> bool {
+        self.cleanup_period_days
+            .is_none_or(|d| d <= Self::DEFAULT_DAYS)
+    }
+}
+
+/// Reads `cleanupPeriodDays` in each existing Claude root (`roots`, or the default roots
+/// when empty). A `settings.json` that is not JSON is an error naming it.
+pub fn claude_cleanup(roots: &[PathBuf]) -> Result<Vec<ClaudeCleanup>> {
+    let roots = if roots.is_empty() {
+        default_roots(Agent::Claude)
+    } else {
+        roots.to_vec()
+    };
+    let mut out = Vec::new();
+    for root in roots.into_iter().filter(|r| r.is_dir()) {
+        let path = root.join("settings.json");
+        let days = match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let v: serde_json::Value =
+                    serde_json::from_str(&text).map_err(|e| Error::Line {
+                        path: path.clone(),
+                        line: e.line() as u64,
+                        column: Some(e.column()),
+                        key: None,
+                        reason: format!("invalid JSON at column {}: {e}", e.column()),
+                    })?;
+                v.get("cleanupPeriodDays").and_then(crate::util::json_count)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+        out.push(ClaudeCleanup {
+            root,
+            cleanup_period_days: days,
+        });
+    }
+    Ok(out)
+}

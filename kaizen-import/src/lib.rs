@@ -124,7 +124,7 @@ mod report;
 mod source;
 mod util;
 
-pub use discover::{default_roots, discover, rel_path, source_file};
+pub use discover::{ClaudeCleanup, claude_cleanup, default_roots, discover, rel_path, source_file};
 pub use error::{Error, Result, SinkError};
 pub use export::{ExportReport, Exporter, export};
 pub use import::{FileImport, ImportOptions, OnBytes, import_file};

@@ -397,3 +397,25 @@ fn kaizen_json_lines_keep_the_ingest_contract() {
         Err("invalid UTF-8 at column 1".to_owned())
     );
 }
+
+#[test]
+fn claude_cleanup_period_is_read_from_settings() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    std::fs::write(
+        a.path().join("settings.json"),
+        r#"{"cleanupPeriodDays": 3650}"#,
+    )
+    .unwrap();
+    let found = kaizen_import::claude_cleanup(&[a.path().to_owned(), b.path().to_owned()]).unwrap();
+    assert_eq!(found[0].cleanup_period_days, Some(3650));
+    assert!(!found[0].deletes_within_a_month());
+    assert_eq!(found[1].cleanup_period_days, None);
+    assert!(
+        found[1].deletes_within_a_month(),
+        "unset means Claude Code's 30 days"
+    );
+    std::fs::write(b.path().join("settings.json"), "{not json").unwrap();
+    let err = kaizen_import::claude_cleanup(&[b.path().to_owned()]).unwrap_err();
+    assert!(err.to_string().contains("settings.json:1:"), "{err}");
+}
