@@ -77,6 +77,16 @@ fn check_tree(args: &[&str]) {
         "a second import from scratch gives other events"
     );
 
+    // The same files copied to another machine (another root): the same events.
+    let elsewhere = tempfile::tempdir().unwrap();
+    for (rel, bytes) in tree(&root) {
+        let target = elsewhere.path().join("copy").join(&rel);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::write(target, bytes).unwrap();
+    }
+    let (copied, _, _) = import_tree(&elsewhere.path().join("copy"), &HashMap::new());
+    assert!(copied == events, "a copy of the files gives other events");
+
     // From the cursors: nothing read.
     let cursors: HashMap<_, _> = cursors.into_iter().map(|c| (c.path.clone(), c)).collect();
     let (none, report, _) = import_tree(&root, &cursors);
