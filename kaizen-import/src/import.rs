@@ -488,7 +488,8 @@ impl Out<'_> {
         if let Some(t) = d.unknown_type {
             *r.unknown_types.entry(t).or_default() += 1;
         }
-        match d.ts_ms {
+        // A time the store cannot hold (after 9999-12-31) is no time.
+        match d.ts_ms.filter(|ts| *ts <= kaizen_core::MAX_TS_MS) {
             Some(ts) => {
                 ev.ts_ms = ts;
                 self.last_ts = Some(ts);
