@@ -10,6 +10,14 @@ use std::time::Instant;
 
 use kaizen_import::{Agent, ImportOptions, discover, import_files};
 
+/// Prints a line; a closed pipe (`| head`) is not an error worth a panic.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = PathBuf::from(std::env::args().nth(1).ok_or("usage: import_dir DIR")?);
     let mut files = Vec::new();
@@ -53,7 +61,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
     )?;
     let secs = started.elapsed().as_secs_f64();
-    println!(
+    outln!(
         "{} files, {:.1} MB, {} events in {:.2}s: {:.1} MB/s, {:.0} events/s",
         files.len(),
         bytes as f64 / 1e6,
@@ -65,12 +73,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cursors: HashMap<_, _> = cursors.into_iter().map(|c| (c.path.clone(), c)).collect();
     let started = Instant::now();
     let (_, _) = import_files(&files, &cursors, &ImportOptions::default(), &mut |_| Ok(()))?;
-    println!(
+    outln!(
         "rerun from the cursors: {:.3}s",
         started.elapsed().as_secs_f64()
     );
     for (source, r) in &report.sources {
-        println!(
+        outln!(
             "{source}: files {} lines {} events {} sessions {} responses {} in {} out {} cache read {} cache write 5m {} 1h {} cost ${:.2} tools {}/{}/{} api errors {} unknown {:?} unpriced {:?}",
             r.files,
             r.lines,
@@ -96,7 +104,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .iter()
             .map(|((a, d, m), c)| serde_json::json!({"source": a, "day": d, "model": m, "cost_usd": *c as f64 / 1e6}))
             .collect();
-        println!("{}", serde_json::Value::Array(rows));
+        outln!("{}", serde_json::Value::Array(rows));
     }
     Ok(())
 }
