@@ -419,3 +419,31 @@ fn claude_cleanup_period_is_read_from_settings() {
     let err = kaizen_import::claude_cleanup(&[b.path().to_owned()]).unwrap_err();
     assert!(err.to_string().contains("settings.json:1:"), "{err}");
 }
+
+#[test]
+fn a_model_missing_from_the_price_table_is_reported_never_priced_as_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("projects/-p");
+    std::fs::create_dir_all(&project).unwrap();
+    let path = project.join("88888888-8888-8888-8888-888888888888.jsonl");
+    let line = |model: &str, id: &str| {
+        format!(
+            "{{\"type\":\"assistant\",\"message\":{{\"id\":\"{id}\",\"model\":\"{model}\",\"content\":[],\"usage\":{{\"input_tokens\":10,\"output_tokens\":5}}}},\"requestId\":\"r{id}\",\"timestamp\":\"2026-10-01T00:00:00Z\"}}\n"
+        )
+    };
+    let text = line("claude-future-9", "m1") + &line("claude-opus-4-6", "m2");
+    std::fs::write(&path, text).unwrap();
+    let file = source_file(Agent::Claude, &path).unwrap();
+    let mut events = Vec::new();
+    let done = import_file(&file, None, &ImportOptions::default(), &mut |c| {
+        events.extend(c);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(events[0].cost_usd_e6, None);
+    assert!(payload(&events[0]).get("cost_source").is_none());
+    assert_eq!(events[1].cost_usd_e6, Some(10 * 5 + 5 * 25));
+    let r = done.report;
+    assert_eq!(r.unpriced_models.get("claude-future-9"), Some(&1));
+    assert_eq!((r.cost_computed, r.cost_usd_e6), (1, 175));
+}
