@@ -1,0 +1,391 @@
+//! Codex CLI rollout files: one `{"timestamp","type","payload"}` object a line.
+//!
+//! Tokens: an `event_msg` `token_count` whose `info.total_token_usage` differs from the
+//! previous one in the file is one response, counted with its `info.last_token_usage`
+//! (Codex writes many snapshots twice). Codex's `input_tokens` include the cached ones, so
+//! `tokens_in = input_tokens - cached_input_tokens` and `cache_read = cached_input_tokens`;
+//! Codex reports no cache writes (column left null); reasoning is part of the output.
+
+use std::collections::BTreeMap;
+
+use kaizen_core::EventKind;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::import::{Derived, Keep, LineText, Out, Progress};
+use crate::lenient::Lenient;
+use crate::lines::{LineReader, Next};
+use crate::price::Usage;
+use crate::util::{json_count, json_str, parse_rfc3339_ms, seq};
+use crate::{Cursor, Error, Result, SEQ_KIND_CODEX, SourceFile};
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct State {
+    session_id: String,
+    /// The model of the latest `turn_context`.
+    model: Option<String>,
+    project: Option<String>,
+    /// The previous `total_token_usage` (input, cached, output, reasoning, total).
+    prev_total: Option<[u64; 5]>,
+    /// Tool calls whose output has not been seen yet: call id → tool name.
+    tools: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct LineLoose<'a> {
+    #[serde(borrow)]
+    timestamp: Option<&'a RawValue>,
+    #[serde(rename = "type", borrow)]
+    ty: Option<&'a RawValue>,
+    #[serde(borrow)]
+    payload: Option<&'a RawValue>,
+}
+
+/// A line read in one pass, its payload parsed where it is (leniently).
+#[derive(Deserialize)]
+struct Line<'a> {
+    #[serde(borrow)]
+    timestamp: Option<&'a RawValue>,
+    #[serde(rename = "type", borrow)]
+    ty: Option<&'a RawValue>,
+    #[serde(borrow)]
+    payload: Option<Lenient<Payload<'a>>>,
+}
+
+/// Parses a line in one pass; one whose payload has an unexpected shape (a duplicate
+/// key…) is read again with the payload kept raw.
+fn parse_fast(text: &str) -> std::result::Result<Option<Line<'_>>, serde_json::Error> {
+    match parse::<Line>(text) {
+        Err(e) if e.classify() == serde_json::error::Category::Data => {
+            let Some(l) = parse::<LineLoose>(text)? else {
+                return Ok(None);
+            };
+            Ok(Some(Line {
+                timestamp: l.timestamp,
+                ty: l.ty,
+                payload: l.payload.and_then(|r| serde_json::from_str(r.get()).ok()),
+            }))
+        }
+        other => other,
+    }
+}
+
+#[derive(Deserialize)]
+struct Payload<'a> {
+    #[serde(rename = "type", borrow)]
+    ty: Option<&'a RawValue>,
+    #[serde(borrow)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    cwd: Option<&'a RawValue>,
+    #[serde(borrow)]
+    model: Option<&'a RawValue>,
+    #[serde(borrow)]
+    name: Option<&'a RawValue>,
+    #[serde(borrow)]
+    call_id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    output: Option<&'a RawValue>,
+    info: Option<serde_json::Value>,
+}
+
+const RESPONSE_ITEMS: [&str; 8] = [
+    "message",
+    "reasoning",
+    "function_call",
+    "function_call_output",
+    "custom_tool_call",
+    "custom_tool_call_output",
+    "web_search_call",
+    "local_shell_call",
+];
+
+const EVENT_MSGS: [&str; 17] = [
+    "token_count",
+    "error",
+    "user_message",
+    "agent_message",
+    "agent_reasoning",
+    "agent_reasoning_raw_content",
+    "task_started",
+    "task_complete",
+    "context_compacted",
+    "turn_aborted",
+    "exec_command_begin",
+    "exec_command_end",
+    "patch_apply_begin",
+    "patch_apply_end",
+    "mcp_tool_call_begin",
+    "mcp_tool_call_end",
+    "stream_error",
+];
+
+fn text_of(raw: Option<&RawValue>) -> Option<String> {
+    raw.and_then(json_str).map(|c| c.into_owned())
+}
+
+/// The session id in a rollout's file name (`rollout-<time>-<uuid>.jsonl`).
+fn session_from_name(rel: &str) -> String {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    let stem = name.strip_suffix(".jsonl").unwrap_or(name);
+    if stem.len() >= 36 && stem.is_char_boundary(stem.len() - 36) {
+        stem[stem.len() - 36..].to_owned()
+    } else {
+        stem.to_owned()
+    }
+}
+
+pub(crate) fn import(
+    file: &SourceFile,
+    start: Option<&Cursor>,
+    out: &mut Out<'_>,
+) -> Result<Progress> {
+    let (start_off, start_line) = start.map_or((0, 0), |c| (c.consumed, c.lines));
+    let mut state: State = match start {
+        Some(c) => serde_json::from_value(c.state.clone()).map_err(|e| Error::Changed {
+            path: file.path.clone(),
+            reason: format!("unreadable cursor state: {e}"),
+        })?,
+        None => State {
+            session_id: session_from_name(&file.rel),
+            ..State::default()
+        },
+    };
+    let mut reader = LineReader::open(
+        &file.path,
+        start_off,
+        start_line,
+        None,
+        out.options.max_line_bytes,
+    )?;
+    let mut buf = Vec::new();
+    let tail = loop {
+        match reader.next_line(&mut buf)? {
+            Next::Line => {}
+            Next::Eof => break false,
+            Next::Tail => break true,
+        }
+        out.report.lines += 1;
+        out.report.bytes += buf.len() as u64 + 1;
+        line(&mut state, out, reader.line_no(), &buf)?;
+    };
+    Ok(Progress {
+        consumed: reader.offset(),
+        lines: reader.line_no(),
+        session_id: Some(state.session_id.clone()),
+        state: serde_json::to_value(&state).unwrap_or(serde_json::Value::Null),
+        truncated_tail: tail,
+    })
+}
+
+fn parse<'a, T: Deserialize<'a>>(
+    text: &'a str,
+) -> std::result::Result<Option<T>, serde_json::Error> {
+    match serde_json::from_str::<T>(text) {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.classify() == serde_json::error::Category::Data => {
+            serde_json::from_str::<serde::de::IgnoredAny>(text).map(|_| None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn line(state: &mut State, out: &mut Out<'_>, line_no: u64, raw: &[u8]) -> Result<()> {
+    let lt = LineText::new(raw);
+    let seq = seq(SEQ_KIND_CODEX, 0, line_no);
+    let mut d = Derived::default();
+    let parsed = match lt.text {
+        Some(text) if !lt.is_blank() => match parse_fast(text) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                out.invalid(
+                    line_no,
+                    Some(e.column()),
+                    format!("invalid JSON at column {}: {e}", e.column()),
+                )?;
+                None
+            }
+        },
+        Some(_) => None,
+        None => {
+            out.invalid(line_no, None, "invalid UTF-8".into())?;
+            None
+        }
+    };
+    let keep = Keep::of(&lt, parsed.is_some());
+    let not_object = matches!(parsed, Some(None));
+    let Some(Some(p)) = parsed else {
+        if not_object {
+            d.unknown_type = Some("<not an object>".into());
+        }
+        d.project = state.project.clone();
+        return out.line_event(&state.session_id.clone(), seq, line_no, d, keep, lt.crlf);
+    };
+    d.ts_ms = p
+        .timestamp
+        .and_then(json_str)
+        .and_then(|t| parse_rfc3339_ms(&t));
+    let ty = text_of(p.ty);
+    let payload = p.payload.and_then(|x| x.0);
+    let sub = payload.as_ref().and_then(|x| text_of(x.ty));
+    d.kind = Some(EventKind::Lifecycle);
+    match (ty.as_deref(), payload.as_ref()) {
+        (Some("session_meta"), Some(pl)) => {
+            if line_no == 1
+                && let Some(id) = text_of(pl.id)
+            {
+                state.session_id = id;
+            }
+            if let Some(cwd) = text_of(pl.cwd) {
+                state.project = Some(cwd);
+            }
+        }
+        (Some("turn_context"), Some(pl)) => {
+            if let Some(m) = text_of(pl.model) {
+                state.model = Some(m);
+            }
+        }
+        (Some("response_item"), Some(pl)) => response_item(state, pl, sub.as_deref(), &mut d),
+        (Some("event_msg"), Some(pl)) => event_msg(state, out, pl, sub.as_deref(), &mut d),
+        (Some("compacted"), _) => {}
+        (Some("session_meta" | "turn_context" | "response_item" | "event_msg"), None) => {
+            d.unknown_type = Some(format!("{}:<no payload>", ty.as_deref().unwrap_or("")));
+        }
+        (other, _) => d.unknown_type = Some(other.unwrap_or("<no type>").to_owned()),
+    }
+    d.project = state.project.clone();
+    out.line_event(&state.session_id.clone(), seq, line_no, d, keep, lt.crlf)
+}
+
+fn response_item(state: &mut State, pl: &Payload<'_>, sub: Option<&str>, d: &mut Derived) {
+    let model = state.model.clone();
+    match sub {
+        Some("message") | Some("reasoning") => d.kind = Some(EventKind::Message),
+        Some("function_call") | Some("custom_tool_call") | Some("local_shell_call") => {
+            let name = text_of(pl.name).unwrap_or_else(|| sub.unwrap_or_default().to_owned());
+            let id = text_of(pl.call_id);
+            if let Some(id) = &id {
+                state.tools.insert(id.clone(), name.clone());
+            }
+            d.kind = Some(EventKind::ToolCall);
+            d.tool = Some(name);
+            d.tool_call_id = id;
+            d.tool_calls = 1;
+            d.model = model;
+        }
+        Some("web_search_call") => {
+            d.kind = Some(EventKind::ToolCall);
+            d.tool = Some("web_search".into());
+            d.tool_call_id = text_of(pl.call_id).or_else(|| text_of(pl.id));
+            d.tool_calls = 1;
+            d.model = model;
+        }
+        Some("function_call_output") | Some("custom_tool_call_output") => {
+            let id = text_of(pl.call_id);
+            d.kind = Some(EventKind::ToolResult);
+            d.tool = id.as_ref().and_then(|id| state.tools.remove(id));
+            d.tool_call_id = id;
+            d.tool_results = 1;
+            if pl.output.is_some_and(output_failed) {
+                d.tool_errors = 1;
+            }
+            d.model = model;
+        }
+        Some(other) if RESPONSE_ITEMS.contains(&other) => {}
+        other => d.unknown_type = Some(format!("response_item:{}", other.unwrap_or("<no type>"))),
+    }
+}
+
+/// Whether a tool output reports failure: `metadata.exit_code` non-zero in JSON output, or
+/// "Process exited with code N" (N non-zero) in exec_command text.
+fn output_failed(output: &RawValue) -> bool {
+    let Some(text) = json_str(output) else {
+        // Output as a JSON object rather than a string.
+        return serde_json::from_str::<serde_json::Value>(output.get())
+            .ok()
+            .is_some_and(|v| exit_code_of(&v).is_some_and(|c| c != 0));
+    };
+    if text.starts_with('{')
+        && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
+        && let Some(code) = exit_code_of(&v)
+    {
+        return code != 0;
+    }
+    const MARK: &str = "Process exited with code ";
+    if let Some(i) = text.find(MARK) {
+        let digits: String = text[i + MARK.len()..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '-')
+            .collect();
+        return digits.parse::<i64>().is_ok_and(|c| c != 0);
+    }
+    false
+}
+
+fn exit_code_of(v: &serde_json::Value) -> Option<i64> {
+    v.get("metadata")?.get("exit_code")?.as_i64()
+}
+
+fn usage5(u: Option<&serde_json::Value>) -> Option<[u64; 5]> {
+    let u = u.filter(|u| u.is_object())?;
+    let n = |k: &str| u.get(k).and_then(json_count).unwrap_or(0);
+    Some([
+        n("input_tokens"),
+        n("cached_input_tokens"),
+        n("output_tokens"),
+        n("reasoning_output_tokens"),
+        n("total_tokens"),
+    ])
+}
+
+fn event_msg(
+    state: &mut State,
+    out: &Out<'_>,
+    pl: &Payload<'_>,
+    sub: Option<&str>,
+    d: &mut Derived,
+) {
+    match sub {
+        Some("token_count") => {
+            d.kind = Some(EventKind::Cost);
+            let Some(info) = pl.info.as_ref().filter(|i| i.is_object()) else {
+                return;
+            };
+            let Some(total) = usage5(info.get("total_token_usage")) else {
+                return;
+            };
+            if state.prev_total == Some(total) {
+                return; // the same snapshot written again
+            }
+            let last = usage5(info.get("last_token_usage")).unwrap_or_else(|| {
+                let prev = state.prev_total.unwrap_or_default();
+                std::array::from_fn(|i| total[i].saturating_sub(prev[i]))
+            });
+            state.prev_total = Some(total);
+            let [input, cached, output, reasoning, _] = last;
+            d.response = true;
+            d.usage = Some(Usage {
+                input: input.saturating_sub(cached),
+                output,
+                cache_read: cached,
+                cache_creation_5m: 0,
+                cache_creation_1h: 0,
+            });
+            d.reasoning = Some(reasoning);
+            d.has_cache_read = true;
+            d.model = state.model.clone();
+            let model = state.model.clone();
+            out.price(d, model.as_deref(), None);
+        }
+        Some("error") => {
+            d.kind = Some(EventKind::Error);
+            d.api_errors = 1;
+            d.model = state.model.clone();
+        }
+        Some("user_message") | Some("agent_message") | Some("agent_reasoning") => {
+            d.kind = Some(EventKind::Message)
+        }
+        Some(other) if EVENT_MSGS.contains(&other) => {}
+        other => d.unknown_type = Some(format!("event_msg:{}", other.unwrap_or("<no type>"))),
+    }
+}

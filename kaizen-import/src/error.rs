@@ -1,0 +1,120 @@
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// The error a sink (the caller's consumer of events) returns; carried through unchanged.
+pub type SinkError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can stop an import or an export. Every variant about a file names it;
+/// variants about one line name its 1-based number (and the column or key where known).
+#[derive(Debug, Error)]
+pub enum Error {
+    /// Reading or writing a file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// One line is not what its format allows (not JSON, invalid UTF-8, a number out of
+    /// range, an invalid kaizen event…). Shown as `file:line: reason`, the contract of
+    /// `kaizen ingest`.
+    #[error("{}:{line}: {reason}", path.display())]
+    Line {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number (for a Gemini `.json` document: the line where the value starts).
+        line: u64,
+        /// 1-based byte column within the line, when known.
+        column: Option<usize>,
+        /// The JSON key at fault, when known.
+        key: Option<String>,
+        /// What is wrong, e.g. `invalid JSON at column 7: expected value`.
+        reason: String,
+    },
+
+    /// A line longer than the limit of [`crate::ImportOptions::max_line_bytes`]: reading it
+    /// would break the memory bound.
+    #[error("{}:{line}: line longer than {limit} bytes", path.display())]
+    LineTooLong {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// The limit in bytes.
+        limit: usize,
+    },
+
+    /// The file changed while it was read (it shrank, or its head was rewritten between the
+    /// two passes of a Claude import): nothing of it was handed to the sink after the change.
+    #[error("{}: the file changed while it was read ({reason}); import it again", path.display())]
+    Changed {
+        /// The file.
+        path: PathBuf,
+        /// What changed.
+        reason: String,
+    },
+
+    /// A cursor given for a file does not belong to it (another agent or path).
+    #[error("{}: cursor of {cursor_agent} {cursor_path:?} does not belong to this file", path.display())]
+    CursorMismatch {
+        /// The file.
+        path: PathBuf,
+        /// The cursor's agent.
+        cursor_agent: String,
+        /// The cursor's relative path.
+        cursor_path: String,
+    },
+
+    /// A PATH given to [`crate::discover`] does not exist or holds no file of the agent.
+    #[error("{}: {reason}", path.display())]
+    Discover {
+        /// The path.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// An event handed to export cannot be written back: not an imported agent-log event,
+    /// a file with missing lines, two different texts for one line…
+    #[error("export of {path}: {reason}")]
+    Export {
+        /// The file's path relative to its agent's root (or the event's identity).
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// The shipped price table could not be read (a build defect, never user data).
+    #[error("price table: {0}")]
+    Prices(String),
+
+    /// The caller's sink refused a chunk of events: the import stopped there.
+    #[error("{0}")]
+    Sink(#[source] SinkError),
+}
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn line(path: impl Into<PathBuf>, line: u64, reason: impl Into<String>) -> Self {
+        Error::Line {
+            path: path.into(),
+            line,
+            column: None,
+            key: None,
+            reason: reason.into(),
+        }
+    }
+}

@@ -1,0 +1,338 @@
+//! Writing imported agent logs back: every file at its relative path, byte for byte.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Component, Path, PathBuf};
+
+use base64::Engine as _;
+use kaizen_core::Event;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::{Agent, Error, Result};
+
+/// What an export wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportReport {
+    /// Files written (or found already there with the same bytes).
+    pub files: u64,
+    /// Lines written (for a Gemini `.json` document: its messages).
+    pub lines: u64,
+    /// Bytes written.
+    pub bytes: u64,
+    /// Events that are not imported agent-log lines (kaizen's own events, or another agent
+    /// than the one exported): not written.
+    pub events_skipped: u64,
+}
+
+#[derive(Deserialize)]
+struct Wrapper<'a> {
+    agent: Option<String>,
+    path: Option<String>,
+    line: Option<u64>,
+    /// `null` is a record too (a line `null`): absent and `null` must differ.
+    #[serde(borrow, default, deserialize_with = "some_raw")]
+    record: Option<&'a RawValue>,
+    text: Option<String>,
+    bytes_b64: Option<String>,
+    crlf: Option<bool>,
+    index: Option<u64>,
+    before: Option<String>,
+    head: Option<String>,
+    tail: Option<String>,
+    messages: Option<u64>,
+    version: Option<u64>,
+}
+
+fn some_raw<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(d).map(Some)
+}
+
+/// One version of a Gemini `.json` document's text around its messages.
+struct Skeleton {
+    /// The text before the first message, or the whole file when `whole`.
+    head: Vec<u8>,
+    /// `head` is the whole file (a document that was not UTF-8 JSON).
+    whole: bool,
+    /// The text after the last message.
+    tail: String,
+    /// How many messages the version has.
+    messages: u64,
+}
+
+/// A Gemini `.json` document's parts.
+#[derive(Default)]
+struct Document {
+    /// (ts_ms, seq) → skeleton: the latest wins.
+    versions: BTreeMap<(u64, u64), Skeleton>,
+    /// index → (text before it, its JSON text).
+    /// Its versions when it was rewritten: the latest is written.
+    messages: BTreeMap<(u64, u64), (String, String)>,
+}
+
+enum Parts {
+    Lines(BTreeMap<u64, Vec<u8>>),
+    Document(Document),
+}
+
+/// Collects imported events, then writes their files back. Events may come in any order
+/// (and twice); each file is held in memory until [`Exporter::finish`], so export a large
+/// archive a session or a day at a time.
+pub struct Exporter {
+    out_dir: PathBuf,
+    only: Option<Agent>,
+    files: BTreeMap<(Agent, String), Parts>,
+    skipped: u64,
+}
+
+impl Exporter {
+    /// Writes under `out_dir`: with `only = Some(agent)`, that agent's files at their
+    /// relative paths (`out_dir/projects/…` for Claude, so `CLAUDE_CONFIG_DIR=out_dir`
+    /// reads them); with `None`, every agent's under `out_dir/<agent>/…`.
+    pub fn new(out_dir: impl Into<PathBuf>, only: Option<Agent>) -> Self {
+        Exporter {
+            out_dir: out_dir.into(),
+            only,
+            files: BTreeMap::new(),
+            skipped: 0,
+        }
+    }
+
+    /// Takes one event. Returns `false` (and counts it) when it is not an imported
+    /// agent-log line of the agent exported.
+    pub fn add(&mut self, event: &Event) -> Result<bool> {
+        let text = event.payload.as_json_text();
+        let Ok(w) = serde_json::from_str::<Wrapper>(text) else {
+            self.skipped += 1;
+            return Ok(false);
+        };
+        let agent = w.agent.as_deref().and_then(Agent::from_name);
+        let (Some(agent), Some(path)) = (agent, w.path.clone()) else {
+            self.skipped += 1;
+            return Ok(false);
+        };
+        if agent == Agent::Kaizen || self.only.is_some_and(|a| a != agent) {
+            self.skipped += 1;
+            return Ok(false);
+        }
+        let conflict = |what: String| Error::Export {
+            path: path.clone(),
+            reason: what,
+        };
+        let is_document = agent == Agent::Gemini && path.ends_with(".json");
+        let parts = self.files.entry((agent, path.clone())).or_insert_with(|| {
+            if is_document {
+                Parts::Document(Document::default())
+            } else {
+                Parts::Lines(BTreeMap::new())
+            }
+        });
+        match parts {
+            Parts::Lines(lines) => {
+                let line = w
+                    .line
+                    .filter(|l| *l >= 1)
+                    .ok_or_else(|| conflict("an event without a line number".into()))?;
+                let bytes = line_bytes(&w).map_err(conflict)?;
+                match lines.get(&line) {
+                    Some(prev) if *prev != bytes => {
+                        return Err(conflict(format!("two different texts for line {line}")));
+                    }
+                    Some(_) => {}
+                    None => {
+                        lines.insert(line, bytes);
+                    }
+                }
+            }
+            Parts::Document(doc) => {
+                if let Some(index) = w.index {
+                    let record = w
+                        .record
+                        .ok_or_else(|| conflict(format!("message {index} has no record")))?;
+                    let entry = (
+                        w.before.clone().unwrap_or_default(),
+                        record.get().to_owned(),
+                    );
+                    let key = (index, w.version.unwrap_or(0));
+                    match doc.messages.get(&key) {
+                        Some(prev) if *prev != entry => {
+                            return Err(conflict(format!(
+                                "two different texts for message {index}"
+                            )));
+                        }
+                        Some(_) => {}
+                        None => {
+                            doc.messages.insert(key, entry);
+                        }
+                    }
+                } else {
+                    let (head, b64) = match (&w.head, &w.bytes_b64) {
+                        (Some(h), _) => (h.as_bytes().to_vec(), false),
+                        (None, Some(b)) => (
+                            base64::engine::general_purpose::STANDARD
+                                .decode(b)
+                                .map_err(|e| conflict(format!("bad base64: {e}")))?,
+                            true,
+                        ),
+                        _ => return Err(conflict("a document event without its text".into())),
+                    };
+                    let skeleton = Skeleton {
+                        head,
+                        whole: b64,
+                        tail: w.tail.clone().unwrap_or_default(),
+                        messages: w.messages.unwrap_or(0),
+                    };
+                    doc.versions.insert((event.ts_ms, event.seq), skeleton);
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// Writes every file collected (atomically: a temporary file renamed into place). A
+    /// file already there with the same bytes is left as it is; with other bytes it is an
+    /// error, never replaced. A file with a missing line is an error naming it.
+    pub fn finish(mut self) -> Result<ExportReport> {
+        let mut report = ExportReport {
+            events_skipped: self.skipped,
+            ..ExportReport::default()
+        };
+        for ((agent, rel), parts) in std::mem::take(&mut self.files) {
+            let err = |reason: String| Error::Export {
+                path: rel.clone(),
+                reason,
+            };
+            let (bytes, lines) = match parts {
+                Parts::Lines(lines) => {
+                    let n = lines.len() as u64;
+                    if let Some((&last, _)) = lines.last_key_value()
+                        && last != n
+                    {
+                        let missing = (1..=last).find(|l| !lines.contains_key(l)).unwrap_or(last);
+                        return Err(err(format!("line {missing} is missing (of {last})")));
+                    }
+                    let mut out = Vec::new();
+                    for (_, l) in lines {
+                        out.extend_from_slice(&l);
+                    }
+                    (out, n)
+                }
+                Parts::Document(doc) => {
+                    let Some((_, latest)) = doc.versions.into_iter().next_back() else {
+                        return Err(err("the document event is missing".into()));
+                    };
+                    let Skeleton {
+                        head,
+                        whole,
+                        tail,
+                        messages: count,
+                    } = latest;
+                    if whole {
+                        (head, 0)
+                    } else {
+                        let mut out = head;
+                        for i in 0..count {
+                            let (_, (before, record)) = doc
+                                .messages
+                                .range((i, 0)..=(i, u64::MAX))
+                                .next_back()
+                                .ok_or_else(|| {
+                                    err(format!("message {i} is missing (of {count})"))
+                                })?;
+                            if i > 0 {
+                                out.extend_from_slice(before.as_bytes());
+                            }
+                            out.extend_from_slice(record.as_bytes());
+                        }
+                        out.extend_from_slice(tail.as_bytes());
+                        (out, count)
+                    }
+                }
+            };
+            let target = self.target(agent, &rel)?;
+            write_new(&target, &bytes).map_err(|reason| Error::Export {
+                path: target.display().to_string(),
+                reason,
+            })?;
+            report.files += 1;
+            report.lines += lines;
+            report.bytes += bytes.len() as u64;
+        }
+        Ok(report)
+    }
+
+    fn target(&self, agent: Agent, rel: &str) -> Result<PathBuf> {
+        let rel_path = Path::new(rel);
+        let safe = rel_path
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)));
+        if !safe || rel.is_empty() {
+            return Err(Error::Export {
+                path: rel.to_owned(),
+                reason: "not a relative path inside the export folder".into(),
+            });
+        }
+        Ok(match self.only {
+            Some(_) => self.out_dir.join(rel_path),
+            None => self.out_dir.join(agent.name()).join(rel_path),
+        })
+    }
+}
+
+/// The bytes of one line as written, `\n` included.
+fn line_bytes(w: &Wrapper<'_>) -> std::result::Result<Vec<u8>, String> {
+    let mut bytes = match (&w.record, &w.text, &w.bytes_b64) {
+        (Some(r), _, _) => r.get().as_bytes().to_vec(),
+        (None, Some(t), _) => t.as_bytes().to_vec(),
+        (None, None, Some(b)) => base64::engine::general_purpose::STANDARD
+            .decode(b)
+            .map_err(|e| format!("bad base64: {e}"))?,
+        _ => return Err("an event without the line's text".into()),
+    };
+    if w.crlf == Some(true) {
+        bytes.push(b'\r');
+    }
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+fn write_new(target: &Path, bytes: &[u8]) -> std::result::Result<(), String> {
+    if let Ok(existing) = std::fs::read(target) {
+        return if existing == bytes {
+            Ok(())
+        } else {
+            Err("a different file is already there; not replaced".into())
+        };
+    }
+    let dir = target.parent().ok_or("no parent folder")?;
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let name = target
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.kaizen-export-{}", std::process::id()));
+    let result = (|| -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, target)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e.to_string());
+    }
+    Ok(())
+}
+
+/// Writes back the files of `events` under `out_dir` (see [`Exporter::new`] for `only`).
+pub fn export(
+    events: impl IntoIterator<Item = Event>,
+    out_dir: impl Into<PathBuf>,
+    only: Option<Agent>,
+) -> Result<ExportReport> {
+    let mut exporter = Exporter::new(out_dir, only);
+    for event in events {
+        exporter.add(&event)?;
+    }
+    exporter.finish()
+}

@@ -1,0 +1,588 @@
+//! The import driver: cursors, chunked hand-off to the sink, and what every format shares
+//! (a line's text kept exactly, its events' payload wrapper, the report's accounting).
+
+use std::path::Path;
+use std::time::UNIX_EPOCH;
+
+use base64::Engine as _;
+use kaizen_core::{Event, EventKind, EventSource, Payload};
+
+use crate::price::{PriceTable, Usage};
+use crate::report::{MAX_SKIPPED_SHOWN, SourceReport};
+use crate::util::PayloadBuilder;
+use crate::{Agent, Cursor, Error, Result, SinkError, SourceFile};
+
+/// Bytes of a file's head hashed into its cursor.
+pub(crate) const HEAD_LEN: u64 = 4096;
+
+/// How to import.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// Keep a line that is not valid JSON (or not a valid kaizen event) as text, count it
+    /// in [`SourceReport::lines_skipped`] and go on; otherwise such a line stops the import
+    /// with [`Error::Line`] (`file:line: reason`).
+    pub skip_invalid: bool,
+    /// Events handed to the sink at a time (at most).
+    pub chunk_events: usize,
+    /// Payload bytes handed to the sink at a time (about; a single bigger event goes alone).
+    pub chunk_bytes: usize,
+    /// The longest line read; a longer one is [`Error::LineTooLong`]. Default 256 MiB.
+    pub max_line_bytes: usize,
+    /// The price table for costs a source does not state.
+    pub prices: &'static PriceTable,
+    /// Called with the bytes read since its last call, each time a chunk goes to the sink
+    /// and at the end of each file (for a progress bar: a file's share is its size minus its
+    /// cursor's `consumed`).
+    pub on_bytes: Option<OnBytes>,
+}
+
+/// A progress callback: bytes read since the last call.
+#[derive(Clone)]
+pub struct OnBytes(pub std::sync::Arc<dyn Fn(u64) + Send + Sync>);
+
+impl std::fmt::Debug for OnBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OnBytes(..)")
+    }
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        ImportOptions {
+            skip_invalid: false,
+            chunk_events: 2048,
+            chunk_bytes: 8 << 20,
+            max_line_bytes: 256 << 20,
+            prices: PriceTable::shipped(),
+            on_bytes: None,
+        }
+    }
+}
+
+/// The outcome of importing one file.
+#[derive(Debug, Clone)]
+pub struct FileImport {
+    /// Where the next import of this file goes on from.
+    pub cursor: Cursor,
+    /// What this import found in the file.
+    pub report: SourceReport,
+}
+
+/// Imports one file, from `cursor` when given (only bytes after it are read; an unchanged
+/// file is not read at all; a file whose head changed is read again from the start).
+/// Events go to `sink` in chunks, in file order; nothing is buffered beyond a chunk (and,
+/// in a file whose first lines carry no time, those lines until the first time).
+///
+/// The returned cursor is valid only once every chunk handed to `sink` is durably stored:
+/// keep it with the data, in the same commit.
+pub fn import_file(
+    file: &SourceFile,
+    cursor: Option<&Cursor>,
+    options: &ImportOptions,
+    sink: &mut dyn FnMut(Vec<Event>) -> Result<(), SinkError>,
+) -> Result<FileImport> {
+    let meta = std::fs::metadata(&file.path).map_err(|e| Error::io(&file.path, e))?;
+    let size = meta.len();
+    let mtime_ms = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_millis() as i64);
+    let mut report = SourceReport {
+        files: 1,
+        ..SourceReport::default()
+    };
+    let whole_document = is_gemini_document(file);
+    let mut start = None;
+    if let Some(c) = cursor {
+        if c.agent != file.agent || c.path != file.rel {
+            return Err(Error::CursorMismatch {
+                path: file.path.clone(),
+                cursor_agent: c.agent.name().to_owned(),
+                cursor_path: c.path.clone(),
+            });
+        }
+        let unchanged = c.size == size && c.mtime_ms == mtime_ms && c.consumed == size;
+        if unchanged {
+            report.files_unchanged = 1;
+            if let Some(s) = &c.session_id {
+                report.sessions.insert(s.clone());
+            }
+            return Ok(FileImport {
+                cursor: c.clone(),
+                report,
+            });
+        }
+        let same_head = size >= c.consumed
+            && !whole_document
+            && crate::lines::head_hash(&file.path, c.head_len)? == c.head_hash;
+        if same_head {
+            start = Some(c);
+        } else {
+            report.files_reread = 1;
+        }
+    }
+    let mut out = Out {
+        agent: file.agent,
+        rel: &file.rel,
+        path: &file.path,
+        options,
+        sink,
+        chunk: Vec::new(),
+        chunk_bytes: 0,
+        untimed: Vec::new(),
+        untimed_bytes: 0,
+        bytes_reported: 0,
+        last_ts: start.and_then(|c| c.state.get("last_ts_ms").and_then(|v| v.as_u64())),
+        fallback_ts: mtime_ms.and_then(|m| u64::try_from(m).ok()).unwrap_or(0),
+        report,
+    };
+    let progress = match file.agent {
+        Agent::Claude => crate::claude::import(file, start, &mut out)?,
+        Agent::Codex => crate::codex::import(file, start, &mut out)?,
+        Agent::Gemini if whole_document => crate::gemini::import_document(file, cursor, &mut out)?,
+        Agent::Gemini => crate::gemini::import_lines(file, start, &mut out)?,
+        Agent::Kaizen => crate::native::import(file, start, &mut out)?,
+    };
+    out.finish()?;
+    let mut state = progress.state;
+    if let (serde_json::Value::Object(map), Some(ts)) = (&mut state, out.last_ts) {
+        map.insert("last_ts_ms".into(), ts.into());
+    }
+    let head_len = progress.consumed.min(HEAD_LEN);
+    let cursor = Cursor {
+        agent: file.agent,
+        path: file.rel.clone(),
+        size,
+        mtime_ms,
+        head_len,
+        head_hash: crate::lines::head_hash(&file.path, head_len)?,
+        consumed: progress.consumed,
+        lines: progress.lines,
+        session_id: progress.session_id,
+        state,
+    };
+    let mut report = out.report;
+    if progress.truncated_tail {
+        report.truncated_tails.push(file.path.display().to_string());
+    }
+    if let Some(s) = &cursor.session_id {
+        report.sessions.insert(s.clone());
+    }
+    Ok(FileImport { cursor, report })
+}
+
+fn is_gemini_document(file: &SourceFile) -> bool {
+    file.agent == Agent::Gemini && file.rel.ends_with(".json")
+}
+
+/// Where a format's import of a file stopped.
+pub(crate) struct Progress {
+    pub consumed: u64,
+    pub lines: u64,
+    pub session_id: Option<String>,
+    pub state: serde_json::Value,
+    pub truncated_tail: bool,
+}
+
+/// A line's exact text, classified.
+pub(crate) struct LineText<'a> {
+    /// The text without `\n` and without a final `\r` (see `crlf`), when valid UTF-8.
+    pub text: Option<&'a str>,
+    /// The raw bytes (without `\n`), for a line that is not valid UTF-8.
+    pub bytes: &'a [u8],
+    /// The line ended in `\r\n`.
+    pub crlf: bool,
+}
+
+impl<'a> LineText<'a> {
+    pub(crate) fn new(raw: &'a [u8]) -> Self {
+        let (body, crlf) = match raw.strip_suffix(b"\r") {
+            Some(body) => (body, true),
+            None => (raw, false),
+        };
+        match std::str::from_utf8(body) {
+            Ok(text) => LineText {
+                text: Some(text),
+                bytes: raw,
+                crlf,
+            },
+            Err(_) => LineText {
+                text: None,
+                bytes: raw,
+                crlf: false,
+            },
+        }
+    }
+
+    /// Whether `text` can be stored as the payload's `record` exactly: JSON with no
+    /// whitespace around it (the caller has checked it is valid JSON).
+    pub(crate) fn exact_json(&self) -> Option<&'a str> {
+        let text = self.text?;
+        let first = *text.as_bytes().first()?;
+        let last = *text.as_bytes().last()?;
+        (!first.is_ascii_whitespace() && !last.is_ascii_whitespace()).then_some(text)
+    }
+
+    pub(crate) fn is_blank(&self) -> bool {
+        self.text.is_some_and(|t| t.trim().is_empty())
+    }
+}
+
+/// How a line's text is kept in its event's payload.
+pub(crate) enum Keep<'a> {
+    /// Valid JSON, exactly as written: `"record": <text>`.
+    Record(&'a str),
+    /// Not storable as a JSON value exactly: `"text": "<text>"`.
+    Text(&'a str),
+    /// Not UTF-8: `"bytes_b64": "<base64 of the line>"`.
+    Bytes(&'a [u8]),
+}
+
+impl<'a> Keep<'a> {
+    /// Chooses `Record` when the line parsed as JSON (`parsed`) and has no whitespace around it.
+    pub(crate) fn of(line: &LineText<'a>, parsed: bool) -> Self {
+        match (line.text, parsed.then(|| line.exact_json()).flatten()) {
+            (_, Some(json)) => Keep::Record(json),
+            (Some(text), None) => Keep::Text(text),
+            (None, _) => Keep::Bytes(line.bytes),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Keep::Record(t) | Keep::Text(t) => t.len(),
+            Keep::Bytes(b) => b.len() * 4 / 3 + 4,
+        }
+    }
+}
+
+/// Where a cost came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CostSource {
+    /// Stated by the source (Claude `costUSD`).
+    Reported,
+    /// Computed from the price table.
+    Computed,
+}
+
+/// What a format derived from one line: the event's typed fields and the figures it counts.
+#[derive(Default)]
+pub(crate) struct Derived {
+    pub kind: Option<EventKind>,
+    pub ts_ms: Option<u64>,
+    pub tool: Option<String>,
+    pub tool_call_id: Option<String>,
+    pub stop_reason: Option<String>,
+    pub model: Option<String>,
+    pub project: Option<String>,
+    /// This event carries the tokens of a response counted here (not a difference).
+    pub response: bool,
+    /// Tokens on this event (a response's, or the difference of a continued one).
+    pub usage: Option<Usage>,
+    /// Reasoning tokens, where the source reports them.
+    pub reasoning: Option<u64>,
+    /// The source reports cache writes (Claude): the cache-creation column is set.
+    pub has_cache_creation: bool,
+    /// The source reports cache reads: the cache-read column is set.
+    pub has_cache_read: bool,
+    pub cost_e6: Option<i64>,
+    pub cost_source: Option<CostSource>,
+    /// The model is not in the price table (reported once per response).
+    pub unpriced: bool,
+    pub tool_calls: u64,
+    pub tool_results: u64,
+    pub tool_errors: u64,
+    pub api_errors: u64,
+    /// A record type the importer does not know.
+    pub unknown_type: Option<String>,
+    /// Extra `true` flags for the payload (e.g. `resume_copy`).
+    pub flags: Vec<&'static str>,
+    /// Extra numeric payload keys.
+    pub numbers: Vec<(&'static str, u64)>,
+    /// Extra string payload keys.
+    pub strings: Vec<(&'static str, String)>,
+}
+
+/// The sink side of an import: builds events, fills missing times, hands chunks over, and
+/// keeps the report.
+pub(crate) struct Out<'a> {
+    pub agent: Agent,
+    pub rel: &'a str,
+    pub path: &'a Path,
+    pub options: &'a ImportOptions,
+    sink: &'a mut dyn FnMut(Vec<Event>) -> Result<(), SinkError>,
+    chunk: Vec<Event>,
+    chunk_bytes: usize,
+    /// Events of the file's first lines that carry no time, waiting for the first time.
+    untimed: Vec<Event>,
+    untimed_bytes: usize,
+    /// Bytes already given to `options.on_bytes`.
+    bytes_reported: u64,
+    /// The time of the latest line that had one.
+    pub last_ts: Option<u64>,
+    /// The file's mtime: the time of lines when no line of the file has one.
+    fallback_ts: u64,
+    pub report: SourceReport,
+}
+
+/// Lines with no time held back at most, waiting for a line with one; past this they take
+/// the file's modification time.
+const MAX_UNTIMED: usize = 1024;
+
+impl Out<'_> {
+    /// Reports a line that is not valid: an error, or with `skip_invalid` a note and `Ok`.
+    pub(crate) fn invalid(
+        &mut self,
+        line: u64,
+        column: Option<usize>,
+        reason: String,
+    ) -> Result<()> {
+        if !self.options.skip_invalid {
+            return Err(Error::Line {
+                path: self.path.to_owned(),
+                line,
+                column,
+                key: None,
+                reason,
+            });
+        }
+        self.report.lines_skipped += 1;
+        if self.report.skipped.len() < MAX_SKIPPED_SHOWN {
+            self.report
+                .skipped
+                .push(format!("{}:{line}: {reason}", self.path.display()));
+        }
+        Ok(())
+    }
+
+    /// Builds and emits the event of one line.
+    pub(crate) fn line_event(
+        &mut self,
+        session_id: &str,
+        seq: u64,
+        line: u64,
+        d: Derived,
+        keep: Keep<'_>,
+        crlf: bool,
+    ) -> Result<()> {
+        let mut p = PayloadBuilder::new(self.agent.name(), self.rel, line, keep.len() + 128);
+        p.opt_str("model", d.model.as_deref())
+            .opt_str("project", d.project.as_deref())
+            .flag("response", d.response);
+        if let Some(u) = &d.usage
+            && d.has_cache_creation
+        {
+            p.num("cache_creation_5m", u.cache_creation_5m)
+                .num("cache_creation_1h", u.cache_creation_1h);
+        }
+        if let Some(source) = d.cost_source {
+            match source {
+                CostSource::Reported => p.str("cost_source", "reported"),
+                CostSource::Computed => p.str(
+                    "cost_source",
+                    &format!("computed:{}", self.options.prices.version()),
+                ),
+            };
+        }
+        p.nonzero("tool_calls", d.tool_calls)
+            .nonzero("tool_results", d.tool_results)
+            .nonzero("tool_errors", d.tool_errors)
+            .nonzero("api_errors", d.api_errors);
+        for flag in &d.flags {
+            p.flag(flag, true);
+        }
+        for (k, v) in &d.numbers {
+            p.num(k, v);
+        }
+        for (k, v) in &d.strings {
+            p.str(k, v);
+        }
+        p.flag("crlf", crlf);
+        match keep {
+            Keep::Record(json) => p.raw("record", json),
+            Keep::Text(text) => p.str("text", text),
+            Keep::Bytes(bytes) => p.str(
+                "bytes_b64",
+                &base64::engine::general_purpose::STANDARD.encode(bytes),
+            ),
+        };
+        let payload = Payload::from_json_text(p.finish())
+            .map_err(|e| Error::line(self.path, line, format!("internal payload error: {e}")))?;
+        self.emit(session_id, seq, line, d, payload)
+    }
+
+    /// Emits an event with a ready payload, doing the accounting.
+    pub(crate) fn emit(
+        &mut self,
+        session_id: &str,
+        seq: u64,
+        line: u64,
+        d: Derived,
+        payload: Payload,
+    ) -> Result<()> {
+        let to_u32 = |v: u64, what: &str| -> Result<u32> {
+            u32::try_from(v).map_err(|_| Error::Line {
+                path: self.path.to_owned(),
+                line,
+                column: None,
+                key: Some(what.to_owned()),
+                reason: format!("{what} {v} is out of range for u32"),
+            })
+        };
+        let mut ev = Event::new(
+            session_id,
+            seq,
+            0,
+            d.kind.unwrap_or(EventKind::Lifecycle),
+            EventSource::Tail,
+        );
+        ev.tool = d.tool;
+        ev.tool_call_id = d.tool_call_id;
+        ev.stop_reason = d.stop_reason;
+        if let Some(u) = &d.usage {
+            ev.tokens_in = Some(to_u32(u.input, "input tokens")?);
+            ev.tokens_out = Some(to_u32(u.output, "output tokens")?);
+            if d.has_cache_creation {
+                ev.cache_creation_tokens = Some(to_u32(
+                    u.cache_creation_5m + u.cache_creation_1h,
+                    "cache creation tokens",
+                )?);
+            }
+            if d.has_cache_read {
+                ev.cache_read_tokens = Some(to_u32(u.cache_read, "cache read tokens")?);
+            }
+            ev.reasoning_tokens = d
+                .reasoning
+                .map(|r| to_u32(r, "reasoning tokens"))
+                .transpose()?;
+            let r = &mut self.report;
+            r.input += u.input;
+            r.output += u.output;
+            r.reasoning += d.reasoning.unwrap_or(0);
+            r.cache_read += u.cache_read;
+            r.cache_creation_5m += u.cache_creation_5m;
+            r.cache_creation_1h += u.cache_creation_1h;
+        }
+        ev.cost_usd_e6 = d.cost_e6;
+        ev.payload = payload;
+        let r = &mut self.report;
+        if d.response {
+            r.responses += 1;
+            match d.cost_source {
+                Some(CostSource::Reported) => r.cost_reported += 1,
+                Some(CostSource::Computed) => r.cost_computed += 1,
+                None => {}
+            }
+            if d.unpriced
+                && let Some(m) = &d.model
+            {
+                *r.unpriced_models.entry(m.clone()).or_default() += 1;
+            }
+        }
+        r.cost_usd_e6 += d.cost_e6.unwrap_or(0);
+        r.tool_calls += d.tool_calls;
+        r.tool_results += d.tool_results;
+        r.tool_errors += d.tool_errors;
+        r.api_errors += d.api_errors;
+        if let Some(t) = d.unknown_type {
+            *r.unknown_types.entry(t).or_default() += 1;
+        }
+        // A time the store cannot hold (after 9999-12-31) is no time.
+        match d.ts_ms.filter(|ts| *ts <= kaizen_core::MAX_TS_MS) {
+            Some(ts) => {
+                ev.ts_ms = ts;
+                self.last_ts = Some(ts);
+                if !self.untimed.is_empty() {
+                    self.untimed_bytes = 0;
+                    for mut e in std::mem::take(&mut self.untimed) {
+                        e.ts_ms = ts;
+                        self.push(e)?;
+                    }
+                }
+                self.push(ev)
+            }
+            None => {
+                ev.ts_exact = false;
+                match self.last_ts {
+                    Some(ts) => {
+                        ev.ts_ms = ts;
+                        self.push(ev)
+                    }
+                    None if self.untimed.len() < MAX_UNTIMED
+                        && self.untimed_bytes < self.options.chunk_bytes =>
+                    {
+                        self.untimed_bytes += ev.payload.as_json_text().len();
+                        self.untimed.push(ev);
+                        Ok(())
+                    }
+                    None => {
+                        ev.ts_ms = self.fallback_ts;
+                        self.push(ev)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Emits a kaizen event as it is (the native JSON Lines source).
+    pub(crate) fn push_native(&mut self, ev: Event) -> Result<()> {
+        self.push(ev)
+    }
+
+    fn push(&mut self, ev: Event) -> Result<()> {
+        self.chunk_bytes += ev.payload.as_json_text().len() + 64;
+        self.chunk.push(ev);
+        self.report.events += 1;
+        if self.chunk.len() >= self.options.chunk_events.max(1)
+            || self.chunk_bytes >= self.options.chunk_bytes
+        {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if let Some(hook) = &self.options.on_bytes
+            && self.report.bytes > self.bytes_reported
+        {
+            (hook.0)(self.report.bytes - self.bytes_reported);
+            self.bytes_reported = self.report.bytes;
+        }
+        if self.chunk.is_empty() {
+            return Ok(());
+        }
+        self.chunk_bytes = 0;
+        let chunk = std::mem::take(&mut self.chunk);
+        (self.sink)(chunk).map_err(Error::Sink)
+    }
+
+    /// Hands over what is left (lines with no time at all take the file's mtime).
+    pub(crate) fn finish(&mut self) -> Result<()> {
+        self.untimed_bytes = 0;
+        for mut e in std::mem::take(&mut self.untimed) {
+            e.ts_ms = self.fallback_ts;
+            self.push(e)?;
+        }
+        self.flush()
+    }
+
+    /// The cost of a response: the source's when it states one, else the table's.
+    pub(crate) fn price(&self, d: &mut Derived, model: Option<&str>, reported_usd: Option<f64>) {
+        if let Some(usd) = reported_usd {
+            d.cost_e6 = Some(crate::price::usd_to_e6(usd));
+            d.cost_source = Some(CostSource::Reported);
+            return;
+        }
+        let (Some(model), Some(usage)) = (model, d.usage.as_ref()) else {
+            return;
+        };
+        match self.options.prices.cost_e6(model, usage) {
+            Some(cost) => {
+                d.cost_e6 = Some(cost);
+                d.cost_source = Some(CostSource::Computed);
+            }
+            None => d.unpriced = true,
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! Turns AI coding agents' own logs into kaizen [`Event`]s: Claude Code transcripts (1.0.x
+//! inline sidechains, 2.0.x `agent-*.jsonl`, 2.1.x `subagents/`), Codex CLI rollouts,
+//! Gemini CLI chats (`.json` and `.jsonl`), and kaizen's own event JSON Lines. Knows
+//! formats and files, no store: the caller hands events to a store and keeps the cursors.
+//!
+//! # Use
+//! ```no_run
+//! use kaizen_import::{Agent, ImportOptions, discover, import_file};
+//!
+//! let files = discover(Agent::Claude, &[])?; // default roots; or PATHs
+//! let options = ImportOptions::default();
+//! for file in &files {
+//!     let cursor = None; // the store's cursor of `file.rel`, if any
+//!     let done = import_file(file, cursor, &options, &mut |events| {
+//!         // write `events` to the store (chunks of at most `options.chunk_events`)
+//!         Ok(())
+//!     })?;
+//!     // keep `done.cursor` with the data, in the same commit; show `done.report`
+//! }
+//! # Ok::<(), kaizen_import::Error>(())
+//! ```
+//! [`export`] / [`Exporter`] write imported events back as the original files.
+//!
+//! # One event per source line, lossless
+//! Every line of a `.jsonl` file becomes one event, unknown record types included
+//! (counted per type in [`SourceReport::unknown_types`]). Its `payload` is
+//! `{"agent":"claude","path":"projects/-home-u-p/<id>.jsonl","line":N, derived…, "record":<the line>}`
+//! where `record` is the line's JSON exactly as written (bytes kept). Derived keys, present
+//! when they apply: `model` (the model the event counts under; for a tool result, the
+//! model of the call), `project` (Claude: the project folder; Codex: the session's cwd;
+//! Gemini: the project hash), `response: true` (this event carries an API response's
+//! tokens), `cache_creation_5m` / `cache_creation_1h`, `cost_source`
+//! (`reported` or `computed:litellm-1.110.2`), `tool_calls` / `tool_results` /
+//! `tool_errors` / `api_errors` (counts), `resume_copy`, `continued` (a difference, see
+//! below), `crlf: true` (the line ended in `\r\n`). A line that cannot be kept as `record`
+//! exactly (whitespace around it, not JSON under `skip_invalid`, blank) is kept as
+//! `"text": "<line>"`, one that is not UTF-8 as `"bytes_b64"`. A Gemini `.json` document
+//! becomes one event per message (`index`, `before`: the text between messages) and one
+//! document event (`head`, `tail`, `messages`), so export rebuilds it byte for byte; when
+//! the document is rewritten after an import, a changed message is a new `version` event
+//! (only what it adds is counted) and export writes the latest.
+//!
+//! # Identity
+//! `session_id` is the agent's own: Claude the session file's stem (a subagent file: its
+//! parent session), Codex `session_meta.id`, Gemini `sessionId`. `seq` is namespaced so
+//! that sources never collide (also with OpenTelemetry records of the same session and
+//! with native kaizen events):
+//!
+//! `seq = kind << 56 | file_hash << 32 | line`
+//!
+//! with `kind` [`SEQ_KIND_CLAUDE`] (1), [`SEQ_KIND_CODEX`] (2), [`SEQ_KIND_GEMINI`] (3),
+//! [`SEQ_KIND_OTEL`] (4, reserved); `file_hash` a 24-bit FNV-1a hash of the file's path
+//! within its session (`agent-<id>.jsonl`, `subagents/agent-<id>.jsonl`), 0 for the
+//! session's own file; `line` the 1-based line number (a Gemini `.json` message: its
+//! index + 1, a later version `0x4000_0000 | version << 20 | index`; its document event:
+//! `0x8000_0000 | hash of the document's text`). It depends
+//! only on the file's place in its session and the line's number, so it is stable under
+//! appends and the same when the files are copied from another machine. kaizen's own
+//! events keep their `session_id` and `seq`.
+//!
+//! # Every token counted once
+//! Tokens follow the store's convention: `tokens_in` excludes cache reads and writes,
+//! `cache_read_tokens` and `cache_creation_tokens` beside it (null when the source has no
+//! such figure: Codex and Gemini have no cache writes), `reasoning_tokens` is part of
+//! `tokens_out`. The tokens and cost of one API response sit on exactly one event:
+//! - Claude: the last line of a `(message.id, requestId)` group (the line with the final
+//!   `output_tokens`); `progress` lines carry none (their copies of subagent messages are
+//!   counted in the subagent's file); a resumed session's copied first line is kept as a
+//!   `Lifecycle` event with `resume_copy` and not counted; API errors (`isApiErrorMessage`)
+//!   are responses of model `<synthetic>` with zero tokens and `api_errors: 1`.
+//! - Codex: the `token_count` whose `total_token_usage` changed, with `last_token_usage`
+//!   converted (`input - cached`).
+//! - Gemini: the first record of a message id (`input - cached`, output + thoughts).
+//!
+//! This reproduces the counting rules of `shared/tools/gen_agent_logs.py` exactly (tested
+//! per source, day and model against its manifest).
+//!
+//! Kinds: a line with a tool use → `ToolCall` (`tool`, `tool_call_id`); a tool result →
+//! `ToolResult`; an API error → `Error`; user/assistant text → `Message`; Codex
+//! `token_count` → `Cost`; hook lines → `Hook`; everything else `Lifecycle`. `ts_ms` is the
+//! line's timestamp; a line without one takes the previous line's time (or the first time
+//! of the file) with `ts_exact = false`. `source` is `Tail`.
+//!
+//! # Incremental
+//! [`import_file`] takes the file's [`Cursor`] from the previous import (size, mtime, a
+//! hash of its first 4 KiB, bytes and lines consumed, and the per-format state needed to go
+//! on exactly) and reads only the bytes after it; an unchanged file is not opened; a file
+//! whose head changed (or that shrank) is read again from the start. A last line without
+//! its newline (the agent is still writing) ends the import of that file at the last
+//! complete line, reported in [`SourceReport::truncated_tails`], and is picked up next
+//! time. A Claude response whose last line so far was imported and which goes on after
+//! the cursor gets the *difference* on its new last line (flag `continued`), so sums stay
+//! exact. Consequence: a file imported in two steps has events that differ from a
+//! one-step import of the same bytes; keep the cursor with the data.
+//!
+//! # Streaming
+//! Files are read line by line in bounded memory (lines up to
+//! [`ImportOptions::max_line_bytes`], 256 MiB by default); events go to the caller's sink
+//! in chunks of [`ImportOptions::chunk_events`] events or about
+//! [`ImportOptions::chunk_bytes`] bytes. A Gemini `.json` document is read whole.
+//!
+//! # Cost
+//! The cost a source states (Claude `costUSD`) is kept; otherwise it is computed from the
+//! price table shipped in this crate ([`PriceTable::shipped`], a subset of LiteLLM 1.110.2's
+//! table, see `prices/`), per model: input, output, cache reads, 5-minute and 1-hour
+//! cache writes, and long-context tiers applied per token type above their threshold (as
+//! ccusage does). A model missing from the table leaves the cost null and is reported in
+//! [`SourceReport::unpriced_models`], never priced as 0. `cost_usd_e6` is micro-dollars.
+
+#![warn(missing_docs)]
+
+mod claude;
+mod codex;
+mod discover;
+mod error;
+mod export;
+mod gemini;
+mod import;
+mod lenient;
+mod lines;
+mod native;
+mod price;
+mod report;
+mod source;
+mod util;
+
+pub use discover::{ClaudeCleanup, claude_cleanup, default_roots, discover, rel_path, source_file};
+pub use error::{Error, Result, SinkError};
+pub use export::{ExportReport, Exporter, export};
+pub use import::{FileImport, ImportOptions, OnBytes, import_file};
+pub use kaizen_core::Event;
+pub use native::parse_event_line;
+pub use price::{ModelPrice, PriceTable, Usage};
+pub use report::{Report, SourceReport};
+pub use source::{
+    Agent, Cursor, SEQ_KIND_CLAUDE, SEQ_KIND_CODEX, SEQ_KIND_GEMINI, SEQ_KIND_OTEL, SourceFile,
+};
+
+/// Imports `files` in order, each from its cursor in `cursors` (keyed by
+/// [`SourceFile::rel`]), handing events to `sink`. Returns the report per source and the
+/// new cursors (one per file, unchanged files included). Stops at the first error.
+pub fn import_files(
+    files: &[SourceFile],
+    cursors: &std::collections::HashMap<String, Cursor>,
+    options: &ImportOptions,
+    sink: &mut dyn FnMut(Vec<Event>) -> Result<(), SinkError>,
+) -> Result<(Report, Vec<Cursor>)> {
+    let mut report = Report::default();
+    let mut out = Vec::with_capacity(files.len());
+    for file in files {
+        let done = import_file(file, cursors.get(&file.rel), options, sink)?;
+        report.add(file.agent, &done.report);
+        out.push(done.cursor);
+    }
+    Ok((report, out))
+}

@@ -1,0 +1,112 @@
+//! Reading a file line by line from a byte offset, in bounded memory.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Take};
+use std::path::{Path, PathBuf};
+
+use crate::{Error, Result};
+
+/// What [`LineReader::next_line`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Next {
+    /// A complete line (its `\n` removed) is in the buffer.
+    Line,
+    /// Bytes after the last `\n`: a line still being written. Not consumed.
+    Tail,
+    /// Nothing more.
+    Eof,
+}
+
+pub(crate) struct LineReader {
+    input: BufReader<Take<File>>,
+    path: PathBuf,
+    /// Offset just after the last complete line returned.
+    offset: u64,
+    /// Line number of the last complete line returned (1-based numbering of the whole file).
+    line_no: u64,
+    max_line: usize,
+}
+
+impl LineReader {
+    /// Reads `path` from byte `start` (the start of line `first_line_no + 1`) up to `end`
+    /// (or the end of the file).
+    pub(crate) fn open(
+        path: &Path,
+        start: u64,
+        first_line_no: u64,
+        end: Option<u64>,
+        max_line: usize,
+    ) -> Result<Self> {
+        let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+        file.seek(SeekFrom::Start(start))
+            .map_err(|e| Error::io(path, e))?;
+        let limit = end.map_or(u64::MAX, |e| e.saturating_sub(start));
+        Ok(LineReader {
+            input: BufReader::with_capacity(1 << 20, file.take(limit)),
+            path: path.to_owned(),
+            offset: start,
+            line_no: first_line_no,
+            max_line,
+        })
+    }
+
+    pub(crate) fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    pub(crate) fn line_no(&self) -> u64 {
+        self.line_no
+    }
+
+    /// The next line into `buf` (cleared first), without its `\n`.
+    pub(crate) fn next_line(&mut self, buf: &mut Vec<u8>) -> Result<Next> {
+        buf.clear();
+        loop {
+            let chunk = match self.input.fill_buf() {
+                Ok(chunk) => chunk,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Error::io(&self.path, e)),
+            };
+            if chunk.is_empty() {
+                return Ok(if buf.is_empty() {
+                    Next::Eof
+                } else {
+                    Next::Tail
+                });
+            }
+            let (take, done) = match memchr::memchr(b'\n', chunk) {
+                Some(i) => (i, true),
+                None => (chunk.len(), false),
+            };
+            if buf.len() + take > self.max_line {
+                return Err(Error::LineTooLong {
+                    path: self.path.clone(),
+                    line: self.line_no + 1,
+                    limit: self.max_line,
+                });
+            }
+            buf.extend_from_slice(&chunk[..take]);
+            self.input.consume(take + usize::from(done));
+            if done {
+                self.offset += buf.len() as u64 + 1;
+                self.line_no += 1;
+                return Ok(Next::Line);
+            }
+        }
+    }
+}
+
+/// FNV-1a hash of the first `len` bytes of a file (its "head"): a changed head means the
+/// file was replaced, not appended to.
+pub(crate) fn head_hash(path: &Path, len: u64) -> Result<u64> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut head = Vec::with_capacity(len as usize);
+    file.take(len)
+        .read_to_end(&mut head)
+        .map_err(|e| Error::io(path, e))?;
+    if (head.len() as u64) < len {
+        // Shorter than before: certainly not the same head.
+        return Ok(crate::util::fnv64(&head) ^ 1);
+    }
+    Ok(crate::util::fnv64(&head))
+}

@@ -1,0 +1,111 @@
+//! Agents, source files and cursors.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// Where events come from: an agent's own logs, or kaizen's own event JSON Lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Agent {
+    /// Claude Code session transcripts (`projects/<dir>/<sessionId>.jsonl` and subagents).
+    Claude,
+    /// Codex CLI rollout files (`sessions/YYYY/MM/DD/rollout-*.jsonl`, `archived_sessions/`).
+    Codex,
+    /// Gemini CLI chats (`tmp/<projectHash>/chats/session-*.json` and `.jsonl`).
+    Gemini,
+    /// kaizen's own event JSON Lines (one [`kaizen_core::Event`] a line, as `kaizen ingest`).
+    Kaizen,
+}
+
+impl Agent {
+    /// The agents whose logs [`crate::discover`] finds in default roots.
+    pub const AGENTS: [Agent; 3] = [Agent::Claude, Agent::Codex, Agent::Gemini];
+
+    /// `claude`, `codex`, `gemini`, `kaizen`: the value of the payload's `agent` key.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Agent::Claude => "claude",
+            Agent::Codex => "codex",
+            Agent::Gemini => "gemini",
+            Agent::Kaizen => "kaizen",
+        }
+    }
+
+    /// Parses [`Agent::name`].
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Agent::Claude, Agent::Codex, Agent::Gemini, Agent::Kaizen]
+            .into_iter()
+            .find(|a| a.name() == name)
+    }
+
+    /// The top byte of the `seq` of this agent's events (see the crate docs); `None` for
+    /// kaizen's own events, which keep their seq.
+    pub const fn seq_kind(self) -> Option<u8> {
+        match self {
+            Agent::Claude => Some(SEQ_KIND_CLAUDE),
+            Agent::Codex => Some(SEQ_KIND_CODEX),
+            Agent::Gemini => Some(SEQ_KIND_GEMINI),
+            Agent::Kaizen => None,
+        }
+    }
+}
+
+/// `seq` namespace (top 8 bits) of Claude Code transcript lines.
+pub const SEQ_KIND_CLAUDE: u8 = 0x01;
+/// `seq` namespace of Codex rollout lines.
+pub const SEQ_KIND_CODEX: u8 = 0x02;
+/// `seq` namespace of Gemini CLI chat records.
+pub const SEQ_KIND_GEMINI: u8 = 0x03;
+/// `seq` namespace reserved for OpenTelemetry log records (not imported by this crate yet).
+pub const SEQ_KIND_OTEL: u8 = 0x04;
+
+impl fmt::Display for Agent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One file to import.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SourceFile {
+    /// Its format.
+    pub agent: Agent,
+    /// Where it is on disk.
+    pub path: PathBuf,
+    /// Its path relative to the agent's root, `/`-separated: what events record as
+    /// `payload.path` and where export writes it back. Claude: `projects/<dir>/<file>`;
+    /// Codex: `sessions/YYYY/MM/DD/<file>` (also for a file read from `archived_sessions/`,
+    /// so an archived session is the same data); Gemini: `tmp/<hash>/chats/<file>`;
+    /// kaizen JSON Lines: the path as given.
+    pub rel: String,
+}
+
+/// Where the import of one file stopped, and what is needed to go on exactly from there.
+/// Serializable (serde JSON); the store keeps one per file, beside the data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cursor {
+    /// The file's format.
+    pub agent: Agent,
+    /// The file's [`SourceFile::rel`].
+    pub path: String,
+    /// The file's size when last read, bytes.
+    pub size: u64,
+    /// The file's modification time when last read, ms since the epoch (if the OS has one).
+    pub mtime_ms: Option<i64>,
+    /// How many bytes from the start `head_hash` covers (up to 4 KiB).
+    pub head_len: u64,
+    /// FNV-1a hash of the first `head_len` bytes: a different head means the file was
+    /// replaced, and it is read again from the start.
+    pub head_hash: u64,
+    /// Bytes consumed: the offset just after the last complete line imported.
+    pub consumed: u64,
+    /// Complete lines consumed (the next line's number is `lines + 1`).
+    pub lines: u64,
+    /// The session the file's events belong to.
+    pub session_id: Option<String>,
+    /// Per-format state to continue exactly (open Claude responses with the tokens already
+    /// assigned, Codex's previous total and model, Gemini ids seen…). Opaque.
+    pub state: serde_json::Value,
+}

@@ -1,0 +1,319 @@
+//! Incremental import: appended lines, a partial last line, a response split by the cursor,
+//! a replaced file, a very long line.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use common::*;
+use kaizen_core::Event;
+use kaizen_import::{Agent, Cursor, ImportOptions, export, import_file, source_file};
+
+fn copy_tree(from: &Path, to: &Path) {
+    for (rel, bytes) in tree(from) {
+        if rel.ends_with("manifest.json") {
+            continue;
+        }
+        let target = to.join(&rel);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::write(target, bytes).unwrap();
+    }
+}
+
+fn lines_of(path: &Path) -> Vec<Vec<u8>> {
+    let bytes = std::fs::read(path).unwrap();
+    bytes
+        .split_inclusive(|b| *b == b'\n')
+        .map(<[u8]>::to_vec)
+        .collect()
+}
+
+/// A Claude transcript and a line K where the response of line K goes on at line K+1.
+fn split_response(root: &Path) -> (PathBuf, usize) {
+    for (rel, _) in tree(&root.join("claude")) {
+        let path = root.join("claude").join(&rel);
+        let lines = lines_of(&path);
+        let key = |l: &[u8]| -> Option<(String, String)> {
+            let v: serde_json::Value = serde_json::from_slice(l).ok()?;
+            if v["type"] != "assistant" {
+                return None;
+            }
+            let id = v["message"]["id"].as_str()?.to_owned();
+            Some((id, v["requestId"].as_str()?.to_owned()))
+        };
+        for k in 1..lines.len().saturating_sub(3) {
+            if let (Some(a), Some(b)) = (key(&lines[k - 1]), key(&lines[k]))
+                && a == b
+            {
+                return (path, k);
+            }
+        }
+    }
+    panic!("no multi-line response in the tree");
+}
+
+fn first_file(dir: &Path, ext: &str) -> PathBuf {
+    let rel = tree(dir)
+        .into_keys()
+        .find(|p| p.extension().is_some_and(|e| e == ext))
+        .expect("a file");
+    dir.join(rel)
+}
+
+/// Cuts `path` to its first `k` lines plus half of the next one (no newline).
+fn cut(path: &Path, k: usize) -> usize {
+    let lines = lines_of(path);
+    let mut bytes: Vec<u8> = lines[..k].concat();
+    let next = &lines[k];
+    bytes.extend_from_slice(&next[..next.len() / 2]);
+    std::fs::write(path, bytes).unwrap();
+    lines.len()
+}
+
+fn path_line(e: &Event) -> (String, u64) {
+    let p = e.payload.to_value();
+    (
+        p["path"].as_str().unwrap().to_owned(),
+        p["line"].as_u64().unwrap(),
+    )
+}
+
+#[test]
+fn appended_lines_and_partial_tails_are_picked_up_exactly() {
+    let dir = generate(&[]);
+    let root = dir.path().join("logs");
+    let m = manifest(&root);
+    let work = tempfile::tempdir().unwrap();
+    copy_tree(&root, work.path());
+
+    let (claude, k_claude) = split_response(work.path());
+    let codex = first_file(&work.path().join("codex"), "jsonl");
+    let gemini = first_file(&work.path().join("gemini"), "jsonl");
+    let mut cuts = Vec::new();
+    for (path, k) in [
+        (claude.clone(), k_claude),
+        (codex.clone(), lines_of(&codex).len() - 10),
+        (gemini.clone(), lines_of(&gemini).len() - 10),
+    ] {
+        let original = std::fs::read(&path).unwrap();
+        let n = cut(&path, k);
+        cuts.push((path, k, n, original));
+    }
+
+    let (first, report, cursors) = import_tree(work.path(), &HashMap::new());
+    let tails: usize = report
+        .sources
+        .values()
+        .map(|r| r.truncated_tails.len())
+        .sum();
+    assert_eq!(tails, 3, "each cut file reports its partial last line");
+    // The continued Claude response got its interim tokens on line K.
+    let claude_rel = source_file(Agent::Claude, &claude).unwrap().rel;
+    let at_k = first
+        .iter()
+        .find(|e| path_line(e) == (claude_rel.clone(), k_claude as u64))
+        .unwrap();
+    assert!(
+        at_k.tokens_out.is_some(),
+        "line K was the response's last line so far"
+    );
+
+    for (path, _, _, original) in &cuts {
+        std::fs::write(path, original).unwrap();
+    }
+    let cursors: HashMap<String, Cursor> =
+        cursors.into_iter().map(|c| (c.path.clone(), c)).collect();
+    let (second, report, _) = import_tree(work.path(), &cursors);
+    let unchanged: u64 = report.sources.values().map(|r| r.files_unchanged).sum();
+    assert_eq!(unchanged as usize, cursors.len() - 3);
+
+    // Exactly the appended lines, each once.
+    let mut got: Vec<(String, u64)> = second.iter().map(path_line).collect();
+    got.sort();
+    let mut want = Vec::new();
+    for (path, k, n, _) in &cuts {
+        let agent = if path.starts_with(work.path().join("claude")) {
+            Agent::Claude
+        } else if path.starts_with(work.path().join("codex")) {
+            Agent::Codex
+        } else {
+            Agent::Gemini
+        };
+        let rel = source_file(agent, path).unwrap().rel;
+        want.extend((*k as u64 + 1..=*n as u64).map(|l| (rel.clone(), l)));
+    }
+    want.sort();
+    assert_eq!(got, want);
+    let codex_lines = second
+        .iter()
+        .filter(|e| path_line(e).0.starts_with("sessions/"));
+    assert_eq!(
+        codex_lines.count(),
+        10,
+        "the 10 lines appended to the rollout"
+    );
+
+    // Together: the manifest's figures exactly, and the files back byte for byte.
+    let all: Vec<Event> = first.into_iter().chain(second).collect();
+    assert_manifest(&all, &m);
+    let continued = all
+        .iter()
+        .filter(|e| e.payload.to_value()["continued"] == true)
+        .count();
+    assert_eq!(
+        continued, 1,
+        "the split response's rest is a difference, not a response"
+    );
+    let out = tempfile::tempdir().unwrap();
+    export(all, out.path(), None).unwrap();
+    let want = tree(&root);
+    let got = tree(out.path());
+    for (path, bytes) in want.iter().filter(|(p, _)| !p.ends_with("manifest.json")) {
+        assert!(got.get(path) == Some(bytes), "{} differs", path.display());
+    }
+}
+
+#[test]
+fn a_replaced_head_is_read_again_from_the_start() {
+    let dir = generate(&[
+        "--claude-sessions",
+        "2",
+        "--codex-sessions",
+        "1",
+        "--gemini-sessions",
+        "1",
+    ]);
+    let root = dir.path().join("logs");
+    let path = first_file(&root.join("codex"), "jsonl");
+    let file = source_file(Agent::Codex, &path).unwrap();
+    let options = ImportOptions::default();
+    let mut n = 0;
+    let done = import_file(&file, None, &options, &mut |c| {
+        n += c.len();
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(n as u64, done.cursor.lines);
+    let mut bytes = std::fs::read(&path).unwrap();
+    // Same size, other first timestamp digit: a different file.
+    let i = bytes.iter().position(|b| b.is_ascii_digit()).unwrap();
+    bytes[i] = if bytes[i] == b'1' { b'2' } else { b'1' };
+    bytes.extend_from_slice(
+        b"{\"timestamp\":\"2026-10-09T00:00:00.000Z\",\"type\":\"x\",\"payload\":{}}\n",
+    );
+    std::fs::write(&path, bytes).unwrap();
+    let mut again = 0;
+    let redo = import_file(&file, Some(&done.cursor), &options, &mut |c| {
+        again += c.len();
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(redo.report.files_reread, 1);
+    assert_eq!(again, n + 1, "every line again, from the start");
+}
+
+#[test]
+fn a_fifty_megabyte_line_imports_and_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("projects/-home-u-big");
+    std::fs::create_dir_all(&project).unwrap();
+    let path = project.join("55555555-5555-5555-5555-555555555555.jsonl");
+    let big = "é".repeat(25 << 20);
+    let line = format!(
+        "{{\"type\":\"user\",\"message\":{{\"role\":\"user\",\"content\":\"{big}\"}},\"uuid\":\"u\",\"timestamp\":\"2026-10-01T00:00:00Z\"}}\n"
+    );
+    assert!(line.len() > 50 << 20);
+    std::fs::write(&path, format!("{line}{line}")).unwrap();
+    let file = source_file(Agent::Claude, &path).unwrap();
+    let options = ImportOptions {
+        chunk_bytes: 1 << 20,
+        ..ImportOptions::default()
+    };
+    let mut chunks = Vec::new();
+    let done = import_file(&file, None, &options, &mut |c| {
+        chunks.push(c);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(done.report.events, 2);
+    assert_eq!(chunks.len(), 2, "one big event a chunk");
+    let out = tempfile::tempdir().unwrap();
+    export(
+        chunks.into_iter().flatten(),
+        out.path(),
+        Some(Agent::Claude),
+    )
+    .unwrap();
+    assert!(std::fs::read(out.path().join(&file.rel)).unwrap() == std::fs::read(&path).unwrap());
+}
+
+/// Gemini CLI rewrites a `.json` chat whole as it grows (here: tool calls added to the last
+/// message, a message appended, `lastUpdated` changed). With the cursor, nothing is emitted
+/// twice, the rewritten message is a new version with only what it adds, and export gives
+/// the latest document back.
+#[test]
+fn a_rewritten_gemini_document_adds_versions_not_conflicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let chats = dir.path().join("tmp/h1/chats");
+    std::fs::create_dir_all(&chats).unwrap();
+    let path = chats.join("session-2026-10-01T12-00-abcd1234.json");
+    let msg = |id: &str, s: u32, calls: usize| {
+        let mut m = serde_json::json!({"id": id, "timestamp": format!("2026-10-01T12:00:{s:02}.000Z"),
+            "type": "gemini", "content": "x", "model": "gemini-2.5-pro",
+            "tokens": {"input": 100, "output": 10, "cached": 40, "thoughts": 5, "tool": 0, "total": 115}});
+        if calls > 0 {
+            m["toolCalls"] = (0..calls)
+                .map(|i| serde_json::json!({"id": format!("t{i}"), "name": "glob", "result": [], "status": "success"}))
+                .collect();
+        }
+        m
+    };
+    let doc = |msgs: Vec<serde_json::Value>, updated: u32| {
+        let d = serde_json::json!({"sessionId": "s-json", "projectHash": "h1",
+            "startTime": "2026-10-01T12:00:00.000Z",
+            "lastUpdated": format!("2026-10-01T12:00:{updated:02}.000Z"), "messages": msgs});
+        serde_json::to_string_pretty(&d).unwrap() + "\n"
+    };
+    std::fs::write(&path, doc(vec![msg("a", 1, 0), msg("b", 2, 0)], 2)).unwrap();
+    let file = source_file(Agent::Gemini, &path).unwrap();
+    let options = ImportOptions::default();
+    let mut first = Vec::new();
+    let done = import_file(&file, None, &options, &mut |c| {
+        first.extend(c);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!((done.report.responses, first.len()), (2, 3));
+
+    std::fs::write(
+        &path,
+        doc(vec![msg("a", 1, 0), msg("b", 2, 2), msg("c", 3, 0)], 3),
+    )
+    .unwrap();
+    let mut second = Vec::new();
+    let redo = import_file(&file, Some(&done.cursor), &options, &mut |c| {
+        second.extend(c);
+        Ok(())
+    })
+    .unwrap();
+    // The new document text, message b's new version, message c; a is not emitted again.
+    assert_eq!(second.len(), 3);
+    assert_eq!(redo.report.responses, 1, "only c is a new response");
+    assert_eq!(
+        redo.report.tool_calls, 2,
+        "b's version adds its two tool calls"
+    );
+    assert_eq!(redo.report.input, 60, "b's version adds no tokens");
+    let ids: std::collections::HashSet<_> = first.iter().chain(&second).map(|e| e.seq).collect();
+    assert_eq!(ids.len(), 6, "every event has its own identity");
+
+    let out = tempfile::tempdir().unwrap();
+    export(
+        first.into_iter().chain(second),
+        out.path(),
+        Some(Agent::Gemini),
+    )
+    .unwrap();
+    assert!(std::fs::read(out.path().join(&file.rel)).unwrap() == std::fs::read(&path).unwrap());
+}
