@@ -32,6 +32,11 @@ pub struct Cli {
 pub enum Command {
     /// Ingest JSON Lines events (one event a line) from files or standard input.
     Ingest(IngestArgs),
+    /// Import agents' own logs (Claude Code, Codex, Gemini CLI): every line kept, each file
+    /// from where the last import stopped.
+    Import(ImportArgs),
+    /// Write imported agent logs back as the original files, byte for byte.
+    Export(ExportArgs),
     /// Print events in (ts_ms, session_id, seq) order.
     Scan(ScanArgs),
     /// SQL over the store(s): a table `events` (22 columns, `day`, `store`). No query: a prompt.
@@ -217,6 +222,56 @@ pub struct VerifyArgs {
     pub deep: bool,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Which agent's logs.
+    #[arg(value_enum, default_value_t = ImportSource::All)]
+    pub source: ImportSource,
+    /// Roots, project folders or single files; none: each agent's default roots
+    /// ($CLAUDE_CONFIG_DIR or ~/.claude and ~/.config/claude; $CODEX_HOME or ~/.codex;
+    /// ~/.gemini/tmp).
+    pub paths: Vec<PathBuf>,
+    /// Keep a line that is not JSON as text and go on, instead of refusing the whole run.
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// Read and report; write nothing (cursors included).
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportSource {
+    All,
+    Claude,
+    Codex,
+    Gemini,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Which agent's files.
+    #[arg(value_enum)]
+    pub agent: ExportAgent,
+    /// Only this session (repeatable).
+    #[arg(long = "session", value_name = "ID")]
+    pub sessions: Vec<String>,
+    /// Only sessions with events in this range (their files are written whole).
+    #[command(flatten)]
+    pub range: TimeRange,
+    /// The folder to write the files into, at their paths relative to the agent's root.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportAgent {
+    Claude,
+    Codex,
+    Gemini,
 }
 
 #[derive(Debug, Args)]

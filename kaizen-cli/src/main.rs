@@ -63,6 +63,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let (name, store) = one_store(stores)?;
             match command {
                 Command::Ingest(args) => commands::ingest::run(&store, args).await,
+                Command::Import(args) => commands::import::run(&store, args).await,
+                Command::Export(args) => commands::export::run(&store, args).await,
                 Command::Scan(args) => commands::scan::run(&store, args).await,
                 Command::Stats(args) => commands::stats::run(&store, args).await,
                 Command::Partitions(args) => commands::partitions::run(&store, args).await,

@@ -43,6 +43,21 @@ pub fn new_file_path(day: UtcDay) -> String {
     format!("{}/{}{PARQUET}", day_dir(day), uuid::Uuid::now_v7())
 }
 
+/// The folder of the small documents a store keeps beside its data (import cursors…):
+/// never read as data, never listed by the catalog.
+pub const STATE_DIR: &str = "state";
+
+/// The folder of the versions of the state document `name`.
+pub fn state_dir(name: &str) -> String {
+    format!("{STATE_DIR}/{name}")
+}
+
+/// A fresh path for a new version of the state document `name`: UUIDv7 names sort in the
+/// order they were made.
+pub fn new_state_path(name: &str) -> String {
+    format!("{}/{}.json", state_dir(name), uuid::Uuid::now_v7())
+}
+
 /// The path of a file derived from `key` (a copy's rewrite of a source file): the same key
 /// always gives the same name, so a rerun finds what an earlier run wrote.
 pub fn derived_file_path(day: UtcDay, key: &str) -> String {

@@ -7,6 +7,7 @@ mod copy;
 mod identities;
 mod merge;
 mod scan;
+mod state;
 mod verify;
 mod writer;
 

@@ -1,0 +1,322 @@
+//! `kaizen import`: agents' own logs (Claude Code, Codex, Gemini CLI) into the store, each
+//! file from where the last import stopped, in one all-or-nothing write. The formats are
+//! `kaizen-import`'s; this is the plumbing: discover, read on a thread, write, keep cursors.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use bytes::Bytes;
+use kaizen_core::Event;
+use kaizen_import::{Agent, Cursor, ImportOptions, OnBytes, Report, SourceFile, SourceReport};
+use kaizen_store::{AppendReceipt, EventStore, Store};
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use crate::cli::{ImportArgs, ImportSource, ReportFormat};
+use crate::{output, progress};
+
+/// The state document holding every imported file's cursor (see `Store::write_state`).
+pub const CURSORS: &str = "import-cursors";
+
+/// What one import run did.
+#[derive(Debug, Serialize)]
+pub struct ImportRun {
+    /// Figures per source, from the lines read.
+    pub report: Report,
+    /// Events written (0 on a dry run), files and bytes.
+    pub events_written: u64,
+    /// Events that were stored already (re-read lines, a session copied from elsewhere).
+    pub events_already_stored: u64,
+    /// Data files published.
+    pub files_written: usize,
+    /// Seconds the run took.
+    pub seconds: f64,
+    /// Nothing was written.
+    pub dry_run: bool,
+}
+
+pub async fn run(store: &Store, args: ImportArgs) -> anyhow::Result<()> {
+    let agents: &[Agent] = match args.source {
+        ImportSource::All => &Agent::AGENTS,
+        ImportSource::Claude => &[Agent::Claude],
+        ImportSource::Codex => &[Agent::Codex],
+        ImportSource::Gemini => &[Agent::Gemini],
+    };
+    let mut files = Vec::new();
+    for &agent in agents {
+        let paths = match args.source {
+            ImportSource::All => roots_in_trees(agent, &args.paths)?,
+            _ => args.paths.clone(),
+        };
+        if args.paths.is_empty() || !paths.is_empty() {
+            files.extend(kaizen_import::discover(agent, &paths)?);
+        }
+    }
+    let run = import(store, files, args.skip_invalid, args.dry_run).await?;
+    match args.format {
+        ReportFormat::Json => outln!("{}", serde_json::to_string_pretty(&run)?),
+        ReportFormat::Table => print_summary(&run)?,
+    }
+    Ok(())
+}
+
+/// Imports `files` into `store` from their stored cursors, then stores the new cursors.
+/// All-or-nothing: an error leaves the store as it was (cursors included).
+pub async fn import(
+    store: &Store,
+    files: Vec<SourceFile>,
+    skip_invalid: bool,
+    dry_run: bool,
+) -> anyhow::Result<ImportRun> {
+    let started = Instant::now();
+    let stored = load_cursors(store).await?;
+    let total: u64 = (files.iter())
+        .map(|f| {
+            let size = std::fs::metadata(&f.path).map_or(0, |m| m.len());
+            let done = stored.get(&key(f.agent, &f.rel)).map_or(0, |c| c.consumed);
+            size.saturating_sub(done)
+        })
+        .sum();
+    let bar = progress::bytes(Some(total));
+    bar.set_message("importing");
+    let progress_bar = bar.clone();
+    let options = ImportOptions {
+        skip_invalid,
+        on_bytes: Some(OnBytes(Arc::new(move |n| progress_bar.inc(n)))),
+        ..ImportOptions::default()
+    };
+
+    let (tx, mut rx) = mpsc::channel::<Vec<Event>>(2);
+    let given = stored.clone();
+    let reader = std::thread::spawn(move || read_files(&files, &given, &options, &tx));
+    let mut writer = store.writer();
+    let mut failure = None;
+    while let Some(events) = rx.recv().await {
+        if dry_run {
+            continue;
+        }
+        if let Err(e) = writer.write(events).await {
+            failure = Some(anyhow::Error::new(e));
+            break;
+        }
+    }
+    drop(rx); // stops the reader at its next chunk
+    let read = reader
+        .join()
+        .unwrap_or_else(|_| Err(anyhow::anyhow!("the import reader stopped unexpectedly")));
+    bar.finish_and_clear();
+    let (report, cursors) = match (failure, read) {
+        (None, Ok(done)) => done,
+        (Some(e), _) | (None, Err(e)) => {
+            let _ = writer.abort().await;
+            let message = output::error_message(&e);
+            anyhow::bail!("{message}\nnothing of this import was written");
+        }
+    };
+    let receipt = match dry_run {
+        true => {
+            writer.abort().await?;
+            AppendReceipt::default()
+        }
+        false => writer.commit().await.map_err(|e| {
+            anyhow::anyhow!(
+                "{e}\nthe cursors were not stored: the next import reads these lines again, and stores each event once"
+            )
+        })?,
+    };
+    if !dry_run {
+        // After the data: a crash between the two re-reads lines whose events are stored
+        // already, which the store keeps once.
+        let mut all = stored;
+        for cursor in cursors {
+            all.insert(key(cursor.agent, &cursor.path), cursor);
+        }
+        save_cursors(store, all.into_values().collect()).await?;
+    }
+    let events_read: u64 = report.sources.values().map(|s| s.events).sum();
+    Ok(ImportRun {
+        report,
+        events_written: receipt.rows(),
+        events_already_stored: match dry_run {
+            true => 0,
+            false => events_read.saturating_sub(receipt.rows()),
+        },
+        files_written: receipt.files.len(),
+        seconds: started.elapsed().as_secs_f64(),
+        dry_run,
+    })
+}
+
+/// For `import all PATH…`: each PATH is a folder holding the agents' roots side by side
+/// (`claude/`, `codex/`, `gemini/`, as a backup or `gen_agent_logs.py` lays them out);
+/// `agent`'s root in each. A PATH with none of them is refused: which agent's files it
+/// holds is for the user to say (`kaizen import claude PATH`).
+fn roots_in_trees(
+    agent: Agent,
+    paths: &[std::path::PathBuf],
+) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let mut roots = Vec::new();
+    for path in paths {
+        let held: Vec<Agent> = (Agent::AGENTS.into_iter())
+            .filter(|a| path.join(a.name()).is_dir())
+            .collect();
+        if held.is_empty() {
+            anyhow::bail!(
+                "{}: holds no claude/, codex/ or gemini/ folder; name the agent whose logs it holds (kaizen import claude|codex|gemini PATH)",
+                path.display()
+            );
+        }
+        if held.contains(&agent) {
+            roots.push(path.join(agent.name()));
+        }
+    }
+    Ok(roots)
+}
+
+/// Reads every file from its cursor on this thread, sending events in chunks.
+fn read_files(
+    files: &[SourceFile],
+    cursors: &HashMap<(Agent, String), Cursor>,
+    options: &ImportOptions,
+    tx: &mpsc::Sender<Vec<Event>>,
+) -> anyhow::Result<(Report, Vec<Cursor>)> {
+    let mut report = Report::default();
+    let mut out = Vec::with_capacity(files.len());
+    let mut sink = |events: Vec<Event>| {
+        tx.blocking_send(events)
+            .map_err(|_| "the store's writer stopped".into())
+    };
+    for file in files {
+        let cursor = cursors.get(&key(file.agent, &file.rel));
+        let done = kaizen_import::import_file(file, cursor, options, &mut sink)?;
+        report.add(file.agent, &done.report);
+        out.push(done.cursor);
+    }
+    Ok((report, out))
+}
+
+/// A cursor's key: its agent and its path relative to the agent's root.
+fn key(agent: Agent, rel: &str) -> (Agent, String) {
+    (agent, rel.to_owned())
+}
+
+async fn load_cursors(store: &Store) -> anyhow::Result<HashMap<(Agent, String), Cursor>> {
+    let Some(bytes) = store.read_state(CURSORS).await? else {
+        return Ok(HashMap::new());
+    };
+    let cursors: Vec<Cursor> = serde_json::from_slice(&bytes).with_context(|| {
+        format!(
+            "{}/state/{CURSORS}: not a list of import cursors",
+            store.location()
+        )
+    })?;
+    Ok(cursors
+        .into_iter()
+        .map(|c| (key(c.agent, &c.path), c))
+        .collect())
+}
+
+async fn save_cursors(store: &Store, mut cursors: Vec<Cursor>) -> anyhow::Result<()> {
+    cursors.sort_by(|a, b| (a.agent.name(), &a.path).cmp(&(b.agent.name(), &b.path)));
+    let bytes = serde_json::to_vec(&cursors)?;
+    store.write_state(CURSORS, Bytes::from(bytes)).await?;
+    Ok(())
+}
+
+pub fn print_summary(run: &ImportRun) -> anyhow::Result<()> {
+    let header = [
+        "source",
+        "files",
+        "read",
+        "lines",
+        "events",
+        "sessions",
+        "responses",
+        "in",
+        "out",
+        "cache read",
+        "cache write",
+        "cost",
+        "unknown",
+        "skipped",
+    ];
+    let rows = (run.report.sources.iter())
+        .map(|(source, r)| {
+            vec![
+                source.clone(),
+                r.files.to_string(),
+                output::bytes(r.bytes),
+                r.lines.to_string(),
+                r.events.to_string(),
+                r.sessions.len().to_string(),
+                r.responses.to_string(),
+                r.input.to_string(),
+                r.output.to_string(),
+                r.cache_read.to_string(),
+                r.cache_creation().to_string(),
+                output::usd(r.cost_usd_e6 as i128),
+                r.unknown_types.values().sum::<u64>().to_string(),
+                r.lines_skipped.to_string(),
+            ]
+        })
+        .collect();
+    let table = output::report_table(&header, rows);
+    outln!("{table}");
+    for (source, r) in &run.report.sources {
+        notes(source, r)?;
+    }
+    let verb = if run.dry_run {
+        "would import"
+    } else {
+        "imported"
+    };
+    outln!(
+        "{verb} {} new event(s) in {:.2}s ({} file(s) written); {} already stored",
+        run.events_written,
+        run.seconds,
+        run.files_written,
+        run.events_already_stored
+    );
+    Ok(())
+}
+
+/// The per-source remarks a user acts on: unknown record types, unpriced models, files
+/// still being written, lines kept as text.
+fn notes(source: &str, r: &SourceReport) -> anyhow::Result<()> {
+    if !r.unknown_types.is_empty() {
+        let types: Vec<String> = (r.unknown_types.iter())
+            .map(|(t, n)| format!("{t} ({n})"))
+            .collect();
+        outln!(
+            "{source}: record types kept as they are: {}",
+            types.join(", ")
+        );
+    }
+    if !r.unpriced_models.is_empty() {
+        let models: Vec<&str> = r.unpriced_models.keys().map(String::as_str).collect();
+        outln!(
+            "{source}: no price for {}: their cost is left empty, not 0",
+            models.join(", ")
+        );
+    }
+    for file in &r.truncated_tails {
+        outln!("{source}: {file}: its last line is not finished yet; the next import reads it");
+    }
+    for line in &r.skipped {
+        outln!("{source}: kept as text: {line}");
+    }
+    Ok(())
+}
+
+/// The agent roots a demo reads: those that exist on this machine.
+pub fn local_agent_files() -> Vec<SourceFile> {
+    let mut files = Vec::new();
+    for agent in Agent::AGENTS {
+        if let Ok(found) = kaizen_import::discover(agent, &[]) {
+            files.extend(found);
+        }
+    }
+    files
+}
