@@ -37,6 +37,10 @@ pub enum Command {
     Import(ImportArgs),
     /// Write imported agent logs back as the original files, byte for byte.
     Export(ExportArgs),
+    /// Run by an agent's hook: import the session it names (Claude Code `Stop`/`SessionEnd`).
+    Hook(HookArgs),
+    /// Check what could lose history: agents set to delete their logs, where logs are.
+    Doctor,
     /// Print events in (ts_ms, session_id, seq) order.
     Scan(ScanArgs),
     /// SQL over the store(s): a table `events` (22 columns, `day`, `store`). No query: a prompt.
@@ -265,6 +269,21 @@ pub struct ExportArgs {
     /// The folder to write the files into, at their paths relative to the agent's root.
     #[arg(long)]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct HookArgs {
+    /// The agent whose hook runs this (its hook input on standard input).
+    #[arg(value_enum)]
+    pub agent: HookAgent,
+    /// Print the import's summary (hooks' output is usually hidden).
+    #[arg(long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HookAgent {
+    Claude,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -65,6 +65,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Command::Ingest(args) => commands::ingest::run(&store, args).await,
                 Command::Import(args) => commands::import::run(&store, args).await,
                 Command::Export(args) => commands::export::run(&store, args).await,
+                Command::Hook(args) => commands::hook::run(&store, args).await,
+                Command::Doctor => commands::doctor::run(&store).await,
                 Command::Scan(args) => commands::scan::run(&store, args).await,
                 Command::Stats(args) => commands::stats::run(&store, args).await,
                 Command::Partitions(args) => commands::partitions::run(&store, args).await,

@@ -1,0 +1,53 @@
+//! `kaizen doctor`: what stands between a user and a complete archive — agents set to
+//! delete their history, agent logs not imported yet, the store's location.
+
+use kaizen_import::{Agent, ClaudeCleanup};
+use kaizen_store::{EventStore, Store};
+
+pub async fn run(store: &Store) -> anyhow::Result<()> {
+    let mut warnings = 0;
+    outln!("store: {}", store.location());
+    let cleanup = kaizen_import::claude_cleanup(&[])?;
+    if cleanup.is_empty() {
+        outln!("claude: no Claude Code folder found (~/.claude, ~/.config/claude, $CLAUDE_CONFIG_DIR)");
+    }
+    for root in &cleanup {
+        let settings = root.root.join("settings.json");
+        match root.cleanup_period_days {
+            Some(days) if !root.deletes_within_a_month() => {
+                outln!("claude: {}: cleanupPeriodDays is {days}: transcripts are kept that long", settings.display());
+            }
+            days => {
+                warnings += 1;
+                let now = match days {
+                    Some(days) => format!("is {days}"),
+                    None => format!("is not set (Claude Code's default: {})", ClaudeCleanup::DEFAULT_DAYS),
+                };
+                outln!(
+                    "warning: claude: {}: cleanupPeriodDays {now}: Claude Code deletes older transcripts silently. \
+                     Import them now (kaizen import claude), archive each session as it ends (kaizen hook claude, see the README), \
+                     or set \"cleanupPeriodDays\": 36500 there",
+                    settings.display()
+                );
+            }
+        }
+    }
+    for agent in Agent::AGENTS {
+        let files = kaizen_import::discover(agent, &[])?;
+        let bytes: u64 = (files.iter())
+            .filter_map(|f| std::fs::metadata(&f.path).ok())
+            .map(|m| m.len())
+            .sum();
+        outln!(
+            "{}: {} log file(s), {} on this machine",
+            agent.name(),
+            files.len(),
+            crate::output::bytes(bytes)
+        );
+    }
+    match warnings {
+        0 => outln!("no problem found"),
+        n => outln!("{n} warning(s)"),
+    }
+    Ok(())
+}
