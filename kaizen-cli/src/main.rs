@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use kaizen_store::Store;
+use kaizen_store::{EventStore, Store};
 
 use cli::{Cli, Command};
 
@@ -111,9 +111,9 @@ fn open_stores(cli: &Cli) -> anyhow::Result<Vec<(String, Store)>> {
     for given in &cli.store {
         if !given.contains("://") && given.contains(['*', '?', '[']) {
             let pattern = kaizen_store::expand_home(given)?;
-            let pattern = pattern.to_str().with_context(|| {
-                format!("--store {given}: the home folder is not valid UTF-8")
-            })?;
+            let pattern = pattern
+                .to_str()
+                .with_context(|| format!("--store {given}: the home folder is not valid UTF-8"))?;
             let mut matched: Vec<String> = glob::glob(pattern)?
                 .filter_map(Result::ok)
                 .filter(|p| p.is_dir())

@@ -724,7 +724,12 @@ fn a_location_without_a_store_is_refused_by_every_reader() {
         let before = snapshot(dir.path());
         for args in readers {
             let out = kaizen(store, args);
-            assert_eq!(out.status.code(), Some(1), "{args:?} on {}", store.display());
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{args:?} on {}",
+                store.display()
+            );
             assert!(
                 stderr(&out).contains(&format!("no store at {}", store.display())),
                 "{args:?}: {}",
@@ -782,7 +787,11 @@ fn tilde_is_the_home_folder_in_every_store_path() {
     assert!(stdout(&scanned).contains("3011"), "{}", stdout(&scanned));
 
     let small = cwd.join("small.jsonl");
-    let two: String = sorted_fixture_lines().lines().take(2).map(|l| format!("{l}\n")).collect();
+    let two: String = sorted_fixture_lines()
+        .lines()
+        .take(2)
+        .map(|l| format!("{l}\n"))
+        .collect();
     std::fs::write(&small, two).expect("write");
     ok(run(
         Some("~/ws/b"),
@@ -802,7 +811,11 @@ fn tilde_is_the_home_folder_in_every_store_path() {
     assert_eq!(stdout(&counts), "n,stores\n3013,2\n");
 
     let out = ok(run(Some("~/ws/a"), &["copy", "--to", "~/copy"]));
-    assert!(stdout(&out).contains("verified 3011 event(s)"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("verified 3011 event(s)"),
+        "{}",
+        stdout(&out)
+    );
     assert!(home.path().join("copy/cold/events").is_dir());
 
     let out = run(Some("~/ws/typo"), &["scan"]);
@@ -814,7 +827,11 @@ fn tilde_is_the_home_folder_in_every_store_path() {
         stderr(&out)
     );
     assert!(!cwd.join("~").exists(), "no folder named ~");
-    assert_eq!(std::fs::read_dir(&cwd).expect("cwd").count(), 1, "only small.jsonl");
+    assert_eq!(
+        std::fs::read_dir(&cwd).expect("cwd").count(),
+        1,
+        "only small.jsonl"
+    );
 }
 
 /// `--skip-invalid` skips a few bad lines; an input of nothing but bad lines is a wrong file,
@@ -842,7 +859,15 @@ fn skip_invalid_fails_when_every_line_was_invalid() {
     assert!(!store.exists(), "no store made of a failed run");
 
     for empty in [&b""[..], b"\n\r\n  \n"] {
-        let out = ok(kaizen_stdin(&store, &["ingest", "--skip-invalid"], Some(empty)));
-        assert!(stdout(&out).contains("ingested 0 events"), "{}", stdout(&out));
+        let out = ok(kaizen_stdin(
+            &store,
+            &["ingest", "--skip-invalid"],
+            Some(empty),
+        ));
+        assert!(
+            stdout(&out).contains("ingested 0 events"),
+            "{}",
+            stdout(&out)
+        );
     }
 }

@@ -4,6 +4,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use serde_json::json;
+
 fn shared() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared")
 }
@@ -87,7 +89,7 @@ fn sql_reads_v1_stores_with_the_identity_rule_and_pushdown() {
             "jsonl",
         ],
     ));
-    assert_eq!(one, vec![serde_json::json!({"seq": 6})]);
+    assert_eq!(one, vec![json!({"seq": 6})]);
 
     // Stored twice (a copy of the v1 files beside new files), counted once.
     let dir = tempfile::tempdir().expect("tmp");
@@ -162,7 +164,9 @@ fn the_prompt_runs_statements_over_several_lines() {
 /// `kaizen generate`'s corpus of `events` over `days` days ending ten days ago, ingested
 /// into `store`.
 fn generated_store(store: &Path, events: u64, days: u32) {
-    let start = kaizen_core::UtcDay::today().minus_days(10 + days).to_string();
+    let start = kaizen_core::UtcDay::today()
+        .minus_days(10 + days)
+        .to_string();
     let corpus = kaizen(
         &[],
         &[
@@ -396,7 +400,7 @@ fn event(
     kind: &str,
     extra: serde_json::Value,
 ) -> serde_json::Value {
-    let mut e = serde_json::json!({
+    let mut e = json!({
         "session_id": session, "seq": seq, "ts_ms": ts_ms, "ts_exact": true,
         "kind": kind, "source": "Tail", "payload": {}
     });
@@ -407,9 +411,7 @@ fn event(
 }
 
 fn sum(rows: &[serde_json::Value], column: &str) -> i64 {
-    rows.iter()
-        .map(|r| r[column].as_i64().expect(column))
-        .sum()
+    rows.iter().map(|r| r[column].as_i64().expect(column)).sum()
 }
 
 /// "The last N days" ends now: an event dated a year ahead is in no window, and is reported
@@ -421,8 +423,20 @@ fn report_window_ends_now_and_future_events_are_reported_apart() {
     let store = store_of(
         dir.path(),
         &[
-            event("s", 0, now - 3_600_000, "Message", serde_json::json!({"cost_usd_e6": 100_000})),
-            event("s", 1, now + 365 * 86_400_000, "Cost", serde_json::json!({"cost_usd_e6": 5_000_000})),
+            event(
+                "s",
+                0,
+                now - 3_600_000,
+                "Message",
+                json!({"cost_usd_e6": 100_000}),
+            ),
+            event(
+                "s",
+                1,
+                now + 365 * 86_400_000,
+                "Cost",
+                json!({"cost_usd_e6": 5_000_000}),
+            ),
         ],
     );
     for by in ["day", "model", "tool", "session", "agent"] {
@@ -431,7 +445,11 @@ fn report_window_ends_now_and_future_events_are_reported_apart() {
             &["report", "--days", "7", "--by", by, "--format", "json"],
             None,
         );
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let rows = jsonl(&String::from_utf8_lossy(&out.stdout));
         assert_eq!(sum(&rows, "cost_usd_e6"), 100_000, "{by}: {rows:?}");
         assert_eq!(sum(&rows, "events"), 1, "{by}");
@@ -456,21 +474,50 @@ fn report_window_ends_now_and_future_events_are_reported_apart() {
 fn report_by_model_bills_each_event_to_its_own_model() {
     let dir = tempfile::tempdir().expect("tmp");
     let t = now_ms() - 7_200_000;
-    let json = serde_json::json;
     let store = store_of(
         dir.path(),
         &[
             event("s1", 0, t, "Lifecycle", json!({})),
-            event("s1", 1, t + 1, "Message", json!({"cost_usd_e6": 1_000, "tokens_in": 10,
-                "payload": {"model": "claude-sonnet-4-5", "agent": "claude-code"}})),
+            event(
+                "s1",
+                1,
+                t + 1,
+                "Message",
+                json!({"cost_usd_e6": 1_000, "tokens_in": 10,
+                "payload": {"model": "claude-sonnet-4-5", "agent": "claude-code"}}),
+            ),
             event("s1", 2, t + 2, "ToolCall", json!({"tool": "bash"})),
-            event("s1", 3, t + 3, "Message", json!({"cost_usd_e6": 10, "tokens_in": 1,
-                "payload": {"model": "claude-haiku-4-5", "agent": "claude-code"}})),
-            event("s1", 4, t + 4, "Cost", json!({"cost_usd_e6": 100_000,
-                "payload": {"model": "claude-opus-4-1"}})),
-            event("s1", 5, t + 5, "ToolResult", json!({"tool": "bash", "payload": {"ok": true}})),
-            event("s2", 0, t, "Message", json!({"cost_usd_e6": 7,
-                "payload": {"text": "hi", "meta": {"model": "gpt-x"}}})),
+            event(
+                "s1",
+                3,
+                t + 3,
+                "Message",
+                json!({"cost_usd_e6": 10, "tokens_in": 1,
+                "payload": {"model": "claude-haiku-4-5", "agent": "claude-code"}}),
+            ),
+            event(
+                "s1",
+                4,
+                t + 4,
+                "Cost",
+                json!({"cost_usd_e6": 100_000,
+                "payload": {"model": "claude-opus-4-1"}}),
+            ),
+            event(
+                "s1",
+                5,
+                t + 5,
+                "ToolResult",
+                json!({"tool": "bash", "payload": {"ok": true}}),
+            ),
+            event(
+                "s2",
+                0,
+                t,
+                "Message",
+                json!({"cost_usd_e6": 7,
+                "payload": {"text": "hi", "meta": {"model": "gpt-x"}}}),
+            ),
         ],
     );
     let rows = jsonl(&ok(
@@ -511,9 +558,14 @@ fn report_by_model_bills_each_event_to_its_own_model() {
 fn failed_results_read_the_top_level_ok_of_the_payload() {
     let dir = tempfile::tempdir().expect("tmp");
     let t = now_ms() - 7_200_000;
-    let json = serde_json::json;
     let result = |seq: u64, payload: serde_json::Value| {
-        event("s", seq, t + seq, "ToolResult", json!({"tool": "bash", "payload": payload}))
+        event(
+            "s",
+            seq,
+            t + seq,
+            "ToolResult",
+            json!({"tool": "bash", "payload": payload}),
+        )
     };
     let store = store_of(
         dir.path(),
@@ -522,7 +574,13 @@ fn failed_results_read_the_top_level_ok_of_the_payload() {
             result(1, json!({"output": "boom", "ok": false})),
             result(2, json!({"ok": true, "output": [{"ok": false}]})),
             result(3, json!({"ok": true})),
-            event("s", 4, t + 4, "ToolCall", json!({"tool": "bash", "payload": {"ok": false}})),
+            event(
+                "s",
+                4,
+                t + 4,
+                "ToolCall",
+                json!({"tool": "bash", "payload": {"ok": false}}),
+            ),
         ],
     );
     // Spaced JSON too: the predicate reads JSON, not text.
@@ -552,5 +610,8 @@ fn failed_results_read_the_top_level_ok_of_the_payload() {
             "jsonl",
         ],
     ));
-    assert_eq!(direct[0]["n"], 3, "the tool call's ok too, through kaizen sql");
+    assert_eq!(
+        direct[0]["n"], 3,
+        "the tool call's ok too, through kaizen sql"
+    );
 }

@@ -239,8 +239,10 @@ fn lone_surrogates_are_refused_in_fields_with_their_column_and_kept_in_payloads(
         ("kind", r#""\udbff!""#, r"\udbff"),
     ];
     for (field, value, escape) in cases {
-        let line = with(field, Value::Null)
-            .replace(&format!("\"{field}\":null"), &format!("\"{field}\":{value}"));
+        let line = with(field, Value::Null).replace(
+            &format!("\"{field}\":null"),
+            &format!("\"{field}\":{value}"),
+        );
         let err = Event::from_json(&line).expect_err(&line);
         let column = line.find(escape).expect("escape") + 1;
         assert_eq!(
@@ -265,10 +267,8 @@ fn lone_surrogates_are_refused_in_fields_with_their_column_and_kept_in_payloads(
         );
     }
     // A pair is one character, decoded.
-    let line = with("session_id", Value::Null).replace(
-        "\"session_id\":null",
-        r#""session_id":"\ud83d\ude80""#,
-    );
+    let line = with("session_id", Value::Null)
+        .replace("\"session_id\":null", r#""session_id":"\ud83d\ude80""#);
     let e = Event::from_json(&line).expect("a surrogate pair");
     assert_eq!(e.session_id, "\u{1F680}");
     // In the payload the same escapes are JSON text, kept as written.
@@ -277,7 +277,8 @@ fn lone_surrogates_are_refused_in_fields_with_their_column_and_kept_in_payloads(
         r#"["\uDC00", "\ud83d\ud83d\ude80"]"#,
         r#""\ud800""#,
     ] {
-        let line = with("payload", Value::Null).replace("\"payload\":null", &format!("\"payload\":{payload}"));
+        let line = with("payload", Value::Null)
+            .replace("\"payload\":null", &format!("\"payload\":{payload}"));
         let e = Event::from_json(&line).expect(payload);
         assert_eq!(e.payload.as_json_text(), payload);
         assert_eq!(Event::from_json(&e.to_json()).expect("again"), e);

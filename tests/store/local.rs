@@ -35,7 +35,11 @@ async fn an_emptied_folder_is_still_a_store() {
 
     let other = Store::local(dir.path().join("pruned"));
     other
-        .append(vec![suite::event("s", 0, suite::day("2026-10-05").start_ms())])
+        .append(vec![suite::event(
+            "s",
+            0,
+            suite::day("2026-10-05").start_ms(),
+        )])
         .await
         .expect("append");
     let pruned = other
@@ -43,6 +47,15 @@ async fn an_emptied_folder_is_still_a_store() {
         .await
         .expect("prune");
     assert_eq!(pruned.files.len(), 1);
-    assert!(other.exists().await.expect("exists"), "emptied, still a store");
-    assert!(other.scan_events(Query::all()).await.expect("scan").is_empty());
+    assert!(
+        other.exists().await.expect("exists"),
+        "emptied, still a store"
+    );
+    assert!(
+        other
+            .scan_events(Query::all())
+            .await
+            .expect("scan")
+            .is_empty()
+    );
 }

@@ -16,9 +16,16 @@ conformance_suite!(memory_store);
 async fn an_object_store_is_there_while_it_holds_objects() {
     let store = open_store("memory://", &[]).expect("memory store");
     store.create().await.expect("create");
-    assert!(!store.exists().await.expect("exists"), "create writes nothing");
+    assert!(
+        !store.exists().await.expect("exists"),
+        "create writes nothing"
+    );
     store
-        .append(vec![suite::event("s", 0, suite::day("2026-10-05").start_ms())])
+        .append(vec![suite::event(
+            "s",
+            0,
+            suite::day("2026-10-05").start_ms(),
+        )])
         .await
         .expect("append");
     assert!(store.exists().await.expect("exists"));
@@ -26,5 +33,8 @@ async fn an_object_store_is_there_while_it_holds_objects() {
         .prune(suite::day("2026-10-06"), false)
         .await
         .expect("prune");
-    assert!(!store.exists().await.expect("exists"), "nothing left under cold/");
+    assert!(
+        !store.exists().await.expect("exists"),
+        "nothing left under cold/"
+    );
 }

@@ -109,7 +109,9 @@ pub async fn ingest_files(
         // Skipping bad lines is for a few of them: an input of nothing but bad lines is a
         // wrong file or format, not a run that worked (an empty input is nothing to do).
         (events_read == 0 && skipped > 0).then(|| {
-            anyhow::anyhow!("every one of the {skipped} input line(s) was invalid (each is reported above)")
+            anyhow::anyhow!(
+                "every one of the {skipped} input line(s) was invalid (each is reported above)"
+            )
         })
     });
     bar.finish_and_clear();

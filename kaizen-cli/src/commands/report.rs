@@ -206,7 +206,11 @@ fn first_row_numbers(batches: &[RecordBatch]) -> anyhow::Result<(i64, i64)> {
             .column(i)
             .as_primitive_opt::<Int64Type>()
             .context("an aggregate of the report is not a BIGINT")?;
-        Ok(if column.is_null(0) { 0 } else { column.value(0) })
+        Ok(if column.is_null(0) {
+            0
+        } else {
+            column.value(0)
+        })
     };
     Ok((number(0)?, number(1)?))
 }

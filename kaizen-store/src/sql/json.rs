@@ -183,8 +183,14 @@ mod tests {
     #[test]
     fn reads_only_the_top_level_key() {
         assert_eq!(get(r#"{"ok":false}"#, "ok").as_deref(), Some("false"));
-        assert_eq!(get(r#"{ "ok" : true , "x":1}"#, "ok").as_deref(), Some("true"));
-        assert_eq!(get(r#"{"output":{"ok":false},"ok":true}"#, "ok").as_deref(), Some("true"));
+        assert_eq!(
+            get(r#"{ "ok" : true , "x":1}"#, "ok").as_deref(),
+            Some("true")
+        );
+        assert_eq!(
+            get(r#"{"output":{"ok":false},"ok":true}"#, "ok").as_deref(),
+            Some("true")
+        );
         assert_eq!(get(r#"{"output":"\"ok\":false"}"#, "ok"), None);
         assert_eq!(get(r#"{"output":{"ok":false}}"#, "ok"), None);
         assert_eq!(get(r#"[{"ok":false}]"#, "ok"), None);
@@ -196,7 +202,10 @@ mod tests {
         assert_eq!(get(r#"{"ok":null}"#, "ok"), None);
         assert_eq!(get(r#"{"\u006fk":false}"#, "ok").as_deref(), Some("false"));
         assert_eq!(get(r#"{"ok":1,"ok":2}"#, "ok").as_deref(), Some("2"));
-        assert_eq!(get(r#"{"a": {"b": [1, 2]} }"#, "a").as_deref(), Some(r#"{"b": [1, 2]}"#));
+        assert_eq!(
+            get(r#"{"a": {"b": [1, 2]} }"#, "a").as_deref(),
+            Some(r#"{"b": [1, 2]}"#)
+        );
         assert_eq!(get(r#"{"n":12.50}"#, "n").as_deref(), Some("12.50"));
     }
 
@@ -212,7 +221,10 @@ mod tests {
             Some("m")
         );
         let odd = get(r#"{"model":"a\ud800b"}"#, "model").expect("a value");
-        assert!(odd.starts_with('a') && odd.ends_with('b') && odd.contains('\u{FFFD}'), "{odd}");
+        assert!(
+            odd.starts_with('a') && odd.ends_with('b') && odd.contains('\u{FFFD}'),
+            "{odd}"
+        );
         assert_eq!(get(r#"{"\ud800":1,"k":2}"#, "k").as_deref(), Some("2"));
     }
 
