@@ -11,9 +11,9 @@ mod progress;
 
 use std::process::ExitCode;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use clap::Parser;
-use kaizen_store::Store;
+use kaizen_store::{EventStore, Store};
 
 use cli::{Cli, Command};
 
@@ -52,6 +52,11 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let stores = open_stores(&cli)?;
+    if reads_stores(&cli.command) {
+        for (_, store) in &stores {
+            require_store(store).await?;
+        }
+    }
     match cli.command {
         Command::Scan(args) if stores.len() > 1 => commands::scan::run_many(stores, args).await,
         Command::Stats(args) if stores.len() > 1 => commands::stats::run_many(stores, args).await,
@@ -83,12 +88,44 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// Every `--store`, globs of local folders expanded, opened with the store options.
+/// Whether `command` reads the stores given (and so needs them to be there). Only `ingest`,
+/// `import`, `hook` and `demo` make a store where none is; `doctor` reports on a store that
+/// may not be there yet; `generate` and `bench` use none.
+fn reads_stores(command: &Command) -> bool {
+    !matches!(
+        command,
+        Command::Ingest(_)
+            | Command::Import(_)
+            | Command::Hook(_)
+            | Command::Doctor
+            | Command::Demo(_)
+            | Command::Generate(_)
+            | Command::Bench(_)
+    )
+}
+
+/// Fails with "no store at …" when `store` is not there: a mistyped path or prefix is not
+/// an empty store (see [`Store::exists`]).
+async fn require_store(store: &Store) -> anyhow::Result<()> {
+    if !store.exists().await? {
+        bail!(
+            "no store at {} (nothing is under its cold/; `kaizen ingest` makes a store)",
+            store.location()
+        );
+    }
+    Ok(())
+}
+
+/// Every `--store`, `~` and globs of local folders expanded, opened with the store options.
 fn open_stores(cli: &Cli) -> anyhow::Result<Vec<(String, Store)>> {
     let mut names = Vec::new();
     for given in &cli.store {
         if !given.contains("://") && given.contains(['*', '?', '[']) {
-            let mut matched: Vec<String> = glob::glob(given)?
+            let pattern = kaizen_store::expand_home(given)?;
+            let pattern = pattern
+                .to_str()
+                .with_context(|| format!("--store {given}: the home folder is not valid UTF-8"))?;
+            let mut matched: Vec<String> = glob::glob(pattern)?
                 .filter_map(Result::ok)
                 .filter(|p| p.is_dir())
                 .map(|p| p.display().to_string())

@@ -764,4 +764,177 @@ fn identity_conflicts_name_the_input_lines() {
         stdout(&out)
     );
     assert_eq!(snapshot(&store), before);
+/// A path that holds no store is not an empty store: every command that reads refuses it
+/// ("no store at …", exit 1) and creates nothing; `ingest` makes a store where it is asked
+/// to, even of an empty input, and a store pruned of every day is still one.
+#[test]
+fn a_location_without_a_store_is_refused_by_every_reader() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let missing = dir.path().join("typo");
+    let foreign = dir.path().join("foreign");
+    std::fs::create_dir_all(foreign.join("colder")).expect("mkdir");
+    std::fs::write(foreign.join("notes.txt"), "x").expect("write");
+    let target = dir.path().join("copy-target");
+    let to = target.to_str().expect("path");
+    let readers: [&[&str]; 9] = [
+        &["scan"],
+        &["stats"],
+        &["partitions"],
+        &["verify"],
+        &["sql", "SELECT count(*) FROM events"],
+        &["report", "--by", "model"],
+        &["compact"],
+        &["prune", "--before", "2030-01-01"],
+        &["copy", "--to", to],
+    ];
+    for store in [&missing, &foreign] {
+        let before = snapshot(dir.path());
+        for args in readers {
+            let out = kaizen(store, args);
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{args:?} on {}",
+                store.display()
+            );
+            assert!(
+                stderr(&out).contains(&format!("no store at {}", store.display())),
+                "{args:?}: {}",
+                stderr(&out)
+            );
+        }
+        assert_eq!(snapshot(dir.path()), before, "nothing created or changed");
+        assert!(!missing.exists() && !target.exists());
+    }
+
+    // Asked to ingest here: a store, even of nothing.
+    ok(kaizen_stdin(&missing, &["ingest"], Some(b"")));
+    assert!(missing.join("cold/events").is_dir());
+    assert_eq!(stdout(&ok(kaizen(&missing, &["scan"]))), "");
+    ok(kaizen(&missing, &["verify"]));
+    ok(kaizen(&missing, &["report"]));
+
+    // Pruned of every day: an empty store, not no store.
+    ok(kaizen(
+        &missing,
+        &["ingest", fixture_jsonl().to_str().expect("path")],
+    ));
+    ok(kaizen(&missing, &["prune", "--before", "2030-01-01"]));
+    assert_eq!(stdout(&ok(kaizen(&missing, &["scan"]))), "");
+    let out = ok(kaizen(&missing, &["stats", "--format", "json"]));
+    let stats: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(stats["total"]["events"], 0);
+}
+
+/// `~` is the home folder wherever a local store path is taken, quoted as in env files and
+/// service units: `--store`, `KAIZEN_STORE`, globs, `copy --to`. Nothing named `~` appears.
+#[test]
+fn tilde_is_the_home_folder_in_every_store_path() {
+    let home = tempfile::tempdir().expect("tmp");
+    let cwd = home.path().join("work");
+    std::fs::create_dir(&cwd).expect("mkdir");
+    let run = |env_store: Option<&str>, args: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_kaizen"));
+        match env_store {
+            Some(store) => c.env("KAIZEN_STORE", store),
+            None => c.env_remove("KAIZEN_STORE"),
+        };
+        c.args(args)
+            .env("HOME", home.path())
+            .current_dir(&cwd)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run kaizen")
+    };
+    let fixture = fixture_jsonl();
+    let fixture = fixture.to_str().expect("path");
+    ok(run(None, &["--store", "~/ws/a", "ingest", fixture]));
+    assert!(home.path().join("ws/a/cold/events").is_dir());
+    let scanned = ok(run(Some("~/ws/a"), &["scan", "--format", "count"]));
+    assert!(stdout(&scanned).contains("3011"), "{}", stdout(&scanned));
+
+    let small = cwd.join("small.jsonl");
+    let two: String = sorted_fixture_lines()
+        .lines()
+        .take(2)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&small, two).expect("write");
+    ok(run(
+        Some("~/ws/b"),
+        &["ingest", small.to_str().expect("path")],
+    ));
+    let counts = ok(run(
+        None,
+        &[
+            "--store",
+            "~/ws/*",
+            "sql",
+            "SELECT count(*) AS n, count(DISTINCT store) AS stores FROM events",
+            "--format",
+            "csv",
+        ],
+    ));
+    assert_eq!(stdout(&counts), "n,stores\n3013,2\n");
+
+    let out = ok(run(Some("~/ws/a"), &["copy", "--to", "~/copy"]));
+    assert!(
+        stdout(&out).contains("verified 3011 event(s)"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(home.path().join("copy/cold/events").is_dir());
+
+    let out = run(Some("~/ws/typo"), &["scan"]);
+    assert_eq!(out.status.code(), Some(1));
+    let typo = home.path().join("ws/typo");
+    assert!(
+        stderr(&out).contains(&format!("no store at {}", typo.display())),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!cwd.join("~").exists(), "no folder named ~");
+    assert_eq!(
+        std::fs::read_dir(&cwd).expect("cwd").count(),
+        1,
+        "only small.jsonl"
+    );
+}
+
+/// `--skip-invalid` skips a few bad lines; an input of nothing but bad lines is a wrong file,
+/// not a success: exit 1, nothing stored. An empty input is nothing to do (exit 0).
+#[test]
+fn skip_invalid_fails_when_every_line_was_invalid() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = dir.path().join("store");
+    let out = kaizen_stdin(
+        &store,
+        &["ingest", "--skip-invalid"],
+        Some(b"not json\n\n{\"session_id\":\"s\"}\n"),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("<stdin>:1:") && err.contains("<stdin>:3:"),
+        "each bad line reported: {err}"
+    );
+    assert!(
+        err.contains("every one of the 2 input line(s) was invalid")
+            && err.contains("nothing of this run was written"),
+        "{err}"
+    );
+    assert!(!store.exists(), "no store made of a failed run");
+
+    for empty in [&b""[..], b"\n\r\n  \n"] {
+        let out = ok(kaizen_stdin(
+            &store,
+            &["ingest", "--skip-invalid"],
+            Some(empty),
+        ));
+        assert!(
+            stdout(&out).contains("ingested 0 events"),
+            "{}",
+            stdout(&out)
+        );
+    }
 }

@@ -4,6 +4,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use serde_json::json;
+
 fn shared() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared")
 }
@@ -87,7 +89,7 @@ fn sql_reads_v1_stores_with_the_identity_rule_and_pushdown() {
             "jsonl",
         ],
     ));
-    assert_eq!(one, vec![serde_json::json!({"seq": 6})]);
+    assert_eq!(one, vec![json!({"seq": 6})]);
 
     // Stored twice (a copy of the v1 files beside new files), counted once.
     let dir = tempfile::tempdir().expect("tmp");
@@ -159,11 +161,42 @@ fn the_prompt_runs_statements_over_several_lines() {
     );
 }
 
+/// `kaizen generate`'s corpus of `events` over `days` days ending ten days ago, ingested
+/// into `store`.
+fn generated_store(store: &Path, events: u64, days: u32) {
+    let start = kaizen_core::UtcDay::today()
+        .minus_days(10 + days)
+        .to_string();
+    let corpus = kaizen(
+        &[],
+        &[
+            "generate",
+            "--events",
+            &events.to_string(),
+            "--days",
+            &days.to_string(),
+            "--start",
+            &start,
+        ],
+        None,
+    );
+    assert!(corpus.status.success());
+    let input = String::from_utf8(corpus.stdout).expect("utf-8");
+    let out = kaizen(&[store], &["ingest"], Some(&input));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn report_groups_by_each_key_with_a_cost_chart() {
     let dir = tempfile::tempdir().expect("tmp");
     let store = dir.path().join("store");
-    ok(&[&store], &["demo", "--events", "8000", "--days", "4"]);
+    // The demo's corpus, over days that are all past: sessions that start yesterday may run
+    // past now, and a report leaves those events out (its window ends now).
+    generated_store(&store, 8000, 4);
     let total = jsonl(&ok(
         &[&store],
         &[
@@ -197,7 +230,7 @@ fn report_groups_by_each_key_with_a_cost_chart() {
                 &[&store],
                 &[
                     "sql",
-                    "SELECT count(*) AS n FROM events WHERE kind = 'ToolResult' AND payload LIKE '%\"ok\":false%'",
+                    "SELECT count(*) AS n FROM events WHERE kind = 'ToolResult' AND json_get_text(payload, 'ok') = 'false'",
                     "--format",
                     "jsonl",
                 ],
@@ -257,7 +290,7 @@ fn several_stores_are_one_table_with_a_store_column() {
     let b = dir.path().join("ws-b");
     let input = shared().join("fixtures/seed-v1/events.jsonl");
     ok(&[&a], &["ingest", input.to_str().expect("path")]);
-    ok(&[&b], &["demo", "--events", "2000", "--days", "2"]);
+    generated_store(&b, 2000, 2);
 
     let glob = dir.path().join("ws-*");
     let counts = jsonl(&ok(
@@ -339,5 +372,246 @@ fn jsonl_writes_payloads_only_as_valid_json() {
     assert!(
         stderr.contains("row 0: the payload is not valid JSON"),
         "{stderr}"
+    );
+}
+
+/// Milliseconds since the epoch, now.
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as u64
+}
+
+/// A store in `dir` holding `events` (JSON values), ingested from a file.
+fn store_of(dir: &Path, events: &[serde_json::Value]) -> PathBuf {
+    let store = dir.join("store");
+    let file = dir.join("events.jsonl");
+    let lines: String = events.iter().map(|e| format!("{e}\n")).collect();
+    std::fs::write(&file, lines).expect("write");
+    ok(&[&store], &["ingest", file.to_str().expect("path")]);
+    store
+}
+
+fn event(
+    session: &str,
+    seq: u64,
+    ts_ms: u64,
+    kind: &str,
+    extra: serde_json::Value,
+) -> serde_json::Value {
+    let mut e = json!({
+        "session_id": session, "seq": seq, "ts_ms": ts_ms, "ts_exact": true,
+        "kind": kind, "source": "Tail", "payload": {}
+    });
+    for (k, v) in extra.as_object().expect("object") {
+        e[k] = v.clone();
+    }
+    e
+}
+
+fn sum(rows: &[serde_json::Value], column: &str) -> i64 {
+    rows.iter().map(|r| r[column].as_i64().expect(column)).sum()
+}
+
+/// "The last N days" ends now: an event dated a year ahead is in no window, and is reported
+/// apart (how many, what cost) instead of inflating the figures.
+#[test]
+fn report_window_ends_now_and_future_events_are_reported_apart() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let now = now_ms();
+    let store = store_of(
+        dir.path(),
+        &[
+            event(
+                "s",
+                0,
+                now - 3_600_000,
+                "Message",
+                json!({"cost_usd_e6": 100_000}),
+            ),
+            event(
+                "s",
+                1,
+                now + 365 * 86_400_000,
+                "Cost",
+                json!({"cost_usd_e6": 5_000_000}),
+            ),
+        ],
+    );
+    for by in ["day", "model", "tool", "session", "agent"] {
+        let out = kaizen(
+            &[&store],
+            &["report", "--days", "7", "--by", by, "--format", "json"],
+            None,
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let rows = jsonl(&String::from_utf8_lossy(&out.stdout));
+        assert_eq!(sum(&rows, "cost_usd_e6"), 100_000, "{by}: {rows:?}");
+        assert_eq!(sum(&rows, "events"), 1, "{by}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("left out: 1 event(s) dated after now") && err.contains("$5.00"),
+            "{by}: {err}"
+        );
+    }
+    let table = ok(&[&store], &["report", "--days", "7"]);
+    assert!(
+        table.contains("left out: 1 event(s) dated after now") && table.contains("$0.10"),
+        "{table}"
+    );
+    assert!(!table.contains("$5.10"), "{table}");
+}
+
+/// `--by model` bills each event to the model its own payload names (top-level `model`);
+/// an event naming none to the latest one before it in its session, or, before any, the
+/// first after it; a session naming none is '(unknown)' (a nested "model" is not its model).
+#[test]
+fn report_by_model_bills_each_event_to_its_own_model() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let t = now_ms() - 7_200_000;
+    let store = store_of(
+        dir.path(),
+        &[
+            event("s1", 0, t, "Lifecycle", json!({})),
+            event(
+                "s1",
+                1,
+                t + 1,
+                "Message",
+                json!({"cost_usd_e6": 1_000, "tokens_in": 10,
+                "payload": {"model": "claude-sonnet-4-5", "agent": "claude-code"}}),
+            ),
+            event("s1", 2, t + 2, "ToolCall", json!({"tool": "bash"})),
+            event(
+                "s1",
+                3,
+                t + 3,
+                "Message",
+                json!({"cost_usd_e6": 10, "tokens_in": 1,
+                "payload": {"model": "claude-haiku-4-5", "agent": "claude-code"}}),
+            ),
+            event(
+                "s1",
+                4,
+                t + 4,
+                "Cost",
+                json!({"cost_usd_e6": 100_000,
+                "payload": {"model": "claude-opus-4-1"}}),
+            ),
+            event(
+                "s1",
+                5,
+                t + 5,
+                "ToolResult",
+                json!({"tool": "bash", "payload": {"ok": true}}),
+            ),
+            event(
+                "s2",
+                0,
+                t,
+                "Message",
+                json!({"cost_usd_e6": 7,
+                "payload": {"text": "hi", "meta": {"model": "gpt-x"}}}),
+            ),
+        ],
+    );
+    let rows = jsonl(&ok(
+        &[&store],
+        &["report", "--days", "7", "--by", "model", "--format", "json"],
+    ));
+    let got: Vec<(String, i64, i64, i64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["key"].as_str().expect("key").to_owned(),
+                r["events"].as_i64().expect("events"),
+                r["cost_usd_e6"].as_i64().expect("cost"),
+                r["tokens_in"].as_i64().expect("tokens"),
+            )
+        })
+        .collect();
+    let want = [
+        ("claude-opus-4-1", 2, 100_000, 0),
+        ("claude-sonnet-4-5", 3, 1_000, 10),
+        ("claude-haiku-4-5", 1, 10, 1),
+        ("(unknown)", 1, 7, 0),
+    ]
+    .map(|(k, n, c, t)| (k.to_owned(), n, c, t));
+    assert_eq!(got, want);
+
+    let agents = jsonl(&ok(
+        &[&store],
+        &["report", "--days", "7", "--by", "agent", "--format", "json"],
+    ));
+    assert_eq!(agents[0]["key"], "claude-code");
+    assert_eq!(agents[0]["events"], 6, "{agents:?}");
+}
+
+/// A failed tool result is one whose payload's top-level `ok` is false: not one whose output
+/// happens to hold a nested `"ok": false`.
+#[test]
+fn failed_results_read_the_top_level_ok_of_the_payload() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let t = now_ms() - 7_200_000;
+    let result = |seq: u64, payload: serde_json::Value| {
+        event(
+            "s",
+            seq,
+            t + seq,
+            "ToolResult",
+            json!({"tool": "bash", "payload": payload}),
+        )
+    };
+    let store = store_of(
+        dir.path(),
+        &[
+            result(0, json!({"ok": true, "output": {"ok": false, "status": 1}})),
+            result(1, json!({"output": "boom", "ok": false})),
+            result(2, json!({"ok": true, "output": [{"ok": false}]})),
+            result(3, json!({"ok": true})),
+            event(
+                "s",
+                4,
+                t + 4,
+                "ToolCall",
+                json!({"tool": "bash", "payload": {"ok": false}}),
+            ),
+        ],
+    );
+    // Spaced JSON too: the predicate reads JSON, not text.
+    let spaced = dir.path().join("spaced.jsonl");
+    std::fs::write(
+        &spaced,
+        format!(
+            "{{\"session_id\":\"s\",\"seq\":5,\"ts_ms\":{},\"ts_exact\":true,\"kind\":\"ToolResult\",\"source\":\"Tail\",\"tool\":\"bash\",\"payload\":{{ \"ok\" : false }}}}\n",
+            t + 5
+        ),
+    )
+    .expect("write");
+    ok(&[&store], &["ingest", spaced.to_str().expect("path")]);
+    let rows = jsonl(&ok(
+        &[&store],
+        &["report", "--days", "7", "--by", "tool", "--format", "json"],
+    ));
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["key"], "bash");
+    assert_eq!(rows[0]["failed_results"], 2, "{rows:?}");
+    let direct = jsonl(&ok(
+        &[&store],
+        &[
+            "sql",
+            "SELECT count(*) AS n FROM events WHERE json_get_text(payload, 'ok') = 'false'",
+            "--format",
+            "jsonl",
+        ],
+    ));
+    assert_eq!(
+        direct[0]["n"], 3,
+        "the tool call's ok too, through kaizen sql"
     );
 }

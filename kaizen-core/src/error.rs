@@ -38,6 +38,15 @@ pub enum Error {
         max: String,
     },
 
+    /// A string whose escapes do not spell valid Unicode (a lone surrogate such as
+    /// `\ud800`); `column` is where the offending escape starts.
+    #[error("field `{field}` at column {column}: not valid Unicode: {reason}")]
+    InvalidString {
+        field: &'static str,
+        column: usize,
+        reason: String,
+    },
+
     #[error(
         "field `kind` at column {column}: unknown kind {value:?} (one of ToolCall, ToolResult, Message, Error, Cost, Hook, Lifecycle)"
     )]
@@ -59,7 +68,8 @@ impl Error {
             Error::MissingField { field }
             | Error::DuplicateField { field, .. }
             | Error::WrongType { field, .. }
-            | Error::OutOfRange { field, .. } => Some(field),
+            | Error::OutOfRange { field, .. }
+            | Error::InvalidString { field, .. } => Some(field),
             Error::UnknownField { key, .. } => Some(key),
             Error::UnknownKind { .. } => Some("kind"),
             Error::UnknownSource { .. } => Some("source"),

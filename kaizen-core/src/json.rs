@@ -219,9 +219,24 @@ impl<'a> FieldReader<'_, 'a> {
         if !inner.contains('\\') {
             return Ok(Cow::Borrowed(inner));
         }
-        serde_json::from_str(quoted)
-            .map(Cow::Owned)
-            .map_err(|_| self.wrong_type(field, raw, "a string"))
+        // The first pass skipped the string without decoding its `\\u` escapes: one that is
+        // half a surrogate pair is found here, and named with its own column.
+        serde_json::from_str(quoted).map(Cow::Owned).map_err(|e| {
+            let column = self.column_of(raw);
+            match lone_surrogate(inner) {
+                Some((at, escape)) => Error::InvalidString {
+                    field: field.name(),
+                    // +1 for the opening quote.
+                    column: column + 1 + at,
+                    reason: format!("lone surrogate {escape}"),
+                },
+                None => Error::InvalidString {
+                    field: field.name(),
+                    column,
+                    reason: e.to_string(),
+                },
+            }
+        })
     }
 
     fn boolean(&self, field: Field, raw: &RawValue) -> Result<bool> {
@@ -283,6 +298,38 @@ impl<'a> FieldReader<'_, 'a> {
             max: max.to_string(),
         }
     }
+}
+
+/// The first `\\uXXXX` escape in a JSON string's inner text that is half of a UTF-16
+/// surrogate pair without its other half: its byte offset in `inner` and its text as written.
+fn lone_surrogate(inner: &str) -> Option<(usize, &str)> {
+    let bytes = inner.as_bytes();
+    let unit = |at: usize| -> Option<u16> {
+        let hex = inner.get(at + 2..at + 6)?;
+        (bytes.get(at..at + 2) == Some(b"\\u".as_slice()))
+            .then(|| u16::from_str_radix(hex, 16).ok())
+            .flatten()
+    };
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at] != b'\\' {
+            at += 1;
+            continue;
+        }
+        let Some(code) = unit(at) else {
+            at += 2; // a one-character escape (\n, \", \\ …)
+            continue;
+        };
+        match code {
+            0xD800..=0xDBFF => match unit(at + 6) {
+                Some(0xDC00..=0xDFFF) => at += 12,
+                _ => return Some((at, &inner[at..at + 6])),
+            },
+            0xDC00..=0xDFFF => return Some((at, &inner[at..at + 6])),
+            _ => at += 6,
+        }
+    }
+    None
 }
 
 fn expected(field: Field) -> &'static str {

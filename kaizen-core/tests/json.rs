@@ -226,3 +226,61 @@ fn strings_with_escapes_are_decoded_and_plain_ones_kept_as_they_are() {
     let bad = valid().to_string().replace("\"bash\"", r#""ba\qsh""#);
     assert!(matches!(Event::from_json(&bad), Err(Error::Syntax { .. })));
 }
+
+/// A `\u` escape that is half a surrogate pair is not a character: refused in a string field
+/// with the reason and the escape's own column, while a payload keeps it exactly as written.
+#[test]
+fn lone_surrogates_are_refused_in_fields_with_their_column_and_kept_in_payloads() {
+    let cases = [
+        ("session_id", r#""s\ud800x""#, r"\ud800"),
+        ("session_id", r#""\uDC00""#, r"\uDC00"),
+        ("tool", r#""a\n\ud83d\ud83d\ude80""#, r"\ud83d"),
+        ("stop_reason", r#""end\ud800""#, r"\ud800"),
+        ("kind", r#""\udbff!""#, r"\udbff"),
+    ];
+    for (field, value, escape) in cases {
+        let line = with(field, Value::Null).replace(
+            &format!("\"{field}\":null"),
+            &format!("\"{field}\":{value}"),
+        );
+        let err = Event::from_json(&line).expect_err(&line);
+        let column = line.find(escape).expect("escape") + 1;
+        assert_eq!(
+            err,
+            Error::InvalidString {
+                field: match field {
+                    "session_id" => "session_id",
+                    "tool" => "tool",
+                    "stop_reason" => "stop_reason",
+                    _ => "kind",
+                },
+                column,
+                reason: format!("lone surrogate {escape}"),
+            },
+            "{line}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("`{field}` at column {column}"))
+                && text.contains(&format!("not valid Unicode: lone surrogate {escape}")),
+            "{text}"
+        );
+    }
+    // A pair is one character, decoded.
+    let line = with("session_id", Value::Null)
+        .replace("\"session_id\":null", r#""session_id":"\ud83d\ude80""#);
+    let e = Event::from_json(&line).expect("a surrogate pair");
+    assert_eq!(e.session_id, "\u{1F680}");
+    // In the payload the same escapes are JSON text, kept as written.
+    for payload in [
+        r#"{"text":"s\ud800x"}"#,
+        r#"["\uDC00", "\ud83d\ud83d\ude80"]"#,
+        r#""\ud800""#,
+    ] {
+        let line = with("payload", Value::Null)
+            .replace("\"payload\":null", &format!("\"payload\":{payload}"));
+        let e = Event::from_json(&line).expect(payload);
+        assert_eq!(e.payload.as_json_text(), payload);
+        assert_eq!(Event::from_json(&e.to_json()).expect("again"), e);
+    }
+}

@@ -8,6 +8,9 @@ use kaizen_core::UtcDay;
 
 /// The folder, relative to the store root, that holds every data file.
 pub const EVENTS_DIR: &str = "cold/events";
+/// The top folder of every store: a location holds a store when something is under it
+/// ([`crate::Store::exists`]).
+pub const STORE_MARKER_DIR: &str = "cold";
 
 const DAY_DIR_PREFIX: &str = "day=";
 const PARQUET: &str = ".parquet";

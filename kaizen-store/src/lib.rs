@@ -10,6 +10,7 @@ pub mod backend;
 pub mod codec;
 mod error;
 mod event_store;
+mod home;
 pub mod layout;
 mod open;
 mod query;
@@ -21,6 +22,7 @@ pub use event_store::{
     AppendReceipt, BatchStream, EventStore, EventWriter, Partition, PruneReport, PrunedFile,
     WrittenFile,
 };
+pub use home::expand_home;
 pub use open::{open, open_store, open_with_options, store_on};
 /// The zstd level of a [`CompactTarget`] (a level in `1..=22`).
 pub use parquet::basic::ZstdLevel;

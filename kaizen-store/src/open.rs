@@ -173,7 +173,7 @@ fn local(path: &str, options: &[(String, String)], bad: impl Fn(String) -> Error
     if let Some((key, _)) = options.first() {
         return Err(bad(format!("a local store takes no options (got `{key}`)")));
     }
-    Ok(Store::local(path))
+    Ok(Store::local(crate::expand_home(path)?))
 }
 
 /// The standard cloud variables, as object_store's `from_env` builders read them.

@@ -7,6 +7,8 @@
 //! down into the scan: only the days in range are listed, only row groups in range read,
 //! only the columns used decoded. Results stream.
 
+mod json;
+
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, AsArray, Date32Array, RecordBatch, RecordBatchOptions, StringArray};
@@ -55,17 +57,27 @@ pub fn table_schema() -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
-/// A DataFusion session with the stores registered as one table `events`.
+pub use json::{JSON_GET_TEXT, JsonGetText};
+
+/// A DataFusion session with the stores registered as one table `events`, and
+/// [`JsonGetText`] as `json_get_text`.
 pub fn session(stores: Vec<(String, Store)>) -> DfResult<SessionContext> {
     let ctx = SessionContext::new();
     register(&ctx, "events", stores)?;
     Ok(ctx)
 }
 
-/// Registers `stores` (name, store) as one table in `ctx`.
+/// Registers `stores` (name, store) as one table in `ctx`, and the functions SQL over
+/// events uses ([`JsonGetText`]).
 pub fn register(ctx: &SessionContext, table: &str, stores: Vec<(String, Store)>) -> DfResult<()> {
     ctx.register_table(table, Arc::new(EventsTable::new(stores)))?;
+    register_functions(ctx);
     Ok(())
+}
+
+/// Registers kaizen's SQL functions in `ctx`: [`JsonGetText`].
+pub fn register_functions(ctx: &SessionContext) {
+    ctx.register_udf(JsonGetText::udf());
 }
 
 /// One or more stores as a DataFusion table.

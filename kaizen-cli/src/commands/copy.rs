@@ -16,6 +16,8 @@ pub async fn run(source: Store, args: CopyArgs) -> anyhow::Result<()> {
         .await;
     bar.finish_and_clear();
     let report = report?;
+    // A copy of a store is a store, even of one that holds no event yet.
+    target.create().await?;
     let written: u64 = report.copied.iter().map(|(_, b)| b).sum();
     outln!(
         "copied {} file(s) ({}) to {}, {} already there",

@@ -7,7 +7,7 @@ use arrow::array::{Array, AsArray};
 use arrow::datatypes::UInt32Type;
 use futures::TryStreamExt;
 use kaizen_core::{EventKind, Field, UtcDay};
-use kaizen_store::{EventStore, Query};
+use kaizen_store::{EventStore, Query, Store};
 
 use super::ingest::{IngestSummary, print_summary};
 use super::{partitions, stats};
@@ -17,7 +17,7 @@ use crate::{output, progress};
 
 const CHUNK: usize = 50_000;
 
-pub async fn run(store: &dyn EventStore, store_url: &str, args: DemoArgs) -> anyhow::Result<()> {
+pub async fn run(store: &Store, store_url: &str, args: DemoArgs) -> anyhow::Result<()> {
     // The sessions start in the days before today, so (nearly) every event is in the past.
     let first_day = UtcDay::today().minus_days(args.days);
     outln!(
@@ -40,6 +40,7 @@ pub async fn run(store: &dyn EventStore, store_url: &str, args: DemoArgs) -> any
         }
     }
     let receipt = writer.commit().await?;
+    store.create().await?;
     bar.finish_and_clear();
     print_summary(&IngestSummary {
         receipt,

@@ -6,22 +6,40 @@ use kaizen_store::{EventStore, Store};
 
 pub async fn run(store: &Store) -> anyhow::Result<()> {
     let mut warnings = 0;
-    outln!("store: {}", store.location());
+    match store.exists().await {
+        Ok(true) => outln!("store: {}", store.location()),
+        Ok(false) => outln!(
+            "store: {} (none yet: `kaizen import` makes it)",
+            store.location()
+        ),
+        Err(e) => {
+            warnings += 1;
+            outln!("warning: store: {}: {e}", store.location());
+        }
+    }
     let cleanup = kaizen_import::claude_cleanup(&[])?;
     if cleanup.is_empty() {
-        outln!("claude: no Claude Code folder found (~/.claude, ~/.config/claude, $CLAUDE_CONFIG_DIR)");
+        outln!(
+            "claude: no Claude Code folder found (~/.claude, ~/.config/claude, $CLAUDE_CONFIG_DIR)"
+        );
     }
     for root in &cleanup {
         let settings = root.root.join("settings.json");
         match root.cleanup_period_days {
             Some(days) if !root.deletes_within_a_month() => {
-                outln!("claude: {}: cleanupPeriodDays is {days}: transcripts are kept that long", settings.display());
+                outln!(
+                    "claude: {}: cleanupPeriodDays is {days}: transcripts are kept that long",
+                    settings.display()
+                );
             }
             days => {
                 warnings += 1;
                 let now = match days {
                     Some(days) => format!("is {days}"),
-                    None => format!("is not set (Claude Code's default: {})", ClaudeCleanup::DEFAULT_DAYS),
+                    None => format!(
+                        "is not set (Claude Code's default: {})",
+                        ClaudeCleanup::DEFAULT_DAYS
+                    ),
                 };
                 outln!(
                     "warning: claude: {}: cleanupPeriodDays {now}: Claude Code deletes older transcripts silently. \

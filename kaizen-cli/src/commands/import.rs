@@ -127,6 +127,8 @@ pub async fn import(
         })?,
     };
     if !dry_run {
+        // Asked to import here: a store is here now, even when nothing was new.
+        store.create().await?;
         // After the data: a crash between the two re-reads lines whose events are stored
         // already, which the store keeps once.
         let mut all = stored;

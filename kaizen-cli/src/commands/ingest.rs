@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::Context;
 use indicatif::ProgressBar;
 use kaizen_core::{Event, UtcDay};
-use kaizen_store::{AppendReceipt, EventStore, EventWriter};
+use kaizen_store::{AppendReceipt, EventStore, EventWriter, Store};
 use tokio::sync::mpsc;
 
 use crate::cli::IngestArgs;
@@ -33,13 +33,15 @@ pub struct IngestSummary {
     pub seconds: f64,
 }
 
-pub async fn run(store: &dyn EventStore, args: IngestArgs) -> anyhow::Result<()> {
+pub async fn run(store: &Store, args: IngestArgs) -> anyhow::Result<()> {
     let inputs = if args.files.is_empty() {
         vec![PathBuf::from("-")]
     } else {
         args.files
     };
     let summary = ingest_files(store, inputs, args.skip_invalid).await?;
+    // Asked to ingest here: a store is here now, even when the input held no event.
+    store.create().await?;
     print_summary(&summary)
 }
 
@@ -79,10 +81,12 @@ pub async fn ingest_files(
 
     let mut writer = store.writer();
     let mut skipped = 0;
+    let mut events_read = 0;
     let mut failure = None;
     while let Some(msg) = rx.recv().await {
         match msg {
             Msg::Events(events) => {
+                events_read += events.len();
                 if let Err(e) = writer.write(events).await {
                     failure = Some(with_input_lines(e, &given));
                     break;
@@ -102,7 +106,15 @@ pub async fn ingest_files(
     let read_result = reader
         .join()
         .unwrap_or_else(|_| Err(anyhow::anyhow!("the input reader stopped unexpectedly")));
-    let failure = failure.or(read_result.err());
+    let failure = failure.or(read_result.err()).or_else(|| {
+        // Skipping bad lines is for a few of them: an input of nothing but bad lines is a
+        // wrong file or format, not a run that worked (an empty input is nothing to do).
+        (events_read == 0 && skipped > 0).then(|| {
+            anyhow::anyhow!(
+                "every one of the {skipped} input line(s) was invalid (each is reported above)"
+            )
+        })
+    });
     bar.finish_and_clear();
     if let Some(e) = failure {
         abort(writer).await;

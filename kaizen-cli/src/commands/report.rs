@@ -3,7 +3,9 @@
 
 use std::io::Write;
 
-use arrow::array::RecordBatch;
+use anyhow::Context;
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::Int64Type;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use futures::TryStreamExt;
 use kaizen_core::UtcDay;
@@ -12,30 +14,51 @@ use kaizen_store::Store;
 use crate::cli::{ReportArgs, ReportBy, ReportOutput};
 use crate::output;
 
-/// The report's columns of each event in the window. Only `--by tool` reads payloads (for
-/// the tool results that failed): they are most of a store's bytes, and every other figure
-/// comes from the typed columns.
+/// The report's window: events from the start of its first day up to now, both included.
+/// Events dated after now (a clock ahead, a bad timestamp) are in no window: they are counted
+/// apart ([`future_sql`]), so that they never inflate "the last N days".
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    from_ms: u64,
+    now_ms: u64,
+}
+
+/// The report's columns of each event in the window. Only `--by tool|model|agent` read
+/// payloads (for failed tool results, a message's model or agent): they are most of a
+/// store's bytes, and every other figure comes from the typed columns.
 const RECENT: &str = "
   recent AS (
-    SELECT session_id, day, tool, kind, cost_usd_e6, tokens_in, tokens_out,
-           cache_read_tokens, cache_creation_tokens, latency_ms, retry_count{failed}
-    FROM events WHERE ts_ms >= {from_ms}
+    SELECT session_id, seq, day, tool, kind, cost_usd_e6, tokens_in, tokens_out,
+           cache_read_tokens, cache_creation_tokens, latency_ms, retry_count{extra}
+    FROM events WHERE ts_ms >= {from_ms} AND ts_ms <= {now_ms}
   )";
 
-/// A tool result whose payload says `"ok": false` (compact or spaced JSON).
-const FAILED: &str = ", kind = 'ToolResult'
-    AND (payload LIKE '%\"ok\":false%' OR payload LIKE '%\"ok\": false%') AS failed";
+/// A tool result whose payload's top-level `ok` is `false`. Only tool results' payloads are
+/// parsed (a CASE evaluates its THEN on the rows its WHEN selects).
+const FAILED: &str = ",
+           coalesce(CASE WHEN kind = 'ToolResult'
+                         THEN json_get_text(payload, 'ok') = 'false' END, false) AS failed";
 
-/// A session's model and agent, from its messages' and costs' payloads.
-const SESSION_INFO: &str = "
-  session_info AS (
-    SELECT session_id,
-           max(regexp_match(payload, '\"model\":\\s*\"([^\"]*)\"')[1]) AS model,
-           max(regexp_match(payload, '\"agent\":\\s*\"([^\"]*)\"')[1]) AS agent
-    FROM events WHERE ts_ms >= {from_ms} AND kind IN ('Message', 'Cost') GROUP BY session_id
+/// The model (or agent) named at the top level of the event's own payload.
+const OWN: &str = ",
+           json_get_text(payload, '{attr}') AS own";
+
+/// Each event's model (or agent): its own; else that of the latest event before it in its
+/// session (by seq) that names one (a tool call made under a message's model); else, for
+/// the events of a session before any names one, the first that does; else NULL
+/// ('(unknown)'). Only events in the window are looked at.
+const ATTRIBUTED: &str = ",
+  attributed AS (
+    SELECT *,
+           coalesce(
+             last_value(own) IGNORE NULLS OVER (PARTITION BY session_id ORDER BY seq
+               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
+             first_value(own) IGNORE NULLS OVER (PARTITION BY session_id ORDER BY seq
+               ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)) AS attr
+    FROM recent
   )";
 
-fn report_sql(by: ReportBy, from_ms: u64) -> String {
+fn report_sql(by: ReportBy, window: Window) -> String {
     // Days group as dates and print as text: a cast per group, not per event.
     let group = match by {
         ReportBy::Day => "e.day",
@@ -45,20 +68,23 @@ fn report_sql(by: ReportBy, from_ms: u64) -> String {
         ReportBy::Day => "CAST(e.day AS VARCHAR)",
         ReportBy::Tool => "coalesce(e.tool, '(no tool)')",
         ReportBy::Session => "e.session_id",
-        ReportBy::Model => "coalesce(s.model, '(unknown)')",
-        ReportBy::Agent => "coalesce(s.agent, '(unknown)')",
+        ReportBy::Model | ReportBy::Agent => "coalesce(e.attr, '(unknown)')",
     };
-    // The few sessions are the join's build side; the many events stream past them.
     let (with, from) = match by {
-        ReportBy::Model | ReportBy::Agent => (
-            format!("{RECENT},{SESSION_INFO}"),
-            "session_info s RIGHT JOIN recent e ON e.session_id = s.session_id",
+        ReportBy::Model => (
+            format!("{RECENT}{ATTRIBUTED}").replace("{extra}", &OWN.replace("{attr}", "model")),
+            "attributed e",
         ),
-        _ => (RECENT.to_owned(), "recent e"),
+        ReportBy::Agent => (
+            format!("{RECENT}{ATTRIBUTED}").replace("{extra}", &OWN.replace("{attr}", "agent")),
+            "attributed e",
+        ),
+        ReportBy::Tool => (RECENT.replace("{extra}", FAILED), "recent e"),
+        _ => (RECENT.replace("{extra}", ""), "recent e"),
     };
     let with = with
-        .replace("{from_ms}", &from_ms.to_string())
-        .replace("{failed}", if by == ReportBy::Tool { FAILED } else { "" });
+        .replace("{from_ms}", &window.from_ms.to_string())
+        .replace("{now_ms}", &window.now_ms.to_string());
     let failed = match by {
         ReportBy::Tool => ",\n sum(CASE WHEN e.failed THEN 1 ELSE 0 END) AS failed_results",
         _ => "",
@@ -85,46 +111,108 @@ fn report_sql(by: ReportBy, from_ms: u64) -> String {
 }
 
 /// Cost per day for the chart: no payload, so cheap beside any report.
-fn day_cost_sql(from_ms: u64) -> String {
+fn day_cost_sql(window: Window) -> String {
     format!(
         "SELECT CAST(day AS VARCHAR) AS key, count(*) AS events,
                 CAST(coalesce(sum(cost_usd_e6), 0) AS BIGINT) AS cost_usd_e6
-         FROM events WHERE ts_ms >= {from_ms} GROUP BY day ORDER BY 1"
+         FROM events WHERE ts_ms >= {} AND ts_ms <= {} GROUP BY day ORDER BY 1",
+        window.from_ms, window.now_ms
     )
+}
+
+/// The events dated after now, and their cost: left out of every window, reported apart.
+/// Only today's and later days are listed, and only two columns read.
+fn future_sql(window: Window) -> String {
+    format!(
+        "SELECT count(*) AS events, CAST(coalesce(sum(cost_usd_e6), 0) AS BIGINT) AS cost_usd_e6
+         FROM events WHERE ts_ms > {}",
+        window.now_ms
+    )
+}
+
+/// Milliseconds since the Unix epoch, from the system clock.
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 pub async fn run(stores: Vec<(String, Store)>, args: ReportArgs) -> anyhow::Result<()> {
     let from = UtcDay::today().minus_days(args.days - 1);
+    let window = Window {
+        from_ms: from.start_ms(),
+        now_ms: now_ms(),
+    };
     let ctx = kaizen_store::sql::session(stores)?;
-    let frame = ctx.sql(&report_sql(args.by, from.start_ms())).await?;
+    let frame = ctx.sql(&report_sql(args.by, window)).await?;
     let batches: Vec<RecordBatch> = frame.execute_stream().await?.try_collect().await?;
+    let (future_events, future_cost) =
+        first_row_numbers(&ctx.sql(&future_sql(window)).await?.collect().await?)?;
+    let left_out = (future_events > 0).then(|| {
+        format!(
+            "left out: {future_events} event(s) dated after now ({}), {} of cost: in no window until their time comes",
+            output::time_ms(window.now_ms),
+            output::usd(i128::from(future_cost))
+        )
+    });
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match args.format {
-        ReportOutput::Json => {
-            for batch in &batches {
-                output::write_jsonl(batch, &mut out)?;
+        ReportOutput::Json | ReportOutput::Csv => {
+            // Standard output stays rows of the report; the note is for the reader.
+            if let Some(note) = &left_out {
+                eprintln!("note: {note}");
             }
-        }
-        ReportOutput::Csv => {
-            let mut csv = output::CsvOut::new(&mut out);
-            for batch in &batches {
-                csv.write(batch)?;
+            if args.format == ReportOutput::Json {
+                for batch in &batches {
+                    output::write_jsonl(batch, &mut out)?;
+                }
+            } else {
+                let mut csv = output::CsvOut::new(&mut out);
+                for batch in &batches {
+                    csv.write(batch)?;
+                }
             }
         }
         ReportOutput::Table => {
-            writeln!(out, "since {from} ({} days), by {:?}", args.days, args.by)?;
+            writeln!(
+                out,
+                "since {from} ({} days, up to now), by {:?}",
+                args.days, args.by
+            )?;
+            if let Some(note) = &left_out {
+                writeln!(out, "{note}")?;
+            }
             writeln!(out, "{}", output::batches_table(&batches)?)?;
             let day_costs = if args.by == ReportBy::Day {
                 key_costs(&batches)?
             } else {
-                let frame = ctx.sql(&day_cost_sql(from.start_ms())).await?;
+                let frame = ctx.sql(&day_cost_sql(window)).await?;
                 key_costs(&frame.collect().await?)?
             };
             writeln!(out, "\ncost per day\n{}", bar_chart(&day_costs))?;
         }
     }
     Ok(())
+}
+
+/// The two BIGINT columns of a one-row result (an aggregate without GROUP BY).
+fn first_row_numbers(batches: &[RecordBatch]) -> anyhow::Result<(i64, i64)> {
+    let Some(batch) = batches.iter().find(|b| b.num_rows() > 0) else {
+        return Ok((0, 0));
+    };
+    let number = |i: usize| -> anyhow::Result<i64> {
+        let column = batch
+            .column(i)
+            .as_primitive_opt::<Int64Type>()
+            .context("an aggregate of the report is not a BIGINT")?;
+        Ok(if column.is_null(0) {
+            0
+        } else {
+            column.value(0)
+        })
+    };
+    Ok((number(0)?, number(1)?))
 }
 
 /// (key, cost in micro-dollars) of each report row.

@@ -19,6 +19,7 @@ pub async fn run(stores: Vec<(String, Store)>, args: SqlArgs) -> anyhow::Result<
     }
     let ctx = SessionContext::new();
     ctx.register_table("events", Arc::new(table))?;
+    kaizen_store::sql::register_functions(&ctx);
     let result = match args.query {
         Some(query) => timed(args.timing, execute(&ctx, &query, args.format)).await,
         None => prompt(&ctx, args.format, args.timing).await,

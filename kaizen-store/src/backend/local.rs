@@ -175,6 +175,11 @@ impl Backend for LocalBackend {
         }
     }
 
+    async fn create_dir(&self, dir: &str) -> Result<()> {
+        self.blocking(dir, move |full| create_dir_durable(&full))
+            .await
+    }
+
     async fn delete(&self, path: &str) -> Result<()> {
         let in_day_dir = path
             .rsplit_once('/')

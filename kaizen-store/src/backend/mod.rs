@@ -107,4 +107,12 @@ pub trait Backend: Send + Sync + Debug + 'static {
     async fn discard(&self, staged: &Staged) -> Result<()>;
 
     async fn delete(&self, path: &str) -> Result<()>;
+
+    /// Makes the folder `dir` (and its parents) exist, where folders exist apart from the
+    /// files in them: a local folder is created; object stores have no folders, so this
+    /// does nothing there (a prefix exists once an object is under it).
+    async fn create_dir(&self, dir: &str) -> Result<()> {
+        let _ = dir;
+        Ok(())
+    }
 }

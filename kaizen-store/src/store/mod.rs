@@ -83,6 +83,24 @@ impl Store {
         &self.backend
     }
 
+    /// Whether a store is there: something is under its `cold/` folder. On a local folder
+    /// that is the folder `<root>/cold` (which [`Store::create`] makes, and which pruning
+    /// every day leaves); on an object store, any object under `<prefix>/cold/` (object
+    /// stores have no empty folders: a prefix whose every object was pruned holds no store).
+    /// One listing of the store's top level. A location that is not there at all is `false`,
+    /// not an error: readers refuse it ("no store at …") rather than read it as empty.
+    pub async fn exists(&self) -> Result<bool> {
+        let top = self.backend.list("").await?;
+        Ok(top.dirs.iter().any(|dir| dir == layout::STORE_MARKER_DIR))
+    }
+
+    /// Makes the store exist where it does not yet, as a writer would: a local folder gets
+    /// `cold/events`, so that it is a store (see [`Store::exists`]) even before its first
+    /// event; on object stores this writes nothing (the first data file makes the store).
+    pub async fn create(&self) -> Result<()> {
+        self.backend.create_dir(layout::EVENTS_DIR).await
+    }
+
     /// The days that may hold events of `query`'s time range, from one listing of the
     /// store's top folder: what [`Query::split_by_days`] splits a scan by.
     pub async fn days(&self, query: &Query) -> Result<Vec<UtcDay>> {

@@ -1330,6 +1330,27 @@ pub async fn aborted_writer_leaves_store_unchanged(store: Store) {
     assert_eq!(scan(&store, Query::all()).await.len(), 1);
 }
 
+/// A location holds a store once something is under its `cold/` (`Store::exists`): not when
+/// fresh, not for foreign files beside it; the first event makes it one.
+pub async fn a_store_is_there_once_it_holds_data(store: Store) {
+    let exists = |store: &Store| {
+        let store = store.clone();
+        async move { store.exists().await.expect("exists") }
+    };
+    assert!(!exists(&store).await, "a fresh location holds no store");
+    put_file(&store, "notes.txt", Bytes::from_static(b"x")).await;
+    put_file(&store, "colder/x", Bytes::from_static(b"x")).await;
+    assert!(!exists(&store).await, "foreign files are not a store");
+    store
+        .append(vec![event("s", 0, day("2026-10-05").start_ms())])
+        .await
+        .expect("append");
+    assert!(exists(&store).await, "an event makes a store");
+    store.create().await.expect("create");
+    assert!(exists(&store).await);
+    assert_eq!(scan(&store, Query::all()).await.len(), 1);
+}
+
 /// Runs every suite function against a backend. `$make` is an async fn returning a `Store`
 /// and a guard that keeps what the store needs (a folder, a bucket) until the test ends, or
 /// `None` where the backend's server is not configured (never under CI).
@@ -1545,6 +1566,13 @@ macro_rules! conformance_suite {
                 return; // this backend is not configured here
             };
             suite::aborted_writer_leaves_store_unchanged(store).await
+        }
+        #[tokio::test]
+        async fn a_store_is_there_once_it_holds_data() {
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
+            suite::a_store_is_there_once_it_holds_data(store).await
         }
     };
 }
