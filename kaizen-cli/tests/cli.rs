@@ -764,6 +764,8 @@ fn identity_conflicts_name_the_input_lines() {
         stdout(&out)
     );
     assert_eq!(snapshot(&store), before);
+}
+
 /// A path that holds no store is not an empty store: every command that reads refuses it
 /// ("no store at …", exit 1) and creates nothing; `ingest` makes a store where it is asked
 /// to, even of an empty input, and a store pruned of every day is still one.
