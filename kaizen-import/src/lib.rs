@@ -121,6 +121,7 @@ mod lines;
 mod native;
 mod price;
 mod report;
+pub mod sample;
 mod source;
 mod util;
 

@@ -155,8 +155,5 @@ async fn a_count_over_a_stored_conflict_fails() {
     let frame = ctx.sql("SELECT count(*) FROM events").await.expect("plan");
     let err = frame.collect().await.expect_err("a conflict");
     let text = err.to_string();
-    assert!(
-        paths.iter().all(|p| text.contains(p.as_str())),
-        "{text}"
-    );
+    assert!(paths.iter().all(|p| text.contains(p.as_str())), "{text}");
 }
