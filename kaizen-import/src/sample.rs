@@ -29,12 +29,12 @@ pub struct SampleOptions {
 }
 
 impl SampleOptions {
-    /// The default shape (7 days, 8 sessions per agent, seed 1) ending at `end_day`:
+    /// The default shape (7 days, 10 sessions per agent, seed 1) ending at `end_day`:
     /// about 3 MB of logs and a few tens of dollars of (computed) cost.
     pub fn ending(end_day: UtcDay) -> SampleOptions {
         SampleOptions {
             days: 7,
-            sessions_per_agent: 8,
+            sessions_per_agent: 10,
             seed: 1,
             end_day,
         }
@@ -440,6 +440,9 @@ const CLAUDE_MODELS: &[&str] = &[
     "claude-opus-4-6",
     "claude-sonnet-4-5-20250929",
 ];
+/// Claude Code versions with the 2.1.x layout (`<session>/subagents/`).
+const CLAUDE_VERSIONS: &[&str] = &["2.1.42", "2.1.58", "2.1.63"];
+const BRANCHES: &[&str] = &["main", "main", "fix/cursor", "feat/export"];
 const CLAUDE_SUB_MODEL: &str = "claude-haiku-4-5-20251001";
 
 /// How a Claude tool behaves: name, latency range in ms, error share in percent.
@@ -810,11 +813,13 @@ fn claude_session(w: &mut Writer, rng: &mut Rng, start: u64, index: u32) -> Resu
         .collect();
     let session = rng.uuid4();
     let model = *rng.pick(CLAUDE_MODELS);
+    let version = *rng.pick(CLAUDE_VERSIONS);
+    let branch = *rng.pick(BRANCHES);
     let mut cx = ClaudeCtx {
         cwd: cwd.clone(),
         session: session.clone(),
-        version: *rng.pick(&["2.1.42", "2.1.58", "2.1.63"]),
-        branch: *rng.pick(&["main", "main", "fix/cursor", "feat/export"]),
+        version,
+        branch,
         slug: format!("{}-{}-{}", rng.pick(ADJS), rng.pick(VERBS), rng.pick(NOUNS)),
         agent_id: None,
         parent: None,
@@ -837,7 +842,7 @@ fn claude_session(w: &mut Writer, rng: &mut Rng, start: u64, index: u32) -> Resu
     } else {
         u64::MAX
     };
-    let task_turn = if index % 2 == 0 {
+    let task_turn = if index.is_multiple_of(2) {
         rng.range(1, turns)
     } else {
         u64::MAX
