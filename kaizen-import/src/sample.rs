@@ -436,8 +436,8 @@ fn output(rng: &mut Rng, lines: u64) -> String {
 
 const CLAUDE_MODELS: &[&str] = &[
     "claude-sonnet-4-6",
-    "claude-sonnet-4-6",
     "claude-opus-4-6",
+    "claude-sonnet-4-6",
     "claude-sonnet-4-5-20250929",
 ];
 /// Claude Code versions with the 2.1.x layout (`<session>/subagents/`).
@@ -812,7 +812,8 @@ fn claude_session(w: &mut Writer, rng: &mut Rng, start: u64, index: u32) -> Resu
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect();
     let session = rng.uuid4();
-    let model = *rng.pick(CLAUDE_MODELS);
+    // By turns, so that every sample holds each family (subagents use Haiku).
+    let model = CLAUDE_MODELS[index as usize % CLAUDE_MODELS.len()];
     let version = *rng.pick(CLAUDE_VERSIONS);
     let branch = *rng.pick(BRANCHES);
     let mut cx = ClaudeCtx {

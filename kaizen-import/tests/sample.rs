@@ -92,6 +92,26 @@ fn sample_imports_to_the_figures_it_was_written_with() {
         "no 2.1.x subagent"
     );
 
+    // A mix of models, as a real history has.
+    let models: std::collections::BTreeSet<String> = common::figures(&events)
+        .into_keys()
+        .map(|(_, _, model)| model)
+        .collect();
+    for family in [
+        "claude-sonnet-",
+        "claude-opus-",
+        "claude-haiku-",
+        "gpt-5.3-codex",
+        "gpt-5.2-codex",
+        "gemini-2.5-pro",
+        "gemini-2.5-flash",
+    ] {
+        assert!(
+            models.iter().any(|m| m.starts_with(family)),
+            "no {family}: {models:?}"
+        );
+    }
+
     // Cost: tens of dollars for the default week, not thousands.
     let cost: i64 = report.sources.values().map(|r| r.cost_usd_e6).sum();
     assert!(
