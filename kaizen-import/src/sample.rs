@@ -747,7 +747,12 @@ fn claude_response(
             cx, model, &msg_id, &req_id, block, usage, out, stop, &uuid, now,
         ));
         cx.parent = Some(uuid);
-        now += rng.skewed(300, 6000);
+        // Blocks stream in: seconds of thinking or text, tool_use lines right after.
+        match blocks.get(i + 1) {
+            Some(next) if next.starts_with("{\"type\":\"tool_use\"") => now += rng.range(20, 400),
+            Some(_) => now += rng.skewed(300, 6000),
+            None => {}
+        }
     }
     fig.responses += 1;
     fig.input += usage.0;
@@ -949,7 +954,8 @@ fn claude_session(w: &mut Writer, rng: &mut Rng, start: u64, index: u32) -> Resu
                 fig.tool_results += 1;
                 ctx.pending += summary.len() as u64 / 4;
             }
-            now += rng.range(200, 2000);
+            // The next request: time to its first streamed block.
+            now += rng.skewed(1500, 12_000);
         }
         let uuid = rng.uuid4();
         file.line(&format!(
@@ -1041,6 +1047,7 @@ fn claude_subagent(
             now,
         );
         now = claude_results(rng, &mut cx, &mut file, fig, &mut ctx, &calls, now);
+        now += rng.skewed(1500, 12_000);
     }
     (file, now, summary)
 }
