@@ -20,6 +20,8 @@
 //! # Ok::<(), kaizen_import::Error>(())
 //! ```
 //! [`export`] / [`Exporter`] write imported events back as the original files.
+//! [`sample::write_tree`] writes a small generated tree of the three agents' logs (for a
+//! demo on a machine without any), with the figures an import of it must give.
 //!
 //! # One event per source line, lossless
 //! Every line of a `.jsonl` file becomes one event, unknown record types included
@@ -121,6 +123,7 @@ mod lines;
 mod native;
 mod price;
 mod report;
+pub mod sample;
 mod source;
 mod util;
 
