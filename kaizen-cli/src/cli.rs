@@ -61,7 +61,7 @@ pub enum Command {
     Copy(CopyArgs),
     /// Print a realistic, deterministic event corpus as JSON Lines.
     Generate(GenerateArgs),
-    /// Generate 100k events over 7 days, ingest them and show what the store holds.
+    /// Import this machine's agent logs (or a generated week of them) and report on them.
     Demo(DemoArgs),
     /// Time ingest and three queries, bytes and peak memory, beside DuckDB (python3 duckdb).
     Bench(BenchArgs),
@@ -139,6 +139,8 @@ pub struct ReportArgs {
 pub enum ReportBy {
     Day,
     Model,
+    /// The project (imported agent logs: the project folder or working directory).
+    Project,
     Tool,
     Session,
     Agent,
@@ -348,10 +350,9 @@ pub struct BenchArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    #[arg(long, default_value_t = 100_000)]
-    pub events: u64,
-    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..))]
-    pub days: u32,
+    /// Import a generated week of agent logs even when this machine has its own.
+    #[arg(long)]
+    pub sample: bool,
 }
 
 fn parse_time(s: &str) -> Result<u64, String> {

@@ -16,15 +16,6 @@ pub fn bytes(total: Option<u64>) -> ProgressBar {
     bar
 }
 
-/// A bar over a number of events.
-pub fn events(total: u64) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr()).with_style(
-        style("{spinner} {msg} [{bar:30}] {human_pos}/{human_len} events {per_sec} eta {eta}"),
-    );
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
-    bar
-}
-
 fn style(template: &str) -> ProgressStyle {
     // The templates are constants of this file; a bad one falls back to the default style.
     ProgressStyle::with_template(template)

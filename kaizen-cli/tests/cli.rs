@@ -461,21 +461,47 @@ fn generate_is_deterministic_sorted_and_valid() {
     assert_eq!(stdout(&ok(kaizen(&store, &["scan"]))).lines().count(), 3000);
 }
 
+/// On a machine without agent logs (an empty HOME, no agent variables) the demo writes a
+/// generated week of them, imports it and reports; run again, it imports nothing new.
 #[test]
-fn demo_runs_on_a_fresh_store() {
+fn demo_imports_a_generated_week_on_a_machine_without_agent_logs() {
     let dir = tempfile::tempdir().expect("tmp");
     let store = dir.path().join("store");
-    let out = ok(kaizen(&store, &["demo", "--events", "5000", "--days", "3"]));
-    let text = stdout(&out);
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let demo = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_kaizen"))
+            .arg("--store")
+            .arg(&store)
+            .arg("demo")
+            .env("HOME", &home)
+            .env_remove("KAIZEN_STORE")
+            .env_remove("CLAUDE_CONFIG_DIR")
+            .env_remove("CODEX_HOME")
+            .env_remove("GEMINI_DATA_DIR")
+            .output()
+            .expect("run kaizen");
+        stdout(&ok(out))
+    };
+    let text = demo();
     for part in [
-        "ingested 5000 events",
-        "Partitions",
-        "Cost by day",
+        "writing a week of generated",
+        "claude",
+        "codex",
+        "gemini",
+        "Cost and tokens per day",
+        "Per model",
+        "claude-sonnet",
         "Top tools",
         "Try next",
     ] {
         assert!(text.contains(part), "{part}: {text}");
     }
+    assert!(
+        !text.contains("left out"),
+        "every event is in the past: {text}"
+    );
+    assert!(demo().contains("imported 0 new event(s)"));
 }
 
 #[test]

@@ -43,8 +43,9 @@ struct State {
     project: Option<String>,
     /// Responses whose last line so far was imported, oldest first.
     open: Vec<Open>,
-    /// Tool uses whose result has not been seen yet: id → (tool name, model of the call).
-    tools: BTreeMap<String, (String, Option<String>)>,
+    /// Tool uses whose result has not been seen yet: id → (tool name, model of the call,
+    /// time of the call's line).
+    tools: BTreeMap<String, (String, Option<String>, Option<u64>)>,
 }
 
 /// The figures already put on a response's events.
@@ -517,9 +518,8 @@ fn assistant(
             let id = text_of(b.id);
             let name = text_of(b.name).unwrap_or_default();
             if let Some(id) = &id {
-                state
-                    .tools
-                    .insert(id.clone(), (name.clone(), model.clone()));
+                let call = (name.clone(), model.clone(), d.ts_ms);
+                state.tools.insert(id.clone(), call);
             }
             if first_tool.is_none() {
                 first_tool = Some((name, id));
@@ -639,9 +639,14 @@ fn user(
         let id = text_of(b.tool_use_id);
         let call = id.as_ref().and_then(|id| state.tools.remove(id));
         if i == 0 {
-            if let Some((name, model)) = call {
+            if let Some((name, model, called_ms)) = call {
                 d.tool = Some(name);
                 d.model = model;
+                // From the call's line to the result's: how long the tool ran (and waited
+                // for permission), as the transcript's clock saw it.
+                d.latency_ms = (d.ts_ms.zip(called_ms))
+                    .and_then(|(done, called)| done.checked_sub(called))
+                    .and_then(|ms| u32::try_from(ms).ok());
             }
             d.tool_call_id = id;
         }

@@ -274,6 +274,8 @@ pub(crate) struct Derived {
     pub tool: Option<String>,
     pub tool_call_id: Option<String>,
     pub stop_reason: Option<String>,
+    /// A tool result's latency: its line's time minus its call's, in milliseconds.
+    pub latency_ms: Option<u32>,
     pub model: Option<String>,
     pub project: Option<String>,
     /// This event carries the tokens of a response counted here (not a difference).
@@ -440,6 +442,7 @@ impl Out<'_> {
         ev.tool = d.tool;
         ev.tool_call_id = d.tool_call_id;
         ev.stop_reason = d.stop_reason;
+        ev.latency_ms = d.latency_ms;
         if let Some(u) = &d.usage {
             ev.tokens_in = Some(to_u32(u.input, "input tokens")?);
             ev.tokens_out = Some(to_u32(u.output, "output tokens")?);

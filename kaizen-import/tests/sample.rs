@@ -186,3 +186,29 @@ fn an_existing_tree_is_not_replaced() {
     };
     assert!(write_tree(&dir.path().join("x"), &zero).is_err());
 }
+
+/// A Claude tool result carries its latency: the time from its call's line to its own,
+/// so reports give p50/p95 per tool. Reads are quick and shell commands slow, as the
+/// sample writes them.
+#[test]
+fn claude_tool_results_carry_the_time_since_their_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("sample");
+    write_tree(&root, &options()).unwrap();
+    let (events, _, _) = import_tree(&root, &HashMap::new());
+    let latency = |tool: &str| -> Vec<u32> {
+        let mut ms: Vec<u32> = (events.iter())
+            .filter(|e| e.kind == kaizen_core::EventKind::ToolResult)
+            .filter(|e| e.payload.to_value()["agent"] == "claude")
+            .filter(|e| e.tool.as_deref() == Some(tool))
+            .map(|e| e.latency_ms.expect("a result's latency"))
+            .collect();
+        ms.sort_unstable();
+        ms
+    };
+    let (read, bash) = (latency("Read"), latency("Bash"));
+    assert!(!read.is_empty() && !bash.is_empty());
+    let median = |v: &[u32]| v[v.len() / 2];
+    assert!(median(&read) < 5_000, "{read:?}");
+    assert!(median(&bash) > median(&read), "{bash:?} {read:?}");
+}

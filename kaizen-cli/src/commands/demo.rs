@@ -1,81 +1,90 @@
-//! `kaizen demo`: the first thing a newcomer runs.
+//! `kaizen demo`: the first thing a newcomer runs: their own agents' history imported
+//! (read only) and reported on, or, on a machine without agent logs, a generated week.
 
 use std::collections::BTreeMap;
-use std::time::Instant;
 
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::UInt32Type;
 use futures::TryStreamExt;
 use kaizen_core::{EventKind, Field, UtcDay};
+use kaizen_import::Agent;
+use kaizen_import::sample::SampleOptions;
 use kaizen_store::{EventStore, Query, Store};
 
-use super::ingest::{IngestSummary, print_summary};
-use super::{partitions, stats};
-use crate::cli::DemoArgs;
-use crate::generate::Corpus;
-use crate::{output, progress};
-
-const CHUNK: usize = 50_000;
+use super::{import, report};
+use crate::cli::{DemoArgs, ReportArgs, ReportBy, ReportOutput};
+use crate::output;
 
 pub async fn run(store: &Store, store_url: &str, args: DemoArgs) -> anyhow::Result<()> {
-    // The sessions start in the days before today, so (nearly) every event is in the past.
-    let first_day = UtcDay::today().minus_days(args.days);
-    outln!(
-        "kaizen demo: {} realistic agent events over {} days ({first_day} on) into {}\n",
-        args.events,
-        args.days,
-        store.location()
-    );
-    let started = Instant::now();
-    let bar = progress::events(args.events);
-    bar.set_message("ingesting");
-    let mut writer = store.writer();
-    let mut corpus = Corpus::new(args.events, args.days, first_day, 7).peekable();
-    while corpus.peek().is_some() {
-        let chunk: Vec<_> = corpus.by_ref().take(CHUNK).collect();
-        bar.inc(chunk.len() as u64);
-        if let Err(e) = writer.write(chunk).await {
-            let _ = writer.abort().await;
-            return Err(e.into());
-        }
-    }
-    let receipt = writer.commit().await?;
-    store.create().await?;
-    bar.finish_and_clear();
-    print_summary(&IngestSummary {
-        receipt,
-        skipped: 0,
-        seconds: started.elapsed().as_secs_f64(),
-    })?;
-
-    outln!("\nPartitions (one folder a UTC day, Parquet files inside):");
-    outln!("{}", partitions::table(&store.partitions().await?));
-
-    outln!("\nCost by day ({first_day} on):");
-    let stats = stats::compute(store, Some(first_day.start_ms()), None, None).await?;
-    outln!("{}", stats::table(&stats));
-
-    outln!("\nTop tools:");
-    outln!("{}", top_tools(store).await?);
-
     let s = if store_url == "./kaizen-data" {
         String::new()
     } else {
         format!(" --store {store_url}")
     };
+    // The agents' logs on this machine, read-only; else a generated week of them.
+    let mut files = match args.sample {
+        true => Vec::new(),
+        false => import::local_agent_files(),
+    };
+    let sample_dir = std::env::temp_dir().join(format!("kaizen-demo-{}", std::process::id()));
+    if files.is_empty() {
+        outln!(
+            "kaizen demo: no agent logs on this machine (or --sample); writing a week of generated Claude Code, Codex and Gemini CLI logs to {}\n",
+            sample_dir.display()
+        );
+        // A week ending yesterday: every event is in the past, inside a report's window.
+        let options = SampleOptions::ending(UtcDay::today().minus_days(1));
+        kaizen_import::sample::write_tree(&sample_dir, &options)?;
+        for agent in Agent::AGENTS {
+            files.extend(kaizen_import::discover(
+                agent,
+                &[sample_dir.join(agent.name())],
+            )?);
+        }
+    } else {
+        let bytes: u64 = (files.iter())
+            .filter_map(|f| std::fs::metadata(&f.path).ok())
+            .map(|m| m.len())
+            .sum();
+        outln!(
+            "kaizen demo: importing your agents' logs ({} file(s), {}; read only) into {}\n",
+            files.len(),
+            output::bytes(bytes),
+            store.location()
+        );
+    }
+    let imported = import::import(store, files, false, false).await;
+    let _ = std::fs::remove_dir_all(&sample_dir);
+    import::print_summary(&imported?)?;
+
+    let stores = vec![(store_url.to_owned(), store.clone())];
+    for (title, by) in [
+        ("Cost and tokens per day (last 30 days)", ReportBy::Day),
+        ("Per model", ReportBy::Model),
+    ] {
+        outln!("\n{title}:");
+        let args = ReportArgs {
+            days: 30,
+            by,
+            format: ReportOutput::Table,
+        };
+        report::run(stores.clone(), args).await?;
+    }
+
+    outln!("\nTop tools:");
+    outln!("{}", top_tools(store).await?);
+
     outln!(
         "\nTry next:\n  \
-         kaizen{s} scan --from {first_day} --kind ToolCall --limit 5 --format table\n  \
-         kaizen{s} scan --session <session_id> --format jsonl\n  \
-         kaizen{s} stats --format json\n  \
-         kaizen{s} report --by model\n  \
-         kaizen{s} sql \"SELECT tool, count(*) FROM events GROUP BY tool\"\n  \
+         kaizen{s} report --by tool              # calls, failures, p50/p95 latency per tool\n  \
+         kaizen{s} report --by session --days 7\n  \
+         kaizen{s} sql \"SELECT json_get_text(payload, 'model') AS model, sum(tokens_out) FROM events GROUP BY 1\"\n  \
+         kaizen{s} import                        # again: only what your agents wrote since\n  \
+         kaizen{s} export claude --out restored/ # the transcripts back, byte for byte\n  \
+         kaizen doctor                        # is an agent set to delete your history?\n  \
          kaizen{s} partitions\n  \
-         kaizen{s} prune --older-than 30d --dry-run\n  \
-         kaizen generate --events 1000000 --days 30 > events.jsonl && kaizen{s} ingest events.jsonl\n  \
-         kaizen bench                        # kaizen beside DuckDB on 1M events"
+         kaizen bench                         # kaizen beside DuckDB on 1M events"
     );
-    outln!("\n(Running the demo again stores the same events again; scans keep each event once.)");
     Ok(())
 }
 
@@ -110,8 +119,11 @@ async fn top_tools(store: &dyn EventStore) -> anyhow::Result<String> {
         .into_iter()
         .take(10)
         .map(|(tool, (calls, results, latency))| {
-            let mean = latency.checked_div(results).unwrap_or(0);
-            vec![tool, calls.to_string(), format!("{mean} ms")]
+            // A source that records no tool times (Codex, Gemini CLI) shows none, not 0.
+            let mean = latency
+                .checked_div(results)
+                .map_or("-".to_owned(), |ms| format!("{ms} ms"));
+            vec![tool, calls.to_string(), mean]
         })
         .collect();
     Ok(output::report_table(

@@ -39,7 +39,8 @@ const FAILED: &str = ",
            coalesce(CASE WHEN kind = 'ToolResult'
                          THEN json_get_text(payload, 'ok') = 'false' END, false) AS failed";
 
-/// The model (or agent) named at the top level of the event's own payload.
+/// The model (agent, project) named at the top level of the event's own payload (imported
+/// agent logs carry all three: `kaizen-import`'s payload wrapper).
 const OWN: &str = ",
            json_get_text(payload, '{attr}') AS own";
 
@@ -68,7 +69,7 @@ fn report_sql(by: ReportBy, window: Window) -> String {
         ReportBy::Day => "CAST(e.day AS VARCHAR)",
         ReportBy::Tool => "coalesce(e.tool, '(no tool)')",
         ReportBy::Session => "e.session_id",
-        ReportBy::Model | ReportBy::Agent => "coalesce(e.attr, '(unknown)')",
+        ReportBy::Model | ReportBy::Agent | ReportBy::Project => "coalesce(e.attr, '(unknown)')",
     };
     let (with, from) = match by {
         ReportBy::Model => (
@@ -77,6 +78,10 @@ fn report_sql(by: ReportBy, window: Window) -> String {
         ),
         ReportBy::Agent => (
             format!("{RECENT}{ATTRIBUTED}").replace("{extra}", &OWN.replace("{attr}", "agent")),
+            "attributed e",
+        ),
+        ReportBy::Project => (
+            format!("{RECENT}{ATTRIBUTED}").replace("{extra}", &OWN.replace("{attr}", "project")),
             "attributed e",
         ),
         ReportBy::Tool => (RECENT.replace("{extra}", FAILED), "recent e"),
