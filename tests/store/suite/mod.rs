@@ -1179,6 +1179,92 @@ pub async fn hostile_files_are_named_and_skippable(store: Store) {
     assert!(!skipped.contains(&leftover));
 }
 
+/// Agent logs imported into the backend (the built-in sample week of Claude Code, Codex and
+/// Gemini CLI logs): every token the importer counted is in the store, once; the importer's
+/// cursors kept as a state document there make a second import read nothing, and the same
+/// lines imported again without cursors (another machine's copy) store nothing twice;
+/// export gives every file back byte for byte.
+pub async fn imported_agent_logs_are_kept_once_and_exported_exactly(store: Store) {
+    use kaizen::import::sample::{SampleOptions, write_tree};
+    use kaizen::import::{Agent, Cursor, Exporter, ImportOptions, discover, import_files};
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let logs = dir.path().join("logs");
+    write_tree(&logs, &SampleOptions::ending(day("2026-10-07"))).expect("sample");
+    let files: Vec<_> = (Agent::AGENTS.iter())
+        .flat_map(|a| discover(*a, &[logs.join(a.name())]).expect("discover"))
+        .collect();
+    let import = |cursors: std::collections::HashMap<String, Cursor>| {
+        let mut events = Vec::new();
+        let (report, cursors) =
+            import_files(&files, &cursors, &ImportOptions::default(), &mut |chunk| {
+                events.extend(chunk);
+                Ok(())
+            })
+            .expect("import");
+        (events, report, cursors)
+    };
+
+    let (events, report, cursors) = import(Default::default());
+    let receipt = store.append(events.clone()).await.expect("append");
+    assert_eq!(receipt.rows(), events.len() as u64);
+    let text = serde_json::to_vec(&cursors).expect("cursors");
+    store
+        .write_state("import-cursors", text.into())
+        .await
+        .expect("state");
+
+    let stored = scan(&store, Query::all()).await;
+    assert_eq!(stored.len(), events.len());
+    let sum =
+        |f: fn(&Event) -> Option<u32>| stored.iter().filter_map(f).map(u64::from).sum::<u64>();
+    let want =
+        |f: fn(&kaizen::import::SourceReport) -> u64| report.sources.values().map(f).sum::<u64>();
+    assert_eq!(sum(|e| e.tokens_in), want(|r| r.input));
+    assert_eq!(sum(|e| e.tokens_out), want(|r| r.output));
+    assert_eq!(sum(|e| e.cache_read_tokens), want(|r| r.cache_read));
+    assert_eq!(
+        sum(|e| e.cache_creation_tokens),
+        want(|r| r.cache_creation())
+    );
+
+    // From the stored cursors: nothing to read.
+    let saved = store
+        .read_state("import-cursors")
+        .await
+        .expect("read")
+        .expect("saved");
+    let saved: Vec<Cursor> = serde_json::from_slice(&saved).expect("cursors");
+    let by_path = saved.into_iter().map(|c| (c.path.clone(), c)).collect();
+    let (again, _, _) = import(by_path);
+    assert!(again.is_empty(), "{} events read again", again.len());
+
+    // Without cursors (the same logs on another machine): copies, nothing written.
+    let before = all_paths(&store).await;
+    let (copies, _, _) = import(Default::default());
+    let receipt = store.append(copies).await.expect("append copies");
+    assert_eq!(receipt.rows(), 0);
+    assert_eq!(all_paths(&store).await, before);
+
+    let out = dir.path().join("out");
+    for agent in Agent::AGENTS {
+        let mut exporter = Exporter::new(out.join(agent.name()), Some(agent));
+        for event in &stored {
+            exporter.add(event).expect("add");
+        }
+        exporter.finish().expect("export");
+    }
+    for file in &files {
+        let rel = file.path.strip_prefix(&logs).expect("under logs");
+        let back = std::fs::read(out.join(rel)).expect("exported");
+        assert!(
+            back == std::fs::read(&file.path).expect("source"),
+            "{}",
+            rel.display()
+        );
+    }
+}
+
 /// Property: any valid event round-trips through the backend unchanged.
 pub async fn any_valid_event_round_trips(store: Store) {
     let events = crate::suite::arbitrary::events(64);
@@ -1398,6 +1484,13 @@ macro_rules! conformance_suite {
                 return; // this backend is not configured here
             };
             suite::identity_conflicts_are_refused_at_append(store).await
+        }
+        #[tokio::test]
+        async fn imported_agent_logs_are_kept_once_and_exported_exactly() {
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
+            suite::imported_agent_logs_are_kept_once_and_exported_exactly(store).await
         }
         #[tokio::test]
         async fn readers_agree_on_a_stored_conflict() {
