@@ -32,7 +32,8 @@ pub fn slice_bytes(batch: &RecordBatch, start: usize, end: usize) -> usize {
                 let offsets = column.as_string::<i64>().value_offsets();
                 (offsets[end] - offsets[start]) as usize + rows * 8
             }
-            DataType::Boolean => rows.div_ceil(8),
+            // Bits, counted as a byte a row: sums of slices add up.
+            DataType::Boolean => rows,
             other => rows * other.primitive_width().unwrap_or(8),
         })
         .sum()

@@ -1263,7 +1263,8 @@ pub async fn large_rows_are_split_by_bytes(store: Store) {
     let image = |seq: u64, ts: u64| {
         let mut e = event("images", seq, ts);
         e.kind = EventKind::ToolResult;
-        let data = &text[seq as usize * 256..seq as usize * 256 + ROW];
+        let at = (seq % 16) as usize * 256;
+        let data = &text[at..at + ROW];
         e.payload = Payload::from_json_text(format!(r#"{{"type":"image","data":"{data}"}}"#))
             .expect("payload");
         e
