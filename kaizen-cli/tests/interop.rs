@@ -176,6 +176,10 @@ fn days_rewritten_by_duckdb_pyarrow_and_polars_read_the_same() {
                 String::from_utf8_lossy(&out.stderr)
             );
             let facts: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+            if tool == "pyarrow" {
+                // The rewrite kept kaizen's footer keys: foreign all the same.
+                assert_eq!(facts["kaizen_schema_v"], "1", "{facts}");
+            }
             if tool == "polars" {
                 // The case that was refused as corrupt: not kaizen's own Arrow type.
                 let hint = facts["payload_hint"].as_str().expect("hint");

@@ -24,7 +24,11 @@ if tool == "duckdb":
 elif tool == "pyarrow":
     import pyarrow.parquet as pq
 
-    pq.write_table(pq.read_table(source), target)
+    # A careful user keeps the file's key-value metadata: the rewrite then claims to be
+    # kaizen's (writer, schema version, identity group), but another Parquet writer made it.
+    table = pq.read_table(source)
+    kept = {k: v for k, v in (pq.read_metadata(source).metadata or {}).items() if k != b"ARROW:schema"}
+    pq.write_table(table.replace_schema_metadata(kept), target)
 elif tool == "polars":
     import polars as pl
 

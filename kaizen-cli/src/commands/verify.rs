@@ -14,7 +14,7 @@ pub async fn run(store: Store, args: VerifyArgs) -> anyhow::Result<()> {
             }
             for path in &report.foreign {
                 outln!(
-                    "foreign {path} (written by another tool, no kaizen_schema_v; readable, not a problem)"
+                    "foreign {path} (written by another tool; read by the same contract, not a problem)"
                 );
             }
             for path in &report.leftovers {
