@@ -68,8 +68,8 @@ pub fn batch_rows_for(group: &RowGroupMetaData, columns: &[usize], max_rows: usi
     let rows = group.num_rows().max(1) as u64;
     let bytes: u64 = columns
         .iter()
-        .filter_map(|&c| (c < group.num_columns()).then(|| group.column(c)))
-        .map(|c| c.uncompressed_size().max(0) as u64)
+        .filter(|&&c| c < group.num_columns())
+        .map(|&c| group.column(c).uncompressed_size().max(0) as u64)
         .sum();
     // The rows' bytes as decoded: the footer counts the pages' bytes, a little less.
     let per_row = bytes.div_ceil(rows).max(1);

@@ -378,6 +378,42 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn output_batches_are_closed_by_bytes_as_well_as_rows() {
+        // Rows of 3 MiB from two files taking turns: 8192 rows a batch would hold them all.
+        let big = |seq: u64| {
+            let mut e = Event::new(
+                "s",
+                seq,
+                1_000 + seq,
+                EventKind::ToolResult,
+                EventSource::Tail,
+            );
+            let text = format!("\"{}\"", "x".repeat(3 << 20));
+            e.payload = kaizen_core::Payload::from_json_text(text).expect("json");
+            e
+        };
+        let (even, odd): (Vec<Event>, Vec<Event>) = (0..12).map(big).partition(|e| e.seq % 2 == 0);
+        let inputs = vec![input("a", even, 2), input("b", odd, 2)];
+        let batches: Vec<RecordBatch> = merge_sorted(inputs, event_schema(), 8192, false)
+            .try_collect()
+            .await
+            .expect("merge");
+        let rows: Vec<usize> = batches.iter().map(|b| b.num_rows()).collect();
+        // Two rows fit in BATCH_BYTES, a third goes over and closes the batch.
+        assert_eq!(rows, [3, 3, 3, 3], "{rows:?}");
+        let mut seqs = Vec::new();
+        for batch in &batches {
+            seqs.extend(
+                batch_to_events(batch, "merged")
+                    .expect("events")
+                    .iter()
+                    .map(|e| e.seq),
+            );
+        }
+        assert_eq!(seqs, (0..12).collect::<Vec<u64>>());
+    }
+
+    #[tokio::test]
     async fn runs_overlapping_disjoint_and_duplicated_merge_into_each_event_once() {
         let mut rng = Lcg(7);
         for case in 0..200 {
