@@ -39,6 +39,13 @@ pub enum Error {
         detail: String,
     },
 
+    #[error("{path}: footer key `{key}`: {detail}")]
+    FooterKey {
+        path: String,
+        key: String,
+        detail: String,
+    },
+
     #[error("{path}: row {row} has ts_ms {ts_ms}, which is not in its day {day}")]
     WrongDay {
         path: String,
@@ -106,6 +113,7 @@ impl Error {
             Error::Parquet { .. }
                 | Error::Arrow { .. }
                 | Error::Column { .. }
+                | Error::FooterKey { .. }
                 | Error::WrongDay { .. }
         )
     }

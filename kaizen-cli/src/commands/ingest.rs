@@ -19,6 +19,10 @@ use crate::{output, progress};
 /// chunks in flight stay a few MiB (8192 held 30 MB more at peak, for no speed).
 const CHUNK_EVENTS: usize = 2_048;
 
+/// Input bytes a chunk takes at most (but one line): a line can be megabytes (a tool result
+/// carrying an image), and chunks in flight are held in memory whole.
+const CHUNK_BYTES: usize = 4 << 20;
+
 /// What the reading thread sends to the writer.
 enum Msg {
     Events(Vec<Event>),
@@ -247,6 +251,7 @@ fn read_inputs(
     skip_invalid: bool,
 ) -> anyhow::Result<()> {
     let mut chunk = Vec::with_capacity(CHUNK_EVENTS);
+    let mut chunk_bytes = 0;
     for path in inputs {
         let (name, input): (String, Box<dyn Read>) = if path.as_os_str() == "-" {
             ("<stdin>".into(), Box::new(io::stdin().lock()))
@@ -268,7 +273,10 @@ fn read_inputs(
             line_no += 1;
             match parse_line(&buf, line_no == 1) {
                 Ok(None) => {}
-                Ok(Some(event)) => chunk.push(event),
+                Ok(Some(event)) => {
+                    chunk.push(event);
+                    chunk_bytes += n;
+                }
                 Err(reason) => {
                     let msg = Msg::Invalid(format!("{name}:{line_no}: {reason}"));
                     if tx.blocking_send(msg).is_err() || !skip_invalid {
@@ -276,7 +284,8 @@ fn read_inputs(
                     }
                 }
             }
-            if chunk.len() == CHUNK_EVENTS {
+            if chunk.len() == CHUNK_EVENTS || chunk_bytes >= CHUNK_BYTES {
+                chunk_bytes = 0;
                 let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_EVENTS));
                 if tx.blocking_send(Msg::Events(full)).is_err() {
                     return Ok(());

@@ -4,21 +4,26 @@ use kaizen_core::Field;
 use kaizen_store::codec::parse_columns;
 use kaizen_store::{EventStore, Query, SkippedFiles};
 
-use crate::cli::ScanArgs;
+use crate::cli::{ScanArgs, ScanFormat};
 use crate::output;
 
 pub async fn run(store: &dyn EventStore, args: ScanArgs) -> anyhow::Result<()> {
     let columns = match &args.columns {
-        Some(names) => Some(parse_columns(names.iter().map(String::as_str))?),
+        Some(names) => parse_columns(names.iter().map(String::as_str))?,
         // Every column, in the order of the events' JSON form.
-        None => Some(Field::JSON_ORDER.to_vec()),
+        None => Field::JSON_ORDER.to_vec(),
+    };
+    // A count needs no column: the scan reads its keys (and the filters'), not payloads.
+    let columns = match matches!(args.format, ScanFormat::Count) {
+        true => vec![Field::TsMs],
+        false => columns,
     };
     let query = Query {
         from_ms: args.range.from,
         to_ms: args.range.to,
         sessions: args.sessions,
         kinds: args.kinds,
-        columns,
+        columns: Some(columns),
         limit: args.limit,
         skip_corrupt: args.skip_corrupt.then(SkippedFiles::default),
         ..Query::all()

@@ -12,16 +12,22 @@ pub async fn run(store: Store, args: VerifyArgs) -> anyhow::Result<()> {
             for p in &report.problems {
                 outln!("PROBLEM {}: {}", p.path, p.problem);
             }
+            for path in &report.foreign {
+                outln!(
+                    "foreign {path} (written by another tool; read by the same contract, not a problem)"
+                );
+            }
             for path in &report.leftovers {
                 outln!("leftover {path} (a staging file of a writer that stopped; not data)");
             }
             outln!(
-                "checked {} file(s), {} row(s){}: {} problem(s), {} leftover(s)",
+                "checked {} file(s), {} row(s){}: {} problem(s), {} leftover(s), {} foreign",
                 report.files,
                 report.rows,
                 if args.deep { ", every row decoded" } else { "" },
                 report.problems.len(),
-                report.leftovers.len()
+                report.leftovers.len(),
+                report.foreign.len()
             );
         }
     }

@@ -6,6 +6,7 @@ use arrow::record_batch::RecordBatch;
 use kaizen_core::{Event, EventKind, EventSource, Field, Payload};
 
 use super::column_type;
+use super::file::{FileFacts, SCHEMA_VERSION, SCHEMA_VERSION_KEY};
 use crate::{Error, Result};
 
 /// Checks that `schema` has each of `fields` with its v1 type. Extra columns are ignored.
@@ -24,6 +25,24 @@ pub fn check_schema(schema: &Schema, fields: &[Field], path: &str) -> Result<()>
         }
     }
     Ok(())
+}
+
+/// The one contract every reader holds a data file to (scan, verify, compaction, copy
+/// alike), whoever wrote it: the 22 v1 columns with their types as the file's Parquet
+/// schema gives them (the reader ignores a writer's embedded Arrow schema hint, so text is
+/// text whether it said `Utf8`, `LargeUtf8` or `Utf8View`), and a `kaizen_schema_v` this
+/// build reads when the footer has one. A file without it was written by another tool
+/// (DuckDB, pyarrow, polars rewriting a day): readable, its rows checked as they are read.
+pub fn check_file(schema: &Schema, facts: &FileFacts, path: &str) -> Result<()> {
+    check_schema(schema, &Field::ALL, path)?;
+    match facts.schema_version.as_deref() {
+        None | Some(SCHEMA_VERSION) => Ok(()),
+        Some(other) => Err(Error::FooterKey {
+            path: path.to_owned(),
+            key: SCHEMA_VERSION_KEY.to_owned(),
+            detail: format!("{other:?}, and this build reads \"{SCHEMA_VERSION}\""),
+        }),
+    }
 }
 
 /// Typed access to the columns of a batch whose schema passed [`check_schema`].

@@ -12,6 +12,7 @@ use parquet::file::metadata::{KeyValue, ParquetMetaData, SortingColumn};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
+use super::budget::{ROW_GROUP_BYTES, rows_within, slice_bytes};
 use crate::{Error, Result};
 
 pub const SCHEMA_VERSION_KEY: &str = "kaizen_schema_v";
@@ -43,6 +44,10 @@ pub fn ingest_zstd_level() -> ZstdLevel {
 
 /// Rows in a row group at most.
 pub(super) const ROW_GROUP_ROWS: usize = 64 * 1024;
+
+/// How the Parquet writer kaizen uses (and v1 files were written with) names itself in a
+/// footer's `created_by`.
+const KAIZEN_PARQUET_WRITER: &str = "parquet-rs ";
 
 /// Footer key of the zstd level a file was written at (Parquet records only the codec).
 pub const ZSTD_LEVEL_KEY: &str = "kaizen_zstd_level";
@@ -97,13 +102,18 @@ pub fn encode_file(batch: &RecordBatch, path: &str) -> Result<Bytes> {
     encoder.finish()
 }
 
-/// Builds a data file from sorted batches written one after another.
+/// Builds a data file from sorted batches written one after another, in row groups of
+/// [`ROW_GROUP_ROWS`] rows and [`ROW_GROUP_BYTES`] at most (Parquet's writer counts rows
+/// only, and takes a first batch whole however large).
 pub struct FileEncoder {
     writer: ArrowWriter<Vec<u8>>,
     path: String,
     /// The identities written so far, for the footer; `None` once a batch had no typed
     /// `session_id` and `seq` (a file of another schema carries no summary).
     identities: Option<super::IdentitySummary>,
+    /// Rows and bytes (as [`slice_bytes`] counts them) of the row group being written.
+    group_rows: usize,
+    group_bytes: usize,
 }
 
 impl FileEncoder {
@@ -121,17 +131,46 @@ impl FileEncoder {
             writer,
             path: path.to_owned(),
             identities: Some(super::IdentitySummary::default()),
+            group_rows: 0,
+            group_bytes: 0,
         })
     }
 
+    /// Appends `batch`'s rows, closing the row group being written whenever the next rows
+    /// would take it over its rows or bytes: a writer holds one row group's pages at a time.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         if let Some(identities) = &mut self.identities
             && identities.add_batch(batch, &self.path).is_err()
         {
             self.identities = None;
         }
+        let mut offset = 0;
+        while offset < batch.num_rows() {
+            let room = ROW_GROUP_BYTES.saturating_sub(self.group_bytes);
+            let rows = rows_within(batch, offset, room, ROW_GROUP_ROWS - self.group_rows);
+            let bytes = slice_bytes(batch, offset, offset + rows);
+            if self.group_rows > 0 && bytes > room {
+                // Even one more row would not fit: it starts the next row group.
+                self.close_row_group()?;
+                continue;
+            }
+            self.writer
+                .write(&batch.slice(offset, rows))
+                .map_err(|e| Error::parquet(&self.path, e))?;
+            (self.group_rows, self.group_bytes) =
+                (self.group_rows + rows, self.group_bytes + bytes);
+            offset += rows;
+            if self.group_rows >= ROW_GROUP_ROWS || self.group_bytes >= ROW_GROUP_BYTES {
+                self.close_row_group()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn close_row_group(&mut self) -> Result<()> {
+        (self.group_rows, self.group_bytes) = (0, 0);
         self.writer
-            .write(batch)
+            .flush()
             .map_err(|e| Error::parquet(&self.path, e))
     }
 
@@ -235,6 +274,11 @@ pub struct FileFacts {
     /// kaizen writes, unless they hold too many sessions): parsed by
     /// [`FileFacts::identity_summary`] only where a reader needs it.
     pub identities: Option<Arc<str>>,
+    /// Written by another tool (DuckDB, pyarrow, polars rewriting a day): the footer has no
+    /// `kaizen_schema_v`, or another Parquet writer than kaizen's made it (pyarrow copies a
+    /// file's key-value metadata into its rewrite). Read by the same contract as any file;
+    /// its footer's kaizen claims (writer, identity group, compaction) are not believed.
+    pub foreign: bool,
 }
 
 impl FileFacts {
@@ -295,6 +339,11 @@ fn read_facts(meta: &ParquetMetaData, schema: &Schema, path: &str) -> Result<Fil
             .map(|a| a.value(i))
     };
     let sort_key = sort_columns();
+    let schema_version = metadata_value(meta, SCHEMA_VERSION_KEY).map(str::to_owned);
+    let created_by = meta.file_metadata().created_by().unwrap_or_default();
+    let foreign = schema_version.is_none() || !created_by.starts_with(KAIZEN_PARQUET_WRITER);
+    // What a foreign file's footer says of kaizen was copied from another file, at best.
+    let claim = |key| metadata_value(meta, key).filter(|_| !foreign);
     Ok(FileFacts {
         rows: groups.iter().map(|g| g.num_rows() as u64).sum(),
         row_groups: groups
@@ -307,12 +356,13 @@ fn read_facts(meta: &ParquetMetaData, schema: &Schema, path: &str) -> Result<Fil
                 g.sorting_columns()
                     .is_some_and(|s| s.starts_with(&sort_key))
             }),
-        schema_version: metadata_value(meta, SCHEMA_VERSION_KEY).map(str::to_owned),
-        compaction: metadata_value(meta, COMPACTION_KEY).and_then(parse_compaction),
-        ours: metadata_value(meta, WRITER_KEY).is_some_and(|w| w.starts_with("kaizen-store ")),
-        identity_group: metadata_value(meta, IDENTITY_GROUP_KEY).map(str::to_owned),
-        zstd_level: metadata_value(meta, ZSTD_LEVEL_KEY).and_then(|v| v.parse().ok()),
-        identities: metadata_value(meta, super::IDENTITIES_KEY).map(Arc::from),
+        schema_version,
+        compaction: claim(COMPACTION_KEY).and_then(parse_compaction),
+        ours: claim(WRITER_KEY).is_some_and(|w| w.starts_with("kaizen-store ")),
+        identity_group: claim(IDENTITY_GROUP_KEY).map(str::to_owned),
+        zstd_level: claim(ZSTD_LEVEL_KEY).and_then(|v| v.parse().ok()),
+        foreign,
+        identities: claim(super::IDENTITIES_KEY).map(Arc::from),
     })
 }
 

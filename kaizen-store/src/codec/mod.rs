@@ -1,6 +1,7 @@
 //! The one batch codec every backend shares: events ↔ Arrow `RecordBatch` ↔ Parquet bytes,
 //! in exactly the v1 column schema.
 
+mod budget;
 mod decode;
 mod encode;
 mod file;
@@ -8,7 +9,8 @@ mod identities;
 mod row_groups;
 mod schema;
 
-pub use decode::{EventColumns, batch_to_events, check_schema};
+pub use budget::{BATCH_BYTES, ROW_GROUP_BYTES, batch_rows_for, rows_within, slice_bytes};
+pub use decode::{EventColumns, batch_to_events, check_file, check_schema};
 pub use encode::events_to_batch;
 pub use file::{
     COMPACTION_KEY, Compaction, FileEncoder, FileFacts, IDENTITY_GROUP_KEY, INGEST_ZSTD_LEVEL,

@@ -7,12 +7,14 @@ use parquet::arrow::arrow_writer::{ArrowColumnChunk, ArrowRowGroupWriterFactory,
 use parquet::file::metadata::KeyValue;
 use parquet::file::writer::SerializedFileWriter;
 
+use super::budget::{ROW_GROUP_BYTES, rows_within};
 use super::event_schema;
 use super::file::{IDENTITY_GROUP_KEY, ROW_GROUP_ROWS, ingest_zstd_level, writer_properties};
 use super::identities::{IDENTITIES_KEY, IdentitySummary};
 use crate::{Error, Result};
 
-/// Sorted events encoded as row groups (of [`ROW_GROUP_ROWS`] at most), not yet in a file.
+/// Sorted events encoded as row groups (of [`ROW_GROUP_ROWS`] rows and [`ROW_GROUP_BYTES`]
+/// at most), not yet in a file.
 pub struct EncodedRowGroups {
     groups: Vec<Vec<ArrowColumnChunk>>,
     identities: IdentitySummary,
@@ -38,7 +40,7 @@ pub fn encode_row_groups(
     let mut groups = Vec::new();
     let mut offset = 0;
     while offset < batch.num_rows() {
-        let rows = ROW_GROUP_ROWS.min(batch.num_rows() - offset);
+        let rows = rows_within(batch, offset, ROW_GROUP_BYTES, ROW_GROUP_ROWS);
         let slice = batch.slice(offset, rows);
         // The index only matters to encrypted files, which the store does not write.
         let mut writers = factory.create_column_writers(0).map_err(fail)?;

@@ -10,6 +10,7 @@ use arrow::row::{RowConverter, Rows, SortField};
 use futures::{StreamExt, stream};
 use kaizen_core::Field;
 
+use crate::codec::{BATCH_BYTES, rows_within, slice_bytes};
 use crate::event_store::BatchStream;
 use crate::{Error, Result};
 
@@ -77,6 +78,8 @@ struct Merger {
     /// Batches that rows picked for the next output batch point into.
     pending_batches: Vec<Arc<Loaded>>,
     picked: Vec<(usize, usize)>,
+    /// The bytes of the rows picked (copies dropped included).
+    picked_bytes: usize,
     /// The last row kept, to recognise the next copy of the same event.
     last: Option<(Arc<Loaded>, usize, usize)>,
     /// Identity → (ts_ms, cursor) of every event kept: finds one identity at two times.
@@ -130,6 +133,7 @@ impl Merger {
             batch_rows,
             pending_batches: Vec::new(),
             picked: Vec::new(),
+            picked_bytes: 0,
             last: None,
             session_ids: HashMap::default(),
             seen: HashMap::default(),
@@ -147,14 +151,21 @@ impl Merger {
             };
             let cursor = &mut self.cursors[i];
             let (loaded, start, slot) = (cursor.current.clone(), cursor.pos, cursor.slot);
-            let end = end.min(start + (self.batch_rows - self.picked.len()).max(1));
+            let rows_left = (self.batch_rows - self.picked.len()).max(1);
+            let Some(loaded) = loaded else {
+                cursor.pos = end;
+                continue;
+            };
+            // Closed by bytes as well as rows: rows can be megabytes.
+            let budget = BATCH_BYTES.saturating_sub(self.picked_bytes);
+            let end =
+                start + rows_within(&loaded.batch, start, budget, (end - start).min(rows_left));
             cursor.pos = end;
-            if let Some(loaded) = loaded {
-                for row in start..end {
-                    self.take(i, loaded.clone(), row, slot)?;
-                }
+            self.picked_bytes += slice_bytes(&loaded.batch, start, end);
+            for row in start..end {
+                self.take(i, loaded.clone(), row, slot)?;
             }
-            if self.picked.len() >= self.batch_rows {
+            if self.picked.len() >= self.batch_rows || self.picked_bytes >= BATCH_BYTES {
                 return self.flush().map(Some);
             }
         }
@@ -306,6 +317,7 @@ impl Merger {
         let out = interleave_record_batch(&batches, &self.picked)
             .map_err(|e| Error::arrow("merge", e))?;
         self.picked.clear();
+        self.picked_bytes = 0;
         self.pending_batches.clear();
         for cursor in &mut self.cursors {
             if let Some(current) = &cursor.current {
@@ -363,6 +375,42 @@ mod tests {
             events.extend(batch_to_events(batch, "merged")?);
         }
         Ok(events)
+    }
+
+    #[tokio::test]
+    async fn output_batches_are_closed_by_bytes_as_well_as_rows() {
+        // Rows of 3 MiB from two files taking turns: 8192 rows a batch would hold them all.
+        let big = |seq: u64| {
+            let mut e = Event::new(
+                "s",
+                seq,
+                1_000 + seq,
+                EventKind::ToolResult,
+                EventSource::Tail,
+            );
+            let text = format!("\"{}\"", "x".repeat(3 << 20));
+            e.payload = kaizen_core::Payload::from_json_text(text).expect("json");
+            e
+        };
+        let (even, odd): (Vec<Event>, Vec<Event>) = (0..12).map(big).partition(|e| e.seq % 2 == 0);
+        let inputs = vec![input("a", even, 2), input("b", odd, 2)];
+        let batches: Vec<RecordBatch> = merge_sorted(inputs, event_schema(), 8192, false)
+            .try_collect()
+            .await
+            .expect("merge");
+        let rows: Vec<usize> = batches.iter().map(|b| b.num_rows()).collect();
+        // Two rows fit in BATCH_BYTES, a third goes over and closes the batch.
+        assert_eq!(rows, [3, 3, 3, 3], "{rows:?}");
+        let mut seqs = Vec::new();
+        for batch in &batches {
+            seqs.extend(
+                batch_to_events(batch, "merged")
+                    .expect("events")
+                    .iter()
+                    .map(|e| e.seq),
+            );
+        }
+        assert_eq!(seqs, (0..12).collect::<Vec<u64>>());
     }
 
     #[tokio::test]

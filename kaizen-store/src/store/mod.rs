@@ -36,10 +36,12 @@ pub struct StoreOptions {
     pub rows_per_file: usize,
     /// Rows a writer buffers across all days before it stages the largest day.
     pub max_buffered_rows: usize,
-    /// Bytes (about) a writer buffers across all days before it stages the largest day:
-    /// what bounds a writer's memory whatever the input's size.
+    /// Bytes (about) a writer buffers across all days before it stages the largest day,
+    /// and the bytes of a day's part at most (an event larger than that is a part alone):
+    /// what bounds a writer's memory whatever the input's size or its rows' sizes.
     pub max_buffered_bytes: usize,
-    /// Rows in one batch of a scan's output.
+    /// Rows in one batch of a scan's output at most; a batch also stays within
+    /// [`crate::codec::BATCH_BYTES`] (but one row), as the footer's sizes tell.
     pub batch_rows: usize,
 }
 

@@ -17,16 +17,19 @@ use std::panic::AssertUnwindSafe;
 use arrow::error::ArrowError;
 use futures::{FutureExt, StreamExt, TryStreamExt, stream};
 use kaizen_core::{Field, UtcDay};
-use parquet::arrow::arrow_reader::{ArrowPredicateFn, ArrowReaderOptions, RowFilter};
+use parquet::arrow::arrow_reader::{
+    ArrowPredicateFn, ArrowReaderMetadata, ArrowReaderOptions, RowFilter,
+};
 use parquet::arrow::{ParquetRecordBatchStreamBuilder, ProjectionMask};
 use parquet::errors::ParquetError;
-use parquet::file::metadata::PageIndexPolicy;
+use parquet::file::metadata::{PageIndexPolicy, ParquetMetaData};
 
 use super::catalog::{self, DayFiles, FileEntry};
 use super::merge::{MergeInput, merge_sorted};
 use crate::backend::{Backend, BackendFileReader};
 use crate::codec::{
-    EventColumns, FileFacts, IdentitySummary, check_schema, file_facts, projected_schema,
+    EventColumns, FileFacts, IdentitySummary, batch_rows_for, check_file, check_schema, file_facts,
+    projected_schema,
 };
 use crate::event_store::BatchStream;
 use crate::{Error, IdentityLedger, Query, Result};
@@ -180,7 +183,7 @@ async fn open_parquet_with(
         true => PageIndexPolicy::Optional,
         false => PageIndexPolicy::Skip,
     };
-    let options = ArrowReaderOptions::new().with_page_index_policy(policy);
+    let options = reader_options().with_page_index_policy(policy);
     // The decoder can panic on some damaged bytes: a damaged file is an error, never a crash.
     match AssertUnwindSafe(ParquetRecordBatchStreamBuilder::new_with_options(
         reader, options,
@@ -191,6 +194,13 @@ async fn open_parquet_with(
         Ok(opened) => opened.map_err(|e| Error::from_parquet(&file.path, e)),
         Err(panic) => Err(decoder_panic(&file.path, panic)),
     }
+}
+
+/// How every data file is read: by its Parquet types (a string column is text however the
+/// writer's embedded Arrow schema hint calls it: `Utf8`, `LargeUtf8`, `Utf8View`), so that a
+/// file another tool rewrote reads as one kaizen wrote.
+fn reader_options() -> ArrowReaderOptions {
+    ArrowReaderOptions::new().with_skip_arrow_metadata(true)
 }
 
 /// A panic of the Parquet decoder, as the error of the file it was reading.
@@ -420,6 +430,7 @@ impl DayScan {
                         let builder = self.open_file(&file).await?;
                         check_schema(builder.schema(), &self.read_fields(true), &file.path)?;
                         let facts = file_facts(builder.metadata(), builder.schema(), &file.path)?;
+                        check_file(builder.schema(), &facts, &file.path)?;
                         Ok::<_, Error>((builder, facts))
                     }
                     .await;
@@ -481,6 +492,7 @@ impl DayScan {
         let schema = builder.schema().clone();
         check_schema(&schema, read, &path)?;
         let facts = file_facts(builder.metadata(), &schema, &path)?;
+        check_file(&schema, &facts, &path)?;
         let row_groups: Vec<usize> = (facts.row_groups.iter().enumerate())
             .filter(|(_, (_, min, max))| match (min, max) {
                 (Some(min), Some(max)) => self.query.may_contain_span(*min, *max),
@@ -494,24 +506,45 @@ impl DayScan {
         }
         // check_schema found every column; a flat schema's root indices are its field indices.
         let root = |f: &Field| schema.index_of(f.name()).ok();
-        let mask = ProjectionMask::roots(builder.parquet_schema(), read.iter().filter_map(root));
+        let roots: Vec<usize> = read.iter().filter_map(root).collect();
+        let mask = ProjectionMask::roots(builder.parquet_schema(), roots.iter().copied());
         let filtered = self.row_filter(&facts);
         let filter_mask =
             ProjectionMask::roots(builder.parquet_schema(), filtered.iter().filter_map(root));
-        let mut builder = builder
-            .with_projection(mask)
-            .with_row_groups(row_groups)
-            .with_batch_size(self.batch_rows);
-        if !filtered.is_empty() {
-            // The filter's columns are decoded first; the others only for the rows that match.
-            let (query, filter_path) = (self.query.clone(), path.clone());
-            let predicate = ArrowPredicateFn::new(filter_mask, move |batch| {
-                row_mask(&batch, &query, &filtered, &filter_path)
-                    .map_err(|e| ArrowError::ExternalError(Box::new(e)))
-            });
-            builder = builder.with_row_filter(RowFilter::new(vec![Box::new(predicate)]));
-        }
-        let batches = builder.build().map_err(|e| Error::from_parquet(&path, e))?;
+        let runs = batch_runs(builder.metadata(), &roots, &row_groups, self.batch_rows);
+        let metadata = ArrowReaderMetadata::try_new(builder.metadata().clone(), reader_options())
+            .map_err(|e| Error::from_parquet(&path, e))?;
+        drop(builder);
+        let (backend, size, query, run_path) = (
+            self.backend.clone(),
+            file.size,
+            self.query.clone(),
+            path.clone(),
+        );
+        // One reader a run of row groups, each with its batch size, opened as the last ends.
+        let read_run = move |(batch_rows, groups): (usize, Vec<usize>)| {
+            let reader = BackendFileReader::new(backend.clone(), run_path.clone(), size);
+            let mut builder = Parquet::new_with_metadata(reader, metadata.clone())
+                .with_projection(mask.clone())
+                .with_row_groups(groups)
+                .with_batch_size(batch_rows);
+            if !filtered.is_empty() {
+                // The filter's columns are decoded first; the others only for the rows that
+                // match.
+                let (query, filtered, filter_path) =
+                    (query.clone(), filtered.clone(), run_path.clone());
+                let predicate = ArrowPredicateFn::new(filter_mask.clone(), move |batch| {
+                    row_mask(&batch, &query, &filtered, &filter_path)
+                        .map_err(|e| ArrowError::ExternalError(Box::new(e)))
+                });
+                builder = builder.with_row_filter(RowFilter::new(vec![Box::new(predicate)]));
+            }
+            match builder.build() {
+                Ok(batches) => batches.boxed(),
+                Err(e) => stream::once(std::future::ready(Err(e))).boxed(),
+            }
+        };
+        let batches = stream::iter(runs).flat_map(read_run);
         // Decoding pages can panic on damaged bytes: that ends the file with its error.
         let panic_path = path.clone();
         let batches = AssertUnwindSafe(batches)
@@ -624,6 +657,31 @@ impl DayScan {
         }
         Ok(kept)
     }
+}
+
+/// The selected row groups in runs that share a batch size: for each, the rows that keep a
+/// decoded batch of the `roots` columns within [`crate::codec::BATCH_BYTES`] by the footer's sizes (at
+/// most `batch_rows`). A file of common events is one run; a row group of large rows is read
+/// a few rows at a time without slowing the rest of its file.
+fn batch_runs(
+    metadata: &ParquetMetaData,
+    roots: &[usize],
+    row_groups: &[usize],
+    batch_rows: usize,
+) -> Vec<(usize, Vec<usize>)> {
+    let schema = metadata.file_metadata().schema_descr();
+    let leaves: Vec<usize> = (0..schema.num_columns())
+        .filter(|&leaf| roots.contains(&schema.get_column_root_idx(leaf)))
+        .collect();
+    let mut runs: Vec<(usize, Vec<usize>)> = Vec::new();
+    for &group in row_groups {
+        let rows = batch_rows_for(metadata.row_group(group), &leaves, batch_rows);
+        match runs.last_mut() {
+            Some((last, groups)) if *last == rows => groups.push(group),
+            _ => runs.push((rows, vec![group])),
+        }
+    }
+    runs
 }
 
 /// Whether no identity is in two of a day's live files, nor twice in one: files kaizen

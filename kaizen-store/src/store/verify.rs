@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::Store;
 use super::catalog::{self, FileEntry};
 use super::scan::{DayScan, check_footer_day, file_identities, open_parquet, read_facts};
-use crate::codec::{IdentitySummary, SCHEMA_VERSION, batch_to_events, check_schema, file_facts};
+use crate::codec::{IdentitySummary, batch_to_events, check_file, check_schema, file_facts};
 use crate::event_store::EventStore;
 use crate::{Error, Query, Result, SkippedFiles};
 
@@ -24,6 +24,11 @@ pub struct VerifyReport {
     pub problems: Vec<Problem>,
     /// Staging files of writers that stopped: not data, not corruption.
     pub leftovers: Vec<String>,
+    /// Readable data files another tool wrote (DuckDB, pyarrow or polars rewriting a day:
+    /// see [`crate::codec::FileFacts::foreign`]): read by the same contract as kaizen's own,
+    /// so not a problem; listed because no kaizen writer vouches for their order or
+    /// identities.
+    pub foreign: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -52,7 +57,12 @@ impl Store {
             for file in &files.files {
                 report.files += 1;
                 match self.check_file(*day, file, deep).await {
-                    Ok(rows) => report.rows += rows,
+                    Ok((rows, foreign)) => {
+                        report.rows += rows;
+                        if foreign {
+                            report.foreign.push(file.path.clone());
+                        }
+                    }
                     Err(e) => {
                         let text = e.to_string();
                         let problem = text
@@ -70,21 +80,13 @@ impl Store {
         Ok(report)
     }
 
-    /// One file's checks; its footer's row count.
-    async fn check_file(&self, day: UtcDay, file: &FileEntry, deep: bool) -> Result<u64> {
+    /// One file's checks: the contract every reader holds it to, then its day (and with
+    /// `deep` its rows); its footer's row count, and whether another tool wrote it.
+    async fn check_file(&self, day: UtcDay, file: &FileEntry, deep: bool) -> Result<(u64, bool)> {
         let builder = open_parquet(self.backend.clone(), file).await?;
         check_schema(builder.schema(), &Field::ALL, &file.path)?;
         let facts = file_facts(builder.metadata(), builder.schema(), &file.path)?;
-        if facts.schema_version.as_deref() != Some(SCHEMA_VERSION) {
-            return Err(Error::column(
-                &file.path,
-                "kaizen_schema_v",
-                format!(
-                    "metadata is {:?}, expected \"{SCHEMA_VERSION}\"",
-                    facts.schema_version
-                ),
-            ));
-        }
+        check_file(builder.schema(), &facts, &file.path)?;
         check_footer_day(&facts, day, &file.path)?;
         if deep {
             let scan = DayScan {
@@ -114,7 +116,7 @@ impl Store {
                 ));
             }
         }
-        Ok(facts.rows)
+        Ok((facts.rows, facts.foreign))
     }
 
     /// The store's identity rule over every readable file: a scan of the whole store

@@ -452,6 +452,21 @@ async fn confirm_visible(backend: &dyn Backend, files: &[WrittenFile]) -> Result
         }
     }
     Ok(())
+
+}
+
+/// How many of `events` (from the first) fit in `rows` and `bytes` (as [`approx_size`]
+/// counts them), and their size: zero when the first alone is over `bytes`.
+fn fitting(events: &[Event], rows: usize, bytes: usize) -> (usize, usize) {
+    let mut size = 0;
+    for (i, e) in events.iter().take(rows).enumerate() {
+        let next = approx_size(e);
+        if size + next > bytes {
+            return (i, size);
+        }
+        size += next;
+    }
+    (events.len().min(rows), size)
 }
 
 /// A staging file older than this was left by a writer that died; the next writer to
@@ -523,22 +538,34 @@ impl EventWriter for StoreWriter {
         self.writes += 1;
         for (day, mut events) in by_day(events)? {
             while !events.is_empty() {
+                let max_bytes = self.options.max_buffered_bytes;
                 let bucket = self.buffered.entry(day).or_default();
                 bucket.last_write = self.writes;
                 // A full day is staged at once: no file gets more than `rows_per_file` rows,
-                // however many events one call brings.
+                // and no part more than the buffer's bytes (but one event), however many
+                // events one call brings.
                 let room = rows_per_file - bucket.rows;
-                let rest = match events.len() > room {
-                    true => events.split_off(room),
+                let (mut take, mut size) =
+                    fitting(&events, room, max_bytes.saturating_sub(bucket.bytes));
+                if take == 0 && bucket.rows == 0 {
+                    // One event larger than the buffer is a part alone.
+                    (take, size) = (1, approx_size(&events[0]));
+                }
+                if take == 0 {
+                    // The next event would take the day over the buffer: its part goes first.
+                    self.start_encoding(day, ENCODING_WHILE_WRITING).await?;
+                    continue;
+                }
+                let rest = match events.len() > take {
+                    true => events.split_off(take),
                     false => Vec::new(),
                 };
-                let size: usize = events.iter().map(approx_size).sum();
                 bucket.rows += events.len();
                 bucket.bytes += size;
                 self.buffered_rows += events.len();
                 self.buffered_bytes += size;
                 bucket.chunks.push(events);
-                if bucket.rows >= rows_per_file {
+                if bucket.rows >= rows_per_file || bucket.bytes >= max_bytes {
                     self.start_encoding(day, ENCODING_WHILE_WRITING).await?;
                 }
                 events = rest;

@@ -1364,6 +1364,105 @@ pub async fn large_file_round_trips(store: Store) {
     assert_eq!(scan(&store, Query::all()).await, events);
 }
 
+/// The row counts of each row group of every data file of `d`, by file path.
+async fn row_group_rows(store: &Store, d: UtcDay) -> Vec<Vec<i64>> {
+    use parquet::file::metadata::ParquetMetaDataReader;
+    let listing = store
+        .backend()
+        .list(&layout::day_dir(d))
+        .await
+        .expect("list");
+    let mut out = Vec::new();
+    for file in listing
+        .files
+        .iter()
+        .filter(|f| f.path.ends_with(".parquet"))
+    {
+        let bytes = read_all(store, &file.path).await;
+        let meta = ParquetMetaDataReader::new()
+            .parse_and_finish(&bytes)
+            .expect("footer");
+        out.push(meta.row_groups().iter().map(|g| g.num_rows()).collect());
+    }
+    out
+}
+
+/// Rows of megabytes (tool results carrying images) go into row groups closed by bytes, as
+/// the writer buffers them (parts of the buffer's bytes), encodes a part, and compacts; a
+/// scan gives them in batches closed by bytes; every event round-trips.
+pub async fn large_rows_are_split_by_bytes(store: Store) {
+    use kaizen::store::codec::{BATCH_BYTES, ROW_GROUP_BYTES};
+    const ROW: usize = 6 << 20;
+    // 6 MiB rows: 5 fit in a row group's bytes, 3 in the writer's buffer, 1 in a batch.
+    assert_eq!(ROW_GROUP_BYTES / ROW, 5);
+    assert_eq!(StoreOptions::default().max_buffered_bytes / ROW, 4);
+    assert_eq!(BATCH_BYTES / ROW, 1);
+    // Base64-like text of a xorshift sequence, a window of it per event.
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    const DIGITS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let text: Vec<u8> = (0..ROW + 4096)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            DIGITS[(x >> 58) as usize]
+        })
+        .collect();
+    let text = String::from_utf8(text).expect("ascii");
+    let image = |seq: u64, ts: u64| {
+        let mut e = event("images", seq, ts);
+        e.kind = EventKind::ToolResult;
+        let at = (seq % 16) as usize * 256;
+        let data = &text[at..at + ROW];
+        e.payload = Payload::from_json_text(format!(r#"{{"type":"image","data":"{data}"}}"#))
+            .expect("payload");
+        e
+    };
+    let (by_writer, by_part) = (day("2026-10-07"), day("2026-10-08"));
+    let first: Vec<Event> = (0..12)
+        .map(|s| image(s, by_writer.start_ms() + s))
+        .collect();
+    let second: Vec<Event> = (0..12)
+        .map(|s| image(100 + s, by_part.start_ms() + s))
+        .collect();
+    // One write each: the writer's buffer closes parts by bytes (3 rows each, one file)...
+    store.append(first.clone()).await.expect("append");
+    assert_eq!(row_group_rows(&store, by_writer).await, [vec![3, 3, 3, 3]]);
+    // ...and a part larger than a row group is encoded in row groups closed by bytes.
+    let roomy = store.clone().with_options(StoreOptions {
+        max_buffered_bytes: 1 << 30,
+        ..StoreOptions::default()
+    });
+    roomy.append(second.clone()).await.expect("append");
+    assert_eq!(row_group_rows(&store, by_part).await, [vec![5, 5, 2]]);
+
+    let mut want = first;
+    want.extend(second);
+    let batches: Vec<_> = (store.scan(Query::all()).await.expect("scan"))
+        .try_collect()
+        .await
+        .expect("batches");
+    assert!(
+        batches.iter().all(|b| b.num_rows() == 1),
+        "one 6 MiB row a batch"
+    );
+    assert_eq!(scan(&store, Query::all()).await, want);
+
+    // Compaction's encoder closes row groups by bytes too, whatever the merge gives it.
+    let target = CompactTarget {
+        zstd_level: ZstdLevel::try_new(9).expect("level"),
+        ..CompactTarget::default()
+    };
+    let done = store.compact(|_| true, target).await.expect("compact");
+    assert_eq!(done.len(), 2, "{done:?}");
+    for d in [by_writer, by_part] {
+        assert_eq!(row_group_rows(&store, d).await, [vec![5, 5, 2]], "{d}");
+    }
+    assert_eq!(scan(&store, Query::all()).await, want);
+    let report = store.verify(true).await.expect("verify");
+    assert!(report.is_ok(), "{report:?}");
+}
+
 /// A file staged piece by piece publishes whole, whether it stays under the size that
 /// object stores upload in parts or passes it on the way; an aborted one leaves nothing.
 pub async fn a_file_staged_in_pieces_publishes_whole(store: Store) {
@@ -1652,6 +1751,13 @@ macro_rules! conformance_suite {
                 return; // this backend is not configured here
             };
             suite::large_file_round_trips(store).await
+        }
+        #[tokio::test]
+        async fn large_rows_are_split_by_bytes() {
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
+            suite::large_rows_are_split_by_bytes(store).await
         }
         #[tokio::test]
         async fn aborted_writer_leaves_store_unchanged() {
