@@ -56,6 +56,9 @@ pub(crate) struct StoreWriter {
 /// encoded (1M and 3M events: peak RSS 148-167 MB). At commit every core encodes.
 const ENCODING_WHILE_WRITING: usize = 2;
 
+/// Rows larger than this on average make a part of huge rows (see `start_encoding`).
+const HUGE_ROW_BYTES: usize = 256 << 10;
+
 /// Files kept open for later parts of their day. One is enough for time-ordered input:
 /// the day before's tail is staged before the next day's first part (see `write`). More
 /// would cost no memory (a file is staged as it grows), but more unfinished uploads.
@@ -212,6 +215,14 @@ impl StoreWriter {
         if chunks.iter().all(Vec::is_empty) {
             return Ok(());
         }
+        // Parts of huge rows (tool results carrying images: megabytes an event) encode one
+        // at a time: two such parts in flight doubled the memory for no gain, as a few
+        // large values compress at the same speed on one core or two. Ordinary rows keep
+        // two parts encoding beside the parser.
+        let limit = match bytes / rows.max(1) > HUGE_ROW_BYTES {
+            true => 1,
+            false => limit,
+        };
         while self.encoding.len() >= limit.max(1) {
             self.stage_oldest().await?;
         }
@@ -452,7 +463,6 @@ async fn confirm_visible(backend: &dyn Backend, files: &[WrittenFile]) -> Result
         }
     }
     Ok(())
-
 }
 
 /// How many of `events` (from the first) fit in `rows` and `bytes` (as [`approx_size`]
