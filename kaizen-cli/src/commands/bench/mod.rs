@@ -114,8 +114,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     std::fs::create_dir_all(&dir)?;
     let result = match args.import {
-        true => import::bench(&args, &dir).map(Done::Import),
-        false => bench(&args, &dir).map(Done::Engines),
+        true => import::bench(&args, &dir).map(|r| Done::Import(Box::new(r))),
+        false => bench(&args, &dir).map(|r| Done::Engines(Box::new(r))),
     };
     if owned && !args.keep {
         // Only the folder this run made, and only when the user did not ask to keep it.
@@ -132,8 +132,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
 
 /// What one of the two benchmarks measured.
 enum Done {
-    Engines(BenchReport),
-    Import(import::ImportBenchReport),
+    Engines(Box<BenchReport>),
+    Import(Box<import::ImportBenchReport>),
 }
 
 fn bench(args: &BenchArgs, dir: &Path) -> anyhow::Result<BenchReport> {
