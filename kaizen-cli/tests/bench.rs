@@ -191,7 +191,10 @@ fn bench_import_measures_kaizen_and_ccusage_on_one_tree() {
         assert!(cc["max_day_cost_difference"].as_f64().unwrap_or(1.0) < 0.01);
         assert_eq!(goals.len(), 3);
     } else {
-        assert!(std::env::var("CI").is_err(), "scripts/test installs ccusage");
+        assert!(
+            std::env::var("CI").is_err(),
+            "scripts/test installs ccusage"
+        );
         assert!(report["ccusage"].is_null());
         assert_eq!(goals.len(), 1);
     }

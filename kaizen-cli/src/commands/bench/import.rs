@@ -41,9 +41,13 @@ const REPORT_GOAL_SPEEDUP: f64 = 10.0;
 /// includes reasoning (thoughts).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Tokens {
+    /// Input tokens, cache reads and writes excluded.
     pub input: u64,
+    /// Output tokens, reasoning included.
     pub output: u64,
+    /// Tokens read from the prompt cache.
     pub cache_read: u64,
+    /// Tokens written to the prompt cache (5-minute and 1-hour).
     pub cache_creation: u64,
 }
 
@@ -59,8 +63,11 @@ impl Tokens {
 /// The generated tree, as its generator counted it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Tree {
+    /// Bytes of every file written.
     pub bytes: u64,
+    /// Files written.
     pub files: u64,
+    /// Lines written (each one event once imported).
     pub lines: u64,
     /// Distinct session ids over the three agents.
     pub sessions: u64,
@@ -70,6 +77,8 @@ pub struct Tree {
     /// Reasoning tokens of Gemini (part of `tokens.output`; ccusage leaves them out of
     /// Gemini's `outputTokens`).
     pub gemini_reasoning: u64,
+    /// The generator's options: sessions of each agent, over `days` UTC days from
+    /// `first_day` to `last_day` (yesterday), both `YYYY-MM-DD`.
     pub sessions_per_agent: u32,
     pub days: u32,
     pub first_day: String,
@@ -83,9 +92,12 @@ pub struct ImportFigures {
     pub seconds: f64,
     /// Tree bytes (10^6) per second.
     pub mb_per_second: f64,
+    /// Events written per second.
     pub events_per_second: f64,
+    /// The import process's peak resident memory (`None` where the OS does not tell).
     pub peak_rss_bytes: Option<u64>,
-    /// From kaizen's import summary.
+    /// From kaizen's import summary: files, lines and bytes read, events made and written,
+    /// distinct sessions, API responses and their tokens.
     pub files: u64,
     pub lines: u64,
     pub bytes: u64,
@@ -94,6 +106,7 @@ pub struct ImportFigures {
     pub sessions: u64,
     pub responses: u64,
     pub tokens: Tokens,
+    /// Parquet files the import published.
     pub data_files_written: usize,
     /// The store's bytes on disk after the import.
     pub store_bytes: u64,
@@ -102,8 +115,10 @@ pub struct ImportFigures {
 /// The same import again, from the cursors it stored.
 #[derive(Debug, Clone, Serialize)]
 pub struct RerunFigures {
+    /// The whole process, wall clock.
     pub seconds: f64,
     pub peak_rss_bytes: Option<u64>,
+    /// Files skipped unopened because their cursor says nothing changed.
     pub files_unchanged: u64,
     pub lines_read: u64,
     pub events_written: u64,
@@ -112,8 +127,10 @@ pub struct RerunFigures {
 /// One kaizen report after the import: the fastest of [`REPORT_RUNS`] processes.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportFigures {
+    /// The whole process, wall clock.
     pub seconds: f64,
     pub peak_rss_bytes: Option<u64>,
+    /// Rows printed (days, sessions), and the sums of their events and tokens.
     pub rows: u64,
     pub events: u64,
     pub tokens: Tokens,
@@ -122,20 +139,25 @@ pub struct ReportFigures {
 /// One ccusage command's fastest run.
 #[derive(Debug, Clone, Serialize)]
 pub struct CcusageRun {
+    /// The arguments given to ccusage.
     pub command: String,
+    /// The whole process (node and the native binary it starts), wall clock.
     pub seconds: f64,
+    /// The largest peak resident memory of the process and its children.
     pub peak_rss_bytes: Option<u64>,
 }
 
 /// ccusage on the same tree.
 #[derive(Debug, Clone, Serialize)]
 pub struct Ccusage {
+    /// Its entry script (`src/cli.js`), and the version its `package.json` states.
     pub path: PathBuf,
     pub version: String,
     /// `claude|codex|gemini daily`, each the fastest of [`REPORT_RUNS`].
     pub daily: Vec<CcusageRun>,
     /// `claude|codex|gemini session`, likewise.
     pub session: Vec<CcusageRun>,
+    /// The sums of the three agents' fastest runs, seconds.
     pub daily_seconds: f64,
     pub session_seconds: f64,
     /// Days both compared, and whether every token figure agreed (the run fails otherwise).
@@ -149,6 +171,7 @@ pub struct Ccusage {
 /// A figure beside the goal the issue set for it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Goal {
+    /// What is measured, its value, the target and whether the value meets it.
     pub name: &'static str,
     pub value: f64,
     pub target: &'static str,
@@ -158,8 +181,11 @@ pub struct Goal {
 /// Everything `kaizen bench --import` measured.
 #[derive(Debug, Serialize)]
 pub struct ImportBenchReport {
+    /// Always `import` (the other benchmark's report has no `mode`).
     pub mode: &'static str,
+    /// The size asked for, MB (10^6 bytes); `tree.bytes` is the size written.
     pub import_mb: u64,
+    /// Cores this process may use.
     pub cores: usize,
     pub tree: Tree,
     pub import: ImportFigures,
