@@ -63,7 +63,8 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Import this machine's agent logs (or a generated week of them) and report on them.
     Demo(DemoArgs),
-    /// Time ingest and three queries, bytes and peak memory, beside DuckDB (python3 duckdb).
+    /// Time ingest and three queries, bytes and peak memory, beside DuckDB (python3 duckdb);
+    /// with --import, agent-log import and reports beside ccusage.
     Bench(BenchArgs),
 }
 
@@ -346,6 +347,16 @@ pub struct BenchArgs {
     /// After the queries, also time `kaizen compact --level N` and the bytes it leaves.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32).range(1..=22))]
     pub compact_level: Option<i32>,
+    /// Instead: write a generated agent-log tree (Claude Code, Codex, Gemini CLI) of
+    /// `--import-mb` MB over `--days` days ending yesterday, time `kaizen import` on it, its
+    /// rerun and `kaizen report --by day|session`, beside ccusage on the same tree when it is
+    /// installed (scripts/bench-tools; or `$KAIZEN_CCUSAGE`), whose tokens must agree.
+    #[arg(long, conflicts_with_all = ["events", "compact_level"])]
+    pub import: bool,
+    /// Megabytes (10^6 bytes) of agent logs for `--import`.
+    #[arg(long, value_name = "N", default_value_t = 1000, requires = "import",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub import_mb: u64,
 }
 
 #[derive(Debug, Args)]

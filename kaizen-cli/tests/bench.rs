@@ -1,5 +1,7 @@
 //! `kaizen bench` end to end on a small corpus: every figure is measured, DuckDB (installed
 //! by scripts/test) answers the same queries the same way, and the folder given is kept.
+//! `kaizen bench --import` likewise on a small agent-log tree, beside ccusage when
+//! scripts/bench-tools installed it.
 
 use std::process::Command;
 
@@ -78,4 +80,137 @@ fn bench_measures_both_engines_on_one_corpus() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
     assert!(work.join("events.jsonl").is_file());
+}
+
+/// ccusage's entry script where `kaizen bench --import` looks for it.
+fn ccusage_installed() -> bool {
+    let path = match std::env::var_os("KAIZEN_CCUSAGE") {
+        Some(path) => std::path::PathBuf::from(path),
+        None => {
+            let tools = std::env::var_os("KAIZEN_TOOLS").map_or_else(
+                || {
+                    std::path::Path::new(&std::env::var_os("HOME").unwrap_or_default())
+                        .join(".cache/kaizen-test-tools")
+                },
+                std::path::PathBuf::from,
+            );
+            tools.join("ccusage/node_modules/ccusage/src/cli.js")
+        }
+    };
+    path.is_file()
+}
+
+#[test]
+fn bench_import_measures_kaizen_and_ccusage_on_one_tree() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let work = dir.path().join("bench");
+    let out = Command::new(env!("CARGO_BIN_EXE_kaizen"))
+        .args(["bench", "--import", "--import-mb", "5", "--format", "json"])
+        .arg("--dir")
+        .arg(&work)
+        .env_remove("KAIZEN_STORE")
+        .output()
+        .expect("run kaizen bench --import");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let n = |v: &serde_json::Value| v.as_u64().unwrap_or_else(|| panic!("not a count: {v}"));
+    let (tree, import, rerun) = (&report["tree"], &report["import"], &report["rerun"]);
+    assert_eq!(report["mode"], "import");
+    assert_eq!(report["import_mb"], 5);
+
+    // The tree is about the size asked for, spread over 30 days ending yesterday.
+    let bytes = n(&tree["bytes"]);
+    assert!((4_000_000..6_000_000).contains(&bytes), "{bytes} bytes");
+    assert_eq!(tree["days"], 30);
+    assert!(n(&tree["files"]) > 0 && n(&tree["sessions"]) > 0);
+
+    // Every line became one event, written once; every byte read; every token counted once.
+    let lines = n(&tree["lines"]);
+    assert!(lines > 1000, "{lines} lines");
+    for figure in ["lines", "events", "events_written"] {
+        assert_eq!(n(&import[figure]), lines, "import {figure}");
+    }
+    for figure in ["bytes", "files", "sessions", "responses"] {
+        assert_eq!(import[figure], tree[figure], "import {figure}");
+    }
+    let tokens = &tree["tokens"];
+    for kind in ["input", "output", "cache_read", "cache_creation"] {
+        assert!(n(&tokens[kind]) > 0, "tree {kind} tokens");
+    }
+    assert_eq!(import["tokens"], *tokens);
+    for figure in [
+        "seconds",
+        "mb_per_second",
+        "events_per_second",
+        "peak_rss_bytes",
+    ] {
+        let value = import[figure].as_f64().unwrap_or(0.0);
+        assert!(value > 0.0, "import {figure}: {value}");
+    }
+    let expected_rate = bytes as f64 / 1e6 / import["seconds"].as_f64().unwrap_or(0.0);
+    let rate = import["mb_per_second"].as_f64().unwrap_or(0.0);
+    assert!((rate - expected_rate).abs() < 1e-6 * rate, "{rate} MB/s");
+    assert!(n(&import["store_bytes"]) > 0);
+
+    // The rerun reads and writes nothing: every file is unchanged since its cursor.
+    assert_eq!(rerun["files_unchanged"], tree["files"]);
+    assert_eq!(n(&rerun["lines_read"]), 0);
+    assert_eq!(n(&rerun["events_written"]), 0);
+    assert!(rerun["seconds"].as_f64().unwrap_or(0.0) > 0.0);
+
+    // The reports after the import give the tree's events and tokens.
+    for by in ["report_by_day", "report_by_session"] {
+        let r = &report[by];
+        assert_eq!(n(&r["events"]), lines, "{by} events");
+        assert_eq!(r["tokens"], *tokens, "{by} tokens");
+        assert!(r["seconds"].as_f64().unwrap_or(0.0) > 0.0, "{by} seconds");
+    }
+    assert_eq!(report["report_by_session"]["rows"], tree["sessions"]);
+    let days = n(&report["report_by_day"]["rows"]);
+    assert!((1..=30).contains(&days), "{days} days");
+    assert_eq!(report["kaizen_matches_tree"], true);
+
+    let goals = report["goals"].as_array().expect("goals");
+    assert_eq!(goals[0]["name"], "import MB/s");
+    if ccusage_installed() {
+        // The run fails when the tokens differ, so reaching here means they agreed.
+        let cc = &report["ccusage"];
+        assert_eq!(cc["version"], "20.0.24");
+        assert_eq!(cc["tokens_agree"], true);
+        assert_eq!(n(&cc["days_compared"]), days);
+        for kind in ["daily", "session"] {
+            assert_eq!(cc[kind].as_array().map(Vec::len), Some(3), "{kind}");
+            let seconds = cc[format!("{kind}_seconds")].as_f64().unwrap_or(0.0);
+            assert!(seconds > 0.0, "ccusage {kind}: {seconds}");
+        }
+        // Same tree and the price table's version of LiteLLM: costs agree closely.
+        assert!(cc["max_day_cost_difference"].as_f64().unwrap_or(1.0) < 0.01);
+        assert_eq!(goals.len(), 3);
+    } else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "scripts/test installs ccusage"
+        );
+        assert!(report["ccusage"].is_null());
+        assert_eq!(goals.len(), 1);
+    }
+    assert!(work.join("tree/claude").is_dir(), "--dir is kept");
+}
+
+#[test]
+fn bench_import_mb_needs_import() {
+    let out = Command::new(env!("CARGO_BIN_EXE_kaizen"))
+        .args(["bench", "--import-mb", "5"])
+        .output()
+        .expect("run kaizen bench");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--import"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -4,7 +4,11 @@
 //! Every phase runs in its own process (this binary, or python3 for DuckDB), so each peak
 //! RSS is that phase's own. Both engines answer the same SQL text over the same corpus, and
 //! the answers are compared: a benchmark whose engines disagree reports nothing.
+//!
+//! `--import` is another benchmark: agent-log import and reports beside ccusage
+//! ([`import`]).
 
+mod import;
 mod measure;
 
 use std::fs::File;
@@ -109,17 +113,27 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         );
     }
     std::fs::create_dir_all(&dir)?;
-    let result = bench(&args, &dir);
+    let result = match args.import {
+        true => import::bench(&args, &dir).map(|r| Done::Import(Box::new(r))),
+        false => bench(&args, &dir).map(|r| Done::Engines(Box::new(r))),
+    };
     if owned && !args.keep {
         // Only the folder this run made, and only when the user did not ask to keep it.
         let _ = std::fs::remove_dir_all(&dir);
     }
-    let report = result?;
-    match args.format {
-        ReportFormat::Json => outln!("{}", serde_json::to_string_pretty(&report)?),
-        ReportFormat::Table => print_table(&report)?,
+    match (result?, args.format) {
+        (Done::Engines(r), ReportFormat::Json) => outln!("{}", serde_json::to_string_pretty(&r)?),
+        (Done::Engines(r), ReportFormat::Table) => print_table(&r)?,
+        (Done::Import(r), ReportFormat::Json) => outln!("{}", serde_json::to_string_pretty(&r)?),
+        (Done::Import(r), ReportFormat::Table) => import::print_table(&r)?,
     }
     Ok(())
+}
+
+/// What one of the two benchmarks measured.
+enum Done {
+    Engines(Box<BenchReport>),
+    Import(Box<import::ImportBenchReport>),
 }
 
 fn bench(args: &BenchArgs, dir: &Path) -> anyhow::Result<BenchReport> {
