@@ -9,6 +9,7 @@ use std::time::Instant;
 use anyhow::Context;
 use indicatif::ProgressBar;
 use kaizen_core::{Event, UtcDay};
+use kaizen_import::parse_event_line;
 use kaizen_store::{AppendReceipt, EventStore, EventWriter, Store};
 use tokio::sync::mpsc;
 
@@ -194,7 +195,7 @@ fn lines_of_identity(inputs: &[PathBuf], session_id: &str, seq: u64) -> Vec<Stri
         let mut line_no = 0u64;
         while matches!(input.read_until(b'\n', &mut buf), Ok(n) if n > 0) {
             line_no += 1;
-            if let Ok(Some(event)) = parse_line(&buf, line_no == 1)
+            if let Ok(Some(event)) = parse_event_line(&buf, line_no == 1)
                 && event.session_id == session_id
                 && event.seq == seq
             {
@@ -271,7 +272,7 @@ fn read_inputs(
                 break;
             }
             line_no += 1;
-            match parse_line(&buf, line_no == 1) {
+            match parse_event_line(&buf, line_no == 1) {
                 Ok(None) => {}
                 Ok(Some(event)) => {
                     chunk.push(event);
@@ -297,22 +298,4 @@ fn read_inputs(
         let _ = tx.blocking_send(Msg::Events(chunk));
     }
     Ok(())
-}
-
-/// One line of JSON Lines: a BOM on the first line, CRLF endings and blank lines are
-/// accepted; `None` for a blank line.
-fn parse_line(raw: &[u8], first: bool) -> Result<Option<Event>, String> {
-    let text = std::str::from_utf8(raw)
-        .map_err(|e| format!("invalid UTF-8 at column {}", e.valid_up_to() + 1))?;
-    let text = if first {
-        text.strip_prefix('\u{feff}').unwrap_or(text)
-    } else {
-        text
-    };
-    let text = text.strip_suffix('\n').unwrap_or(text);
-    let text = text.strip_suffix('\r').unwrap_or(text);
-    if text.trim().is_empty() {
-        return Ok(None);
-    }
-    Event::from_json(text).map(Some).map_err(|e| e.to_string())
 }
