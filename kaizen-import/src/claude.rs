@@ -16,7 +16,7 @@ use serde_json::value::RawValue;
 
 use crate::import::{Derived, Keep, LineText, Out, Progress};
 use crate::lenient::{Lenient, LenientSeq};
-use crate::lines::{LineReader, Next};
+use crate::lines::{LineReader, Next, each_line};
 use crate::price::Usage;
 use crate::util::{file_hash24, fnv64, json_count, json_str, parse_rfc3339_ms, seq};
 use crate::{Cursor, Error, Result, SEQ_KIND_CLAUDE, SourceFile};
@@ -383,25 +383,12 @@ pub(crate) fn import(
         };
         state.project = role.project.clone();
     }
-    let mut reader = LineReader::open(
-        &file.path,
-        start_off,
-        start_line,
-        Some(scan.end_offset),
-        max,
-    )?;
-    let mut buf = Vec::new();
-    loop {
-        match reader.next_line(&mut buf)? {
-            Next::Line => {}
-            Next::Eof | Next::Tail => break,
-        }
-        let line_no = reader.line_no();
-        out.report.lines += 1;
-        out.report.bytes += buf.len() as u64 + 1;
-        line(&mut state, &role, &scan, out, line_no, &buf)?;
-    }
-    if reader.line_no() != scan.end_line {
+    // Up to where the first pass found the last complete line.
+    let end = Some(scan.end_offset);
+    let read = each_line(out, (start_off, start_line), end, |out, line_no, raw| {
+        line(&mut state, &role, &scan, out, line_no, raw)
+    })?;
+    if read.lines != scan.end_line {
         return Err(Error::Changed {
             path: file.path.clone(),
             reason: "it shrank between the two passes".into(),

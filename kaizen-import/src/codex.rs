@@ -14,7 +14,7 @@ use serde_json::value::RawValue;
 
 use crate::import::{Derived, Keep, LineText, Out, Progress};
 use crate::lenient::Lenient;
-use crate::lines::{LineReader, Next};
+use crate::lines::each_line;
 use crate::price::Usage;
 use crate::util::{json_count, json_str, parse_rfc3339_ms, seq};
 use crate::{Cursor, Error, Result, SEQ_KIND_CODEX, SourceFile};
@@ -151,30 +151,15 @@ pub(crate) fn import(
             ..State::default()
         },
     };
-    let mut reader = LineReader::open(
-        &file.path,
-        start_off,
-        start_line,
-        None,
-        out.options.max_line_bytes,
-    )?;
-    let mut buf = Vec::new();
-    let tail = loop {
-        match reader.next_line(&mut buf)? {
-            Next::Line => {}
-            Next::Eof => break false,
-            Next::Tail => break true,
-        }
-        out.report.lines += 1;
-        out.report.bytes += buf.len() as u64 + 1;
-        line(&mut state, out, reader.line_no(), &buf)?;
-    };
+    let read = each_line(out, (start_off, start_line), None, |out, line_no, raw| {
+        line(&mut state, out, line_no, raw)
+    })?;
     Ok(Progress {
-        consumed: reader.offset(),
-        lines: reader.line_no(),
+        consumed: read.consumed,
+        lines: read.lines,
         session_id: Some(state.session_id.clone()),
         state: serde_json::to_value(&state).unwrap_or(serde_json::Value::Null),
-        truncated_tail: tail,
+        truncated_tail: read.tail,
     })
 }
 

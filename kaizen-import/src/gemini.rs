@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::import::{Derived, Keep, LineText, Out, Progress};
-use crate::lines::{LineReader, Next};
+use crate::lines::each_line;
 use crate::price::Usage;
 use crate::util::{PayloadBuilder, fnv64, json_count, json_str, parse_rfc3339_ms, seq};
 use crate::{Cursor, Error, Result, SEQ_KIND_GEMINI, SourceFile};
@@ -165,24 +165,8 @@ pub(crate) fn import_lines(
             ..State::default()
         },
     };
-    let mut reader = LineReader::open(
-        &file.path,
-        start_off,
-        start_line,
-        None,
-        out.options.max_line_bytes,
-    )?;
-    let mut buf = Vec::new();
-    let tail = loop {
-        match reader.next_line(&mut buf)? {
-            Next::Line => {}
-            Next::Eof => break false,
-            Next::Tail => break true,
-        }
-        out.report.lines += 1;
-        out.report.bytes += buf.len() as u64 + 1;
-        let line_no = reader.line_no();
-        let lt = LineText::new(&buf);
+    let read = each_line(out, (start_off, start_line), None, |out, line_no, raw| {
+        let lt = LineText::new(raw);
         let parsed = match lt.text {
             Some(text) if !lt.is_blank() => match parse::<Record>(text) {
                 Ok(p) => Some(p),
@@ -218,14 +202,14 @@ pub(crate) fn import_lines(
         }
         d.project = state.project.clone();
         let seq = seq(SEQ_KIND_GEMINI, 0, line_no);
-        out.line_event(&state.session_id.clone(), seq, line_no, d, keep, lt.crlf)?;
-    };
+        out.line_event(&state.session_id.clone(), seq, line_no, d, keep, lt.crlf)
+    })?;
     Ok(Progress {
-        consumed: reader.offset(),
-        lines: reader.line_no(),
+        consumed: read.consumed,
+        lines: read.lines,
         session_id: Some(state.session_id.clone()),
         state: serde_json::to_value(&state).unwrap_or(serde_json::Value::Null),
-        truncated_tail: tail,
+        truncated_tail: read.tail,
     })
 }
 

@@ -142,7 +142,7 @@ pub fn import_file(
         Agent::Codex => crate::codex::import(file, start, &mut out)?,
         Agent::Gemini if whole_document => crate::gemini::import_document(file, cursor, &mut out)?,
         Agent::Gemini => crate::gemini::import_lines(file, start, &mut out)?,
-        Agent::Kaizen => crate::native::import(file, start, &mut out)?,
+        Agent::Kaizen => crate::native::import(start, &mut out)?,
     };
     out.finish()?;
     let mut state = progress.state;

@@ -4,6 +4,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Take};
 use std::path::{Path, PathBuf};
 
+use crate::import::Out;
 use crate::{Error, Result};
 
 /// What [`LineReader::next_line`] found.
@@ -94,6 +95,46 @@ impl LineReader {
             }
         }
     }
+}
+
+/// Where an import's reading of a file stopped: the next import starts there.
+pub(crate) struct LinesRead {
+    /// Offset just after the last complete line.
+    pub consumed: u64,
+    /// Number of the last complete line (1-based, of the whole file).
+    pub lines: u64,
+    /// The file ends in a line still being written (left for the next import).
+    pub tail: bool,
+}
+
+/// The one loop every line-based source runs: reads the complete lines of `out`'s file
+/// after byte `start` (the start of line `start_line + 1`) up to `end` (or the file's end),
+/// counts each in `out.report` (lines, and bytes with its `\n`) and hands it to `each`
+/// with its line number.
+pub(crate) fn each_line(
+    out: &mut Out<'_>,
+    (start, start_line): (u64, u64),
+    end: Option<u64>,
+    mut each: impl FnMut(&mut Out<'_>, u64, &[u8]) -> Result<()>,
+) -> Result<LinesRead> {
+    let max = out.options.max_line_bytes;
+    let mut reader = LineReader::open(out.path, start, start_line, end, max)?;
+    let mut buf = Vec::new();
+    let tail = loop {
+        match reader.next_line(&mut buf)? {
+            Next::Line => {}
+            Next::Eof => break false,
+            Next::Tail => break true,
+        }
+        out.report.lines += 1;
+        out.report.bytes += buf.len() as u64 + 1;
+        each(out, reader.line_no(), &buf)?;
+    };
+    Ok(LinesRead {
+        consumed: reader.offset(),
+        lines: reader.line_no(),
+        tail,
+    })
 }
 
 /// FNV-1a hash of the first `len` bytes of a file (its "head"): a changed head means the

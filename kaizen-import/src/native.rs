@@ -5,8 +5,8 @@
 use kaizen_core::Event;
 
 use crate::import::{Out, Progress};
-use crate::lines::{LineReader, Next};
-use crate::{Cursor, Result, SourceFile};
+use crate::lines::each_line;
+use crate::{Cursor, Result};
 
 /// Parses one line of kaizen event JSON Lines (`raw` with or without its `\n`): a BOM on
 /// the first line, a CRLF ending and blank lines are accepted; `Ok(None)` for a blank line.
@@ -28,43 +28,27 @@ pub fn parse_event_line(raw: &[u8], first: bool) -> Result<Option<Event>, String
     Event::from_json(text).map(Some).map_err(|e| e.to_string())
 }
 
-pub(crate) fn import(
-    file: &SourceFile,
-    start: Option<&Cursor>,
-    out: &mut Out<'_>,
-) -> Result<Progress> {
+pub(crate) fn import(start: Option<&Cursor>, out: &mut Out<'_>) -> Result<Progress> {
     let (start_off, start_line) = start.map_or((0, 0), |c| (c.consumed, c.lines));
-    let mut reader = LineReader::open(
-        &file.path,
-        start_off,
-        start_line,
-        None,
-        out.options.max_line_bytes,
-    )?;
-    let mut buf = Vec::new();
-    let tail = loop {
-        match reader.next_line(&mut buf)? {
-            Next::Line => {}
-            Next::Eof => break false,
-            Next::Tail => break true,
-        }
-        out.report.lines += 1;
-        out.report.bytes += buf.len() as u64 + 1;
-        let line_no = reader.line_no();
-        match parse_event_line(&buf, line_no == 1) {
-            Ok(None) => {}
-            Ok(Some(event)) => {
-                out.report.sessions.insert(event.session_id.clone());
-                out.push_native(event)?;
-            }
-            Err(reason) => out.invalid(line_no, None, reason)?,
-        }
-    };
+    let read =
+        each_line(
+            out,
+            (start_off, start_line),
+            None,
+            |out, line_no, raw| match parse_event_line(raw, line_no == 1) {
+                Ok(None) => Ok(()),
+                Ok(Some(event)) => {
+                    out.report.sessions.insert(event.session_id.clone());
+                    out.push_native(event)
+                }
+                Err(reason) => out.invalid(line_no, None, reason),
+            },
+        )?;
     Ok(Progress {
-        consumed: reader.offset(),
-        lines: reader.line_no(),
+        consumed: read.consumed,
+        lines: read.lines,
         session_id: None,
         state: serde_json::Value::Object(Default::default()),
-        truncated_tail: tail,
+        truncated_tail: read.tail,
     })
 }
