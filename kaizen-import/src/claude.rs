@@ -14,7 +14,7 @@ use kaizen_core::EventKind;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::import::{Derived, Keep, LineText, Out, Progress};
+use crate::import::{Derived, Keep, LineText, Out, Progress, parse_lenient};
 use crate::lenient::{Lenient, LenientSeq};
 use crate::lines::{LineReader, Next, each_line};
 use crate::price::Usage;
@@ -219,26 +219,13 @@ fn response_key(msg_id: Option<&str>, request_id: Option<&str>) -> u64 {
     fnv64(k.as_bytes())
 }
 
-/// A line parsed as JSON, or why not (Ok(None): valid JSON but not an object of the shape).
-fn parse_line<'a, T: Deserialize<'a>>(
-    text: &'a str,
-) -> std::result::Result<Option<T>, serde_json::Error> {
-    match serde_json::from_str::<T>(text) {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.classify() == serde_json::error::Category::Data => {
-            serde_json::from_str::<serde::de::IgnoredAny>(text).map(|_| None)
-        }
-        Err(e) => Err(e),
-    }
-}
-
 /// Parses a line in one pass; a line whose nested values have an unexpected shape (a
 /// duplicate key…) is read again with them kept raw.
 fn parse_fast(text: &str) -> std::result::Result<Option<Line<'_>>, serde_json::Error> {
-    match parse_line::<Line>(text) {
+    match parse_lenient::<Line>(text) {
         Ok(v) => Ok(v),
         Err(e) if e.classify() == serde_json::error::Category::Data => {
-            let Some(l) = parse_line::<LineLoose>(text)? else {
+            let Some(l) = parse_lenient::<LineLoose>(text)? else {
                 return Ok(None);
             };
             fn nested<'a, T: Deserialize<'a>>(raw: Option<&'a RawValue>) -> Option<T> {
@@ -303,7 +290,7 @@ fn scan(
         let Ok(text) = std::str::from_utf8(&buf) else {
             continue;
         };
-        let Ok(Some(p)) = parse_line::<Pass1>(text) else {
+        let Ok(Some(p)) = parse_lenient::<Pass1>(text) else {
             continue;
         };
         if want_sid && let Some(s) = text_of(p.session_id) {
@@ -418,24 +405,7 @@ fn line(
         project: state.project.clone(),
         ..Derived::default()
     };
-    let parsed = match lt.text {
-        Some(text) if !lt.is_blank() => match parse_fast(text) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                out.invalid(
-                    line_no,
-                    Some(e.column()),
-                    format!("invalid JSON at column {}: {e}", e.column()),
-                )?;
-                None
-            }
-        },
-        Some(_) => None, // a blank line: kept as text
-        None => {
-            out.invalid(line_no, None, "invalid UTF-8".into())?;
-            None
-        }
-    };
+    let parsed = out.parse_record(&lt, line_no, parse_fast)?;
     let keep = Keep::of(&lt, parsed.is_some());
     let Some(parsed) = parsed else {
         return out.line_event(&state.session_id.clone(), seq, line_no, d, keep, lt.crlf);

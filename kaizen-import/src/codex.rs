@@ -12,7 +12,7 @@ use kaizen_core::EventKind;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::import::{Derived, Keep, LineText, Out, Progress};
+use crate::import::{Derived, Keep, LineText, Out, Progress, parse_lenient};
 use crate::lenient::Lenient;
 use crate::lines::each_line;
 use crate::price::Usage;
@@ -55,9 +55,9 @@ struct Line<'a> {
 /// Parses a line in one pass; one whose payload has an unexpected shape (a duplicate
 /// key…) is read again with the payload kept raw.
 fn parse_fast(text: &str) -> std::result::Result<Option<Line<'_>>, serde_json::Error> {
-    match parse::<Line>(text) {
+    match parse_lenient::<Line>(text) {
         Err(e) if e.classify() == serde_json::error::Category::Data => {
-            let Some(l) = parse::<LineLoose>(text)? else {
+            let Some(l) = parse_lenient::<LineLoose>(text)? else {
                 return Ok(None);
             };
             Ok(Some(Line {
@@ -163,40 +163,11 @@ pub(crate) fn import(
     })
 }
 
-fn parse<'a, T: Deserialize<'a>>(
-    text: &'a str,
-) -> std::result::Result<Option<T>, serde_json::Error> {
-    match serde_json::from_str::<T>(text) {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.classify() == serde_json::error::Category::Data => {
-            serde_json::from_str::<serde::de::IgnoredAny>(text).map(|_| None)
-        }
-        Err(e) => Err(e),
-    }
-}
-
 fn line(state: &mut State, out: &mut Out<'_>, line_no: u64, raw: &[u8]) -> Result<()> {
     let lt = LineText::new(raw);
     let seq = seq(SEQ_KIND_CODEX, 0, line_no);
     let mut d = Derived::default();
-    let parsed = match lt.text {
-        Some(text) if !lt.is_blank() => match parse_fast(text) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                out.invalid(
-                    line_no,
-                    Some(e.column()),
-                    format!("invalid JSON at column {}: {e}", e.column()),
-                )?;
-                None
-            }
-        },
-        Some(_) => None,
-        None => {
-            out.invalid(line_no, None, "invalid UTF-8".into())?;
-            None
-        }
-    };
+    let parsed = out.parse_record(&lt, line_no, parse_fast)?;
     let keep = Keep::of(&lt, parsed.is_some());
     let not_object = matches!(parsed, Some(None));
     let Some(Some(p)) = parsed else {

@@ -19,7 +19,7 @@ use kaizen_core::EventKind;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::import::{Derived, Keep, LineText, Out, Progress};
+use crate::import::{Derived, Keep, LineText, Out, Progress, parse_lenient};
 use crate::lines::each_line;
 use crate::price::Usage;
 use crate::util::{PayloadBuilder, fnv64, json_count, json_str, parse_rfc3339_ms, seq};
@@ -136,18 +136,6 @@ fn stem_of(rel: &str) -> String {
     name.rsplit_once('.').map_or(name, |(s, _)| s).to_owned()
 }
 
-fn parse<'a, T: Deserialize<'a>>(
-    text: &'a str,
-) -> std::result::Result<Option<T>, serde_json::Error> {
-    match serde_json::from_str::<T>(text) {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.classify() == serde_json::error::Category::Data => {
-            serde_json::from_str::<serde::de::IgnoredAny>(text).map(|_| None)
-        }
-        Err(e) => Err(e),
-    }
-}
-
 pub(crate) fn import_lines(
     file: &SourceFile,
     start: Option<&Cursor>,
@@ -167,24 +155,7 @@ pub(crate) fn import_lines(
     };
     let read = each_line(out, (start_off, start_line), None, |out, line_no, raw| {
         let lt = LineText::new(raw);
-        let parsed = match lt.text {
-            Some(text) if !lt.is_blank() => match parse::<Record>(text) {
-                Ok(p) => Some(p),
-                Err(e) => {
-                    out.invalid(
-                        line_no,
-                        Some(e.column()),
-                        format!("invalid JSON at column {}: {e}", e.column()),
-                    )?;
-                    None
-                }
-            },
-            Some(_) => None,
-            None => {
-                out.invalid(line_no, None, "invalid UTF-8".into())?;
-                None
-            }
-        };
+        let parsed = out.parse_record(&lt, line_no, parse_lenient::<Record>)?;
         let keep = Keep::of(&lt, parsed.is_some());
         let mut d = Derived::default();
         match parsed {
@@ -374,7 +345,7 @@ pub(crate) fn import_document(
             return Ok(done(consumed, lines, state));
         }
     };
-    let doc = match parse::<Document>(text) {
+    let doc = match parse_lenient::<Document>(text) {
         Ok(doc) => doc,
         Err(e) => {
             out.invalid(
@@ -432,7 +403,7 @@ pub(crate) fn import_document(
         line_no += memchr::memchr_iter(b'\n', &text.as_bytes()[counted_to..start]).count() as u64;
         counted_to = start;
         let mut d = Derived::default();
-        match parse::<Record>(m.get()) {
+        match parse_lenient::<Record>(m.get()) {
             Ok(Some(rec)) => record(&mut state, out, &rec, &mut d),
             _ => d.unknown_type = Some("<not an object>".into()),
         }

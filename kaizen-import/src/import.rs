@@ -185,6 +185,20 @@ pub(crate) struct Progress {
     pub truncated_tail: bool,
 }
 
+/// `text` as `T`; `Ok(None)` when it is valid JSON of another shape (a record an importer
+/// keeps without reading it), an error only for text that is not JSON.
+pub(crate) fn parse_lenient<'a, T: serde::Deserialize<'a>>(
+    text: &'a str,
+) -> std::result::Result<Option<T>, serde_json::Error> {
+    match serde_json::from_str::<T>(text) {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.classify() == serde_json::error::Category::Data => {
+            serde_json::from_str::<serde::de::IgnoredAny>(text).map(|_| None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// A line's exact text, classified.
 pub(crate) struct LineText<'a> {
     /// The text without `\n` and without a final `\r` (see `crlf`), when valid UTF-8.
@@ -333,6 +347,31 @@ pub(crate) struct Out<'a> {
 const MAX_UNTIMED: usize = 1024;
 
 impl Out<'_> {
+    /// A line's record, parsed by `parse`: `None` for a blank line (kept as text) and for
+    /// one that is not valid UTF-8 or JSON, which is reported as [`Out::invalid`] first.
+    pub(crate) fn parse_record<'t, T>(
+        &mut self,
+        line: &LineText<'t>,
+        line_no: u64,
+        parse: impl FnOnce(&'t str) -> std::result::Result<T, serde_json::Error>,
+    ) -> Result<Option<T>> {
+        match line.text {
+            Some(text) if !line.is_blank() => match parse(text) {
+                Ok(record) => Ok(Some(record)),
+                Err(e) => {
+                    let reason = format!("invalid JSON at column {}: {e}", e.column());
+                    self.invalid(line_no, Some(e.column()), reason)?;
+                    Ok(None)
+                }
+            },
+            Some(_) => Ok(None),
+            None => {
+                self.invalid(line_no, None, "invalid UTF-8".into())?;
+                Ok(None)
+            }
+        }
+    }
+
     /// Reports a line that is not valid: an error, or with `skip_invalid` a note and `Ok`.
     pub(crate) fn invalid(
         &mut self,
