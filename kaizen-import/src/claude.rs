@@ -363,11 +363,11 @@ pub(crate) fn import(
                 let name = file.rel.rsplit('/').next().unwrap_or(&file.rel);
                 name.trim_end_matches(".jsonl").to_owned()
             });
-        state.file_hash = if role.main {
+        state.file_hash = out.file_field(if role.main {
             0
         } else {
             file_hash24(&role.in_session)
-        };
+        });
         state.project = role.project.clone();
     }
     // Up to where the first pass found the last complete line.

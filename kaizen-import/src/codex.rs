@@ -165,7 +165,7 @@ pub(crate) fn import(
 
 fn line(state: &mut State, out: &mut Out<'_>, line_no: u64, raw: &[u8]) -> Result<()> {
     let lt = LineText::new(raw);
-    let seq = seq(SEQ_KIND_CODEX, 0, line_no);
+    let seq = seq(SEQ_KIND_CODEX, out.file_field(0), line_no);
     let mut d = Derived::default();
     let parsed = out.parse_record(&lt, line_no, parse_fast)?;
     let keep = Keep::of(&lt, parsed.is_some());

@@ -42,6 +42,8 @@ struct Wrapper<'a> {
     tail: Option<String>,
     messages: Option<u64>,
     version: Option<u64>,
+    /// The file's version (absent: the first), for files rewritten since an import.
+    generation: Option<u64>,
 }
 
 fn some_raw<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
@@ -71,7 +73,8 @@ struct Document {
 }
 
 enum Parts {
-    Lines(BTreeMap<u64, Vec<u8>>),
+    /// Each version of the file (see [`crate::Cursor::generation`]): its lines by number.
+    Lines(BTreeMap<u64, BTreeMap<u64, Vec<u8>>>),
     Document(Document),
 }
 
@@ -128,12 +131,13 @@ impl Exporter {
             }
         });
         match parts {
-            Parts::Lines(lines) => {
+            Parts::Lines(versions) => {
                 let line = w
                     .line
                     .filter(|l| *l >= 1)
                     .ok_or_else(|| conflict("an event without a line number".into()))?;
                 let bytes = line_bytes(&w).map_err(conflict)?;
+                let lines = versions.entry(w.generation.unwrap_or(0)).or_default();
                 match lines.get(&line) {
                     Some(prev) if *prev != bytes => {
                         return Err(conflict(format!("two different texts for line {line}")));
@@ -203,7 +207,9 @@ impl Exporter {
                 reason,
             };
             let (bytes, lines) = match parts {
-                Parts::Lines(lines) => {
+                Parts::Lines(mut versions) => {
+                    // The latest version of a file that was rewritten since an import.
+                    let lines = versions.pop_last().map(|(_, l)| l).unwrap_or_default();
                     let n = lines.len() as u64;
                     if let Some((&last, _)) = lines.last_key_value()
                         && last != n

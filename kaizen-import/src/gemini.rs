@@ -172,7 +172,7 @@ pub(crate) fn import_lines(
             None => {}
         }
         d.project = state.project.clone();
-        let seq = seq(SEQ_KIND_GEMINI, 0, line_no);
+        let seq = seq(SEQ_KIND_GEMINI, out.file_field(0), line_no);
         out.line_event(&state.session_id.clone(), seq, line_no, d, keep, lt.crlf)
     })?;
     Ok(Progress {

@@ -122,6 +122,13 @@ pub fn import_file(
             report.files_reread = 1;
         }
     }
+    // A file read again because it was rewritten is a new version of the file: its lines
+    // get identities of their own (kept beside the old version's, never in conflict).
+    let generation = match (cursor, start) {
+        (Some(c), None) if !whole_document => c.generation + 1,
+        (Some(c), _) => c.generation,
+        (None, _) => 0,
+    };
     let mut out = Out {
         agent: file.agent,
         rel: &file.rel,
@@ -136,6 +143,7 @@ pub fn import_file(
         last_ts: start.and_then(|c| c.state.get("last_ts_ms").and_then(|v| v.as_u64())),
         fallback_ts: mtime_ms.and_then(|m| u64::try_from(m).ok()).unwrap_or(0),
         report,
+        generation,
     };
     let progress = match file.agent {
         Agent::Claude => crate::claude::import(file, start, &mut out)?,
@@ -161,6 +169,7 @@ pub fn import_file(
         lines: progress.lines,
         session_id: progress.session_id,
         state,
+        generation,
     };
     let mut report = out.report;
     if progress.truncated_tail {
@@ -335,6 +344,8 @@ pub(crate) struct Out<'a> {
     untimed_bytes: usize,
     /// Bytes already given to `options.on_bytes`.
     bytes_reported: u64,
+    /// The file's version (see [`Cursor::generation`]).
+    generation: u32,
     /// The time of the latest line that had one.
     pub last_ts: Option<u64>,
     /// The file's mtime: the time of lines when no line of the file has one.
@@ -347,6 +358,15 @@ pub(crate) struct Out<'a> {
 const MAX_UNTIMED: usize = 1024;
 
 impl Out<'_> {
+    /// The 24-bit file field of this file's `seq`s: `base` (the file's place in its
+    /// session), with the file's version mixed in from its first rewrite on.
+    pub(crate) fn file_field(&self, base: u32) -> u32 {
+        match self.generation {
+            0 => base,
+            g => crate::util::file_hash24(&format!("{base}#{g}")),
+        }
+    }
+
     /// A line's record, parsed by `parse`: `None` for a blank line (kept as text) and for
     /// one that is not valid UTF-8 or JSON, which is reported as [`Out::invalid`] first.
     pub(crate) fn parse_record<'t, T>(
@@ -426,6 +446,8 @@ impl Out<'_> {
                 ),
             };
         }
+        // The file's version, from its first rewrite on: export writes the latest.
+        p.nonzero("generation", u64::from(self.generation));
         p.nonzero("tool_calls", d.tool_calls)
             .nonzero("tool_results", d.tool_results)
             .nonzero("tool_errors", d.tool_errors)

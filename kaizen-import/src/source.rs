@@ -108,4 +108,9 @@ pub struct Cursor {
     /// Per-format state to continue exactly (open Claude responses with the tokens already
     /// assigned, Codex's previous total and model, Gemini ids seen…). Opaque.
     pub state: serde_json::Value,
+    /// How many times the file was found rewritten (its head changed): its lines are then
+    /// other events than the ones stored before, and get other identities (see
+    /// [`crate::SEQ_KIND_CLAUDE`]'s layout: this version is mixed into the file field).
+    #[serde(default)]
+    pub generation: u32,
 }

@@ -204,13 +204,61 @@ fn a_replaced_head_is_read_again_from_the_start() {
     );
     std::fs::write(&path, bytes).unwrap();
     let mut again = 0;
+    let mut seqs = std::collections::BTreeSet::new();
     let redo = import_file(&file, Some(&done.cursor), &options, &mut |c| {
         again += c.len();
+        seqs.extend(c.iter().map(|e| e.seq));
         Ok(())
     })
     .unwrap();
     assert_eq!(redo.report.files_reread, 1);
     assert_eq!(again, n + 1, "every line again, from the start");
+    // A new version of the file: its lines are other events, with identities of their own,
+    // so a store keeps both versions instead of refusing the new one as a conflict.
+    assert_eq!(redo.cursor.generation, 1);
+    let mut first = std::collections::BTreeSet::new();
+    import_file(&file, None, &options, &mut |c| {
+        first.extend(c.iter().map(|e| e.seq));
+        Ok(())
+    })
+    .unwrap();
+    assert!(
+        seqs.is_disjoint(&first),
+        "a rewritten file's lines keep no old identity"
+    );
+    // Appended to after that: the same version goes on.
+    let mut more = std::fs::read(&path).unwrap();
+    more.extend_from_slice(
+        b"{\"timestamp\":\"2026-10-09T00:00:01.000Z\",\"type\":\"x\",\"payload\":{}}\n",
+    );
+    std::fs::write(&path, more).unwrap();
+    let mut appended = Vec::new();
+    let next = import_file(&file, Some(&redo.cursor), &options, &mut |c| {
+        appended.extend(c.iter().map(|e| e.seq));
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(next.cursor.generation, 1);
+    assert_eq!(appended.len(), 1);
+    assert!(!seqs.contains(&appended[0]) && !first.contains(&appended[0]));
+
+    // The file's lines as a first version and as its second (re-read after the rewrite):
+    // export writes the latest version.
+    let mut events = Vec::new();
+    for cursor in [None, Some(&done.cursor)] {
+        let mut collect = |c: Vec<Event>| {
+            events.extend(c);
+            Ok(())
+        };
+        import_file(&file, cursor, &options, &mut collect).unwrap();
+    }
+    let out = tempfile::tempdir().unwrap();
+    export(events, out.path(), Some(Agent::Codex)).unwrap();
+    let exported = std::fs::read(out.path().join(&file.rel)).unwrap();
+    assert!(
+        exported == std::fs::read(&path).unwrap(),
+        "the latest version"
+    );
 }
 
 #[test]
