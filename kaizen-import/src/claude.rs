@@ -14,7 +14,7 @@ use kaizen_core::EventKind;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::import::{Derived, Keep, LineText, Out, Progress, parse_lenient};
+use crate::import::{Derived, Keep, LineText, Out, Progress, parse_lenient, restore_state};
 use crate::lenient::{Lenient, LenientSeq};
 use crate::lines::{LineReader, Next, each_line};
 use crate::price::Usage;
@@ -345,13 +345,7 @@ pub(crate) fn import(
     let role = role(&file.rel);
     let max = out.options.max_line_bytes;
     let (start_off, start_line) = start.map_or((0, 0), |c| (c.consumed, c.lines));
-    let mut state: State = match start {
-        Some(c) => serde_json::from_value(c.state.clone()).map_err(|e| Error::Changed {
-            path: file.path.clone(),
-            reason: format!("unreadable cursor state: {e}"),
-        })?,
-        None => State::default(),
-    };
+    let mut state: State = restore_state(file, start, State::default)?;
     let want_session = start.is_none() && role.session_from_path.is_none();
     let scan = scan(file, start_off, start_line, max, want_session)?;
     if start.is_none() {

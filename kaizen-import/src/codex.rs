@@ -12,12 +12,12 @@ use kaizen_core::EventKind;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::import::{Derived, Keep, LineText, Out, Progress, parse_lenient};
+use crate::import::{Derived, Keep, LineText, Out, Progress, parse_lenient, restore_state};
 use crate::lenient::Lenient;
 use crate::lines::each_line;
 use crate::price::Usage;
 use crate::util::{json_count, json_str, parse_rfc3339_ms, seq};
-use crate::{Cursor, Error, Result, SEQ_KIND_CODEX, SourceFile};
+use crate::{Cursor, Result, SEQ_KIND_CODEX, SourceFile};
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct State {
@@ -141,16 +141,10 @@ pub(crate) fn import(
     out: &mut Out<'_>,
 ) -> Result<Progress> {
     let (start_off, start_line) = start.map_or((0, 0), |c| (c.consumed, c.lines));
-    let mut state: State = match start {
-        Some(c) => serde_json::from_value(c.state.clone()).map_err(|e| Error::Changed {
-            path: file.path.clone(),
-            reason: format!("unreadable cursor state: {e}"),
-        })?,
-        None => State {
-            session_id: session_from_name(&file.rel),
-            ..State::default()
-        },
-    };
+    let mut state: State = restore_state(file, start, || State {
+        session_id: session_from_name(&file.rel),
+        ..State::default()
+    })?;
     let read = each_line(out, (start_off, start_line), None, |out, line_no, raw| {
         line(&mut state, out, line_no, raw)
     })?;

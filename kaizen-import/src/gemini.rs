@@ -19,7 +19,7 @@ use kaizen_core::EventKind;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::import::{Derived, Keep, LineText, Out, Progress, parse_lenient};
+use crate::import::{Derived, Keep, LineText, Out, Progress, parse_lenient, restore_state};
 use crate::lines::each_line;
 use crate::price::Usage;
 use crate::util::{PayloadBuilder, fnv64, json_count, json_str, parse_rfc3339_ms, seq};
@@ -142,17 +142,11 @@ pub(crate) fn import_lines(
     out: &mut Out<'_>,
 ) -> Result<Progress> {
     let (start_off, start_line) = start.map_or((0, 0), |c| (c.consumed, c.lines));
-    let mut state: State = match start {
-        Some(c) => serde_json::from_value(c.state.clone()).map_err(|e| Error::Changed {
-            path: file.path.clone(),
-            reason: format!("unreadable cursor state: {e}"),
-        })?,
-        None => State {
-            session_id: stem_of(&file.rel),
-            project: project_of(&file.rel),
-            ..State::default()
-        },
-    };
+    let mut state: State = restore_state(file, start, || State {
+        session_id: stem_of(&file.rel),
+        project: project_of(&file.rel),
+        ..State::default()
+    })?;
     let read = each_line(out, (start_off, start_line), None, |out, line_no, raw| {
         let lt = LineText::new(raw);
         let parsed = out.parse_record(&lt, line_no, parse_lenient::<Record>)?;

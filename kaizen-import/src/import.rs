@@ -194,6 +194,23 @@ pub(crate) struct Progress {
     pub truncated_tail: bool,
 }
 
+/// A source's state saved in `start` (the cursor it continues from), or `fresh` for a file
+/// read from its beginning. Errors: [`Error::Changed`] when the cursor's state is not one
+/// this source wrote.
+pub(crate) fn restore_state<T: serde::de::DeserializeOwned>(
+    file: &SourceFile,
+    start: Option<&Cursor>,
+    fresh: impl FnOnce() -> T,
+) -> Result<T> {
+    match start {
+        Some(c) => serde_json::from_value(c.state.clone()).map_err(|e| Error::Changed {
+            path: file.path.clone(),
+            reason: format!("unreadable cursor state: {e}"),
+        }),
+        None => Ok(fresh()),
+    }
+}
+
 /// `text` as `T`; `Ok(None)` when it is valid JSON of another shape (a record an importer
 /// keeps without reading it), an error only for text that is not JSON.
 pub(crate) fn parse_lenient<'a, T: serde::Deserialize<'a>>(
