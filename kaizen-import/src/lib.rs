@@ -127,7 +127,9 @@ pub mod sample;
 mod source;
 mod util;
 
-pub use discover::{ClaudeCleanup, claude_cleanup, default_roots, discover, rel_path, source_file};
+pub use discover::{
+    ClaudeCleanup, claude_cleanup, default_roots, discover, in_time_order, rel_path, source_file,
+};
 pub use error::{Error, Result, SinkError};
 pub use export::{ExportReport, Exporter, export};
 pub use import::{FileImport, ImportOptions, OnBytes, import_file};

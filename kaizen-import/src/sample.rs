@@ -194,6 +194,16 @@ impl Writer {
         }
         let tmp = path.with_extension("jsonl.part");
         fs::write(&tmp, file.text.as_bytes()).map_err(io(&tmp))?;
+        // An agent appends as it works: its file's mtime is its last line's time. Imports
+        // read files in that order (see `crate::in_time_order`), as they would real ones.
+        if let Some(ms) = last_time_ms(&file.text) {
+            let modified = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
+            let set = fs::File::options()
+                .write(true)
+                .open(&tmp)
+                .and_then(|f| f.set_modified(modified));
+            set.map_err(io(&tmp))?;
+        }
         fs::rename(&tmp, &path).map_err(io(&path))?;
         let figures = self.agent(agent);
         figures.files += 1;
@@ -215,6 +225,15 @@ impl Writer {
 fn js(s: &str) -> String {
     // Serializing a &str cannot fail.
     serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned())
+}
+
+/// The time of the last `"timestamp":"…"` in a generated file's text (every format the
+/// generator writes has one per timed line, in [`iso`]'s form), ms since the epoch.
+fn last_time_ms(text: &str) -> Option<u64> {
+    const KEY: &str = "\"timestamp\":\"";
+    let at = text.rfind(KEY)? + KEY.len();
+    let iso = text.get(at..at + 24)?;
+    kaizen_core::parse_time_arg(iso).ok()
 }
 
 /// `2026-10-01T09:15:02.123Z`.

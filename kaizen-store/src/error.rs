@@ -88,6 +88,14 @@ pub enum Error {
     )]
     NotVisible { path: String, dir: String },
 
+    /// An unordered scan's day lost a file (a compaction or prune replaced it) after the
+    /// scan gave rows of it: with no order to resume from, the scan stops rather than give
+    /// an event twice or miss one. Scanning again reads the day as it now is.
+    #[error(
+        "day {day} changed while an unordered scan read it (a compaction or prune ran): scan again"
+    )]
+    ChangedUnderScan { day: String },
+
     #[error("copy to {target}: {detail}")]
     CopyMismatch { target: String, detail: String },
 

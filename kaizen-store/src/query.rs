@@ -59,6 +59,13 @@ pub struct Query {
     /// Shared by the scans of one query so that an identity stored on two days is found
     /// whichever scan reads each day; `None`: each scan checks the days it reads.
     pub identities: Option<IdentityLedger>,
+    /// Rows of a day may come in any order (days still come in order): files that share no
+    /// identity are read one after another instead of merged by the key. For aggregates,
+    /// which need each event once but no order: a day of many files is read at the cost of
+    /// its bytes, not of a k-way merge. A day whose files change under such a scan after it
+    /// gave rows cannot be resumed without an order to resume from: the scan then fails
+    /// (nothing is given twice or missed), and a new scan reads the day as it now is.
+    pub unordered: bool,
 }
 
 impl Query {
@@ -98,6 +105,12 @@ impl Query {
 
     pub fn limit(mut self, limit: usize) -> Self {
         self.limit = Some(limit);
+        self
+    }
+
+    /// Lets each day's rows come in any order (see [`Query::unordered`]).
+    pub fn unordered(mut self) -> Self {
+        self.unordered = true;
         self
     }
 

@@ -67,6 +67,15 @@ pub fn session(stores: Vec<(String, Store)>) -> DfResult<SessionContext> {
     Ok(ctx)
 }
 
+/// [`session`] with an [`EventsTable::unordered`] table: for queries that aggregate (a
+/// report, stats), which need each event once and no order.
+pub fn aggregate_session(stores: Vec<(String, Store)>) -> DfResult<SessionContext> {
+    let ctx = SessionContext::new();
+    ctx.register_table("events", Arc::new(EventsTable::new(stores).unordered()))?;
+    register_functions(&ctx);
+    Ok(ctx)
+}
+
 /// Registers `stores` (name, store) as one table in `ctx`, and the functions SQL over
 /// events uses ([`JsonGetText`]).
 pub fn register(ctx: &SessionContext, table: &str, stores: Vec<(String, Store)>) -> DfResult<()> {
@@ -86,6 +95,7 @@ pub struct EventsTable {
     stores: Vec<(String, Store)>,
     schema: SchemaRef,
     skip_corrupt: Option<SkippedFiles>,
+    unordered: bool,
 }
 
 impl EventsTable {
@@ -94,7 +104,16 @@ impl EventsTable {
             stores,
             schema: table_schema(),
             skip_corrupt: None,
+            unordered: false,
         }
+    }
+
+    /// The table promises no row order (see [`Query::unordered`]): for aggregates, which
+    /// then read a day of many files without merging them. `ORDER BY` still works (the
+    /// plan sorts), at the cost of a sort instead of a merge.
+    pub fn unordered(mut self) -> Self {
+        self.unordered = true;
+        self
     }
 
     /// Scans skip files that cannot be read, recording each in `log`, instead of failing.
@@ -143,6 +162,7 @@ impl TableProvider for EventsTable {
         }
         query.limit = limit;
         query.skip_corrupt = self.skip_corrupt.clone();
+        query.unordered = self.unordered;
         // One ledger for every run of days: an identity on two days is found whichever
         // runs read them.
         query.identities = Some(IdentityLedger::default());
@@ -189,10 +209,13 @@ impl TableProvider for EventsTable {
                 .ok()
                 .map(|e| PhysicalSortExpr::new(e, ASC_NULLS_LAST))
         });
-        let ordering = key
-            .into_iter()
-            .collect::<Option<Vec<_>>>()
-            .and_then(LexOrdering::new);
+        let ordering = match self.unordered {
+            true => None,
+            false => key
+                .into_iter()
+                .collect::<Option<Vec<_>>>()
+                .and_then(LexOrdering::new),
+        };
         Ok(Arc::new(StreamingTableExec::try_new(
             schema, partitions, None, ordering, false, limit,
         )?))

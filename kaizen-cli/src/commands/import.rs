@@ -71,6 +71,8 @@ pub async fn import(
     dry_run: bool,
 ) -> anyhow::Result<ImportRun> {
     let started = Instant::now();
+    let mut files = files;
+    kaizen_import::in_time_order(&mut files);
     let stored = load_cursors(store).await?;
     let total: u64 = (files.iter())
         .map(|f| {

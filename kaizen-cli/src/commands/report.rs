@@ -148,7 +148,7 @@ pub async fn run(stores: Vec<(String, Store)>, args: ReportArgs) -> anyhow::Resu
         from_ms: from.start_ms(),
         now_ms: now_ms(),
     };
-    let ctx = kaizen_store::sql::session(stores)?;
+    let ctx = kaizen_store::sql::aggregate_session(stores)?;
     let frame = ctx.sql(&report_sql(args.by, window)).await?;
     let batches: Vec<RecordBatch> = frame.execute_stream().await?.try_collect().await?;
     let (future_events, future_cost) =

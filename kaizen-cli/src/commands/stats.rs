@@ -153,7 +153,7 @@ pub async fn run_many(
     let metrics = "count(*), count(DISTINCT session_id), CAST(coalesce(sum(cost_usd_e6), 0) AS DECIMAL(38, 0)), \
                    coalesce(sum(tokens_in), 0), coalesce(sum(tokens_out), 0)";
     let filter = conditions.join(" AND ");
-    let ctx = kaizen_store::sql::session(stores)?;
+    let ctx = kaizen_store::sql::aggregate_session(stores)?;
     let per_day = ctx
         .sql(&format!(
             "SELECT CAST(day AS VARCHAR) AS day_text, {metrics} FROM events WHERE {filter} \

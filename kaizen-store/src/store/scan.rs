@@ -274,6 +274,7 @@ impl DayScan {
         Box::pin(async_stream::try_stream! {
             let mut files = files;
             let mut given = Given::default();
+            let mut gave_unordered = false;
             let mut relists = 0;
             loop {
                 let mut vanished = false;
@@ -284,11 +285,20 @@ impl DayScan {
                         while let Some(batch) = rows.next().await {
                             let batch = match batch {
                                 Err(e) if e.is_vanished_file() && relists < MAX_RELISTS => {
+                                    if self.query.unordered && gave_unordered {
+                                        Err(Error::ChangedUnderScan { day: self.day.to_string() })?;
+                                    }
                                     vanished = true;
                                     break;
                                 }
                                 other => other?,
                             };
+                            if self.query.unordered {
+                                // No order to resume from: given as it comes (see `open`).
+                                gave_unordered |= batch.num_rows() > 0;
+                                yield self.output(&batch)?;
+                                continue;
+                            }
                             for batch in given.take(batch)? {
                                 yield self.output(&batch)?;
                             }
@@ -458,7 +468,11 @@ impl DayScan {
         // copy is read once and two versions are a conflict whatever the query reads.
         let shared = self.check_identities(&mut live).await?;
         let distinct = !shared && one_identity_group(&live);
-        let chained = distinct && in_time_order(&mut live);
+        // Files kaizen wrote hold no identity twice: sharing none, they need no merge for
+        // each event to come once, only for order.
+        let independent = !shared && live.iter().all(|(_, _, f)| f.ours);
+        let chained =
+            (self.query.unordered && independent) || (distinct && in_time_order(&mut live));
         let read = match shared {
             true => self.read_fields_all(),
             false => self.read_fields(!chained),
