@@ -5,7 +5,7 @@ use thiserror::Error;
 /// The error a sink (the caller's consumer of events) returns; carried through unchanged.
 pub type SinkError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// `Result` with this crate's [`Error`].
+/// `Result` with this crate's [`enum@Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can stop an import or an export. Every variant about a file names it;
@@ -89,6 +89,22 @@ pub enum Error {
         path: String,
         /// What is wrong.
         reason: String,
+    },
+
+    /// An export found problems with some of its files (a different file already at a
+    /// target, a target that cannot be written, a line missing from the store): it writes
+    /// all its files or none, so it wrote none. Every problem is listed, one a line.
+    #[error(
+        "export to {}: nothing written: an export writes all its files or none, and never replaces a file; {} problem(s):\n  {}",
+        out_dir.display(),
+        problems.len(),
+        problems.join("\n  ")
+    )]
+    ExportRefused {
+        /// The export folder.
+        out_dir: PathBuf,
+        /// Each problem as `path: what is wrong`.
+        problems: Vec<String>,
     },
 
     /// The shipped price table could not be read (a build defect, never user data).

@@ -93,6 +93,7 @@ pub fn import_file(
         ..SourceReport::default()
     };
     let whole_document = is_gemini_document(file);
+    let newline_read: Option<Cursor>;
     let mut start = None;
     if let Some(c) = cursor {
         if c.agent != file.agent || c.path != file.rel {
@@ -105,8 +106,8 @@ pub fn import_file(
         let unchanged = c.size == size && c.mtime_ms == mtime_ms && c.consumed == size;
         if unchanged {
             report.files_unchanged = 1;
-            if let Some(s) = &c.session_id {
-                report.sessions.insert(s.clone());
+            if let Some(s) = session_of(c) {
+                report.sessions.insert(s.to_owned());
             }
             return Ok(FileImport {
                 cursor: c.clone(),
@@ -116,9 +117,24 @@ pub fn import_file(
         let same_head = size >= c.consumed
             && !whole_document
             && crate::lines::head_hash(&file.path, c.head_len)? == c.head_hash;
-        if same_head {
+        if !same_head {
+            report.files_reread = 1;
+        } else if !newline_pending(c) || size == c.consumed {
             start = Some(c);
+        } else if crate::lines::byte_at(&file.path, c.consumed)? == Some(b'\n') {
+            // The last import took a last line that had no `\n` yet: here it is. Its line
+            // is stored; the lines after it are new.
+            let mut after = c.clone();
+            after.consumed += 1;
+            if let serde_json::Value::Object(map) = &mut after.state {
+                map.remove(NEWLINE_PENDING);
+            }
+            report.bytes += 1;
+            newline_read = Some(after);
+            start = newline_read.as_ref();
         } else {
+            // That line was not finished after all (it goes on without a `\n`): the file
+            // is not the one imported, and is read again as a new version of it.
             report.files_reread = 1;
         }
     }
@@ -144,6 +160,7 @@ pub fn import_file(
         fallback_ts: mtime_ms.and_then(|m| u64::try_from(m).ok()).unwrap_or(0),
         report,
         generation,
+        unterminated: false,
     };
     let progress = match file.agent {
         Agent::Claude => crate::claude::import(file, start, &mut out)?,
@@ -153,9 +170,22 @@ pub fn import_file(
         Agent::Kaizen => crate::native::import(start, &mut out)?,
     };
     out.finish()?;
+    // Still waiting for the `\n` of the last line: one read this time, or one of an
+    // earlier import when nothing was read after it.
+    let pending = match start {
+        Some(c) if progress.consumed == c.consumed => newline_pending(c),
+        _ => out.unterminated,
+    };
     let mut state = progress.state;
-    if let (serde_json::Value::Object(map), Some(ts)) = (&mut state, out.last_ts) {
-        map.insert("last_ts_ms".into(), ts.into());
+    if let serde_json::Value::Object(map) = &mut state {
+        if let Some(ts) = out.last_ts {
+            map.insert("last_ts_ms".into(), ts.into());
+        }
+        if pending {
+            map.insert(NEWLINE_PENDING.into(), true.into());
+        } else {
+            map.remove(NEWLINE_PENDING);
+        }
     }
     let head_len = progress.consumed.min(HEAD_LEN);
     let cursor = Cursor {
@@ -175,10 +205,24 @@ pub fn import_file(
     if progress.truncated_tail {
         report.truncated_tails.push(file.path.display().to_string());
     }
-    if let Some(s) = &cursor.session_id {
-        report.sessions.insert(s.clone());
+    if let Some(s) = session_of(&cursor) {
+        report.sessions.insert(s.to_owned());
     }
     Ok(FileImport { cursor, report })
+}
+
+/// The session a file counts for in a report: none while nothing of it was read (an empty
+/// transcript, or one whose first line is still being written, holds no session yet).
+fn session_of(c: &Cursor) -> Option<&str> {
+    c.session_id.as_deref().filter(|_| c.consumed > 0)
+}
+
+/// The key of a cursor's state saying that the file ended in a complete record without
+/// its `\n` (imported, see `lines::each_line`): the next import expects that `\n` first.
+const NEWLINE_PENDING: &str = "newline_pending";
+
+fn newline_pending(c: &Cursor) -> bool {
+    c.state.get(NEWLINE_PENDING).and_then(|v| v.as_bool()) == Some(true)
 }
 
 fn is_gemini_document(file: &SourceFile) -> bool {
@@ -368,6 +412,10 @@ pub(crate) struct Out<'a> {
     /// The file's mtime: the time of lines when no line of the file has one.
     fallback_ts: u64,
     pub report: SourceReport,
+    /// The line being handed over is the file's last and has no `\n` (a complete record the
+    /// agent has not ended yet): its event says `no_newline`, so export writes it without
+    /// one unless a later line follows.
+    pub unterminated: bool,
 }
 
 /// Lines with no time held back at most, waiting for a line with one; past this they take
@@ -478,7 +526,7 @@ impl Out<'_> {
         for (k, v) in &d.strings {
             p.str(k, v);
         }
-        p.flag("crlf", crlf);
+        p.flag("crlf", crlf).flag("no_newline", self.unterminated);
         match keep {
             Keep::Record(json) => p.raw("record", json),
             Keep::Text(text) => p.str("text", text),
