@@ -38,6 +38,8 @@ struct Wrapper<'a> {
     crlf: Option<bool>,
     /// The line was the file's last and had no `\n` when it was imported.
     no_newline: Option<bool>,
+    /// The `\n` of line `line`, come after the line was imported (no text of its own).
+    newline: Option<bool>,
     index: Option<u64>,
     before: Option<String>,
     head: Option<String>,
@@ -83,9 +85,18 @@ struct Line {
     newline: bool,
 }
 
+/// One version of a line-based file.
+#[derive(Default)]
+struct Version {
+    /// Its lines by number.
+    lines: BTreeMap<u64, Line>,
+    /// Lines whose `\n` came after they were imported.
+    late_newlines: std::collections::BTreeSet<u64>,
+}
+
 enum Parts {
-    /// Each version of the file (see [`crate::Cursor::generation`]): its lines by number.
-    Lines(BTreeMap<u64, BTreeMap<u64, Line>>),
+    /// Each version of the file (see [`crate::Cursor::generation`]).
+    Lines(BTreeMap<u64, Version>),
     Document(Document),
 }
 
@@ -147,9 +158,14 @@ impl Exporter {
                     .line
                     .filter(|l| *l >= 1)
                     .ok_or_else(|| conflict("an event without a line number".into()))?;
+                let version = versions.entry(w.generation.unwrap_or(0)).or_default();
+                if w.newline == Some(true) {
+                    version.late_newlines.insert(line);
+                    return Ok(true);
+                }
                 let bytes = line_bytes(&w).map_err(conflict)?;
                 let newline = w.no_newline != Some(true);
-                let lines = versions.entry(w.generation.unwrap_or(0)).or_default();
+                let lines = &mut version.lines;
                 match lines.get_mut(&line) {
                     Some(prev) if prev.bytes != bytes => {
                         return Err(conflict(format!("two different texts for line {line}")));
@@ -296,8 +312,14 @@ fn assemble(parts: Parts) -> std::result::Result<(Vec<u8>, u64), String> {
     match parts {
         Parts::Lines(mut versions) => {
             // The latest version of a file that was rewritten since an import.
-            let lines = versions.pop_last().map(|(_, l)| l).unwrap_or_default();
+            let Version {
+                lines,
+                late_newlines,
+            } = versions.pop_last().map(|(_, v)| v).unwrap_or_default();
             let n = lines.len() as u64;
+            if let (None, Some(line)) = (lines.last_key_value(), late_newlines.first()) {
+                return Err(format!("line {line} is missing (only its late newline is there)"));
+            }
             if let Some((&last, _)) = lines.last_key_value()
                 && last != n
             {
@@ -307,7 +329,7 @@ fn assemble(parts: Parts) -> std::result::Result<(Vec<u8>, u64), String> {
             let mut out = Vec::new();
             for (number, l) in lines {
                 out.extend_from_slice(&l.bytes);
-                if l.newline || number < n {
+                if l.newline || number < n || late_newlines.contains(&number) {
                     out.push(b'\n');
                 }
             }

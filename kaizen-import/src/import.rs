@@ -94,6 +94,8 @@ pub fn import_file(
     };
     let whole_document = is_gemini_document(file);
     let newline_read: Option<Cursor>;
+    // The line whose `\n` this import found, when the last import took it without one.
+    let mut ended: Option<serde_json::Value> = None;
     let mut start = None;
     if let Some(c) = cursor {
         if c.agent != file.agent || c.path != file.rel {
@@ -127,7 +129,7 @@ pub fn import_file(
             let mut after = c.clone();
             after.consumed += 1;
             if let serde_json::Value::Object(map) = &mut after.state {
-                map.remove(NEWLINE_PENDING);
+                ended = map.remove(NEWLINE_PENDING);
             }
             report.bytes += 1;
             newline_read = Some(after);
@@ -161,6 +163,7 @@ pub fn import_file(
         report,
         generation,
         unterminated: false,
+        unterminated_id: None,
     };
     let progress = match file.agent {
         Agent::Claude => crate::claude::import(file, start, &mut out)?,
@@ -169,23 +172,30 @@ pub fn import_file(
         Agent::Gemini => crate::gemini::import_lines(file, start, &mut out)?,
         Agent::Kaizen => crate::native::import(start, &mut out)?,
     };
+    // The `\n` came, and no line after it yet: only an event of its own keeps it (the
+    // line's event is stored, and says it had none), so export writes it back.
+    if let (Some(line), Some(c)) = (&ended, start)
+        && progress.lines == c.lines
+    {
+        out.newline_event(line)?;
+    }
     out.finish()?;
     // Still waiting for the `\n` of the last line: one read this time, or one of an
     // earlier import when nothing was read after it.
     let pending = match start {
-        Some(c) if progress.consumed == c.consumed => newline_pending(c),
-        _ => out.unterminated,
+        Some(c) if progress.consumed == c.consumed => c.state.get(NEWLINE_PENDING).cloned(),
+        _ if out.unterminated => Some(out.unterminated_id.take().unwrap_or(true.into())),
+        _ => None,
     };
     let mut state = progress.state;
     if let serde_json::Value::Object(map) = &mut state {
         if let Some(ts) = out.last_ts {
             map.insert("last_ts_ms".into(), ts.into());
         }
-        if pending {
-            map.insert(NEWLINE_PENDING.into(), true.into());
-        } else {
-            map.remove(NEWLINE_PENDING);
-        }
+        match pending {
+            Some(line) => map.insert(NEWLINE_PENDING.into(), line),
+            None => map.remove(NEWLINE_PENDING),
+        };
     }
     let head_len = progress.consumed.min(HEAD_LEN);
     let cursor = Cursor {
@@ -219,11 +229,18 @@ fn session_of(c: &Cursor) -> Option<&str> {
 
 /// The key of a cursor's state saying that the file ended in a complete record without
 /// its `\n` (imported, see `lines::each_line`): the next import expects that `\n` first.
+/// Its value names that line's event (`{"session_id","seq","line"}`; `true` for kaizen's
+/// own events, which export does not write).
 const NEWLINE_PENDING: &str = "newline_pending";
 
 fn newline_pending(c: &Cursor) -> bool {
-    c.state.get(NEWLINE_PENDING).and_then(|v| v.as_bool()) == Some(true)
+    c.state.get(NEWLINE_PENDING).is_some()
 }
+
+/// The low 32 bits of the seq of a line's late `\n` event: this tag, and the line's number
+/// (line numbers stay far below 2^30; Gemini's `.json` documents, which use the high bits
+/// too, are never line-based).
+const NEWLINE_BITS: u64 = 0xC000_0000;
 
 fn is_gemini_document(file: &SourceFile) -> bool {
     file.agent == Agent::Gemini && file.rel.ends_with(".json")
@@ -416,6 +433,8 @@ pub(crate) struct Out<'a> {
     /// agent has not ended yet): its event says `no_newline`, so export writes it without
     /// one unless a later line follows.
     pub unterminated: bool,
+    /// That line's event, as the cursor keeps it (`{"session_id","seq","line"}`).
+    unterminated_id: Option<serde_json::Value>,
 }
 
 /// Lines with no time held back at most, waiting for a line with one; past this they take
@@ -527,6 +546,11 @@ impl Out<'_> {
             p.str(k, v);
         }
         p.flag("crlf", crlf).flag("no_newline", self.unterminated);
+        if self.unterminated {
+            self.unterminated_id = Some(serde_json::json!({
+                "session_id": session_id, "seq": seq, "line": line,
+            }));
+        }
         match keep {
             Keep::Record(json) => p.raw("record", json),
             Keep::Text(text) => p.str("text", text),
@@ -652,6 +676,33 @@ impl Out<'_> {
                 }
             }
         }
+    }
+
+    /// Emits the event of a line's `\n` that came after the line was imported (`line`: the
+    /// cursor's `{"session_id","seq","line"}` of it): payload `{"agent","path","line",
+    /// "newline":true}`, its own identity beside the line's. Nothing for kaizen's own events.
+    pub(crate) fn newline_event(&mut self, line: &serde_json::Value) -> Result<()> {
+        let (Some(session_id), Some(seq), Some(number)) = (
+            line.get("session_id").and_then(|v| v.as_str()),
+            line.get("seq").and_then(|v| v.as_u64()),
+            line.get("line").and_then(|v| v.as_u64()),
+        ) else {
+            return Ok(());
+        };
+        if number >= 1 << 30 {
+            return Ok(()); // beyond the seq's room: export then lacks this one `\n`
+        }
+        let mut p = PayloadBuilder::new(self.agent.name(), self.rel, number, 32);
+        p.nonzero("generation", u64::from(self.generation))
+            .flag("newline", true);
+        let payload = Payload::from_json_text(p.finish())
+            .map_err(|e| Error::line(self.path, number, format!("internal payload error: {e}")))?;
+        let d = Derived {
+            kind: Some(EventKind::Lifecycle),
+            ..Derived::default()
+        };
+        let seq = (seq & !0xFFFF_FFFF) | NEWLINE_BITS | number;
+        self.emit(&session_id.to_owned(), seq, number, d, payload)
     }
 
     /// Emits a kaizen event as it is (the native JSON Lines source).

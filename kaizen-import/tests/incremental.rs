@@ -460,8 +460,17 @@ fn a_complete_last_line_without_newline_is_imported_and_grows_exactly() {
         std::fs::write(path, bytes).unwrap();
     }
     let (newline, report, cursors) = import_tree(work.path(), &by_path(cursors));
-    assert!(newline.is_empty(), "{} event(s) from a `\\n`", newline.len());
     assert_eq!(report.sources.values().map(|r| r.files_reread).sum::<u64>(), 0);
+    assert_eq!(report.sources.values().map(|r| r.lines).sum::<u64>(), 0, "no line");
+    // Each `\n` is kept by an event of its own (the line's event is stored, without it).
+    let mut ended: Vec<(String, u64)> = newline.iter().map(path_line).collect();
+    ended.sort();
+    let mut want: Vec<(String, u64)> = cuts.iter().map(|(_, rel, k, ..)| (rel.clone(), *k as u64)).collect();
+    want.sort();
+    assert_eq!(ended, want);
+    assert!(newline.iter().all(|e| e.payload.to_value()["newline"] == true));
+    let first: Vec<Event> = first.into_iter().chain(newline).collect();
+    assert!(exported(&first) == logs(work.path()), "export with the `\\n`");
 
     // Then the rest of each file: exactly its new lines.
     for (path, .., original) in &cuts {
