@@ -267,7 +267,10 @@ fn the_hook_names_a_missing_transcript_path_or_file() {
     let input = serde_json::json!({ "session_id": "s1", "transcript_path": missing });
     let err = fails(&hook(&input.to_string()));
     assert!(
-        err.contains(&format!("{}: the hook's transcript_path does not exist", missing.display())),
+        err.contains(&format!(
+            "{}: the hook's transcript_path does not exist",
+            missing.display()
+        )),
         "{err}"
     );
     let err = fails(&hook("not json"));
@@ -280,7 +283,11 @@ fn the_hook_names_a_missing_transcript_path_or_file() {
         .expect("a Claude transcript");
     let input = serde_json::json!({ "session_id": "s1", "transcript_path": logs.join(transcript) });
     let out = hook(&input.to_string());
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stored_tokens(&store)["events"] > 0);
 }
 
@@ -292,7 +299,10 @@ fn import_of_a_missing_path_says_it_does_not_exist() {
     let arg = missing.to_str().expect("path");
     for source in ["all", "claude"] {
         let err = fails(&kaizen(&dir.path().join("store"), &["import", source, arg]));
-        assert!(err.contains(&format!("{arg}: does not exist")), "{source}: {err}");
+        assert!(
+            err.contains(&format!("{arg}: does not exist")),
+            "{source}: {err}"
+        );
     }
 }
 
@@ -303,7 +313,10 @@ fn export_names_every_conflict_and_writes_nothing() {
     let dir = tempfile::tempdir().expect("tmp");
     let (logs, store) = (dir.path().join("logs"), dir.path().join("store"));
     tree(&logs);
-    ok(kaizen(&store, &["import", "all", logs.to_str().expect("path")]));
+    ok(kaizen(
+        &store,
+        &["import", "all", logs.to_str().expect("path")],
+    ));
     let out = dir.path().join("out");
     let out_arg = out.to_str().expect("path");
     ok(kaizen(&store, &["export", "claude", "--out", out_arg]));
@@ -318,7 +331,10 @@ fn export_names_every_conflict_and_writes_nothing() {
     for conflict in &written[..2] {
         assert!(err.contains(&*conflict.to_string_lossy()), "{err}");
     }
-    assert!(err.contains("2 problem(s)") && err.contains("all its files or none"), "{err}");
+    assert!(
+        err.contains("2 problem(s)") && err.contains("all its files or none"),
+        "{err}"
+    );
     assert_eq!(files(&out), before, "nothing written");
 }
 
@@ -337,10 +353,22 @@ fn doctor_exits_1_when_it_warns() {
     let out = kaizen_with(&store, &["doctor"], b"", &env);
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("cleanupPeriodDays is not set") && text.contains("1 warning(s)"), "{text}");
-    std::fs::write(claude.join("settings.json"), r#"{"cleanupPeriodDays": 36500}"#).expect("write");
+    assert!(
+        text.contains("cleanupPeriodDays is not set") && text.contains("1 warning(s)"),
+        "{text}"
+    );
+    std::fs::write(
+        claude.join("settings.json"),
+        r#"{"cleanupPeriodDays": 36500}"#,
+    )
+    .expect("write");
     let out = kaizen_with(&store, &["doctor"], b"", &env);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("no problem found"));
 }
 
@@ -354,8 +382,14 @@ fn report_hints_on_an_empty_window_and_shows_dollars() {
     let empty = kaizen_with(&store, &["ingest"], b"", &[]);
     assert!(empty.status.success());
     let table = ok(kaizen(&store, &["report"]));
-    assert!(table.contains("no events in this window") && table.contains("--days"), "{table}");
-    assert!(!table.contains("key") && !table.contains("cost per day"), "{table}");
+    assert!(
+        table.contains("no events in this window") && table.contains("--days"),
+        "{table}"
+    );
+    assert!(
+        !table.contains("key") && !table.contains("cost per day"),
+        "{table}"
+    );
     for format in ["json", "csv"] {
         let out = kaizen(&store, &["report", "--format", format]);
         assert!(out.status.success());
@@ -364,20 +398,39 @@ fn report_hints_on_an_empty_window_and_shows_dollars() {
     }
 
     tree(&logs);
-    ok(kaizen(&store, &["import", "all", logs.to_str().expect("path")]));
+    ok(kaizen(
+        &store,
+        &["import", "all", logs.to_str().expect("path")],
+    ));
     // The generated tree's days are in October 2026.
     let window = ["report", "--days", "3650"];
-    let rows: Vec<serde_json::Value> = ok(kaizen(&store, &[&window[..], &["--format", "json"]].concat()))
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("json row"))
-        .collect();
-    let e6: i64 = rows.iter().map(|r| r["cost_usd_e6"].as_i64().expect("an integer")).sum();
+    let rows: Vec<serde_json::Value> = ok(kaizen(
+        &store,
+        &[&window[..], &["--format", "json"]].concat(),
+    ))
+    .lines()
+    .map(|l| serde_json::from_str(l).expect("json row"))
+    .collect();
+    let e6: i64 = rows
+        .iter()
+        .map(|r| r["cost_usd_e6"].as_i64().expect("an integer"))
+        .sum();
     assert!(e6 > 0);
     let table = ok(kaizen(&store, &window));
-    assert!(!table.contains("cost_usd_e6") && !table.contains("no events"), "{table}");
+    assert!(
+        !table.contains("cost_usd_e6") && !table.contains("no events"),
+        "{table}"
+    );
     let first_cost = rows[0]["cost_usd_e6"].as_i64().expect("cost");
-    let dollars = format!("${}.{:02}", first_cost / 1_000_000, first_cost % 1_000_000 / 10_000);
+    let dollars = format!(
+        "${}.{:02}",
+        first_cost / 1_000_000,
+        first_cost % 1_000_000 / 10_000
+    );
     assert!(table.contains(&dollars), "{dollars} in\n{table}");
-    let csv = ok(kaizen(&store, &[&window[..], &["--format", "csv"]].concat()));
+    let csv = ok(kaizen(
+        &store,
+        &[&window[..], &["--format", "csv"]].concat(),
+    ));
     assert!(csv.starts_with("key,events,cost_usd_e6"), "{csv}");
 }

@@ -294,7 +294,8 @@ fn scan(
             Next::Line => {}
         }
         let want_sid = want_session && scan.session_id.is_none();
-        let want_dir = want_cwd && scan.cwd.is_none() && memchr::memmem::find(&buf, b"\"cwd\"").is_some();
+        let want_dir =
+            want_cwd && scan.cwd.is_none() && memchr::memmem::find(&buf, b"\"cwd\"").is_some();
         let is_assistant = memchr::memmem::find(&buf, b"assistant").is_some();
         if !is_assistant && !want_sid && !want_dir {
             continue;

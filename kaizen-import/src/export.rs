@@ -318,7 +318,9 @@ fn assemble(parts: Parts) -> std::result::Result<(Vec<u8>, u64), String> {
             } = versions.pop_last().map(|(_, v)| v).unwrap_or_default();
             let n = lines.len() as u64;
             if let (None, Some(line)) = (lines.last_key_value(), late_newlines.first()) {
-                return Err(format!("line {line} is missing (only its late newline is there)"));
+                return Err(format!(
+                    "line {line} is missing (only its late newline is there)"
+                ));
             }
             if let Some((&last, _)) = lines.last_key_value()
                 && last != n
@@ -419,7 +421,9 @@ fn write_new(target: &Path, bytes: &[u8]) -> std::result::Result<(), String> {
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
         return Err(match e.kind() {
-            std::io::ErrorKind::AlreadyExists => "a file appeared there meanwhile; not replaced".into(),
+            std::io::ErrorKind::AlreadyExists => {
+                "a file appeared there meanwhile; not replaced".into()
+            }
             _ => e.to_string(),
         });
     }

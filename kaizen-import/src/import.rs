@@ -702,7 +702,7 @@ impl Out<'_> {
             ..Derived::default()
         };
         let seq = (seq & !0xFFFF_FFFF) | NEWLINE_BITS | number;
-        self.emit(&session_id.to_owned(), seq, number, d, payload)
+        self.emit(session_id, seq, number, d, payload)
     }
 
     /// Emits a kaizen event as it is (the native JSON Lines source).

@@ -415,7 +415,9 @@ fn a_complete_last_line_without_newline_is_imported_and_grows_exactly() {
         let mut bytes = lines[..k].concat();
         assert_eq!(bytes.pop(), Some(b'\n'));
         std::fs::write(&path, &bytes).unwrap();
-        let rel = source_file(agent_of(work.path(), &path), &path).unwrap().rel;
+        let rel = source_file(agent_of(work.path(), &path), &path)
+            .unwrap()
+            .rel;
         cuts.push((path, rel, k, lines.len(), lines.concat()));
     }
 
@@ -430,7 +432,10 @@ fn a_complete_last_line_without_newline_is_imported_and_grows_exactly() {
             .unwrap_or_else(|| panic!("{rel}: its last line {k} is imported"));
         assert_eq!(last.payload.to_value()["no_newline"], true, "{rel}");
     }
-    assert!(exported(&first) == logs(work.path()), "export without the `\\n`");
+    assert!(
+        exported(&first) == logs(work.path()),
+        "export without the `\\n`"
+    );
     // Counted as the same lines with their `\n` are (ccusage reads them so).
     let ended = tempfile::tempdir().unwrap();
     copy_tree(work.path(), ended.path());
@@ -446,12 +451,21 @@ fn a_complete_last_line_without_newline_is_imported_and_grows_exactly() {
     // Touched, not changed: nothing read, the `\n` still expected.
     for (path, ..) in &cuts {
         let file = std::fs::File::options().write(true).open(path).unwrap();
-        file.set_modified(std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1 << 30))
-            .unwrap();
+        file.set_modified(
+            std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1 << 30),
+        )
+        .unwrap();
     }
     let (touched, report, cursors) = import_tree(work.path(), &by_path(cursors));
-    assert!(touched.is_empty(), "{} event(s) from touched files", touched.len());
-    assert_eq!(report.sources.values().map(|r| r.files_reread).sum::<u64>(), 0);
+    assert!(
+        touched.is_empty(),
+        "{} event(s) from touched files",
+        touched.len()
+    );
+    assert_eq!(
+        report.sources.values().map(|r| r.files_reread).sum::<u64>(),
+        0
+    );
 
     // The `\n` alone comes: nothing new, nothing read again.
     for (path, ..) in &cuts {
@@ -460,24 +474,44 @@ fn a_complete_last_line_without_newline_is_imported_and_grows_exactly() {
         std::fs::write(path, bytes).unwrap();
     }
     let (newline, report, cursors) = import_tree(work.path(), &by_path(cursors));
-    assert_eq!(report.sources.values().map(|r| r.files_reread).sum::<u64>(), 0);
-    assert_eq!(report.sources.values().map(|r| r.lines).sum::<u64>(), 0, "no line");
+    assert_eq!(
+        report.sources.values().map(|r| r.files_reread).sum::<u64>(),
+        0
+    );
+    assert_eq!(
+        report.sources.values().map(|r| r.lines).sum::<u64>(),
+        0,
+        "no line"
+    );
     // Each `\n` is kept by an event of its own (the line's event is stored, without it).
     let mut ended: Vec<(String, u64)> = newline.iter().map(path_line).collect();
     ended.sort();
-    let mut want: Vec<(String, u64)> = cuts.iter().map(|(_, rel, k, ..)| (rel.clone(), *k as u64)).collect();
+    let mut want: Vec<(String, u64)> = cuts
+        .iter()
+        .map(|(_, rel, k, ..)| (rel.clone(), *k as u64))
+        .collect();
     want.sort();
     assert_eq!(ended, want);
-    assert!(newline.iter().all(|e| e.payload.to_value()["newline"] == true));
+    assert!(
+        newline
+            .iter()
+            .all(|e| e.payload.to_value()["newline"] == true)
+    );
     let first: Vec<Event> = first.into_iter().chain(newline).collect();
-    assert!(exported(&first) == logs(work.path()), "export with the `\\n`");
+    assert!(
+        exported(&first) == logs(work.path()),
+        "export with the `\\n`"
+    );
 
     // Then the rest of each file: exactly its new lines.
     for (path, .., original) in &cuts {
         std::fs::write(path, original).unwrap();
     }
     let (second, report, _) = import_tree(work.path(), &by_path(cursors));
-    assert_eq!(report.sources.values().map(|r| r.files_reread).sum::<u64>(), 0);
+    assert_eq!(
+        report.sources.values().map(|r| r.files_reread).sum::<u64>(),
+        0
+    );
     let mut got: Vec<(String, u64)> = second.iter().map(path_line).collect();
     got.sort();
     let mut want: Vec<(String, u64)> = (cuts.iter())
@@ -490,7 +524,10 @@ fn a_complete_last_line_without_newline_is_imported_and_grows_exactly() {
         all.iter().map(|e| (e.session_id.as_str(), e.seq)).collect();
     assert_eq!(ids.len(), all.len(), "no identity stored twice");
     assert_manifest(&all, &m);
-    assert!(exported(&all) == logs(&root), "the grown files back byte for byte");
+    assert!(
+        exported(&all) == logs(&root),
+        "the grown files back byte for byte"
+    );
 }
 
 /// A last line taken without its `\n` that then goes on (it was not finished after all):
@@ -503,7 +540,11 @@ fn a_last_line_that_goes_on_makes_a_new_version() {
         .path()
         .join("sessions/2026/10/01/rollout-2026-10-01T11-00-00-0199a000-0000-7000-8000-0000000000aa.jsonl");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let line = |s: u32| format!("{{\"timestamp\":\"2026-10-01T11:00:{s:02}.000Z\",\"type\":\"x\",\"payload\":{{}}}}");
+    let line = |s: u32| {
+        format!(
+            "{{\"timestamp\":\"2026-10-01T11:00:{s:02}.000Z\",\"type\":\"x\",\"payload\":{{}}}}"
+        )
+    };
     std::fs::write(&path, format!("{}\n{}", line(1), line(2))).unwrap();
     let file = source_file(Agent::Codex, &path).unwrap();
     let options = ImportOptions::default();

@@ -53,7 +53,8 @@ pub async fn run(store: &Store, args: HookArgs) -> anyhow::Result<()> {
 /// The `transcript_path` of a Claude Code hook's input (JSON), `~` expanded. The error
 /// names what is missing: the key, or JSON at all.
 fn transcript_path(input: &str) -> anyhow::Result<PathBuf> {
-    let what = "`kaizen hook claude` reads a Claude Code hook's JSON (SessionEnd, Stop) on standard input";
+    let what =
+        "`kaizen hook claude` reads a Claude Code hook's JSON (SessionEnd, Stop) on standard input";
     let value: serde_json::Value = serde_json::from_str(input)
         .with_context(|| format!("the hook's input is not JSON; {what}"))?;
     let Some(path) = value.get("transcript_path") else {
@@ -63,7 +64,11 @@ fn transcript_path(input: &str) -> anyhow::Result<PathBuf> {
             .unwrap_or_default();
         bail!(
             "the hook's input has no transcript_path (its keys: {}); {what}",
-            if keys.is_empty() { "none".to_owned() } else { keys.join(", ") }
+            if keys.is_empty() {
+                "none".to_owned()
+            } else {
+                keys.join(", ")
+            }
         );
     };
     match path.as_str() {
