@@ -93,12 +93,13 @@ pub enum Error {
 
     /// An export found problems with some of its files (a different file already at a
     /// target, a target that cannot be written, a line missing from the store): it writes
-    /// all its files or none, so it wrote none. Every problem is listed, one a line.
+    /// all its files or none, so it wrote none. Every problem is kept here; the message
+    /// lists them one a line (the first 50, then how many more).
     #[error(
-        "export to {}: nothing written: an export writes all its files or none, and never replaces a file; {} problem(s):\n  {}",
+        "export to {}: nothing written: an export writes all its files or none, and never replaces a file; {} problem(s):{}",
         out_dir.display(),
         problems.len(),
-        problems.join("\n  ")
+        listed(problems)
     )]
     ExportRefused {
         /// The export folder.
@@ -115,6 +116,23 @@ pub enum Error {
     #[error("{0}")]
     Sink(#[source] SinkError),
 }
+
+/// Problems one a line, the first [`SHOWN`] of them (an export into a folder of another
+/// export can find thousands; the error keeps them all).
+fn listed(problems: &[String]) -> String {
+    let mut text = String::new();
+    for p in problems.iter().take(SHOWN) {
+        text.push_str("\n  ");
+        text.push_str(p);
+    }
+    if problems.len() > SHOWN {
+        text.push_str(&format!("\n  … and {} more", problems.len() - SHOWN));
+    }
+    text
+}
+
+/// Problems an [`Error::ExportRefused`] message shows.
+const SHOWN: usize = 50;
 
 impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
