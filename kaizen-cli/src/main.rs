@@ -43,6 +43,8 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if output::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        // Printed already, on standard output, with what to do.
+        Err(e) if e.is::<commands::doctor::Warned>() => ExitCode::FAILURE,
         Err(e) => {
             eprintln!("error: {}", output::error_message(&e));
             ExitCode::FAILURE

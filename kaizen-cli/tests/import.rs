@@ -211,3 +211,226 @@ fn a_broken_line_is_named_and_nothing_is_written() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("name the agent"));
 }
+
+/// `kaizen` with standard input and environment variables of its own.
+fn kaizen_with(store: &Path, args: &[&str], stdin: &[u8], env: &[(&str, &Path)]) -> Output {
+    use std::io::Write;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kaizen"));
+    command
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .env_remove("KAIZEN_STORE")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let mut child = command.spawn().expect("run kaizen");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin)
+        .expect("write stdin");
+    child.wait_with_output().expect("kaizen output")
+}
+
+#[track_caller]
+fn fails(o: &Output) -> String {
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "stdout: {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A hook's input without `transcript_path`, or naming a file that is not there, is an
+/// error on standard error with exit 1 (Claude Code shows it; 2 would block the agent);
+/// a real transcript is archived with exit 0.
+#[test]
+fn the_hook_names_a_missing_transcript_path_or_file() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (logs, store) = (dir.path().join("logs"), dir.path().join("store"));
+    tree(&logs);
+    let hook = |input: &str| kaizen_with(&store, &["hook", "claude"], input.as_bytes(), &[]);
+
+    let err = fails(&hook(r#"{"session_id":"s1","hook_event_name":"Stop"}"#));
+    assert!(
+        err.contains("no transcript_path") && err.contains("hook_event_name, session_id"),
+        "{err}"
+    );
+    let missing = logs.join("claude/projects/nowhere/s1.jsonl");
+    let input = serde_json::json!({ "session_id": "s1", "transcript_path": missing });
+    let err = fails(&hook(&input.to_string()));
+    assert!(
+        err.contains(&format!(
+            "{}: the hook's transcript_path does not exist",
+            missing.display()
+        )),
+        "{err}"
+    );
+    let err = fails(&hook("not json"));
+    assert!(err.contains("not JSON"), "{err}");
+    assert!(!store.join("cold").exists(), "nothing written");
+
+    let transcript = files(&logs)
+        .into_keys()
+        .find(|p| p.starts_with("claude/projects") && p.extension().is_some_and(|e| e == "jsonl"))
+        .expect("a Claude transcript");
+    let input = serde_json::json!({ "session_id": "s1", "transcript_path": logs.join(transcript) });
+    let out = hook(&input.to_string());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stored_tokens(&store)["events"] > 0);
+}
+
+/// A PATH that is not there is said to be not there.
+#[test]
+fn import_of_a_missing_path_says_it_does_not_exist() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let missing = dir.path().join("nonexistent");
+    let arg = missing.to_str().expect("path");
+    for source in ["all", "claude"] {
+        let err = fails(&kaizen(&dir.path().join("store"), &["import", source, arg]));
+        assert!(
+            err.contains(&format!("{arg}: does not exist")),
+            "{source}: {err}"
+        );
+    }
+}
+
+/// Export into a folder where some files differ: every one of them is named at once, and
+/// nothing is written (not even the files that could be).
+#[test]
+fn export_names_every_conflict_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (logs, store) = (dir.path().join("logs"), dir.path().join("store"));
+    tree(&logs);
+    ok(kaizen(
+        &store,
+        &["import", "all", logs.to_str().expect("path")],
+    ));
+    let out = dir.path().join("out");
+    let out_arg = out.to_str().expect("path");
+    ok(kaizen(&store, &["export", "claude", "--out", out_arg]));
+    let written: Vec<PathBuf> = files(&out).into_keys().collect();
+    assert!(written.len() >= 3);
+    std::fs::write(out.join(&written[0]), "mine\n").expect("write");
+    std::fs::write(out.join(&written[1]), "mine too\n").expect("write");
+    std::fs::remove_file(out.join(&written[2])).expect("remove");
+    let before = files(&out);
+
+    let err = fails(&kaizen(&store, &["export", "claude", "--out", out_arg]));
+    for conflict in &written[..2] {
+        assert!(err.contains(&*conflict.to_string_lossy()), "{err}");
+    }
+    assert!(
+        err.contains("2 problem(s)") && err.contains("all its files or none"),
+        "{err}"
+    );
+    assert_eq!(files(&out), before, "nothing written");
+}
+
+/// `doctor` exits 1 when it warns (Claude Code set to delete transcripts), 0 when not.
+#[test]
+fn doctor_exits_1_when_it_warns() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let claude = dir.path().join("claude");
+    std::fs::create_dir_all(&claude).expect("mkdir");
+    let env = [
+        ("HOME", dir.path()),
+        ("CLAUDE_CONFIG_DIR", claude.as_path()),
+        ("CODEX_HOME", dir.path()),
+    ];
+    let store = dir.path().join("store");
+    let out = kaizen_with(&store, &["doctor"], b"", &env);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("cleanupPeriodDays is not set") && text.contains("1 warning(s)"),
+        "{text}"
+    );
+    std::fs::write(
+        claude.join("settings.json"),
+        r#"{"cleanupPeriodDays": 36500}"#,
+    )
+    .expect("write");
+    let out = kaizen_with(&store, &["doctor"], b"", &env);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no problem found"));
+}
+
+/// `report`: on an empty window a line saying what to do (on standard error for JSON and
+/// CSV, whose standard output stays rows); the table shows dollars, JSON and CSV the exact
+/// micro-dollars.
+#[test]
+fn report_hints_on_an_empty_window_and_shows_dollars() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (logs, store) = (dir.path().join("logs"), dir.path().join("store"));
+    let empty = kaizen_with(&store, &["ingest"], b"", &[]);
+    assert!(empty.status.success());
+    let table = ok(kaizen(&store, &["report"]));
+    assert!(
+        table.contains("no events in this window") && table.contains("--days"),
+        "{table}"
+    );
+    assert!(
+        !table.contains("key") && !table.contains("cost per day"),
+        "{table}"
+    );
+    for format in ["json", "csv"] {
+        let out = kaizen(&store, &["report", "--format", format]);
+        assert!(out.status.success());
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "", "{format}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("no events in this window"));
+    }
+
+    tree(&logs);
+    ok(kaizen(
+        &store,
+        &["import", "all", logs.to_str().expect("path")],
+    ));
+    // The generated tree's days are in October 2026.
+    let window = ["report", "--days", "3650"];
+    let rows: Vec<serde_json::Value> = ok(kaizen(
+        &store,
+        &[&window[..], &["--format", "json"]].concat(),
+    ))
+    .lines()
+    .map(|l| serde_json::from_str(l).expect("json row"))
+    .collect();
+    let e6: i64 = rows
+        .iter()
+        .map(|r| r["cost_usd_e6"].as_i64().expect("an integer"))
+        .sum();
+    assert!(e6 > 0);
+    let table = ok(kaizen(&store, &window));
+    assert!(
+        !table.contains("cost_usd_e6") && !table.contains("no events"),
+        "{table}"
+    );
+    let first_cost = rows[0]["cost_usd_e6"].as_i64().expect("cost");
+    let dollars = format!(
+        "${}.{:02}",
+        first_cost / 1_000_000,
+        first_cost % 1_000_000 / 10_000
+    );
+    assert!(table.contains(&dollars), "{dollars} in\n{table}");
+    let csv = ok(kaizen(
+        &store,
+        &[&window[..], &["--format", "csv"]].concat(),
+    ));
+    assert!(csv.starts_with("key,events,cost_usd_e6"), "{csv}");
+}

@@ -27,10 +27,13 @@ impl UtcDay {
         Ok(UtcDay((ts_ms / DAY_MS) as u32))
     }
 
+    /// The day `days` after 1970-01-01 (day 0): the inverse of
+    /// [`UtcDay::days_since_epoch`].
     pub const fn from_days_since_epoch(days: u32) -> UtcDay {
         UtcDay(days)
     }
 
+    /// Days since 1970-01-01: how Arrow's `Date32` (the SQL `day` column) counts.
     pub fn days_since_epoch(self) -> u32 {
         self.0
     }
@@ -45,6 +48,7 @@ impl UtcDay {
         self.start_ms() + DAY_MS
     }
 
+    /// The day after (no saturation: the days the layout names end long before `u32`'s).
     pub fn next(self) -> UtcDay {
         UtcDay(self.0 + 1)
     }

@@ -1,31 +1,54 @@
 /// The 22 fields of an event, in the column order of the v1 format (which new files keep).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Field {
+    /// `session_id`: the session, first half of an event's identity.
     SessionId,
+    /// `seq`: the position in the session, second half of the identity.
     Seq,
+    /// `ts_ms`: milliseconds since the Unix epoch (UTC).
     TsMs,
+    /// `ts_exact`: whether `ts_ms` is the event's own time or an estimate.
     TsExact,
+    /// `kind`: an [`crate::EventKind`]'s name.
     Kind,
+    /// `source`: an [`crate::EventSource`]'s name.
     Source,
+    /// `tool`: the tool's name.
     Tool,
+    /// `tool_call_id`: the agent's id of a tool call.
     ToolCallId,
+    /// `tokens_in`: input tokens, cache reads and writes excluded.
     TokensIn,
+    /// `tokens_out`: output tokens, reasoning included.
     TokensOut,
+    /// `reasoning_tokens`: the reasoning part of `tokens_out`.
     ReasoningTokens,
+    /// `cost_usd_e6`: micro-dollars.
     CostUsdE6,
+    /// `payload`: any JSON value, as its text.
     Payload,
+    /// `stop_reason`: why the model stopped.
     StopReason,
+    /// `latency_ms`: how long it took, milliseconds.
     LatencyMs,
+    /// `ttft_ms`: time to first token, milliseconds.
     TtftMs,
+    /// `retry_count`: retries before this outcome.
     RetryCount,
+    /// `context_used_tokens`: tokens of the context window in use.
     ContextUsedTokens,
+    /// `context_max_tokens`: the context window's size.
     ContextMaxTokens,
+    /// `cache_creation_tokens`: tokens written to the prompt cache.
     CacheCreationTokens,
+    /// `cache_read_tokens`: tokens read from the prompt cache.
     CacheReadTokens,
+    /// `system_prompt_tokens`: tokens of the system prompt.
     SystemPromptTokens,
 }
 
 impl Field {
+    /// Every field, in the v1 column order (the order of a file's columns).
     pub const ALL: [Field; 22] = [
         Field::SessionId,
         Field::Seq,
@@ -115,6 +138,7 @@ impl Field {
         )
     }
 
+    /// The field of a JSON key or column name; exact, case-sensitive (`None` otherwise).
     pub fn from_name(name: &str) -> Option<Field> {
         Field::ALL.into_iter().find(|f| f.name() == name)
     }

@@ -1,6 +1,8 @@
 //! The kaizen event model: [`Event`] and its parts, its serde JSON form, validation with
 //! typed errors, and UTC-day arithmetic. No I/O lives here.
 
+#![warn(missing_docs)]
+
 mod day;
 mod error;
 mod event;

@@ -15,6 +15,8 @@ impl Payload {
         RawValue::from_string(text.into()).map(Payload)
     }
 
+    /// A payload holding `value`'s compact JSON text (its text is not the one it may have
+    /// been parsed from: use [`Payload::from_json_text`] to keep that).
     pub fn from_value(value: &serde_json::Value) -> Self {
         // Serializing a Value cannot fail: its keys are strings and its numbers finite.
         let text = serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned());
@@ -25,10 +27,12 @@ impl Payload {
         Payload(raw.to_owned())
     }
 
+    /// The JSON `null` payload (a payload is required; `null` says there is none).
     pub fn null() -> Self {
         Payload(RawValue::NULL.to_owned())
     }
 
+    /// The exact JSON text the payload was made from, without parsing it again.
     pub fn as_json_text(&self) -> &str {
         self.0.get()
     }

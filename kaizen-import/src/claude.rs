@@ -40,7 +40,12 @@ const KNOWN_TYPES: [&str; 8] = [
 struct State {
     session_id: String,
     file_hash: u32,
+    /// The session's working directory (its first `cwd`), or until a line names one, the
+    /// project folder's name (`-home-me-proj`: `/` made `-`, so not reversible).
     project: Option<String>,
+    /// `project` is a `cwd` (no longer the folder's name).
+    #[serde(default)]
+    project_is_cwd: bool,
     /// Responses whose last line so far was imported, oldest first.
     open: Vec<Open>,
     /// Tool uses whose result has not been seen yet: id → (tool name, model of the call,
@@ -116,6 +121,8 @@ struct Pass1<'a> {
     request_id: Option<&'a RawValue>,
     #[serde(rename = "sessionId", borrow)]
     session_id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    cwd: Option<&'a RawValue>,
     #[serde(borrow)]
     message: Option<&'a RawValue>,
 }
@@ -255,6 +262,8 @@ struct Scan {
     end_line: u64,
     tail: bool,
     session_id: Option<String>,
+    /// The first `cwd` of the lines read (when asked for).
+    cwd: Option<String>,
 }
 
 fn scan(
@@ -263,6 +272,7 @@ fn scan(
     start_line: u64,
     max: usize,
     want_session: bool,
+    want_cwd: bool,
 ) -> Result<Scan> {
     let mut reader = LineReader::open(&file.path, start, start_line, None, max)?;
     let mut buf = Vec::new();
@@ -272,6 +282,7 @@ fn scan(
         end_line: start_line,
         tail: false,
         session_id: None,
+        cwd: None,
     };
     loop {
         match reader.next_line(&mut buf)? {
@@ -283,8 +294,10 @@ fn scan(
             Next::Line => {}
         }
         let want_sid = want_session && scan.session_id.is_none();
+        let want_dir =
+            want_cwd && scan.cwd.is_none() && memchr::memmem::find(&buf, b"\"cwd\"").is_some();
         let is_assistant = memchr::memmem::find(&buf, b"assistant").is_some();
-        if !is_assistant && !want_sid {
+        if !is_assistant && !want_sid && !want_dir {
             continue;
         }
         let Ok(text) = std::str::from_utf8(&buf) else {
@@ -295,6 +308,9 @@ fn scan(
         };
         if want_sid && let Some(s) = text_of(p.session_id) {
             scan.session_id = Some(s);
+        }
+        if want_dir && let Some(cwd) = text_of(p.cwd).filter(|c| !c.is_empty()) {
+            scan.cwd = Some(cwd);
         }
         if text_of(p.ty).as_deref() == Some("assistant") {
             let msg_id = p
@@ -347,7 +363,14 @@ pub(crate) fn import(
     let (start_off, start_line) = start.map_or((0, 0), |c| (c.consumed, c.lines));
     let mut state: State = restore_state(file, start, State::default)?;
     let want_session = start.is_none() && role.session_from_path.is_none();
-    let scan = scan(file, start_off, start_line, max, want_session)?;
+    let scan = scan(
+        file,
+        start_off,
+        start_line,
+        max,
+        want_session,
+        !state.project_is_cwd,
+    )?;
     if start.is_none() {
         state.session_id = role
             .session_from_path
@@ -363,6 +386,12 @@ pub(crate) fn import(
             file_hash24(&role.in_session)
         });
         state.project = role.project.clone();
+    }
+    // Where the session ran, as Codex says it: the project folder's name only until a
+    // line says so (every line of the file counts under the session's first `cwd`).
+    if let Some(cwd) = &scan.cwd {
+        state.project = Some(cwd.clone());
+        state.project_is_cwd = true;
     }
     // Up to where the first pass found the last complete line.
     let end = Some(scan.end_offset);

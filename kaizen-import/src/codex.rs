@@ -29,6 +29,10 @@ struct State {
     prev_total: Option<[u64; 5]>,
     /// Tool calls whose output has not been seen yet: call id → tool name.
     tools: BTreeMap<String, String>,
+    /// The same calls' times (ms), for their outputs' latency (a map of its own: cursors
+    /// written before it was kept still read).
+    #[serde(default)]
+    tool_times: BTreeMap<String, u64>,
 }
 
 #[derive(Deserialize)]
@@ -216,6 +220,10 @@ fn response_item(state: &mut State, pl: &Payload<'_>, sub: Option<&str>, d: &mut
             let id = text_of(pl.call_id);
             if let Some(id) = &id {
                 state.tools.insert(id.clone(), name.clone());
+                match d.ts_ms {
+                    Some(ts) => state.tool_times.insert(id.clone(), ts),
+                    None => state.tool_times.remove(id),
+                };
             }
             d.kind = Some(EventKind::ToolCall);
             d.tool = Some(name);
@@ -234,6 +242,11 @@ fn response_item(state: &mut State, pl: &Payload<'_>, sub: Option<&str>, d: &mut
             let id = text_of(pl.call_id);
             d.kind = Some(EventKind::ToolResult);
             d.tool = id.as_ref().and_then(|id| state.tools.remove(id));
+            // From the call's line to its output's, as Claude's (see `claude::user`).
+            let called_ms = id.as_ref().and_then(|id| state.tool_times.remove(id));
+            d.latency_ms = (d.ts_ms.zip(called_ms))
+                .and_then(|(done, called)| done.checked_sub(called))
+                .and_then(|ms| u32::try_from(ms).ok());
             d.tool_call_id = id;
             d.tool_results = 1;
             if pl.output.is_some_and(output_failed) {

@@ -69,7 +69,10 @@ pub fn discover(agent: Agent, paths: &[PathBuf]) -> Result<Vec<SourceFile>> {
             Err(e) => {
                 return Err(Error::Discover {
                     path: root.clone(),
-                    reason: e.to_string(),
+                    reason: match e.kind() {
+                        std::io::ErrorKind::NotFound => "does not exist".into(),
+                        _ => e.to_string(),
+                    },
                 });
             }
         };

@@ -5,7 +5,7 @@ use thiserror::Error;
 /// The error a sink (the caller's consumer of events) returns; carried through unchanged.
 pub type SinkError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// `Result` with this crate's [`Error`].
+/// `Result` with this crate's [`enum@Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can stop an import or an export. Every variant about a file names it;
@@ -91,6 +91,23 @@ pub enum Error {
         reason: String,
     },
 
+    /// An export found problems with some of its files (a different file already at a
+    /// target, a target that cannot be written, a line missing from the store): it writes
+    /// all its files or none, so it wrote none. Every problem is kept here; the message
+    /// lists them one a line (the first 50, then how many more).
+    #[error(
+        "export to {}: nothing written: an export writes all its files or none, and never replaces a file; {} problem(s):{}",
+        out_dir.display(),
+        problems.len(),
+        listed(problems)
+    )]
+    ExportRefused {
+        /// The export folder.
+        out_dir: PathBuf,
+        /// Each problem as `path: what is wrong`.
+        problems: Vec<String>,
+    },
+
     /// The shipped price table could not be read (a build defect, never user data).
     #[error("price table: {0}")]
     Prices(String),
@@ -99,6 +116,23 @@ pub enum Error {
     #[error("{0}")]
     Sink(#[source] SinkError),
 }
+
+/// Problems one a line, the first [`SHOWN`] of them (an export into a folder of another
+/// export can find thousands; the error keeps them all).
+fn listed(problems: &[String]) -> String {
+    let mut text = String::new();
+    for p in problems.iter().take(SHOWN) {
+        text.push_str("\n  ");
+        text.push_str(p);
+    }
+    if problems.len() > SHOWN {
+        text.push_str(&format!("\n  … and {} more", problems.len() - SHOWN));
+    }
+    text
+}
+
+/// Problems an [`Error::ExportRefused`] message shows.
+const SHOWN: usize = 50;
 
 impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {

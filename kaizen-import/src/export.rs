@@ -36,6 +36,10 @@ struct Wrapper<'a> {
     text: Option<String>,
     bytes_b64: Option<String>,
     crlf: Option<bool>,
+    /// The line was the file's last and had no `\n` when it was imported.
+    no_newline: Option<bool>,
+    /// The `\n` of line `line`, come after the line was imported (no text of its own).
+    newline: Option<bool>,
     index: Option<u64>,
     before: Option<String>,
     head: Option<String>,
@@ -72,9 +76,27 @@ struct Document {
     messages: BTreeMap<(u64, u64), (String, String)>,
 }
 
+/// One line of a file: its bytes without the `\n`, and whether it had one when imported.
+/// A line imported before its `\n` was written has none unless a later line follows:
+/// then the `\n` is certainly there, the only thing that separates them.
+#[derive(PartialEq, Eq)]
+struct Line {
+    bytes: Vec<u8>,
+    newline: bool,
+}
+
+/// One version of a line-based file.
+#[derive(Default)]
+struct Version {
+    /// Its lines by number.
+    lines: BTreeMap<u64, Line>,
+    /// Lines whose `\n` came after they were imported.
+    late_newlines: std::collections::BTreeSet<u64>,
+}
+
 enum Parts {
-    /// Each version of the file (see [`crate::Cursor::generation`]): its lines by number.
-    Lines(BTreeMap<u64, BTreeMap<u64, Vec<u8>>>),
+    /// Each version of the file (see [`crate::Cursor::generation`]).
+    Lines(BTreeMap<u64, Version>),
     Document(Document),
 }
 
@@ -136,15 +158,23 @@ impl Exporter {
                     .line
                     .filter(|l| *l >= 1)
                     .ok_or_else(|| conflict("an event without a line number".into()))?;
+                let version = versions.entry(w.generation.unwrap_or(0)).or_default();
+                if w.newline == Some(true) {
+                    version.late_newlines.insert(line);
+                    return Ok(true);
+                }
                 let bytes = line_bytes(&w).map_err(conflict)?;
-                let lines = versions.entry(w.generation.unwrap_or(0)).or_default();
-                match lines.get(&line) {
-                    Some(prev) if *prev != bytes => {
+                let newline = w.no_newline != Some(true);
+                let lines = &mut version.lines;
+                match lines.get_mut(&line) {
+                    Some(prev) if prev.bytes != bytes => {
                         return Err(conflict(format!("two different texts for line {line}")));
                     }
-                    Some(_) => {}
+                    // The same line imported before and after its `\n` came (two copies
+                    // of the session): it has one.
+                    Some(prev) => prev.newline |= newline,
                     None => {
-                        lines.insert(line, bytes);
+                        lines.insert(line, Line { bytes, newline });
                     }
                 }
             }
@@ -193,73 +223,66 @@ impl Exporter {
         Ok(true)
     }
 
-    /// Writes every file collected (atomically: a temporary file renamed into place). A
-    /// file already there with the same bytes is left as it is; with other bytes it is an
-    /// error, never replaced. A file with a missing line is an error naming it.
+    /// Writes every file collected, all or none. First every file is put together and its
+    /// target checked: a file already there with the same bytes is left as it is (and
+    /// counted); one with other bytes, a target that cannot be written, a file with a
+    /// missing line or message — each is a problem, and with any problem nothing is
+    /// written: [`Error::ExportRefused`] lists them all, so one run shows the user
+    /// everything to move away. Then each file is written atomically (a temporary file
+    /// linked into place, never over another file); if one fails, the files this export
+    /// wrote are removed again ([`Error::Export`]).
     pub fn finish(mut self) -> Result<ExportReport> {
         let mut report = ExportReport {
             events_skipped: self.skipped,
             ..ExportReport::default()
         };
+        let mut planned = Vec::new();
+        let mut problems = Vec::new();
         for ((agent, rel), parts) in std::mem::take(&mut self.files) {
-            let err = |reason: String| Error::Export {
-                path: rel.clone(),
-                reason,
-            };
-            let (bytes, lines) = match parts {
-                Parts::Lines(mut versions) => {
-                    // The latest version of a file that was rewritten since an import.
-                    let lines = versions.pop_last().map(|(_, l)| l).unwrap_or_default();
-                    let n = lines.len() as u64;
-                    if let Some((&last, _)) = lines.last_key_value()
-                        && last != n
-                    {
-                        let missing = (1..=last).find(|l| !lines.contains_key(l)).unwrap_or(last);
-                        return Err(err(format!("line {missing} is missing (of {last})")));
-                    }
-                    let mut out = Vec::new();
-                    for (_, l) in lines {
-                        out.extend_from_slice(&l);
-                    }
-                    (out, n)
-                }
-                Parts::Document(doc) => {
-                    let Some((_, latest)) = doc.versions.into_iter().next_back() else {
-                        return Err(err("the document event is missing".into()));
-                    };
-                    let Skeleton {
-                        head,
-                        whole,
-                        tail,
-                        messages: count,
-                    } = latest;
-                    if whole {
-                        (head, 0)
-                    } else {
-                        let mut out = head;
-                        for i in 0..count {
-                            let (_, (before, record)) = doc
-                                .messages
-                                .range((i, 0)..=(i, u64::MAX))
-                                .next_back()
-                                .ok_or_else(|| {
-                                    err(format!("message {i} is missing (of {count})"))
-                                })?;
-                            if i > 0 {
-                                out.extend_from_slice(before.as_bytes());
-                            }
-                            out.extend_from_slice(record.as_bytes());
-                        }
-                        out.extend_from_slice(tail.as_bytes());
-                        (out, count)
-                    }
+            let (bytes, lines) = match assemble(parts) {
+                Ok(file) => file,
+                Err(reason) => {
+                    problems.push(format!("{rel}: {reason}"));
+                    continue;
                 }
             };
-            let target = self.target(agent, &rel)?;
-            write_new(&target, &bytes).map_err(|reason| Error::Export {
-                path: target.display().to_string(),
-                reason,
-            })?;
+            let Some(target) = self.target(agent, &rel) else {
+                problems.push(format!(
+                    "{rel}: not a relative path inside the export folder"
+                ));
+                continue;
+            };
+            match already_there(&target, &bytes) {
+                Ok(true) => {
+                    report.files += 1;
+                    report.lines += lines;
+                    report.bytes += bytes.len() as u64;
+                }
+                Ok(false) => planned.push((target, bytes, lines)),
+                Err(reason) => problems.push(format!("{}: {reason}", target.display())),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Error::ExportRefused {
+                out_dir: self.out_dir.clone(),
+                problems,
+            });
+        }
+        let mut written: Vec<PathBuf> = Vec::with_capacity(planned.len());
+        for (target, bytes, lines) in planned {
+            if let Err(reason) = write_new(&target, &bytes) {
+                let removed = written
+                    .iter()
+                    .filter(|w| std::fs::remove_file(w).is_ok())
+                    .count();
+                return Err(Error::Export {
+                    path: target.display().to_string(),
+                    reason: format!(
+                        "{reason}; the {removed} file(s) this export had written were removed (it writes all its files or none)"
+                    ),
+                });
+            }
+            written.push(target);
             report.files += 1;
             report.lines += lines;
             report.bytes += bytes.len() as u64;
@@ -267,25 +290,97 @@ impl Exporter {
         Ok(report)
     }
 
-    fn target(&self, agent: Agent, rel: &str) -> Result<PathBuf> {
+    /// Where `rel` goes under the export folder; `None` for a path that would leave it.
+    fn target(&self, agent: Agent, rel: &str) -> Option<PathBuf> {
         let rel_path = Path::new(rel);
         let safe = rel_path
             .components()
             .all(|c| matches!(c, Component::Normal(_)));
         if !safe || rel.is_empty() {
-            return Err(Error::Export {
-                path: rel.to_owned(),
-                reason: "not a relative path inside the export folder".into(),
-            });
+            return None;
         }
-        Ok(match self.only {
+        Some(match self.only {
             Some(_) => self.out_dir.join(rel_path),
             None => self.out_dir.join(agent.name()).join(rel_path),
         })
     }
 }
 
-/// The bytes of one line as written, `\n` included.
+/// A file's bytes and its number of lines (messages, for a Gemini document): the latest
+/// version of it. The error says what is missing.
+fn assemble(parts: Parts) -> std::result::Result<(Vec<u8>, u64), String> {
+    match parts {
+        Parts::Lines(mut versions) => {
+            // The latest version of a file that was rewritten since an import.
+            let Version {
+                lines,
+                late_newlines,
+            } = versions.pop_last().map(|(_, v)| v).unwrap_or_default();
+            let n = lines.len() as u64;
+            if let (None, Some(line)) = (lines.last_key_value(), late_newlines.first()) {
+                return Err(format!(
+                    "line {line} is missing (only its late newline is there)"
+                ));
+            }
+            if let Some((&last, _)) = lines.last_key_value()
+                && last != n
+            {
+                let missing = (1..=last).find(|l| !lines.contains_key(l)).unwrap_or(last);
+                return Err(format!("line {missing} is missing (of {last})"));
+            }
+            let mut out = Vec::new();
+            for (number, l) in lines {
+                out.extend_from_slice(&l.bytes);
+                if l.newline || number < n || late_newlines.contains(&number) {
+                    out.push(b'\n');
+                }
+            }
+            Ok((out, n))
+        }
+        Parts::Document(doc) => {
+            let Some((_, latest)) = doc.versions.into_iter().next_back() else {
+                return Err("the document event is missing".into());
+            };
+            let Skeleton {
+                head,
+                whole,
+                tail,
+                messages: count,
+            } = latest;
+            if whole {
+                return Ok((head, 0));
+            }
+            let mut out = head;
+            for i in 0..count {
+                let (_, (before, record)) = doc
+                    .messages
+                    .range((i, 0)..=(i, u64::MAX))
+                    .next_back()
+                    .ok_or_else(|| format!("message {i} is missing (of {count})"))?;
+                if i > 0 {
+                    out.extend_from_slice(before.as_bytes());
+                }
+                out.extend_from_slice(record.as_bytes());
+            }
+            out.extend_from_slice(tail.as_bytes());
+            Ok((out, count))
+        }
+    }
+}
+
+/// Whether `target` holds `bytes` already (`false`: nothing is there); an error when
+/// something else is there or it cannot be looked at.
+fn already_there(target: &Path, bytes: &[u8]) -> std::result::Result<bool, String> {
+    match std::fs::read(target) {
+        Ok(existing) if existing == bytes => Ok(true),
+        Ok(_) => Err("a different file is already there".into()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) if target.is_dir() => Err(format!("a folder is there ({e})")),
+        Err(e) => Err(format!("cannot be looked at: {e}")),
+    }
+}
+
+/// The bytes of one line as written, without its `\n`.
 fn line_bytes(w: &Wrapper<'_>) -> std::result::Result<Vec<u8>, String> {
     let mut bytes = match (&w.record, &w.text, &w.bytes_b64) {
         (Some(r), _, _) => r.get().as_bytes().to_vec(),
@@ -298,18 +393,13 @@ fn line_bytes(w: &Wrapper<'_>) -> std::result::Result<Vec<u8>, String> {
     if w.crlf == Some(true) {
         bytes.push(b'\r');
     }
-    bytes.push(b'\n');
     Ok(bytes)
 }
 
+/// Writes a new file atomically and never over another: staged beside it, fsynced, then
+/// hard-linked into place (which fails if a file appeared there meanwhile). Where hard
+/// links are not supported, renamed into place after checking that nothing is there.
 fn write_new(target: &Path, bytes: &[u8]) -> std::result::Result<(), String> {
-    if let Ok(existing) = std::fs::read(target) {
-        return if existing == bytes {
-            Ok(())
-        } else {
-            Err("a different file is already there; not replaced".into())
-        };
-    }
     let dir = target.parent().ok_or("no parent folder")?;
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     let name = target
@@ -321,11 +411,21 @@ fn write_new(target: &Path, bytes: &[u8]) -> std::result::Result<(), String> {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
-        std::fs::rename(&tmp, target)
+        match std::fs::hard_link(&tmp, target) {
+            Ok(()) => std::fs::remove_file(&tmp),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e),
+            Err(_) if !target.exists() => std::fs::rename(&tmp, target),
+            Err(e) => Err(e),
+        }
     })();
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
-        return Err(e.to_string());
+        return Err(match e.kind() {
+            std::io::ErrorKind::AlreadyExists => {
+                "a file appeared there meanwhile; not replaced".into()
+            }
+            _ => e.to_string(),
+        });
     }
     Ok(())
 }

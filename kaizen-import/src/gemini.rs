@@ -94,6 +94,9 @@ struct ToolCall<'a> {
     result: Option<&'a RawValue>,
     #[serde(borrow)]
     status: Option<&'a RawValue>,
+    /// When the call was recorded, with its result.
+    #[serde(borrow)]
+    timestamp: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -253,6 +256,15 @@ fn record(state: &mut State, out: &Out<'_>, rec: &Record<'_>, d: &mut Derived) {
                 d.kind = Some(EventKind::ToolCall);
                 d.tool = text_of(first.name);
                 d.tool_call_id = text_of(first.id);
+                // Gemini CLI records a call with its result, stamped when it finished: from
+                // the message that asked for it to then is how long the tool ran (as
+                // Claude's and Codex's results). On the record that first has its result.
+                let has_result = first.result.is_some_and(|r| r.get() != "null");
+                if has_result && was.tool_results == 0 {
+                    d.latency_ms = (time_of(first.timestamp).zip(d.ts_ms))
+                        .and_then(|(done, called)| done.checked_sub(called))
+                        .and_then(|ms| u32::try_from(ms).ok());
+                }
             } else {
                 d.kind = Some(EventKind::Message);
             }

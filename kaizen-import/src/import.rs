@@ -93,6 +93,9 @@ pub fn import_file(
         ..SourceReport::default()
     };
     let whole_document = is_gemini_document(file);
+    let newline_read: Option<Cursor>;
+    // The line whose `\n` this import found, when the last import took it without one.
+    let mut ended: Option<serde_json::Value> = None;
     let mut start = None;
     if let Some(c) = cursor {
         if c.agent != file.agent || c.path != file.rel {
@@ -105,8 +108,8 @@ pub fn import_file(
         let unchanged = c.size == size && c.mtime_ms == mtime_ms && c.consumed == size;
         if unchanged {
             report.files_unchanged = 1;
-            if let Some(s) = &c.session_id {
-                report.sessions.insert(s.clone());
+            if let Some(s) = session_of(c) {
+                report.sessions.insert(s.to_owned());
             }
             return Ok(FileImport {
                 cursor: c.clone(),
@@ -116,9 +119,24 @@ pub fn import_file(
         let same_head = size >= c.consumed
             && !whole_document
             && crate::lines::head_hash(&file.path, c.head_len)? == c.head_hash;
-        if same_head {
+        if !same_head {
+            report.files_reread = 1;
+        } else if !newline_pending(c) || size == c.consumed {
             start = Some(c);
+        } else if crate::lines::byte_at(&file.path, c.consumed)? == Some(b'\n') {
+            // The last import took a last line that had no `\n` yet: here it is. Its line
+            // is stored; the lines after it are new.
+            let mut after = c.clone();
+            after.consumed += 1;
+            if let serde_json::Value::Object(map) = &mut after.state {
+                ended = map.remove(NEWLINE_PENDING);
+            }
+            report.bytes += 1;
+            newline_read = Some(after);
+            start = newline_read.as_ref();
         } else {
+            // That line was not finished after all (it goes on without a `\n`): the file
+            // is not the one imported, and is read again as a new version of it.
             report.files_reread = 1;
         }
     }
@@ -144,6 +162,8 @@ pub fn import_file(
         fallback_ts: mtime_ms.and_then(|m| u64::try_from(m).ok()).unwrap_or(0),
         report,
         generation,
+        unterminated: false,
+        unterminated_id: None,
     };
     let progress = match file.agent {
         Agent::Claude => crate::claude::import(file, start, &mut out)?,
@@ -152,10 +172,30 @@ pub fn import_file(
         Agent::Gemini => crate::gemini::import_lines(file, start, &mut out)?,
         Agent::Kaizen => crate::native::import(start, &mut out)?,
     };
+    // The `\n` came, and no line after it yet: only an event of its own keeps it (the
+    // line's event is stored, and says it had none), so export writes it back.
+    if let (Some(line), Some(c)) = (&ended, start)
+        && progress.lines == c.lines
+    {
+        out.newline_event(line)?;
+    }
     out.finish()?;
+    // Still waiting for the `\n` of the last line: one read this time, or one of an
+    // earlier import when nothing was read after it.
+    let pending = match start {
+        Some(c) if progress.consumed == c.consumed => c.state.get(NEWLINE_PENDING).cloned(),
+        _ if out.unterminated => Some(out.unterminated_id.take().unwrap_or(true.into())),
+        _ => None,
+    };
     let mut state = progress.state;
-    if let (serde_json::Value::Object(map), Some(ts)) = (&mut state, out.last_ts) {
-        map.insert("last_ts_ms".into(), ts.into());
+    if let serde_json::Value::Object(map) = &mut state {
+        if let Some(ts) = out.last_ts {
+            map.insert("last_ts_ms".into(), ts.into());
+        }
+        match pending {
+            Some(line) => map.insert(NEWLINE_PENDING.into(), line),
+            None => map.remove(NEWLINE_PENDING),
+        };
     }
     let head_len = progress.consumed.min(HEAD_LEN);
     let cursor = Cursor {
@@ -175,11 +215,32 @@ pub fn import_file(
     if progress.truncated_tail {
         report.truncated_tails.push(file.path.display().to_string());
     }
-    if let Some(s) = &cursor.session_id {
-        report.sessions.insert(s.clone());
+    if let Some(s) = session_of(&cursor) {
+        report.sessions.insert(s.to_owned());
     }
     Ok(FileImport { cursor, report })
 }
+
+/// The session a file counts for in a report: none while nothing of it was read (an empty
+/// transcript, or one whose first line is still being written, holds no session yet).
+fn session_of(c: &Cursor) -> Option<&str> {
+    c.session_id.as_deref().filter(|_| c.consumed > 0)
+}
+
+/// The key of a cursor's state saying that the file ended in a complete record without
+/// its `\n` (imported, see `lines::each_line`): the next import expects that `\n` first.
+/// Its value names that line's event (`{"session_id","seq","line"}`; `true` for kaizen's
+/// own events, which export does not write).
+const NEWLINE_PENDING: &str = "newline_pending";
+
+fn newline_pending(c: &Cursor) -> bool {
+    c.state.get(NEWLINE_PENDING).is_some()
+}
+
+/// The low 32 bits of the seq of a line's late `\n` event: this tag, and the line's number
+/// (line numbers stay far below 2^30; Gemini's `.json` documents, which use the high bits
+/// too, are never line-based).
+const NEWLINE_BITS: u64 = 0xC000_0000;
 
 fn is_gemini_document(file: &SourceFile) -> bool {
     file.agent == Agent::Gemini && file.rel.ends_with(".json")
@@ -368,6 +429,12 @@ pub(crate) struct Out<'a> {
     /// The file's mtime: the time of lines when no line of the file has one.
     fallback_ts: u64,
     pub report: SourceReport,
+    /// The line being handed over is the file's last and has no `\n` (a complete record the
+    /// agent has not ended yet): its event says `no_newline`, so export writes it without
+    /// one unless a later line follows.
+    pub unterminated: bool,
+    /// That line's event, as the cursor keeps it (`{"session_id","seq","line"}`).
+    unterminated_id: Option<serde_json::Value>,
 }
 
 /// Lines with no time held back at most, waiting for a line with one; past this they take
@@ -478,7 +545,12 @@ impl Out<'_> {
         for (k, v) in &d.strings {
             p.str(k, v);
         }
-        p.flag("crlf", crlf);
+        p.flag("crlf", crlf).flag("no_newline", self.unterminated);
+        if self.unterminated {
+            self.unterminated_id = Some(serde_json::json!({
+                "session_id": session_id, "seq": seq, "line": line,
+            }));
+        }
         match keep {
             Keep::Record(json) => p.raw("record", json),
             Keep::Text(text) => p.str("text", text),
@@ -604,6 +676,33 @@ impl Out<'_> {
                 }
             }
         }
+    }
+
+    /// Emits the event of a line's `\n` that came after the line was imported (`line`: the
+    /// cursor's `{"session_id","seq","line"}` of it): payload `{"agent","path","line",
+    /// "newline":true}`, its own identity beside the line's. Nothing for kaizen's own events.
+    pub(crate) fn newline_event(&mut self, line: &serde_json::Value) -> Result<()> {
+        let (Some(session_id), Some(seq), Some(number)) = (
+            line.get("session_id").and_then(|v| v.as_str()),
+            line.get("seq").and_then(|v| v.as_u64()),
+            line.get("line").and_then(|v| v.as_u64()),
+        ) else {
+            return Ok(());
+        };
+        if number >= 1 << 30 {
+            return Ok(()); // beyond the seq's room: export then lacks this one `\n`
+        }
+        let mut p = PayloadBuilder::new(self.agent.name(), self.rel, number, 32);
+        p.nonzero("generation", u64::from(self.generation))
+            .flag("newline", true);
+        let payload = Payload::from_json_text(p.finish())
+            .map_err(|e| Error::line(self.path, number, format!("internal payload error: {e}")))?;
+        let d = Derived {
+            kind: Some(EventKind::Lifecycle),
+            ..Derived::default()
+        };
+        let seq = (seq & !0xFFFF_FFFF) | NEWLINE_BITS | number;
+        self.emit(session_id, seq, number, d, payload)
     }
 
     /// Emits a kaizen event as it is (the native JSON Lines source).

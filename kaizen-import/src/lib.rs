@@ -29,12 +29,15 @@
 //! `{"agent":"claude","path":"projects/-home-u-p/<id>.jsonl","line":N, derived…, "record":<the line>}`
 //! where `record` is the line's JSON exactly as written (bytes kept). Derived keys, present
 //! when they apply: `model` (the model the event counts under; for a tool result, the
-//! model of the call), `project` (Claude: the project folder; Codex: the session's cwd;
-//! Gemini: the project hash), `response: true` (this event carries an API response's
+//! model of the call), `project` (where the session ran, so that one project's Claude and
+//! Codex events group together: Claude the session's first `cwd`, the project folder's
+//! name only until a line has one; Codex the session's `cwd`; Gemini the project hash),
+//! `response: true` (this event carries an API response's
 //! tokens), `cache_creation_5m` / `cache_creation_1h`, `cost_source`
 //! (`reported` or `computed:litellm-1.110.2`), `tool_calls` / `tool_results` /
 //! `tool_errors` / `api_errors` (counts), `resume_copy`, `continued` (a difference, see
-//! below), `crlf: true` (the line ended in `\r\n`). A line that cannot be kept as `record`
+//! below), `crlf: true` (the line ended in `\r\n`), `no_newline: true` (the file's last
+//! line, without its `\n` when imported). A line that cannot be kept as `record`
 //! exactly (whitespace around it, not JSON under `skip_invalid`, blank) is kept as
 //! `"text": "<line>"`, one that is not UTF-8 as `"bytes_b64"`. A Gemini `.json` document
 //! becomes one event per message (`index`, `before`: the text between messages) and one
@@ -78,7 +81,11 @@
 //! per source, day and model against its manifest).
 //!
 //! Kinds: a line with a tool use → `ToolCall` (`tool`, `tool_call_id`); a tool result →
-//! `ToolResult`; an API error → `Error`; user/assistant text → `Message`; Codex
+//! `ToolResult` (`latency_ms`: its time minus its call's, matched by call id: Claude's
+//! `tool_use_id`, Codex's `call_id`; none for a result whose call is unknown). Gemini
+//! writes a call with its result: the record that first has a call's result is its
+//! `ToolCall` event, with `latency_ms` from the message's time to the call's own
+//! `timestamp`; an API error → `Error`; user/assistant text → `Message`; Codex
 //! `token_count` → `Cost`; hook lines → `Hook`; everything else `Lifecycle`. `ts_ms` is the
 //! line's timestamp; a line without one takes the previous line's time (or the first time
 //! of the file) with `ts_exact = false`. `source` is `Tail`.
@@ -87,10 +94,19 @@
 //! [`import_file`] takes the file's [`Cursor`] from the previous import (size, mtime, a
 //! hash of its first 4 KiB, bytes and lines consumed, and the per-format state needed to go
 //! on exactly) and reads only the bytes after it; an unchanged file is not opened; a file
-//! whose head changed (or that shrank) is read again from the start. A last line without
-//! its newline (the agent is still writing) ends the import of that file at the last
-//! complete line, reported in [`SourceReport::truncated_tails`], and is picked up next
-//! time. A Claude response whose last line so far was imported and which goes on after
+//! whose head changed (or that shrank) is read again from the start.
+//!
+//! A last line without its newline is imported when it is a complete JSON object (ccusage
+//! counts it, and an agent writes a line whole): its event says `no_newline`, export
+//! writes it back without one, and the cursor expects that `\n` first. When the file goes
+//! on with `\n` and more lines, the next import reads exactly those (export then ends the
+//! line with its `\n`, which must be there since a line follows); a `\n` that comes alone
+//! gets an event of its own (`{"agent","path","line","newline":true}`, kind `Lifecycle`,
+//! seq `… | 0xC000_0000 | line`), so export stays byte for byte; a last line that goes on
+//! instead (it was not finished after all) makes the file another one, read again as a new
+//! version. A last line that is not a complete object (the agent is still writing) ends
+//! the import of that file at the last complete line, reported in
+//! [`SourceReport::truncated_tails`], and is picked up next time. A Claude response whose last line so far was imported and which goes on after
 //! the cursor gets the *difference* on its new last line (flag `continued`), so sums stay
 //! exact. Consequence: a file imported in two steps has events that differ from a
 //! one-step import of the same bytes; keep the cursor with the data.

@@ -12,7 +12,8 @@ use crate::{Error, Result};
 pub(crate) enum Next {
     /// A complete line (its `\n` removed) is in the buffer.
     Line,
-    /// Bytes after the last `\n`: a line still being written. Not consumed.
+    /// Bytes after the last `\n` that are not a complete JSON record: a line still being
+    /// written. Not consumed.
     Tail,
     /// Nothing more.
     Eof,
@@ -26,6 +27,8 @@ pub(crate) struct LineReader {
     /// Line number of the last complete line returned (1-based numbering of the whole file).
     line_no: u64,
     max_line: usize,
+    /// The last line returned had no `\n`: the file ends in a complete record without one.
+    unterminated: bool,
 }
 
 impl LineReader {
@@ -48,6 +51,7 @@ impl LineReader {
             offset: start,
             line_no: first_line_no,
             max_line,
+            unterminated: false,
         })
     }
 
@@ -59,7 +63,15 @@ impl LineReader {
         self.line_no
     }
 
-    /// The next line into `buf` (cleared first), without its `\n`.
+    /// Whether the last line returned ended the file without a `\n` (see [`Next::Line`]).
+    pub(crate) fn unterminated(&self) -> bool {
+        self.unterminated
+    }
+
+    /// The next line into `buf` (cleared first), without its `\n`. The bytes after the last
+    /// `\n` are a line too when they are a complete JSON record (ccusage and the agents'
+    /// own readers count such a last line; an agent writes a line and its `\n` in one
+    /// write, so it is as good as terminated); otherwise they are [`Next::Tail`].
     pub(crate) fn next_line(&mut self, buf: &mut Vec<u8>) -> Result<Next> {
         buf.clear();
         loop {
@@ -69,11 +81,16 @@ impl LineReader {
                 Err(e) => return Err(Error::io(&self.path, e)),
             };
             if chunk.is_empty() {
-                return Ok(if buf.is_empty() {
-                    Next::Eof
-                } else {
-                    Next::Tail
-                });
+                if buf.is_empty() {
+                    return Ok(Next::Eof);
+                }
+                if !complete_record(buf) {
+                    return Ok(Next::Tail);
+                }
+                self.offset += buf.len() as u64;
+                self.line_no += 1;
+                self.unterminated = true;
+                return Ok(Next::Line);
             }
             let (take, done) = match memchr::memchr(b'\n', chunk) {
                 Some(i) => (i, true),
@@ -97,9 +114,16 @@ impl LineReader {
     }
 }
 
+/// Whether the bytes after a file's last `\n` are a whole record: a JSON object (every
+/// format's records are objects; a number or a literal might still grow) that parses.
+fn complete_record(bytes: &[u8]) -> bool {
+    bytes.trim_ascii_start().first() == Some(&b'{')
+        && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
+}
+
 /// Where an import's reading of a file stopped: the next import starts there.
 pub(crate) struct LinesRead {
-    /// Offset just after the last complete line.
+    /// Offset just after the last line (its `\n` included, when it has one).
     pub consumed: u64,
     /// Number of the last complete line (1-based, of the whole file).
     pub lines: u64,
@@ -110,7 +134,9 @@ pub(crate) struct LinesRead {
 /// The one loop every line-based source runs: reads the complete lines of `out`'s file
 /// after byte `start` (the start of line `start_line + 1`) up to `end` (or the file's end),
 /// counts each in `out.report` (lines, and bytes with its `\n`) and hands it to `each`
-/// with its line number.
+/// with its line number. A last line without `\n` that is a complete record is handed
+/// over with `out.unterminated` set (its event says so, for export, and the cursor
+/// remembers that its `\n` is still to come).
 pub(crate) fn each_line(
     out: &mut Out<'_>,
     (start, start_line): (u64, u64),
@@ -126,8 +152,9 @@ pub(crate) fn each_line(
             Next::Eof => break false,
             Next::Tail => break true,
         }
+        out.unterminated = reader.unterminated();
         out.report.lines += 1;
-        out.report.bytes += buf.len() as u64 + 1;
+        out.report.bytes += buf.len() as u64 + u64::from(!out.unterminated);
         each(out, reader.line_no(), &buf)?;
     };
     Ok(LinesRead {
@@ -135,6 +162,18 @@ pub(crate) fn each_line(
         lines: reader.line_no(),
         tail,
     })
+}
+
+/// The byte at `offset` of a file, `None` past its end.
+pub(crate) fn byte_at(path: &Path, offset: u64) -> Result<Option<u8>> {
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    file.seek(SeekFrom::Start(offset))
+        .map_err(|e| Error::io(path, e))?;
+    let mut byte = [0u8; 1];
+    match file.read(&mut byte).map_err(|e| Error::io(path, e))? {
+        0 => Ok(None),
+        _ => Ok(Some(byte[0])),
+    }
 }
 
 /// FNV-1a hash of the first `len` bytes of a file (its "head"): a changed head means the

@@ -447,3 +447,302 @@ fn a_model_missing_from_the_price_table_is_reported_never_priced_as_zero() {
     assert_eq!(r.unpriced_models.get("claude-future-9"), Some(&1));
     assert_eq!((r.cost_computed, r.cost_usd_e6), (1, 175));
 }
+
+/// Writes `lines` (each ended by `\n`) to `root/rel`, making its folders.
+fn write_lines(root: &Path, rel: &str, lines: &[&str]) -> PathBuf {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(
+        &path,
+        lines.iter().map(|l| format!("{l}\n")).collect::<String>(),
+    )
+    .unwrap();
+    path
+}
+
+fn import_paths(
+    agent: Agent,
+    root: &Path,
+    cursors: &HashMap<String, kaizen_import::Cursor>,
+) -> (Vec<Event>, SourceReport, Vec<kaizen_import::Cursor>) {
+    let files = discover(agent, &[root.to_owned()]).expect("discover");
+    let mut events = Vec::new();
+    let (report, cursors) = import_files(&files, cursors, &ImportOptions::default(), &mut |c| {
+        events.extend(c);
+        Ok(())
+    })
+    .expect("import");
+    let r = report
+        .sources
+        .get(agent.name())
+        .cloned()
+        .unwrap_or_default();
+    (events, r, cursors)
+}
+
+/// Claude Code names a project's folder after its working directory with `/` made `-`
+/// (not reversible); its lines carry the directory itself as `cwd`, as Codex's
+/// `session_meta` does. Both agents' events of one project carry the same `project`.
+#[test]
+fn claude_and_codex_events_of_one_project_carry_its_working_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let claude = dir.path().join("claude");
+    let sid = "aaaaaaaa-0000-4000-8000-000000000001";
+    let user = |cwd: &str, s: u32| {
+        format!(
+            r#"{{"type":"user","cwd":"{cwd}","sessionId":"{sid}","uuid":"u{s}","parentUuid":null,"timestamp":"2026-10-01T10:00:{s:02}.000Z","message":{{"role":"user","content":"hi"}}}}"#
+        )
+    };
+    let transcript = write_lines(
+        &claude,
+        &format!("projects/-home-me-proj/{sid}.jsonl"),
+        &[
+            r#"{"type":"summary","summary":"s","leafUuid":"u1"}"#,
+            &user("/home/me/proj", 1),
+        ],
+    );
+    write_lines(
+        &claude,
+        "projects/-home-me-other/bbbbbbbb-0000-4000-8000-000000000002.jsonl",
+        &[
+            r#"{"type":"user","uuid":"x","timestamp":"2026-10-01T10:00:00.000Z","message":{"role":"user","content":"no cwd"}}"#,
+        ],
+    );
+    let codex = dir.path().join("codex");
+    write_lines(
+        &codex,
+        "sessions/2026/10/01/rollout-2026-10-01T11-00-00-0199a000-0000-7000-8000-0000000000bb.jsonl",
+        &[
+            r#"{"timestamp":"2026-10-01T11:00:00.000Z","type":"session_meta","payload":{"id":"0199a000-0000-7000-8000-0000000000bb","cwd":"/home/me/proj"}}"#,
+            r#"{"timestamp":"2026-10-01T11:00:01.000Z","type":"turn_context","payload":{"cwd":"/home/me/proj","model":"gpt-5.2-codex"}}"#,
+        ],
+    );
+    let (claude_events, _, cursors) = import_paths(Agent::Claude, &claude, &HashMap::new());
+    let (codex_events, _, _) = import_paths(Agent::Codex, &codex, &HashMap::new());
+    let project = |e: &Event| payload(e)["project"].as_str().unwrap_or("").to_owned();
+    for e in claude_events
+        .iter()
+        .filter(|e| e.session_id == sid)
+        .chain(&codex_events)
+    {
+        assert_eq!(project(e), "/home/me/proj", "{}", payload(e));
+    }
+    let other: Vec<String> = (claude_events.iter())
+        .filter(|e| e.session_id != sid)
+        .map(project)
+        .collect();
+    assert_eq!(other, ["-home-me-other"], "no cwd: the folder's name");
+
+    // A transcript whose first import saw no `cwd` yet takes it from the line that has one.
+    let late = "cccccccc-0000-4000-8000-000000000003";
+    let path = write_lines(
+        &claude,
+        &format!("projects/-home-me-proj/{late}.jsonl"),
+        &[r#"{"type":"summary","summary":"s","leafUuid":"u1"}"#],
+    );
+    let cursors: HashMap<_, _> = cursors.into_iter().map(|c| (c.path.clone(), c)).collect();
+    let (first, _, cursors) = import_paths(Agent::Claude, &claude, &cursors);
+    assert_eq!(
+        first.iter().map(project).collect::<Vec<_>>(),
+        ["-home-me-proj"]
+    );
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(&(user("/home/me/proj", 2) + "\n"));
+    std::fs::write(&path, text).unwrap();
+    let cursors: HashMap<_, _> = cursors.into_iter().map(|c| (c.path.clone(), c)).collect();
+    let (then, _, _) = import_paths(Agent::Claude, &claude, &cursors);
+    assert_eq!(
+        then.iter().map(project).collect::<Vec<_>>(),
+        ["/home/me/proj"]
+    );
+    assert!(transcript.exists());
+}
+
+/// A 0-byte transcript (an agent that opened it and wrote nothing yet) holds no session.
+#[test]
+fn an_empty_transcript_is_no_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("claude");
+    write_lines(
+        &root,
+        "projects/-p/dddddddd-0000-4000-8000-000000000004.jsonl",
+        &[
+            r#"{"type":"user","uuid":"x","timestamp":"2026-10-01T10:00:00.000Z","message":{"role":"user","content":"hi"}}"#,
+        ],
+    );
+    write_lines(
+        &root,
+        "projects/-p/eeeeeeee-0000-4000-8000-000000000005.jsonl",
+        &[],
+    );
+    let codex = dir.path().join("codex");
+    write_lines(
+        &codex,
+        "sessions/2026/10/01/rollout-2026-10-01T11-00-00-0199a000-0000-7000-8000-0000000000cc.jsonl",
+        &[],
+    );
+    let (_, r, cursors) = import_paths(Agent::Claude, &root, &HashMap::new());
+    assert_eq!((r.files, r.sessions.len()), (2, 1), "{:?}", r.sessions);
+    let (_, r, _) = import_paths(Agent::Codex, &codex, &HashMap::new());
+    assert_eq!((r.files, r.sessions.len()), (1, 0));
+    // Again, from the cursors (the files unchanged, not read).
+    let cursors: HashMap<_, _> = cursors.into_iter().map(|c| (c.path.clone(), c)).collect();
+    let (_, r, _) = import_paths(Agent::Claude, &root, &cursors);
+    assert_eq!((r.files_unchanged, r.sessions.len()), (2, 1));
+}
+
+/// Codex and Gemini tool results carry the time their tool took, as Claude's do: Codex
+/// from the call's line to its output's (matched by `call_id`, across imports too);
+/// Gemini from the message that made the call to the call's own `timestamp` (recorded
+/// with its result). A result whose call is unknown has none.
+#[test]
+fn codex_and_gemini_tool_results_carry_their_latency() {
+    let dir = tempfile::tempdir().unwrap();
+    let codex = dir.path().join("codex");
+    let line = |t: &str, payload: &str| {
+        format!(
+            r#"{{"timestamp":"2026-10-01T11:00:{t}Z","type":"response_item","payload":{payload}}}"#
+        )
+    };
+    let path = write_lines(
+        &codex,
+        "sessions/2026/10/01/rollout-2026-10-01T11-00-00-0199a000-0000-7000-8000-0000000000dd.jsonl",
+        &[
+            &line(
+                "01.000",
+                r#"{"type":"function_call","name":"exec_command","arguments":"{}","call_id":"c1"}"#,
+            ),
+            &line(
+                "03.500",
+                r#"{"type":"function_call_output","call_id":"c1","output":"ok"}"#,
+            ),
+            &line(
+                "04.000",
+                r#"{"type":"function_call_output","call_id":"nobody","output":"ok"}"#,
+            ),
+            &line(
+                "05.000",
+                r#"{"type":"custom_tool_call","name":"apply_patch","input":"x","call_id":"c2"}"#,
+            ),
+        ],
+    );
+    let (events, _, cursors) = import_paths(Agent::Codex, &codex, &HashMap::new());
+    let results = |events: &[Event]| -> Vec<(Option<String>, Option<u32>)> {
+        (events.iter())
+            .filter(|e| e.kind == EventKind::ToolResult)
+            .map(|e| (e.tool_call_id.clone(), e.latency_ms))
+            .collect()
+    };
+    assert_eq!(
+        results(&events),
+        [
+            (Some("c1".into()), Some(2500)),
+            (Some("nobody".into()), None)
+        ]
+    );
+    // The output of c2 comes in a later import: the call's time is in the cursor.
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(&line(
+        "07.250",
+        r#"{"type":"custom_tool_call_output","call_id":"c2","output":"done"}"#,
+    ));
+    text.push('\n');
+    std::fs::write(&path, text).unwrap();
+    let cursors: HashMap<_, _> = cursors.into_iter().map(|c| (c.path.clone(), c)).collect();
+    let (later, _, _) = import_paths(Agent::Codex, &codex, &cursors);
+    assert_eq!(results(&later), [(Some("c2".into()), Some(2250))]);
+
+    let gemini = dir.path().join("gemini");
+    let msg = |id: &str, calls: &str| {
+        format!(
+            r#"{{"id":"{id}","timestamp":"2026-10-01T12:00:02.000Z","type":"gemini","content":"","tokens":{{"input":10,"output":1,"cached":0,"thoughts":0,"tool":0,"total":11}},"model":"gemini-2.5-pro"{calls}}}"#
+        )
+    };
+    let with_calls = msg(
+        "g1",
+        r#","toolCalls":[{"id":"t1","name":"glob","result":[{"functionResponse":{"id":"t1"}}],"status":"success","timestamp":"2026-10-01T12:00:03.200Z"}]"#,
+    );
+    let untimed = msg(
+        "g2",
+        r#","toolCalls":[{"id":"t2","name":"glob","result":[{"functionResponse":{"id":"t2"}}],"status":"success"}]"#,
+    );
+    write_lines(
+        &gemini,
+        "tmp/h1/chats/session-2026-10-01T12-00-ffff0001.jsonl",
+        &[
+            r#"{"sessionId":"ffff0001","projectHash":"h1","startTime":"2026-10-01T12:00:00.000Z","lastUpdated":"2026-10-01T12:00:00.000Z","kind":"main"}"#,
+            &msg("g1", ""),
+            &with_calls,
+            &with_calls,
+            &untimed,
+        ],
+    );
+    let doc = serde_json::json!({"sessionId": "ffff0002", "projectHash": "h1",
+        "startTime": "2026-10-01T12:00:00.000Z", "lastUpdated": "2026-10-01T12:00:05.000Z",
+        "messages": [serde_json::from_str::<serde_json::Value>(&with_calls).unwrap()]});
+    let doc_path = gemini.join("tmp/h1/chats/session-2026-10-01T12-00-ffff0002.json");
+    std::fs::write(&doc_path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    let (events, _, _) = import_paths(Agent::Gemini, &gemini, &HashMap::new());
+    let latencies: Vec<(String, u64, Option<u32>)> = (events.iter())
+        .filter(|e| e.kind == EventKind::ToolCall)
+        .map(|e| {
+            let p = payload(e);
+            let name = p["path"]
+                .as_str()
+                .unwrap()
+                .rsplit('.')
+                .next()
+                .unwrap()
+                .to_owned();
+            (name, p["line"].as_u64().unwrap(), e.latency_ms)
+        })
+        .collect();
+    assert_eq!(
+        latencies,
+        [
+            ("jsonl".into(), 3, Some(1200)),
+            ("jsonl".into(), 4, None),
+            ("jsonl".into(), 5, None),
+            ("json".into(), 4, Some(1200)),
+        ],
+        "the record that first has the result; none again for its repeat; none untimed"
+    );
+}
+
+/// An export whose targets hold other files lists every one of them and writes nothing; a
+/// target already holding the same bytes is fine.
+#[test]
+fn export_lists_every_conflict_and_writes_nothing() {
+    let (events, _) = import_agent(Agent::Claude);
+    let out = tempfile::tempdir().unwrap();
+    let rels: Vec<PathBuf> = common::tree(&fixtures().join("claude"))
+        .into_keys()
+        .collect();
+    assert!(rels.len() >= 4);
+    for (i, rel) in rels.iter().take(3).enumerate() {
+        let target = out.path().join(rel);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        let bytes = match i {
+            0 => std::fs::read(fixtures().join("claude").join(rel)).unwrap(),
+            _ => b"someone else's file\n".to_vec(),
+        };
+        std::fs::write(target, bytes).unwrap();
+    }
+    let before = common::tree(out.path());
+    let err = export(events.clone(), out.path(), Some(Agent::Claude)).unwrap_err();
+    let Error::ExportRefused { problems, .. } = &err else {
+        panic!("not ExportRefused: {err}");
+    };
+    assert_eq!(problems.len(), 2, "{err}");
+    for rel in &rels[1..3] {
+        assert!(err.to_string().contains(&*rel.to_string_lossy()), "{err}");
+    }
+    assert!(err.to_string().contains("all its files or none"), "{err}");
+    assert!(common::tree(out.path()) == before, "nothing written");
+    for rel in &rels[1..3] {
+        std::fs::remove_file(out.path().join(rel)).unwrap();
+    }
+    let report = export(events, out.path(), Some(Agent::Claude)).unwrap();
+    assert_eq!(report.files as usize, rels.len());
+    assert!(common::tree(out.path()) == common::tree(&fixtures().join("claude")));
+}

@@ -365,3 +365,209 @@ fn a_rewritten_gemini_document_adds_versions_not_conflicts() {
     .unwrap();
     assert!(std::fs::read(out.path().join(&file.rel)).unwrap() == std::fs::read(&path).unwrap());
 }
+
+fn agent_of(root: &Path, path: &Path) -> Agent {
+    Agent::AGENTS
+        .into_iter()
+        .find(|a| path.starts_with(root.join(a.name())))
+        .expect("a file of an agent's folder")
+}
+
+fn by_path(cursors: Vec<Cursor>) -> HashMap<String, Cursor> {
+    cursors.into_iter().map(|c| (c.path.clone(), c)).collect()
+}
+
+fn exported(events: &[Event]) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let out = tempfile::tempdir().unwrap();
+    export(events.to_vec(), out.path(), None).unwrap();
+    tree(out.path())
+}
+
+fn logs(root: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut t = tree(root);
+    t.retain(|p, _| !p.ends_with("manifest.json"));
+    t
+}
+
+/// A last line that is a complete record without its `\n` (the agent wrote the line, the
+/// newline is to come, or never comes) is imported, as ccusage counts it; export gives the
+/// file back without the `\n`. When the `\n` and more lines come, the next import takes
+/// exactly the new lines and stores nothing twice, and export gives the grown file back.
+#[test]
+fn a_complete_last_line_without_newline_is_imported_and_grows_exactly() {
+    let dir = generate(&[]);
+    let root = dir.path().join("logs");
+    let m = manifest(&root);
+    let work = tempfile::tempdir().unwrap();
+    copy_tree(&root, work.path());
+    let (claude, k_claude) = split_response(work.path());
+    let codex = first_file(&work.path().join("codex"), "jsonl");
+    let gemini = first_file(&work.path().join("gemini"), "jsonl");
+    // Each file cut after its line K, whose `\n` is left out; for Claude, in the middle of
+    // a response written over several lines.
+    let mut cuts = Vec::new();
+    for (path, k) in [
+        (claude, k_claude),
+        (codex.clone(), lines_of(&codex).len() - 10),
+        (gemini.clone(), lines_of(&gemini).len() - 10),
+    ] {
+        let lines = lines_of(&path);
+        let mut bytes = lines[..k].concat();
+        assert_eq!(bytes.pop(), Some(b'\n'));
+        std::fs::write(&path, &bytes).unwrap();
+        let rel = source_file(agent_of(work.path(), &path), &path)
+            .unwrap()
+            .rel;
+        cuts.push((path, rel, k, lines.len(), lines.concat()));
+    }
+
+    let (first, report, cursors) = import_tree(work.path(), &HashMap::new());
+    let tails: usize = (report.sources.values())
+        .map(|r| r.truncated_tails.len())
+        .sum();
+    assert_eq!(tails, 0, "a complete record is no unfinished line");
+    for (_, rel, k, ..) in &cuts {
+        let last = (first.iter())
+            .find(|e| path_line(e) == (rel.clone(), *k as u64))
+            .unwrap_or_else(|| panic!("{rel}: its last line {k} is imported"));
+        assert_eq!(last.payload.to_value()["no_newline"], true, "{rel}");
+    }
+    assert!(
+        exported(&first) == logs(work.path()),
+        "export without the `\\n`"
+    );
+    // Counted as the same lines with their `\n` are (ccusage reads them so).
+    let ended = tempfile::tempdir().unwrap();
+    copy_tree(work.path(), ended.path());
+    for (path, ..) in &cuts {
+        let target = ended.path().join(path.strip_prefix(work.path()).unwrap());
+        let mut bytes = std::fs::read(&target).unwrap();
+        bytes.push(b'\n');
+        std::fs::write(&target, bytes).unwrap();
+    }
+    let (terminated, _, _) = import_tree(ended.path(), &HashMap::new());
+    assert_eq!(figures(&first), figures(&terminated));
+
+    // Touched, not changed: nothing read, the `\n` still expected.
+    for (path, ..) in &cuts {
+        let file = std::fs::File::options().write(true).open(path).unwrap();
+        file.set_modified(
+            std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1 << 30),
+        )
+        .unwrap();
+    }
+    let (touched, report, cursors) = import_tree(work.path(), &by_path(cursors));
+    assert!(
+        touched.is_empty(),
+        "{} event(s) from touched files",
+        touched.len()
+    );
+    assert_eq!(
+        report.sources.values().map(|r| r.files_reread).sum::<u64>(),
+        0
+    );
+
+    // The `\n` alone comes: nothing new, nothing read again.
+    for (path, ..) in &cuts {
+        let mut bytes = std::fs::read(path).unwrap();
+        bytes.push(b'\n');
+        std::fs::write(path, bytes).unwrap();
+    }
+    let (newline, report, cursors) = import_tree(work.path(), &by_path(cursors));
+    assert_eq!(
+        report.sources.values().map(|r| r.files_reread).sum::<u64>(),
+        0
+    );
+    assert_eq!(
+        report.sources.values().map(|r| r.lines).sum::<u64>(),
+        0,
+        "no line"
+    );
+    // Each `\n` is kept by an event of its own (the line's event is stored, without it).
+    let mut ended: Vec<(String, u64)> = newline.iter().map(path_line).collect();
+    ended.sort();
+    let mut want: Vec<(String, u64)> = cuts
+        .iter()
+        .map(|(_, rel, k, ..)| (rel.clone(), *k as u64))
+        .collect();
+    want.sort();
+    assert_eq!(ended, want);
+    assert!(
+        newline
+            .iter()
+            .all(|e| e.payload.to_value()["newline"] == true)
+    );
+    let first: Vec<Event> = first.into_iter().chain(newline).collect();
+    assert!(
+        exported(&first) == logs(work.path()),
+        "export with the `\\n`"
+    );
+
+    // Then the rest of each file: exactly its new lines.
+    for (path, .., original) in &cuts {
+        std::fs::write(path, original).unwrap();
+    }
+    let (second, report, _) = import_tree(work.path(), &by_path(cursors));
+    assert_eq!(
+        report.sources.values().map(|r| r.files_reread).sum::<u64>(),
+        0
+    );
+    let mut got: Vec<(String, u64)> = second.iter().map(path_line).collect();
+    got.sort();
+    let mut want: Vec<(String, u64)> = (cuts.iter())
+        .flat_map(|(_, rel, k, n, _)| (*k as u64 + 1..=*n as u64).map(|l| (rel.clone(), l)))
+        .collect();
+    want.sort();
+    assert_eq!(got, want);
+    let all: Vec<Event> = first.into_iter().chain(second).collect();
+    let ids: std::collections::BTreeSet<(&str, u64)> =
+        all.iter().map(|e| (e.session_id.as_str(), e.seq)).collect();
+    assert_eq!(ids.len(), all.len(), "no identity stored twice");
+    assert_manifest(&all, &m);
+    assert!(
+        exported(&all) == logs(&root),
+        "the grown files back byte for byte"
+    );
+}
+
+/// A last line taken without its `\n` that then goes on (it was not finished after all):
+/// the file is not the one imported, so it is read again as a new version, never glued to
+/// the stored line.
+#[test]
+fn a_last_line_that_goes_on_makes_a_new_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir
+        .path()
+        .join("sessions/2026/10/01/rollout-2026-10-01T11-00-00-0199a000-0000-7000-8000-0000000000aa.jsonl");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let line = |s: u32| {
+        format!(
+            "{{\"timestamp\":\"2026-10-01T11:00:{s:02}.000Z\",\"type\":\"x\",\"payload\":{{}}}}"
+        )
+    };
+    std::fs::write(&path, format!("{}\n{}", line(1), line(2))).unwrap();
+    let file = source_file(Agent::Codex, &path).unwrap();
+    let options = ImportOptions::default();
+    let mut events = Vec::new();
+    let done = import_file(&file, None, &options, &mut |c| {
+        events.extend(c);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(done.report.events, 2);
+    std::fs::write(&path, format!("{}\n{}  \n{}\n", line(1), line(2), line(3))).unwrap();
+    let again = import_file(&file, Some(&done.cursor), &options, &mut |c| {
+        events.extend(c);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(again.report.files_reread, 1);
+    assert_eq!(again.cursor.generation, 1);
+    assert_eq!(again.report.events, 3, "every line of the new version");
+    let out = tempfile::tempdir().unwrap();
+    export(events, out.path(), Some(Agent::Codex)).unwrap();
+    assert_eq!(
+        std::fs::read(out.path().join(&file.rel)).unwrap(),
+        std::fs::read(&path).unwrap()
+    );
+}

@@ -1,73 +1,120 @@
 use thiserror::Error;
 
+/// `Result` with the store's [`enum@Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Every error of the store. Each names the file (path inside the store), column or key at fault.
 #[derive(Debug, Error)]
 pub enum Error {
+    /// The file system refused (a local store, or a staging file).
     #[error("{path}: {source}")]
     Io {
+        /// The file or folder.
         path: String,
+        /// What the operating system said.
         #[source]
         source: std::io::Error,
     },
 
+    /// Publishing found a file under the name: a file is written once and never
+    /// replaced, so nothing is overwritten, whoever was first.
     #[error("{path}: already exists (a file is written once and never replaced)")]
-    AlreadyExists { path: String },
+    AlreadyExists {
+        /// The file's path in the store.
+        path: String,
+    },
 
+    /// A file is not there (listed a moment ago and removed since, by a compaction or a
+    /// prune: see [`Error::is_vanished_file`]).
     #[error("{path}: not found")]
-    NotFound { path: String },
+    NotFound {
+        /// The file's path in the store.
+        path: String,
+    },
 
+    /// A data file that Parquet cannot read (truncated, damaged, not Parquet).
     #[error("{path}: not a readable Parquet file: {source}")]
     Parquet {
+        /// The file's path in the store.
         path: String,
+        /// The Parquet reader's or writer's error.
         #[source]
         source: parquet::errors::ParquetError,
     },
 
+    /// Arrow refused a batch read from or written to a file.
     #[error("{path}: {source}")]
     Arrow {
+        /// The file's path in the store.
         path: String,
+        /// Arrow's error.
         #[source]
         source: arrow::error::ArrowError,
     },
 
+    /// A column missing, of another type, or holding a value the event model refuses
+    /// (a null in a required column, an unknown kind): the file is of another schema or
+    /// damaged, never read as something else.
     #[error("{path}: column `{column}`: {detail}")]
     Column {
+        /// The file's path in the store.
         path: String,
+        /// The column's name.
         column: String,
+        /// What is wrong (the row, the value, the type).
         detail: String,
     },
 
+    /// A key of the file's footer metadata (`kaizen_schema_v`, `kaizen_identities`…)
+    /// that does not say what kaizen wrote.
     #[error("{path}: footer key `{key}`: {detail}")]
     FooterKey {
+        /// The file's path in the store.
         path: String,
+        /// The metadata key.
         key: String,
+        /// What is wrong with its value.
         detail: String,
     },
 
+    /// A row dated outside the day its file's path names: reading it there would put it
+    /// in the wrong partition of every query.
     #[error("{path}: row {row} has ts_ms {ts_ms}, which is not in its day {day}")]
     WrongDay {
+        /// The file's path in the store.
         path: String,
+        /// The row's 0-based index in the file.
         row: usize,
+        /// The row's time, ms since the epoch.
         ts_ms: u64,
+        /// The day of the file's path (`YYYY-MM-DD`).
         day: String,
     },
 
+    /// Two different events with one identity: the store keeps one event per identity,
+    /// and which of the two is right is not for it to guess.
     #[error(
         "identity conflict: two different events are stored as (session_id {session_id:?}, seq {seq}), in {first} and {second}"
     )]
     Conflict {
+        /// The identity's session.
         session_id: String,
+        /// The identity's seq.
         seq: u64,
+        /// Where the first version is (a stored file, or the writer's input).
         first: String,
+        /// Where the second is.
         second: String,
     },
 
+    /// An event handed to a writer that the event model refuses (a time past 9999).
     #[error("event (session_id {session_id:?}, seq {seq}): {source}")]
     InvalidEvent {
+        /// The event's session.
         session_id: String,
+        /// The event's seq.
         seq: u64,
+        /// What is wrong with it.
         #[source]
         source: Box<kaizen_core::Error>,
     },
@@ -76,7 +123,9 @@ pub enum Error {
     /// rerun does not duplicate them); the rest were removed.
     #[error("{source} (after {} of the run's files were published)", published.len())]
     PartlyPublished {
+        /// The files that were published (paths in the store).
         published: Vec<String>,
+        /// Why the commit stopped.
         source: Box<Error>,
     },
 
@@ -86,7 +135,12 @@ pub enum Error {
     #[error(
         "{path}: published, but a listing of {dir} does not show it: readers of this store would not find it"
     )]
-    NotVisible { path: String, dir: String },
+    NotVisible {
+        /// The published file's path.
+        path: String,
+        /// The folder whose listing lacks it.
+        dir: String,
+    },
 
     /// An unordered scan's day lost a file (a compaction or prune replaced it) after the
     /// scan gave rows of it: with no order to resume from, the scan stops rather than give
@@ -94,20 +148,41 @@ pub enum Error {
     #[error(
         "day {day} changed while an unordered scan read it (a compaction or prune ran): scan again"
     )]
-    ChangedUnderScan { day: String },
+    ChangedUnderScan {
+        /// The day (`YYYY-MM-DD`).
+        day: String,
+    },
 
+    /// A copy whose target holds a file of the same name with other content (or reads
+    /// back other than written): never replaced, never counted as copied.
     #[error("copy to {target}: {detail}")]
-    CopyMismatch { target: String, detail: String },
+    CopyMismatch {
+        /// The target store's location.
+        target: String,
+        /// The file and the difference.
+        detail: String,
+    },
 
+    /// A column name that is none of the 22 fields (a query's projection).
     #[error("unknown column `{0}` (the columns are the 22 event fields)")]
     UnknownColumn(String),
 
+    /// A store URL that cannot be opened (unknown scheme, bad option, no bucket…); the
+    /// reason never includes a secret.
     #[error("store URL {url:?}: {reason}")]
-    Url { url: String, reason: String },
+    Url {
+        /// The URL as given (credentials are never part of it).
+        url: String,
+        /// What is wrong.
+        reason: String,
+    },
 
+    /// The object store (S3, GCS, Azure, memory) refused or failed a request.
     #[error("{path}: {source}")]
     ObjectStore {
+        /// The object's path in the store.
         path: String,
+        /// object_store's error.
         #[source]
         source: object_store::Error,
     },

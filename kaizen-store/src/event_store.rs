@@ -18,9 +18,13 @@ pub type BatchStream = Pin<Box<dyn Stream<Item = Result<RecordBatch>> + Send>>;
 /// A data file an append published.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WrittenFile {
+    /// Its path in the store (`cold/events/day=…/<uuid-v7>.parquet`).
     pub path: String,
+    /// The day it holds.
     pub day: UtcDay,
+    /// Events in it.
     pub rows: u64,
+    /// Its size.
     pub bytes: u64,
 }
 
@@ -39,20 +43,24 @@ impl WrittenFile {
 /// What an append published.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AppendReceipt {
+    /// Every file published (none when every event was stored already).
     pub files: Vec<WrittenFile>,
     /// Events given that were exact copies of another event of the same append: stored once.
     pub duplicates_dropped: u64,
 }
 
 impl AppendReceipt {
+    /// Events written: what the append added (events already stored are not counted).
     pub fn rows(&self) -> u64 {
         self.files.iter().map(|f| f.rows).sum()
     }
 
+    /// Bytes published.
     pub fn bytes(&self) -> u64 {
         self.files.iter().map(|f| f.bytes).sum()
     }
 
+    /// The days the append wrote to.
     pub fn days(&self) -> BTreeSet<UtcDay> {
         self.files.iter().map(|f| f.day).collect()
     }
@@ -61,27 +69,41 @@ impl AppendReceipt {
 /// One day of the store, from the files' footers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Partition {
+    /// The UTC day.
     pub day: UtcDay,
+    /// Its data files (v1 files included).
     pub files: usize,
     /// Rows stored, counting an event stored in two files twice.
     pub rows: u64,
+    /// The files' sizes together.
     pub bytes: u64,
+    /// The earliest `ts_ms` (ms since the epoch) the footers' statistics show; `None`
+    /// when a file has none.
     pub min_ts_ms: Option<u64>,
+    /// The latest, as `min_ts_ms`.
     pub max_ts_ms: Option<u64>,
 }
 
 /// A data file prune removed (or would remove, on a dry run).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrunedFile {
+    /// Its path in the store.
     pub path: String,
+    /// The day it held.
     pub day: UtcDay,
+    /// Its size.
     pub bytes: u64,
 }
 
+/// What a prune removed: whole data files of days before a cutoff, never anything else
+/// under the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PruneReport {
+    /// The cutoff: days before it were pruned, it and later kept.
     pub before: UtcDay,
+    /// Nothing was removed; `files` is what would have been.
     pub dry_run: bool,
+    /// The files removed.
     pub files: Vec<PrunedFile>,
 }
 

@@ -31,8 +31,11 @@ pub enum DataFileKind {
 /// A path that the layout recognises as a data file of a day.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataFile {
+    /// Its path in the store.
     pub path: String,
+    /// The day its path names (every row must be of it).
     pub day: UtcDay,
+    /// Which of the layout's names it has.
     pub kind: DataFileKind,
 }
 

@@ -6,6 +6,8 @@
 //! - [`backend`]: byte movers (a local folder; object stores).
 //! - [`Store`]: the [`EventStore`] over any backend.
 
+#![warn(missing_docs)]
+
 pub mod backend;
 pub mod codec;
 mod error;

@@ -42,8 +42,10 @@ impl PartialEq for IdentityLedger {
 /// What a scan reads. Every part is optional; the default reads every event, every column.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Query {
-    /// Half-open time range `[from_ms, to_ms)` on `ts_ms`.
+    /// Half-open time range `[from_ms, to_ms)` on `ts_ms` (ms since the epoch); `None`:
+    /// from the first event.
     pub from_ms: Option<u64>,
+    /// The range's end, excluded; `None`: to the last event.
     pub to_ms: Option<u64>,
     /// Only these sessions (any of them); empty means all.
     pub sessions: Vec<String>,
@@ -69,40 +71,50 @@ pub struct Query {
 }
 
 impl Query {
+    /// Every event, every column (the builder's start).
     pub fn all() -> Self {
         Self::default()
     }
 
+    /// Events at `ms` or later (ms since the epoch).
     pub fn from_ms(mut self, ms: u64) -> Self {
         self.from_ms = Some(ms);
         self
     }
 
+    /// Events before `ms` (excluded).
     pub fn to_ms(mut self, ms: u64) -> Self {
         self.to_ms = Some(ms);
         self
     }
 
+    /// Adds a session to read (called again: either session).
     pub fn session(mut self, id: impl Into<String>) -> Self {
         self.sessions.push(id.into());
         self
     }
 
+    /// Adds a kind to read (called again: either kind).
     pub fn kind(mut self, kind: EventKind) -> Self {
         self.kinds.push(kind);
         self
     }
 
+    /// Reads only these columns, in this order: the others are never decoded (payloads
+    /// are most of a store's bytes).
     pub fn columns(mut self, columns: impl IntoIterator<Item = Field>) -> Self {
         self.columns = Some(columns.into_iter().collect());
         self
     }
 
+    /// Skips unreadable files instead of failing, naming each in `log` (see
+    /// [`Query::skip_corrupt`]'s field).
     pub fn skip_corrupt(mut self, log: SkippedFiles) -> Self {
         self.skip_corrupt = Some(log);
         self
     }
 
+    /// At most `limit` events, the first in the store's order.
     pub fn limit(mut self, limit: usize) -> Self {
         self.limit = Some(limit);
         self

@@ -99,6 +99,7 @@ pub struct EventsTable {
 }
 
 impl EventsTable {
+    /// The table over `stores`, each named (its `store` column) by its given name.
     pub fn new(stores: Vec<(String, Store)>) -> Self {
         EventsTable {
             stores,

@@ -4,6 +4,19 @@
 use kaizen_import::{Agent, ClaudeCleanup};
 use kaizen_store::{EventStore, Store};
 
+/// `doctor` found something to act on: it exits 1 (after printing what), so a script or a
+/// scheduled check notices; 0 means no warning.
+#[derive(Debug)]
+pub struct Warned(pub usize);
+
+impl std::fmt::Display for Warned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} warning(s)", self.0)
+    }
+}
+
+impl std::error::Error for Warned {}
+
 pub async fn run(store: &Store) -> anyhow::Result<()> {
     let mut warnings = 0;
     match store.exists().await {
@@ -64,8 +77,13 @@ pub async fn run(store: &Store) -> anyhow::Result<()> {
         );
     }
     match warnings {
-        0 => outln!("no problem found"),
-        n => outln!("{n} warning(s)"),
+        0 => {
+            outln!("no problem found");
+            Ok(())
+        }
+        n => {
+            outln!("{n} warning(s)");
+            Err(Warned(n).into())
+        }
     }
-    Ok(())
 }

@@ -163,6 +163,17 @@ fn roots_in_trees(
 ) -> anyhow::Result<Vec<std::path::PathBuf>> {
     let mut roots = Vec::new();
     for path in paths {
+        match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                anyhow::bail!("{}: does not exist", path.display())
+            }
+            Err(e) => anyhow::bail!("{}: {e}", path.display()),
+            Ok(m) if !m.is_dir() => anyhow::bail!(
+                "{}: not a folder; `import all` takes folders holding claude/, codex/ or gemini/ (for one file, name its agent: kaizen import claude|codex|gemini FILE)",
+                path.display()
+            ),
+            Ok(_) => {}
+        }
         let held: Vec<Agent> = (Agent::AGENTS.into_iter())
             .filter(|a| path.join(a.name()).is_dir())
             .collect();

@@ -160,13 +160,24 @@ pub async fn run(stores: Vec<(String, Store)>, args: ReportArgs) -> anyhow::Resu
             output::usd(i128::from(future_cost))
         )
     });
+    // An empty table says nothing about why: say what to do instead.
+    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    let empty = (rows == 0).then(|| {
+        format!(
+            "no events in this window (since {from}, {} days): `kaizen import` brings in agent logs; `--days N` widens the window",
+            args.days
+        )
+    });
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match args.format {
         ReportOutput::Json | ReportOutput::Csv => {
-            // Standard output stays rows of the report; the note is for the reader.
+            // Standard output stays rows of the report; the notes are for the reader.
             if let Some(note) = &left_out {
                 eprintln!("note: {note}");
+            }
+            if let Some(hint) = &empty {
+                eprintln!("note: {hint}");
             }
             if args.format == ReportOutput::Json {
                 for batch in &batches {
@@ -188,7 +199,11 @@ pub async fn run(stores: Vec<(String, Store)>, args: ReportArgs) -> anyhow::Resu
             if let Some(note) = &left_out {
                 writeln!(out, "{note}")?;
             }
-            writeln!(out, "{}", output::batches_table(&batches)?)?;
+            if let Some(hint) = &empty {
+                writeln!(out, "{hint}")?;
+                return Ok(());
+            }
+            writeln!(out, "{}", table(&batches)?)?;
             let day_costs = if args.by == ReportBy::Day {
                 key_costs(&batches)?
             } else {
@@ -199,6 +214,30 @@ pub async fn run(stores: Vec<(String, Store)>, args: ReportArgs) -> anyhow::Resu
         }
     }
     Ok(())
+}
+
+/// The report's rows as a table, the cost in dollars (`$12.34`) rather than the exact
+/// micro-dollars JSON and CSV keep.
+fn table(batches: &[RecordBatch]) -> anyhow::Result<String> {
+    let Some(schema) = batches.first().map(RecordBatch::schema) else {
+        return Ok(String::new());
+    };
+    let cost = schema.index_of("cost_usd_e6").ok();
+    let header: Vec<&str> = (schema.fields().iter().enumerate())
+        .map(|(i, f)| match Some(i) == cost {
+            true => "cost",
+            false => f.name().as_str(),
+        })
+        .collect();
+    let mut rows = output::cells(batches)?;
+    if let Some(i) = cost {
+        for row in &mut rows {
+            if let Ok(e6) = row[i].parse::<i128>() {
+                row[i] = output::usd(e6);
+            }
+        }
+    }
+    Ok(output::report_table(&header, rows))
 }
 
 /// The two BIGINT columns of a one-row result (an aggregate without GROUP BY).

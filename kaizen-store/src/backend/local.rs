@@ -17,10 +17,12 @@ pub struct LocalBackend {
 }
 
 impl LocalBackend {
+    /// The store in folder `root` (not created here: a store is made by its first write).
     pub fn new(root: impl Into<PathBuf>) -> Self {
         LocalBackend { root: root.into() }
     }
 
+    /// The store's folder, as given.
     pub fn root(&self) -> &Path {
         &self.root
     }

@@ -22,14 +22,18 @@ use crate::Result;
 /// A file in a listing, with its path relative to the store root.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileMeta {
+    /// `/`-separated, relative to the store root (never the backend's own key or path).
     pub path: String,
+    /// Bytes.
     pub size: u64,
 }
 
 /// One level of a folder: its files and its sub-folders (paths relative to the store root).
 #[derive(Debug, Clone, Default)]
 pub struct Listing {
+    /// The files directly in the folder.
     pub files: Vec<FileMeta>,
+    /// The folders directly in it (on object stores: the common prefixes).
     pub dirs: Vec<String>,
 }
 
@@ -40,6 +44,7 @@ pub struct Staged {
     pub path: String,
     /// Where its bytes are now.
     pub staging_path: String,
+    /// Bytes.
     pub size: u64,
 }
 
@@ -70,6 +75,9 @@ pub trait StageWriter: Send {
     }
 }
 
+/// Moves the bytes of one store's files: a local folder ([`LocalBackend`]) or any
+/// object store ([`ObjectStoreBackend`]). Paths are relative to the store root and
+/// `/`-separated. Knows nothing of events, so each new place to keep a store is only this.
 #[async_trait]
 pub trait Backend: Send + Sync + Debug + 'static {
     /// Where the store lives, for messages: a folder or a URL, never a secret.
@@ -78,6 +86,8 @@ pub trait Backend: Send + Sync + Debug + 'static {
     /// One level of `dir`. A folder that does not exist lists as empty.
     async fn list(&self, dir: &str) -> Result<Listing>;
 
+    /// The bytes `range` of a file ([`crate::Error::NotFound`] when it is gone): Parquet
+    /// readers read footers and column chunks, never whole files.
     async fn get_range(&self, path: &str, range: Range<u64>) -> Result<Bytes>;
 
     /// Several ranges of one file; backends that can coalesce or parallelise them do.
@@ -106,6 +116,8 @@ pub trait Backend: Send + Sync + Debug + 'static {
     /// Removes a staged file that will not be published.
     async fn discard(&self, staged: &Staged) -> Result<()>;
 
+    /// Removes a published file (prune, compaction). Only data files are ever asked for:
+    /// anything else under the store is foreign and left alone.
     async fn delete(&self, path: &str) -> Result<()>;
 
     /// Makes the folder `dir` (and its parents) exist, where folders exist apart from the

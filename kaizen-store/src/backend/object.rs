@@ -35,6 +35,8 @@ impl std::fmt::Debug for ObjectStoreBackend {
 }
 
 impl ObjectStoreBackend {
+    /// The store under `prefix` of `store` (its keys are `prefix/cold/…`); `location` is
+    /// what messages show (the URL without secrets).
     pub fn new(store: Arc<dyn ObjectStore>, prefix: Path, location: impl Into<String>) -> Self {
         ObjectStoreBackend {
             store,

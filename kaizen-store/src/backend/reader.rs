@@ -20,6 +20,8 @@ pub struct BackendFileReader {
 }
 
 impl BackendFileReader {
+    /// A reader of the file at `path` of `size` bytes (the listing's: the footer is read
+    /// from the end without asking for the size again).
     pub fn new(backend: Arc<dyn Backend>, path: String, size: u64) -> Self {
         BackendFileReader {
             backend,

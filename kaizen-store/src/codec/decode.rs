@@ -52,6 +52,7 @@ pub struct EventColumns<'a> {
 }
 
 impl<'a> EventColumns<'a> {
+    /// Columns of `batch`, read from the file at `path` (which errors name).
     pub fn new(batch: &'a RecordBatch, path: &'a str) -> Self {
         EventColumns { batch, path }
     }
@@ -84,10 +85,13 @@ impl<'a> EventColumns<'a> {
         Ok(array)
     }
 
+    /// A text column (`session_id`, `kind`, `tool`, `payload`…); [`Error::Column`] when it
+    /// is missing, of another type, or holds a null in a required column.
     pub fn strings(&self, field: Field) -> Result<&'a StringArray> {
         Ok(self.column(field)?.as_string::<i32>())
     }
 
+    /// A `UInt64` column (`seq`, `ts_ms`), checked as [`EventColumns::strings`].
     pub fn u64s(&self, field: Field) -> Result<&'a UInt64Array> {
         Ok(self.column(field)?.as_primitive())
     }

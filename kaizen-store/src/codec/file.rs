@@ -15,8 +15,13 @@ use parquet::schema::types::ColumnPath;
 use super::budget::{ROW_GROUP_BYTES, rows_within, slice_bytes};
 use crate::{Error, Result};
 
+/// Footer key naming the column schema's version: what v1 writers wrote, so readers of
+/// either tell a kaizen file from another tool's.
 pub const SCHEMA_VERSION_KEY: &str = "kaizen_schema_v";
+/// The one schema version written and read ([`SCHEMA_VERSION_KEY`]'s value).
 pub const SCHEMA_VERSION: &str = "1";
+/// Footer key naming the kaizen build that wrote a file: its claims (identity group,
+/// compaction) are believed only from kaizen's own writer.
 pub const WRITER_KEY: &str = "kaizen_writer";
 
 /// Rows of a written file are sorted by this key; the footer says so in `sorting_columns`.
@@ -103,7 +108,7 @@ pub fn encode_file(batch: &RecordBatch, path: &str) -> Result<Bytes> {
 }
 
 /// Builds a data file from sorted batches written one after another, in row groups of
-/// [`ROW_GROUP_ROWS`] rows and [`ROW_GROUP_BYTES`] at most (Parquet's writer counts rows
+/// 65,536 (`ROW_GROUP_ROWS`) rows and [`ROW_GROUP_BYTES`] at most (Parquet's writer counts rows
 /// only, and takes a first batch whole however large).
 pub struct FileEncoder {
     writer: ArrowWriter<Vec<u8>>,
@@ -174,6 +179,7 @@ impl FileEncoder {
             .map_err(|e| Error::parquet(&self.path, e))
     }
 
+    /// Rows written so far, those still buffered included.
     pub fn rows(&self) -> usize {
         self.writer
             .flushed_row_groups()
@@ -236,7 +242,9 @@ pub const IDENTITY_GROUP_KEY: &str = "kaizen_identity_group";
 /// `supersedes` (paths in the store) are ignored by readers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Compaction {
+    /// The compaction's id (a UUID v7): the name of its marker.
     pub id: String,
+    /// The files this output replaces, paths in the store.
     pub supersedes: Vec<String>,
 }
 
@@ -256,11 +264,13 @@ fn parse_compaction(text: &str) -> Option<Compaction> {
 /// What a file's footer tells without reading its rows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FileFacts {
+    /// Rows in the file.
     pub rows: u64,
     /// Per row group: `(rows, min ts_ms, max ts_ms)`; the bounds are `None` without statistics.
     pub row_groups: Vec<(u64, Option<u64>, Option<u64>)>,
     /// Every row group declares the store's sort order.
     pub sorted: bool,
+    /// The footer's `kaizen_schema_v` (`None`: another tool wrote the file).
     pub schema_version: Option<String>,
     /// Set on a compaction's outputs.
     pub compaction: Option<Compaction>,
@@ -287,6 +297,8 @@ impl FileFacts {
         super::IdentitySummary::from_footer(self.identities.as_deref()?)
     }
 
+    /// The file's earliest `ts_ms`, from its row groups' statistics (`None` when a row
+    /// group has none: the file must then be read to know).
     pub fn min_ts(&self) -> Option<u64> {
         self.row_groups
             .iter()
@@ -296,6 +308,7 @@ impl FileFacts {
             .min()
     }
 
+    /// The file's latest `ts_ms`, as [`FileFacts::min_ts`].
     pub fn max_ts(&self) -> Option<u64> {
         self.row_groups
             .iter()
@@ -306,6 +319,9 @@ impl FileFacts {
     }
 }
 
+/// What the footer `meta` (with its Arrow `schema`) of the file at `path` says. A footer
+/// whose statistics cannot be read is the file's error ([`Error::Parquet`]), never a
+/// panic.
 pub fn file_facts(meta: &ParquetMetaData, schema: &Schema, path: &str) -> Result<FileFacts> {
     // Statistics of a damaged footer can make the converter panic: that is the file's error.
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

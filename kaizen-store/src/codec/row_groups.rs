@@ -13,7 +13,7 @@ use super::file::{IDENTITY_GROUP_KEY, ROW_GROUP_ROWS, ingest_zstd_level, writer_
 use super::identities::{IDENTITIES_KEY, IdentitySummary};
 use crate::{Error, Result};
 
-/// Sorted events encoded as row groups (of [`ROW_GROUP_ROWS`] rows and [`ROW_GROUP_BYTES`]
+/// Sorted events encoded as row groups (of 65,536 rows and [`ROW_GROUP_BYTES`]
 /// at most), not yet in a file.
 pub struct EncodedRowGroups {
     groups: Vec<Vec<ArrowColumnChunk>>,
@@ -73,6 +73,8 @@ pub struct RowGroupFile {
 }
 
 impl RowGroupFile {
+    /// An empty file to be published at `path` (named in errors), with the store's writer
+    /// properties.
     pub fn new(path: &str) -> Result<Self> {
         let (writer, _) = file_writer(path)?;
         Ok(RowGroupFile {

@@ -28,11 +28,13 @@ use crate::{Error, Query, Result};
 /// What a compaction of one day did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompactedDay {
+    /// The day rewritten.
     pub day: UtcDay,
     /// The compaction's id, as its outputs' footers and its marker name it.
     pub id: String,
     /// The files merged, now removed.
     pub inputs: Vec<String>,
+    /// The files written in their place.
     pub outputs: Vec<WrittenFile>,
 }
 

@@ -64,6 +64,7 @@ pub struct Store {
 }
 
 impl Store {
+    /// The store a backend holds, with the default options.
     pub fn new(backend: Arc<dyn Backend>) -> Self {
         Store {
             backend,
@@ -76,11 +77,13 @@ impl Store {
         Self::new(Arc::new(LocalBackend::new(root)))
     }
 
+    /// The same store with other writer and reader options.
     pub fn with_options(mut self, options: StoreOptions) -> Self {
         self.options = options;
         self
     }
 
+    /// The backend moving its bytes (for tools that read or copy files as they are).
     pub fn backend(&self) -> &Arc<dyn Backend> {
         &self.backend
     }

@@ -17,6 +17,7 @@ use crate::{Error, Query, Result, SkippedFiles};
 /// What `verify` found.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct VerifyReport {
+    /// Data files looked at.
     pub files: usize,
     /// Rows the files' footers declare.
     pub rows: u64,
@@ -31,13 +32,17 @@ pub struct VerifyReport {
     pub foreign: Vec<String>,
 }
 
+/// One thing `verify` found wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
+    /// The file at fault (path in the store).
     pub path: String,
+    /// What is wrong with it.
     pub problem: String,
 }
 
 impl VerifyReport {
+    /// Nothing wrong (leftovers and foreign files are not problems).
     pub fn is_ok(&self) -> bool {
         self.problems.is_empty()
     }
