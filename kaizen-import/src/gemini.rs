@@ -341,7 +341,7 @@ pub(crate) fn import_document(
         ..State::default()
     };
     let mut state = start
-        .and_then(|c| serde_json::from_value::<State>(c.state.clone()).ok())
+        .and_then(|c| c.state.read::<State>().ok())
         .unwrap_or_else(fresh);
     let text = match std::str::from_utf8(&bytes) {
         Ok(t) => t,

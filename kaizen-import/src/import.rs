@@ -10,7 +10,7 @@ use kaizen_core::{Event, EventKind, EventSource, Payload};
 use crate::price::{PriceTable, Usage};
 use crate::report::{MAX_SKIPPED_SHOWN, SourceReport};
 use crate::util::PayloadBuilder;
-use crate::{Agent, Cursor, Error, Result, SinkError, SourceFile};
+use crate::{Agent, Cursor, CursorState, Error, Result, SinkError, SourceFile};
 
 /// Bytes of a file's head hashed into its cursor.
 pub(crate) const HEAD_LEN: u64 = 4096;
@@ -128,9 +128,11 @@ pub fn import_file(
             // is stored; the lines after it are new.
             let mut after = c.clone();
             after.consumed += 1;
-            if let serde_json::Value::Object(map) = &mut after.state {
+            let mut state = after.state.to_value();
+            if let serde_json::Value::Object(map) = &mut state {
                 ended = map.remove(NEWLINE_PENDING);
             }
+            after.state = CursorState::of(&state);
             report.bytes += 1;
             newline_read = Some(after);
             start = newline_read.as_ref();
@@ -183,7 +185,7 @@ pub fn import_file(
     // Still waiting for the `\n` of the last line: one read this time, or one of an
     // earlier import when nothing was read after it.
     let pending = match start {
-        Some(c) if progress.consumed == c.consumed => c.state.get(NEWLINE_PENDING).cloned(),
+        Some(c) if progress.consumed == c.consumed => c.state.get(NEWLINE_PENDING),
         _ if out.unterminated => Some(out.unterminated_id.take().unwrap_or(true.into())),
         _ => None,
     };
@@ -208,7 +210,7 @@ pub fn import_file(
         consumed: progress.consumed,
         lines: progress.lines,
         session_id: progress.session_id,
-        state,
+        state: CursorState::of(&state),
         generation,
     };
     let mut report = out.report;
@@ -264,7 +266,7 @@ pub(crate) fn restore_state<T: serde::de::DeserializeOwned>(
     fresh: impl FnOnce() -> T,
 ) -> Result<T> {
     match start {
-        Some(c) => serde_json::from_value(c.state.clone()).map_err(|e| Error::Changed {
+        Some(c) => c.state.read().map_err(|e| Error::Changed {
             path: file.path.clone(),
             reason: format!("unreadable cursor state: {e}"),
         }),

@@ -154,7 +154,8 @@ pub use native::parse_event_line;
 pub use price::{ModelPrice, PriceTable, Usage};
 pub use report::{Report, SourceReport};
 pub use source::{
-    Agent, Cursor, SEQ_KIND_CLAUDE, SEQ_KIND_CODEX, SEQ_KIND_GEMINI, SEQ_KIND_OTEL, SourceFile,
+    Agent, Cursor, CursorState, SEQ_KIND_CLAUDE, SEQ_KIND_CODEX, SEQ_KIND_GEMINI, SEQ_KIND_OTEL,
+    SourceFile,
 };
 
 /// Imports `files` in order, each from its cursor in `cursors` (keyed by

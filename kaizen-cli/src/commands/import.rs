@@ -73,7 +73,8 @@ pub async fn import(
     let started = Instant::now();
     let mut files = files;
     kaizen_import::in_time_order(&mut files);
-    let stored = load_cursors(store).await?;
+    // Shared with the reader thread, not copied: tens of MB for a large tree.
+    let stored = Arc::new(load_cursors(store).await?);
     let total: u64 = (files.iter())
         .map(|f| {
             let size = std::fs::metadata(&f.path).map_or(0, |m| m.len());
@@ -133,11 +134,14 @@ pub async fn import(
         store.create().await?;
         // After the data: a crash between the two re-reads lines whose events are stored
         // already, which the store keeps once.
-        let mut all = stored;
-        for cursor in cursors {
-            all.insert(key(cursor.agent, &cursor.path), cursor);
+        // Unchanged cursors are not written again.
+        if !cursors.is_empty() {
+            let mut all = Arc::try_unwrap(stored).unwrap_or_else(|shared| (*shared).clone());
+            for cursor in cursors {
+                all.insert(key(cursor.agent, &cursor.path), cursor);
+            }
+            save_cursors(store, all.into_values().collect()).await?;
         }
-        save_cursors(store, all.into_values().collect()).await?;
     }
     let events_read: u64 = report.sources.values().map(|s| s.events).sum();
     Ok(ImportRun {
@@ -190,7 +194,8 @@ fn roots_in_trees(
     Ok(roots)
 }
 
-/// Reads every file from its cursor on this thread, sending events in chunks.
+/// Reads every file from its cursor on this thread, sending events in chunks. Returns the
+/// cursors that changed.
 fn read_files(
     files: &[SourceFile],
     cursors: &HashMap<(Agent, String), Cursor>,
@@ -207,7 +212,9 @@ fn read_files(
         let cursor = cursors.get(&key(file.agent, &file.rel));
         let done = kaizen_import::import_file(file, cursor, options, &mut sink)?;
         report.add(file.agent, &done.report);
-        out.push(done.cursor);
+        if cursor != Some(&done.cursor) {
+            out.push(done.cursor);
+        }
     }
     Ok((report, out))
 }
