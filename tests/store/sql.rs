@@ -157,3 +157,28 @@ async fn a_count_over_a_stored_conflict_fails() {
     let text = err.to_string();
     assert!(paths.iter().all(|p| text.contains(p.as_str())), "{text}");
 }
+
+/// The table for aggregates (no order promised) counts what the ordered table counts, and
+/// `ORDER BY` over it still orders.
+#[tokio::test]
+async fn the_aggregate_table_counts_what_the_ordered_one_does() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = Store::local(dir.path());
+    let events = suite::fixture_events();
+    for part in 0..3 {
+        let chunk: Vec<_> = events.iter().skip(part).step_by(3).cloned().collect();
+        store.append(chunk).await.expect("append");
+    }
+    let ordered = sql::session(vec![("s".into(), store.clone())]).expect("session");
+    let unordered = sql::aggregate_session(vec![("s".into(), store)]).expect("session");
+    for query in [
+        "SELECT day, count(*) AS n, count(DISTINCT session_id) AS sessions, sum(seq) AS seqs FROM events GROUP BY day ORDER BY day",
+        "SELECT session_id, seq, ts_ms FROM events ORDER BY ts_ms, session_id, seq LIMIT 25",
+    ] {
+        assert_eq!(
+            run(&ordered, query).await,
+            run(&unordered, query).await,
+            "{query}"
+        );
+    }
+}
