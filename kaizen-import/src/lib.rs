@@ -118,6 +118,7 @@ mod error;
 mod export;
 mod gemini;
 mod import;
+mod kaizen_db;
 mod lenient;
 mod lines;
 mod native;
