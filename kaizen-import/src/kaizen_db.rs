@@ -47,14 +47,15 @@
 //! read transaction: a consistent snapshot of the committed rows, those still in the `-wal`
 //! included, never a row of an open write transaction. The import never writes a page of
 //! the database or of its `-wal`, never checkpoints and never deletes or creates a file:
-//! - while a connection has the database open (its `-shm` exists), it follows SQLite's
-//!   WAL protocol with the `-shm` mapped read-only (`readonly_shm=1`): not even a read mark
-//!   is written;
-//! - when no connection has it open (neither `-wal` nor `-shm` exists, as upstream's
-//!   writer leaves it when it closes), the file alone holds every committed row: it is read
-//!   as `immutable=1` (no lock, no `-shm` to create), and its size, modification time and
-//!   inode are compared before and after; a change (a writer that opened and checkpointed
-//!   meanwhile) is [`Error::Changed`], and nothing read is kept;
+//! - while a connection has the database open (its `-wal` and `-shm` exist), it follows
+//!   SQLite's WAL protocol with the `-shm` mapped read-only (`readonly_shm=1`): not even a
+//!   read mark is written (a plain read-only connection writes one; the WAL test saw it);
+//! - when it has no `-wal` (no connection has it open: upstream's writer removes the `-wal`
+//!   and `-shm` when it closes), the file alone holds every committed row: it is read as
+//!   `immutable=1` (no lock, no `-wal` or `-shm` to create; SQLite would create both
+//!   otherwise), and its size, modification time and inode are compared before and after;
+//!   a change (a writer that opened and checkpointed meanwhile) is [`Error::Changed`], and
+//!   the caller keeps nothing of the run;
 //! - a `-wal` without its `-shm` (left by a crash, or copied without it): SQLite needs the
 //!   index to read the `-wal`, and creates the `-shm` (the database and `-wal` stay as
 //!   they are); in a folder the import may not write to, this is an error that says so.
@@ -250,8 +251,9 @@ fn open(path: &Path) -> Result<Db> {
     };
     let (wal, shm) = (side("-wal").exists(), side("-shm").exists());
     let (params, immutable) = match (wal, shm) {
-        (_, true) => ("mode=ro&readonly_shm=1", false),
-        (false, false) => ("mode=ro&immutable=1", true),
+        (true, true) => ("mode=ro&readonly_shm=1", false),
+        // No -wal: every committed row is in the file (SQLite would create a -wal to look).
+        (false, _) => ("mode=ro&immutable=1", true),
         (true, false) => ("mode=ro", false),
     };
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
@@ -272,9 +274,10 @@ fn open(path: &Path) -> Result<Db> {
     Ok(Db { conn, immutable })
 }
 
-/// A `file:` URI naming `path`, every byte outside the unreserved set percent-encoded (so
-/// `?`, `#`, `%` and non-UTF-8 names are safe), with `params`.
+/// A `file:` URI naming `path` (made absolute), every byte outside the unreserved set
+/// percent-encoded (so `?`, `#`, `%` and non-UTF-8 names are safe), with `params`.
 fn file_uri(path: &Path, params: &str) -> String {
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
     #[cfg(unix)]
     let bytes = {
         use std::os::unix::ffi::OsStrExt;
@@ -291,7 +294,8 @@ fn file_uri(path: &Path, params: &str) -> String {
         text.into_bytes()
     };
     let mut uri = String::with_capacity(bytes.len() + params.len() + 8);
-    uri.push_str("file:");
+    // An empty authority: `file:///abs/path`.
+    uri.push_str("file://");
     for b in bytes {
         if b.is_ascii_alphanumeric() || b"/-._~:".contains(&b) {
             uri.push(char::from(b));
@@ -538,9 +542,6 @@ impl Schema {
 
     /// Whether the row at the cursor's `last_id` still holds the event it held.
     fn still_there(&self, conn: &Connection, path: &Path, state: &State) -> Result<bool> {
-        let Some((session, seq)) = &state.last_key else {
-            return Ok(false);
-        };
         let mut stmt = conn
             .prepare("SELECT session_id, seq FROM events WHERE id = ?1")
             .map_err(|e| sql_error(path, e))?;
@@ -549,6 +550,11 @@ impl Schema {
             .map_err(|e| sql_error(path, e))?;
         let Some(row) = rows.next().map_err(|e| sql_error(path, e))? else {
             return Ok(false);
+        };
+        // A row left out as invalid may have no key: that its id is still there is all
+        // that can be checked.
+        let Some((session, seq)) = &state.last_key else {
+            return Ok(true);
         };
         let same = matches!(
             (row.get_ref(0), row.get_ref(1)),

@@ -210,6 +210,29 @@ fn every_field_maps_one_to_one_with_model_agent_and_project_from_sessions() {
 }
 
 #[test]
+fn a_closed_database_is_read_without_creating_anything_whatever_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    // URI characters in the folder name must name this file, not parameters.
+    let path = new_db(dir.path(), "a b?mode=rw#x%41", SCHEMA);
+    let conn = Connection::open(&path).unwrap();
+    insert(&conn, &bare("s1", 1), "{}");
+    drop(conn);
+    // A -shm left without its -wal (a crash between SQLite's two deletions): still no
+    // connection, still nothing to create.
+    let folder = path.parent().unwrap();
+    std::fs::write(folder.join("kaizen.db-shm"), b"").unwrap();
+    let (done, events) = import(&path, None, false);
+    assert_eq!(events.len(), 1);
+    assert_eq!(done.cursor.path, "projects/a b?mode=rw#x%41/kaizen.db");
+    let mut names: Vec<_> = std::fs::read_dir(folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["kaizen.db", "kaizen.db-shm"]);
+}
+
+#[test]
 fn sessions_keyed_by_session_id_with_optional_columns() {
     let dir = tempfile::tempdir().unwrap();
     let schema = SCHEMA.replace(
