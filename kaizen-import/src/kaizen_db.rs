@@ -23,12 +23,14 @@
 //! `kaizen report --by model|agent|project` and SQL (`json_get_text(payload, 'model')`)
 //! read them:
 //!
-//! `{"kaizen_db":"projects/<slug>/kaizen.db","id":17,"agent":"claude","model":"claude-sonnet-4-5","project":"/home/u/app","record":<payload column>}`
+//! `{"import":"kaizen-db","agent":"claude","model":"claude-sonnet-4-5","project":"/home/u/app","record":<payload column>}`
 //!
 //! `agent`, `model` and `project` come from the row's session in the `sessions` table
 //! (`agent`, `model`, `workspace`), each present only when that column exists and is not
-//! `NULL`. There is no `path` key: export (which writes agent files back) leaves these
-//! events alone.
+//! `NULL`. The wrapper holds nothing of where the row was read (no database path, no row
+//! `id`): the same event read from a copy of the database, or from another machine's, is
+//! the same event, stored once and never a conflict. There is no `path` key either, so
+//! export (which writes agent files back) leaves these events alone.
 //!
 //! # Identity and incremental import
 //! Events keep their own `(session_id, seq)`, so importing a database twice, or a copy of
@@ -182,7 +184,6 @@ pub(crate) fn import(
     }
     let mut read = Reader {
         path,
-        rel: &file.rel,
         options,
         sink,
         sessions: &sessions,
@@ -599,7 +600,6 @@ fn type_name(v: ValueRef<'_>) -> String {
 /// Reads rows into events and hands them to the sink in chunks.
 struct Reader<'a> {
     path: &'a Path,
-    rel: &'a str,
     options: &'a ImportOptions,
     sink: &'a mut dyn FnMut(Vec<Event>) -> Result<(), SinkError>,
     sessions: &'a HashMap<String, Attrs>,
@@ -660,7 +660,7 @@ impl Reader<'_> {
                 last_id: id,
                 last_key: key,
             });
-            match self.event(id, &values[1..]) {
+            match self.event(&values[1..]) {
                 Ok(event) => self.push(event)?,
                 Err((column, reason)) => {
                     let row = format!("id {id}");
@@ -679,7 +679,7 @@ impl Reader<'_> {
     }
 
     /// The event of one row (`v`: the 22 columns in [`EVENT_COLUMNS`] order).
-    fn event(&self, id: i64, v: &[ValueRef<'_>]) -> std::result::Result<Event, Bad> {
+    fn event(&self, v: &[ValueRef<'_>]) -> std::result::Result<Event, Bad> {
         let session_id = text(v, 0)?.ok_or_else(|| null(0))?;
         let seq = int(v, 1, 0, i64::MAX)?.ok_or_else(|| null(1))? as u64;
         let ts_ms = int(v, 2, 0, MAX_TS_MS.min(i64::MAX as u64) as i64)?.ok_or_else(|| null(2))?
@@ -694,7 +694,7 @@ impl Reader<'_> {
         let u32_at = |i: usize| int(v, i, 0, u32::MAX.into()).map(|o| o.map(|x| x as u32));
         let record = text(v, 12)?.ok_or_else(|| null(12))?;
         let payload = self
-            .payload(id, &session_id, &record)
+            .payload(&session_id, &record)
             .map_err(|reason| (EVENT_COLUMNS[12], reason))?;
         let mut event = Event::new(session_id, seq, ts_ms, kind, source);
         event.ts_exact = ts_exact;
@@ -722,15 +722,12 @@ impl Reader<'_> {
 
     /// The wrapper around the row's payload text (kept exactly), with its session's
     /// attributes. Errors: the text is not one JSON value.
-    fn payload(&self, id: i64, session_id: &str, record: &str) -> std::result::Result<Payload, String> {
+    fn payload(&self, session_id: &str, record: &str) -> std::result::Result<Payload, String> {
         serde_json::from_str::<serde::de::IgnoredAny>(record)
             .map_err(|e| format!("not JSON at column {}: {e}", e.column()))?;
         let attrs = self.sessions.get(session_id);
-        let mut text = String::with_capacity(record.len() + self.rel.len() + 160);
-        text.push_str("{\"kaizen_db\":");
-        push_json_str(&mut text, self.rel);
-        text.push_str(",\"id\":");
-        text.push_str(&id.to_string());
+        let mut text = String::with_capacity(record.len() + 160);
+        text.push_str("{\"import\":\"kaizen-db\"");
         if let Some(a) = attrs {
             for (key, value) in [("agent", &a.agent), ("model", &a.model), ("project", &a.project)] {
                 if let Some(value) = value {

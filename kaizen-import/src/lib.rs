@@ -2,7 +2,7 @@
 //! inline sidechains, 2.0.x `agent-*.jsonl`, 2.1.x `subagents/`), Codex CLI rollouts,
 //! Gemini CLI chats (`.json` and `.jsonl`), kaizen's own event JSON Lines, and upstream
 //! kaizen's SQLite databases ([`Agent::KaizenDb`]: read-only, one event per row of their
-//! `events` table, payload `{"kaizen_db","id","agent","model","project","record"}`, a row-id
+//! `events` table, payload `{"import":"kaizen-db","agent","model","project","record"}`, a row-id
 //! cursor; see that variant and `src/kaizen_db.rs`). Knows formats and files, no store: the
 //! caller hands events to a store and keeps the cursors.
 //!

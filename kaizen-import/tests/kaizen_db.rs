@@ -183,8 +183,7 @@ fn every_field_maps_one_to_one_with_model_agent_and_project_from_sessions() {
         assert_eq!(record_text(got), *text);
     }
     let p = payload(&events[0]);
-    assert_eq!(p["kaizen_db"], "projects/-home-u-app/kaizen.db");
-    assert_eq!(p["id"], 1);
+    assert_eq!(p["import"], "kaizen-db");
     assert_eq!(p["agent"], "claude");
     assert_eq!(p["model"], "claude-sonnet-4-5");
     assert_eq!(p["project"], "/home/u/app");

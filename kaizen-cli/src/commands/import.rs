@@ -172,7 +172,7 @@ fn roots_in_trees(
             .collect();
         if held.is_empty() {
             anyhow::bail!(
-                "{}: holds no claude/, codex/, gemini/ or kaizen/ folder; name the source it holds (kaizen import claude|codex|gemini|kaizen-db PATH)",
+                "{}: holds no claude/, codex/, gemini/ or kaizen/ folder; name the agent whose logs it holds (kaizen import claude|codex|gemini|kaizen-db PATH)",
                 path.display()
             );
         }
