@@ -232,6 +232,35 @@ fn a_closed_database_is_read_without_creating_anything_whatever_its_name() {
 }
 
 #[test]
+fn a_closed_database_written_while_it_is_read_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = new_db(dir.path(), "p", SCHEMA);
+    let conn = Connection::open(&path).unwrap();
+    for seq in 1..=4 {
+        insert(&conn, &bare("s1", seq), "{}");
+    }
+    drop(conn); // no -wal: read as immutable
+    // A writer opens it in the middle of the read (the sink's first chunk), adds a row and
+    // closes, checkpointing into the file the import is reading.
+    let file = source_file(Agent::KaizenDb, &path).unwrap();
+    let options = ImportOptions {
+        chunk_events: 2,
+        ..ImportOptions::default()
+    };
+    let mut written = false;
+    let result = import_file(&file, None, &options, &mut |_| {
+        if !written {
+            written = true;
+            let conn = Connection::open(&path).unwrap();
+            insert(&conn, &bare("s2", 1), "{}");
+        }
+        Ok(())
+    });
+    let err = result.unwrap_err().to_string();
+    assert!(err.contains("changed while it was read"), "{err}");
+}
+
+#[test]
 fn sessions_keyed_by_session_id_with_optional_columns() {
     let dir = tempfile::tempdir().unwrap();
     let schema = SCHEMA.replace(
