@@ -260,7 +260,7 @@ fn open(path: &Path) -> Result<Db> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
         | OpenFlags::SQLITE_OPEN_URI
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(file_uri(path, params), flags).map_err(|e| {
+    let failed = |e: rusqlite::Error| {
         let mut reason = e.to_string();
         if wal && !shm {
             reason.push_str(
@@ -269,9 +269,13 @@ fn open(path: &Path) -> Result<Db> {
             );
         }
         db_error(path, reason)
-    })?;
-    conn.busy_timeout(BUSY_TIMEOUT)
-        .map_err(|e| sql_error(path, e))?;
+    };
+    let conn = Connection::open_with_flags(file_uri(path, params), flags).map_err(failed)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(failed)?;
+    // SQLite opens lazily: read the schema now, so that a database it cannot open is
+    // reported here, with the hint.
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
+        .map_err(failed)?;
     Ok(Db { conn, immutable })
 }
 
