@@ -274,7 +274,10 @@ fn upstream_kaizen_databases_import_once_with_their_models() {
     assert_eq!(first["report"]["sources"]["kaizen-db"]["input"], 330);
     assert_eq!(std::fs::read(&db).expect("db"), db_before, "read-only");
 
-    let by_model = ok(kaizen(&store, &["report", "--by", "model", "--format", "json"]));
+    let by_model = ok(kaizen(
+        &store,
+        &["report", "--by", "model", "--format", "json"],
+    ));
     let rows: Vec<serde_json::Value> = (by_model.lines())
         .map(|l| serde_json::from_str(l).expect("json row"))
         .collect();
@@ -320,7 +323,14 @@ fn upstream_kaizen_databases_import_once_with_their_models() {
     let home_arg = home.to_str().expect("path");
     let dry = ok(kaizen(
         &store,
-        &["import", "kaizen-db", home_arg, "--dry-run", "--format", "json"],
+        &[
+            "import",
+            "kaizen-db",
+            home_arg,
+            "--dry-run",
+            "--format",
+            "json",
+        ],
     ));
     let dry: serde_json::Value = serde_json::from_str(&dry).expect("json");
     assert_eq!(dry["report"]["sources"]["kaizen-db"]["events"], 2, "{dry}");
@@ -341,7 +351,13 @@ fn upstream_kaizen_databases_import_once_with_their_models() {
     let trees = dir.path().join("backup");
     let all = ok(kaizen(
         &store,
-        &["import", "all", trees.to_str().expect("path"), "--format", "json"],
+        &[
+            "import",
+            "all",
+            trees.to_str().expect("path"),
+            "--format",
+            "json",
+        ],
     ));
     let all: serde_json::Value = serde_json::from_str(&all).expect("json");
     assert_eq!(all["report"]["sources"]["kaizen-db"]["events"], 8, "{all}");

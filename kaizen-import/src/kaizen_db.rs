@@ -443,7 +443,9 @@ impl Schema {
                 Affinity::Text => text,
                 // Undeclared, or a type name such as JSON or BOOLEAN: each value's own type
                 // is checked row by row.
-                Affinity::Blob | Affinity::Numeric => declared.is_empty() || !text || name == "payload",
+                Affinity::Blob | Affinity::Numeric => {
+                    declared.is_empty() || !text || name == "payload"
+                }
                 Affinity::Real => false,
             };
             if !fits {
@@ -512,9 +514,17 @@ impl Schema {
             let text = |i: usize, column: &str| -> Result<Option<String>> {
                 match row.get_ref(i).map_err(|e| sql_error(path, e))? {
                     ValueRef::Null => Ok(None),
-                    ValueRef::Text(t) => std::str::from_utf8(t).map(|s| Some(s.to_owned())).map_err(
-                        |_| row_error(path, "sessions", &session_row(&key), column, "invalid UTF-8"),
-                    ),
+                    ValueRef::Text(t) => std::str::from_utf8(t)
+                        .map(|s| Some(s.to_owned()))
+                        .map_err(|_| {
+                            row_error(
+                                path,
+                                "sessions",
+                                &session_row(&key),
+                                column,
+                                "invalid UTF-8",
+                            )
+                        }),
                     other => Err(row_error(
                         path,
                         "sessions",
@@ -686,8 +696,8 @@ impl Reader<'_> {
     fn event(&self, v: &[ValueRef<'_>]) -> std::result::Result<Event, Bad> {
         let session_id = text(v, 0)?.ok_or_else(|| null(0))?;
         let seq = int(v, 1, 0, i64::MAX)?.ok_or_else(|| null(1))? as u64;
-        let ts_ms = int(v, 2, 0, MAX_TS_MS.min(i64::MAX as u64) as i64)?.ok_or_else(|| null(2))?
-            as u64;
+        let ts_ms =
+            int(v, 2, 0, MAX_TS_MS.min(i64::MAX as u64) as i64)?.ok_or_else(|| null(2))? as u64;
         let ts_exact = int(v, 3, 0, 1)?.ok_or_else(|| null(3))? == 1;
         let kind_name = text(v, 4)?.ok_or_else(|| null(4))?;
         let kind = EventKind::from_name(&kind_name)
@@ -733,7 +743,11 @@ impl Reader<'_> {
         let mut text = String::with_capacity(record.len() + 160);
         text.push_str("{\"import\":\"kaizen-db\"");
         if let Some(a) = attrs {
-            for (key, value) in [("agent", &a.agent), ("model", &a.model), ("project", &a.project)] {
+            for (key, value) in [
+                ("agent", &a.agent),
+                ("model", &a.model),
+                ("project", &a.project),
+            ] {
                 if let Some(value) = value {
                     text.push_str(",\"");
                     text.push_str(key);
@@ -813,8 +827,16 @@ fn text(v: &[ValueRef<'_>], i: usize) -> std::result::Result<Option<String>, Bad
         ValueRef::Null => Ok(None),
         ValueRef::Text(t) => std::str::from_utf8(t)
             .map(|s| Some(s.to_owned()))
-            .map_err(|e| (EVENT_COLUMNS[i], format!("invalid UTF-8 at byte {}", e.valid_up_to() + 1))),
-        other => Err((EVENT_COLUMNS[i], format!("{}, expected text", type_name(other)))),
+            .map_err(|e| {
+                (
+                    EVENT_COLUMNS[i],
+                    format!("invalid UTF-8 at byte {}", e.valid_up_to() + 1),
+                )
+            }),
+        other => Err((
+            EVENT_COLUMNS[i],
+            format!("{}, expected text", type_name(other)),
+        )),
     }
 }
 

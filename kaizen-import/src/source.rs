@@ -53,7 +53,7 @@ impl Agent {
             Agent::KaizenDb,
         ]
         .into_iter()
-            .find(|a| a.name() == name)
+        .find(|a| a.name() == name)
     }
 
     /// The top byte of the `seq` of this agent's events (see the crate docs); `None` for

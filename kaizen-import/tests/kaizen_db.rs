@@ -87,7 +87,13 @@ fn insert(conn: &Connection, e: &Event, payload: &str) {
 
 /// An event with every optional field set (a credit: negative cost).
 fn full(session: &str, seq: u64) -> Event {
-    let mut e = Event::new(session, seq, T0 + seq, EventKind::ToolCall, EventSource::Proxy);
+    let mut e = Event::new(
+        session,
+        seq,
+        T0 + seq,
+        EventKind::ToolCall,
+        EventSource::Proxy,
+    );
     e.ts_exact = false;
     e.tool = Some("Bash".into());
     e.tool_call_id = Some("toolu_01".into());
@@ -109,7 +115,13 @@ fn full(session: &str, seq: u64) -> Event {
 
 /// An event with every optional field NULL.
 fn bare(session: &str, seq: u64) -> Event {
-    Event::new(session, seq, T0 + seq, EventKind::Message, EventSource::Tail)
+    Event::new(
+        session,
+        seq,
+        T0 + seq,
+        EventKind::Message,
+        EventSource::Tail,
+    )
 }
 
 fn import(path: &Path, cursor: Option<&Cursor>, skip_invalid: bool) -> (FileImport, Vec<Event>) {
@@ -187,16 +199,28 @@ fn every_field_maps_one_to_one_with_model_agent_and_project_from_sessions() {
     assert_eq!(p["agent"], "claude");
     assert_eq!(p["model"], "claude-sonnet-4-5");
     assert_eq!(p["project"], "/home/u/app");
-    assert!(p.get("path").is_none(), "export must leave these events alone");
+    assert!(
+        p.get("path").is_none(),
+        "export must leave these events alone"
+    );
     // A session missing from `sessions`: no attributes, nothing invented.
     let p = payload(&events[2]);
     assert!(p.get("model").is_none() && p.get("agent").is_none() && p.get("project").is_none());
 
     let r = &done.report;
     assert_eq!((r.files, r.lines, r.events, r.sessions.len()), (1, 3, 3, 2));
-    assert_eq!((r.responses, r.input, r.output), (1, u64::from(u32::MAX), 42));
-    assert_eq!((r.cache_read, r.cache_creation(), r.reasoning), (15_000, 900, 7));
-    assert_eq!((r.cost_usd_e6, r.cost_reported, r.tool_calls), (-1_250_000, 1, 1));
+    assert_eq!(
+        (r.responses, r.input, r.output),
+        (1, u64::from(u32::MAX), 42)
+    );
+    assert_eq!(
+        (r.cache_read, r.cache_creation(), r.reasoning),
+        (15_000, 900, 7)
+    );
+    assert_eq!(
+        (r.cost_usd_e6, r.cost_reported, r.tool_calls),
+        (-1_250_000, 1, 1)
+    );
     assert_eq!(done.cursor.agent, Agent::KaizenDb);
     assert_eq!(done.cursor.path, "projects/-home-u-app/kaizen.db");
     // Read-only: nothing was created beside the database.
@@ -311,7 +335,8 @@ fn a_rerun_adds_nothing_and_new_rows_are_exactly_what_the_next_import_adds() {
 
     // The last rows deleted and their ids reused: the cursor's row holds another event,
     // so the database is read again from its start (the store keeps each event once).
-    conn.execute("DELETE FROM events WHERE id >= 6", []).unwrap();
+    conn.execute("DELETE FROM events WHERE id >= 6", [])
+        .unwrap();
     insert(&conn, &bare("s3", 1), "{}");
     let (reread, events) = import(&path, Some(&next.cursor), false);
     assert_eq!(reread.report.files_reread, 1);
@@ -376,18 +401,33 @@ fn a_bad_row_names_its_id_and_column_or_is_skipped_and_counted() {
 
     // Out of range, another SQLite type, NULL where required, a payload that is not JSON.
     let cases = [
-        ("tokens_in = 4294967296", "column tokens_in: 4294967296 is out of range"),
+        (
+            "tokens_in = 4294967296",
+            "column tokens_in: 4294967296 is out of range",
+        ),
         ("seq = -1", "column seq: -1 is out of range"),
         ("ts_exact = 2", "column ts_exact: 2 is out of range 0..=1"),
-        ("latency_ms = 1.5", "column latency_ms: the real 1.5, expected an integer"),
-        ("tool = x'07'", "column tool: a blob of 1 bytes, expected text"),
+        (
+            "latency_ms = 1.5",
+            "column latency_ms: the real 1.5, expected an integer",
+        ),
+        (
+            "tool = x'07'",
+            "column tool: a blob of 1 bytes, expected text",
+        ),
         ("source = 'tail'", "column source: unknown source \"tail\""),
         ("payload = '{\"a\":'", "column payload: not JSON"),
-        ("ts_ms = 253402300800000", "column ts_ms: 253402300800000 is out of range"),
+        (
+            "ts_ms = 253402300800000",
+            "column ts_ms: 253402300800000 is out of range",
+        ),
     ];
     for (set, want) in cases {
-        conn.execute(&format!("UPDATE events SET kind = 'Message', {set} WHERE id = 2"), [])
-            .unwrap();
+        conn.execute(
+            &format!("UPDATE events SET kind = 'Message', {set} WHERE id = 2"),
+            [],
+        )
+        .unwrap();
         let err = try_import(&path, None, false).unwrap_err().to_string();
         assert!(err.contains(&format!("row id 2, {want}")), "{set}: {err}");
         conn.execute(
@@ -454,7 +494,12 @@ struct Writer {
 impl Writer {
     fn start(db: &Path) -> Writer {
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["writer_process", "--exact", "--nocapture", "--test-threads=1"])
+            .args([
+                "writer_process",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(WRITER_ENV, db)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -511,10 +556,16 @@ fn beside_a_live_writer_only_committed_rows_are_read_and_nothing_is_written() {
     // Committed rows still in the -wal (no checkpoint), the writer idle.
     writer.send("commit 5");
     let before = files_of(&path);
-    assert!(before.iter().all(Option::is_some), "db, -wal and -shm exist");
+    assert!(
+        before.iter().all(Option::is_some),
+        "db, -wal and -shm exist"
+    );
     let (first, events) = import(&path, None, false);
     assert_eq!(events.len(), 5);
-    assert!(files_of(&path) == before, "the import wrote beside the database");
+    assert!(
+        files_of(&path) == before,
+        "the import wrote beside the database"
+    );
 
     // A write transaction open, its pages spilled to the -wal but not committed.
     writer.send("open 300");
@@ -522,7 +573,10 @@ fn beside_a_live_writer_only_committed_rows_are_read_and_nothing_is_written() {
     let (again, events) = import(&path, Some(&first.cursor), false);
     assert!(events.is_empty(), "read {} uncommitted rows", events.len());
     assert_eq!(import(&path, None, false).1.len(), 5);
-    assert!(files_of(&path) == before, "the import wrote beside the database");
+    assert!(
+        files_of(&path) == before,
+        "the import wrote beside the database"
+    );
 
     // Committed: exactly those rows are the next import.
     writer.send("commit-open");
