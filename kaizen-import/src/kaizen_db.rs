@@ -202,9 +202,7 @@ pub(crate) fn import(
     if db.immutable && Stamp::of(path)? != before {
         return Err(Error::Changed {
             path: file.path.clone(),
-            reason: "written while it was read without any other connection attached (read \
-                     as immutable)"
-                .into(),
+            reason: "another connection wrote it during a read that took it as immutable".into(),
         });
     }
     let mut report = read.report;
