@@ -3,7 +3,7 @@
 //! Gemini CLI chats (`.json` and `.jsonl`), kaizen's own event JSON Lines, and upstream
 //! kaizen's SQLite databases ([`Agent::KaizenDb`]: read-only, one event per row of their
 //! `events` table, payload `{"import":"kaizen-db","agent","model","project","record"}`, a row-id
-//! cursor; see that variant and `src/kaizen_db.rs`). Knows formats and files, no store: the
+//! cursor; see that variant and `src/kaizen_db/`). Knows formats and files, no store: the
 //! caller hands events to a store and keeps the cursors.
 //!
 //! # Use
