@@ -4,10 +4,12 @@
 //! ```sh
 //! cargo run --release --example import_to_store -- claude ~/.claude ./kaizen-data
 //! cargo run --release --example import_to_store -- codex ~/.codex s3://bucket/prefix
+//! cargo run --release --example import_to_store -- kaizen-db ~/.kaizen ./kaizen-data
 //! ```
 //!
-//! The arguments: the agent (`claude`, `codex`, `gemini`), its root (`~/.claude`,
-//! `~/.codex`, `~/.gemini/tmp`, a project folder or one file) and a store URL.
+//! The arguments: the agent (`claude`, `codex`, `gemini`, or `kaizen-db` for upstream
+//! kaizen's databases), its root (`~/.claude`, `~/.codex`, `~/.gemini/tmp`, `~/.kaizen`, a
+//! project folder or one file) and a store URL.
 //! Events are read on a thread and written by one all-or-nothing writer; the cursors are
 //! kept in the store as a state document after the data.
 
@@ -22,11 +24,13 @@ const CURSORS: &str = "import-cursors";
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let (Some(agent), Some(root), Some(url)) = (args.next(), args.next(), args.next()) else {
-        return Err("usage: import_to_store claude|codex|gemini AGENT_ROOT STORE_URL".into());
+        return Err(
+            "usage: import_to_store claude|codex|gemini|kaizen-db AGENT_ROOT STORE_URL".into(),
+        );
     };
     let agent = Agent::from_name(&agent)
-        .filter(|a| Agent::AGENTS.contains(a))
-        .ok_or("the agent is claude, codex or gemini")?;
+        .filter(|a| Agent::DEFAULT_SOURCES.contains(a))
+        .ok_or("the agent is claude, codex, gemini or kaizen-db")?;
     let store = open_store(&url, &[])?;
     let root = kaizen::store::expand_home(&root)?;
     let files = discover(agent, &[root])?;

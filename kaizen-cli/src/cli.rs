@@ -32,8 +32,8 @@ pub struct Cli {
 pub enum Command {
     /// Ingest JSON Lines events (one event a line) from files or standard input.
     Ingest(IngestArgs),
-    /// Import agents' own logs (Claude Code, Codex, Gemini CLI): every line kept, each file
-    /// from where the last import stopped.
+    /// Import agents' own logs (Claude Code, Codex, Gemini CLI) and upstream kaizen's
+    /// databases: every line (row) kept, each file from where the last import stopped.
     Import(ImportArgs),
     /// Write imported agent logs back as the original files, byte for byte.
     Export(ExportArgs),
@@ -238,9 +238,11 @@ pub struct ImportArgs {
     pub source: ImportSource,
     /// Roots, project folders or single files; none: each agent's default roots
     /// ($CLAUDE_CONFIG_DIR or ~/.claude and ~/.config/claude; $CODEX_HOME or ~/.codex;
-    /// ~/.gemini/tmp).
+    /// ~/.gemini/tmp; upstream kaizen: ~/.kaizen/projects/*/kaizen.db). For kaizen-db, a
+    /// kaizen.db file or a folder holding projects/*/kaizen.db.
     pub paths: Vec<PathBuf>,
-    /// Keep a line that is not JSON as text and go on, instead of refusing the whole run.
+    /// Keep a line that is not JSON as text and go on, instead of refusing the whole run
+    /// (kaizen-db: leave an invalid row out, counted and listed).
     #[arg(long)]
     pub skip_invalid: bool,
     /// Read and report; write nothing (cursors included).
@@ -256,6 +258,8 @@ pub enum ImportSource {
     Claude,
     Codex,
     Gemini,
+    /// Upstream kaizen's SQLite databases, read-only.
+    KaizenDb,
 }
 
 #[derive(Debug, Args)]

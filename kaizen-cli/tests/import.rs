@@ -434,3 +434,156 @@ fn report_hints_on_an_empty_window_and_shows_dollars() {
     ));
     assert!(csv.starts_with("key,events,cost_usd_e6"), "{csv}");
 }
+
+/// Upstream kaizen's database (`projects/<slug>/kaizen.db`) with two sessions of different
+/// agents and models, `per_session` events each, made with rusqlite. Times are the last
+/// hour, so the report's window holds them.
+fn kaizen_db(root: &Path, slug: &str, per_session: i64) -> PathBuf {
+    let path = root.join("projects").join(slug).join("kaizen.db");
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .expect("wal");
+    conn.execute_batch(
+        "CREATE TABLE sessions (id TEXT PRIMARY KEY, agent TEXT, model TEXT, workspace TEXT);
+         CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT,
+           session_id TEXT NOT NULL, seq INTEGER NOT NULL, ts_ms INTEGER NOT NULL,
+           ts_exact INTEGER NOT NULL, kind TEXT NOT NULL, source TEXT NOT NULL, tool TEXT,
+           tool_call_id TEXT, tokens_in INTEGER, tokens_out INTEGER, reasoning_tokens INTEGER,
+           cost_usd_e6 INTEGER, payload TEXT NOT NULL, stop_reason TEXT, latency_ms INTEGER,
+           ttft_ms INTEGER, retry_count INTEGER, context_used_tokens INTEGER,
+           context_max_tokens INTEGER, cache_creation_tokens INTEGER,
+           cache_read_tokens INTEGER, system_prompt_tokens INTEGER);
+         INSERT INTO sessions VALUES ('s-claude', 'claude', 'claude-sonnet-4-5', '/w/app'),
+                                     ('s-codex', 'codex', 'gpt-5', '/w/lib');",
+    )
+    .expect("schema");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
+    for (session, tokens) in [("s-claude", 100), ("s-codex", 10)] {
+        for seq in 1..=per_session {
+            conn.execute(
+                "INSERT INTO events (session_id, seq, ts_ms, ts_exact, kind, source, tokens_in,
+                   tokens_out, cost_usd_e6, payload)
+                 VALUES (?1, ?2, ?3, 1, 'Message', 'Proxy', ?4, 1, 1000, '{\"text\": \"hi\"}')",
+                rusqlite::params![session, seq, now - 3_600_000 + seq, tokens],
+            )
+            .expect("insert");
+        }
+    }
+    path
+}
+
+/// `kaizen import kaizen-db`: a database into a folder store, attributed by model (from
+/// its sessions table); a rerun adds nothing; new rows are exactly what the next adds; a
+/// folder of projects is found; the database is left as it was.
+#[test]
+fn upstream_kaizen_databases_import_once_with_their_models() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (home, store) = (dir.path().join("kaizen"), dir.path().join("store"));
+    let db = kaizen_db(&home, "-w-app", 3);
+    let db_arg = db.to_str().expect("path");
+    let db_before = std::fs::read(&db).expect("db");
+
+    let first = ok(kaizen(
+        &store,
+        &["import", "kaizen-db", db_arg, "--format", "json"],
+    ));
+    let first: serde_json::Value = serde_json::from_str(&first).expect("json");
+    assert_eq!(first["events_written"], 6, "{first}");
+    assert_eq!(first["report"]["sources"]["kaizen-db"]["files"], 1);
+    assert_eq!(first["report"]["sources"]["kaizen-db"]["input"], 330);
+    assert_eq!(std::fs::read(&db).expect("db"), db_before, "read-only");
+
+    let by_model = ok(kaizen(
+        &store,
+        &["report", "--by", "model", "--format", "json"],
+    ));
+    let rows: Vec<serde_json::Value> = (by_model.lines())
+        .map(|l| serde_json::from_str(l).expect("json row"))
+        .collect();
+    let figures: BTreeMap<String, (i64, i64)> = (rows.iter())
+        .map(|r| {
+            let key = r["key"].as_str().expect("key").to_owned();
+            let events = r["events"].as_i64().expect("events");
+            (key, (events, r["tokens_in"].as_i64().expect("tokens")))
+        })
+        .collect();
+    let want = BTreeMap::from([
+        ("claude-sonnet-4-5".to_owned(), (3, 300)),
+        ("gpt-5".to_owned(), (3, 30)),
+    ]);
+    assert_eq!(figures, want, "{by_model}");
+    let query = "SELECT json_get_text(payload, 'agent') AS agent, \
+                 json_get_text(payload, 'project') AS project, count(*) AS n \
+                 FROM events GROUP BY 1, 2 ORDER BY 1";
+    let text = ok(kaizen(&store, &["sql", query, "--format", "jsonl"]));
+    assert_eq!(
+        text.lines().collect::<Vec<_>>(),
+        [
+            r#"{"agent":"claude","project":"/w/app","n":3}"#,
+            r#"{"agent":"codex","project":"/w/lib","n":3}"#
+        ]
+    );
+
+    // Again: nothing new. Then two rows more: exactly those, found through the folder.
+    let again = ok(kaizen(
+        &store,
+        &["import", "kaizen-db", db_arg, "--format", "json"],
+    ));
+    let again: serde_json::Value = serde_json::from_str(&again).expect("json");
+    assert_eq!(again["events_written"], 0, "{again}");
+    let conn = rusqlite::Connection::open(&db).expect("open");
+    conn.execute_batch(
+        "INSERT INTO events (session_id, seq, ts_ms, ts_exact, kind, source, payload)
+         SELECT session_id, seq + 100, ts_ms, ts_exact, kind, source, payload
+         FROM events WHERE seq = 1",
+    )
+    .expect("insert");
+    drop(conn);
+    let home_arg = home.to_str().expect("path");
+    let dry = ok(kaizen(
+        &store,
+        &[
+            "import",
+            "kaizen-db",
+            home_arg,
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+    ));
+    let dry: serde_json::Value = serde_json::from_str(&dry).expect("json");
+    assert_eq!(dry["report"]["sources"]["kaizen-db"]["events"], 2, "{dry}");
+    let more = ok(kaizen(
+        &store,
+        &["import", "kaizen-db", home_arg, "--format", "json"],
+    ));
+    let more: serde_json::Value = serde_json::from_str(&more).expect("json");
+    assert_eq!(more["events_written"], 2, "{more}");
+    assert_eq!(stored_tokens(&store)["events"], 8);
+
+    // `import all` reads a copy of ~/.kaizen laid out as `kaizen/` beside the agents'
+    // roots; the database copied under another project name is read whole (a cursor of its
+    // own) and its events, stored already, are not stored twice.
+    let copy = dir.path().join("backup/kaizen/projects/copy/kaizen.db");
+    std::fs::create_dir_all(copy.parent().expect("parent")).expect("mkdir");
+    std::fs::copy(&db, &copy).expect("copy");
+    let trees = dir.path().join("backup");
+    let all = ok(kaizen(
+        &store,
+        &[
+            "import",
+            "all",
+            trees.to_str().expect("path"),
+            "--format",
+            "json",
+        ],
+    ));
+    let all: serde_json::Value = serde_json::from_str(&all).expect("json");
+    assert_eq!(all["report"]["sources"]["kaizen-db"]["events"], 8, "{all}");
+    assert_eq!(all["events_written"], 0, "{all}");
+    assert_eq!(stored_tokens(&store)["events"], 8);
+}

@@ -12,6 +12,7 @@ use crate::{Agent, Error, Result, SourceFile};
 /// - Codex: `$CODEX_HOME`, else `~/.codex`;
 /// - Gemini: `~/.gemini/tmp`, and `$GEMINI_DATA_DIR` when set (the test-data generator's
 ///   variable, pointing at a `tmp` folder);
+/// - upstream kaizen's databases: `~/.kaizen` (they are `projects/*/kaizen.db` under it);
 /// - kaizen JSON Lines: none.
 pub fn default_roots(agent: Agent) -> Vec<PathBuf> {
     roots_from(agent, &|name| std::env::var_os(name))
@@ -45,6 +46,7 @@ fn roots_from(agent: Agent, env: &dyn Fn(&str) -> Option<std::ffi::OsString>) ->
             }
             roots
         }
+        Agent::KaizenDb => home().map(|h| vec![h.join(".kaizen")]).unwrap_or_default(),
         Agent::Kaizen => Vec::new(),
     }
 }
@@ -117,6 +119,7 @@ fn start_dirs(agent: Agent, root: &Path) -> Vec<PathBuf> {
         Agent::Claude => sub(&["projects"]),
         Agent::Codex => sub(&["sessions", "archived_sessions"]),
         Agent::Gemini => sub(&["tmp"]),
+        Agent::KaizenDb => sub(&["projects"]),
         Agent::Kaizen => vec![root.to_owned()],
     }
 }
@@ -140,6 +143,9 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
+/// The file name of an upstream kaizen database.
+const KAIZEN_DB: &str = "kaizen.db";
+
 fn name_of(path: &Path) -> &str {
     path.file_name().and_then(|n| n.to_str()).unwrap_or("")
 }
@@ -161,6 +167,7 @@ fn wanted(agent: Agent, path: &Path) -> bool {
             (name.ends_with(".json") || name.ends_with(".jsonl"))
                 && parent_name(path, 1) == Some("chats")
         }
+        Agent::KaizenDb => name == KAIZEN_DB,
         Agent::Kaizen => true,
     }
 }
@@ -209,6 +216,11 @@ pub fn rel_path(agent: Agent, path: &Path) -> Option<String> {
                 parent_name(path, 1).unwrap_or("unknown-project")
             };
             Some(format!("tmp/{hash}/chats/{name}"))
+        }
+        // `projects/<slug>/kaizen.db`: the slug is the folder holding the file.
+        Agent::KaizenDb => {
+            let slug = parent_name(path, 1).unwrap_or("unknown-project");
+            Some(format!("projects/{slug}/{name}"))
         }
         Agent::Kaizen => Some(path.display().to_string()),
     }

@@ -112,6 +112,45 @@ pub enum Error {
     #[error("price table: {0}")]
     Prices(String),
 
+    /// An upstream kaizen database could not be opened or queried (SQLite's reason).
+    #[error("{}: {reason}", path.display())]
+    Database {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite said, and what to do where known.
+        reason: String,
+    },
+
+    /// An upstream kaizen database lacks a table or column the import needs, or declares a
+    /// column with a type its field cannot hold. Nothing of it was read.
+    #[error("{}: table {table}{}: {reason}", path.display(), column.as_ref().map(|c| format!(", column {c}")).unwrap_or_default())]
+    Schema {
+        /// The database file.
+        path: PathBuf,
+        /// The table (`events` or `sessions`).
+        table: String,
+        /// The column, when one is at fault.
+        column: Option<String>,
+        /// What is wrong, e.g. `missing` or `declared TEXT, expected an integer type`.
+        reason: String,
+    },
+
+    /// A row of an upstream kaizen database holds a value its event field cannot take (out
+    /// of range, another SQLite type, an unknown kind, a payload that is not JSON…).
+    #[error("{}: table {table}, row {row}, column {column}: {reason}", path.display())]
+    Row {
+        /// The database file.
+        path: PathBuf,
+        /// The table (`events` or `sessions`).
+        table: String,
+        /// The row: `id 17` in `events`, `session "…"` in `sessions`.
+        row: String,
+        /// The column.
+        column: String,
+        /// What is wrong.
+        reason: String,
+    },
+
     /// The caller's sink refused a chunk of events: the import stopped there.
     #[error("{0}")]
     Sink(#[source] SinkError),

@@ -81,6 +81,10 @@ pub fn import_file(
     options: &ImportOptions,
     sink: &mut dyn FnMut(Vec<Event>) -> Result<(), SinkError>,
 ) -> Result<FileImport> {
+    if file.agent == Agent::KaizenDb {
+        // A database, not a file of lines: its cursor is a row id.
+        return crate::kaizen_db::import(file, cursor, options, sink);
+    }
     let meta = std::fs::metadata(&file.path).map_err(|e| Error::io(&file.path, e))?;
     let size = meta.len();
     let mtime_ms = meta
@@ -173,6 +177,8 @@ pub fn import_file(
         Agent::Gemini if whole_document => crate::gemini::import_document(file, cursor, &mut out)?,
         Agent::Gemini => crate::gemini::import_lines(file, start, &mut out)?,
         Agent::Kaizen => crate::native::import(start, &mut out)?,
+        // Dispatched at the top; kept here so the match stays exhaustive without a panic.
+        Agent::KaizenDb => return crate::kaizen_db::import(file, cursor, options, &mut *out.sink),
     };
     // The `\n` came, and no line after it yet: only an event of its own keeps it (the
     // line's event is stored, and says it had none), so export writes it back.

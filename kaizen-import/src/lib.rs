@@ -1,7 +1,10 @@
 //! Turns AI coding agents' own logs into kaizen [`Event`]s: Claude Code transcripts (1.0.x
 //! inline sidechains, 2.0.x `agent-*.jsonl`, 2.1.x `subagents/`), Codex CLI rollouts,
-//! Gemini CLI chats (`.json` and `.jsonl`), and kaizen's own event JSON Lines. Knows
-//! formats and files, no store: the caller hands events to a store and keeps the cursors.
+//! Gemini CLI chats (`.json` and `.jsonl`), kaizen's own event JSON Lines, and upstream
+//! kaizen's SQLite databases ([`Agent::KaizenDb`]: read-only, one event per row of their
+//! `events` table, payload `{"import":"kaizen-db","agent","model","project","record"}`, a row-id
+//! cursor; see that variant and `src/kaizen_db/`). Knows formats and files, no store: the
+//! caller hands events to a store and keeps the cursors.
 //!
 //! # Use
 //! ```no_run
@@ -134,6 +137,7 @@ mod error;
 mod export;
 mod gemini;
 mod import;
+mod kaizen_db;
 mod lenient;
 mod lines;
 mod native;

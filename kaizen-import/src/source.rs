@@ -17,37 +17,53 @@ pub enum Agent {
     Gemini,
     /// kaizen's own event JSON Lines (one [`kaizen_core::Event`] a line, as `kaizen ingest`).
     Kaizen,
+    /// Upstream kaizen's SQLite databases (`~/.kaizen/projects/<slug>/kaizen.db`), read
+    /// read-only: one event per row of their `events` table.
+    KaizenDb,
 }
 
 impl Agent {
     /// The agents whose logs [`crate::discover`] finds in default roots.
     pub const AGENTS: [Agent; 3] = [Agent::Claude, Agent::Codex, Agent::Gemini];
 
-    /// `claude`, `codex`, `gemini`, `kaizen`: the value of the payload's `agent` key.
+    /// Every source with default places on a machine: the agents and upstream kaizen's
+    /// databases (what `kaizen import all` reads).
+    pub const DEFAULT_SOURCES: [Agent; 4] =
+        [Agent::Claude, Agent::Codex, Agent::Gemini, Agent::KaizenDb];
+
+    /// `claude`, `codex`, `gemini`, `kaizen`: the value of the payload's `agent` key;
+    /// `kaizen-db` (whose events' payload `agent` is upstream's own, see the crate docs).
     pub const fn name(self) -> &'static str {
         match self {
             Agent::Claude => "claude",
             Agent::Codex => "codex",
             Agent::Gemini => "gemini",
             Agent::Kaizen => "kaizen",
+            Agent::KaizenDb => "kaizen-db",
         }
     }
 
     /// Parses [`Agent::name`].
     pub fn from_name(name: &str) -> Option<Self> {
-        [Agent::Claude, Agent::Codex, Agent::Gemini, Agent::Kaizen]
-            .into_iter()
-            .find(|a| a.name() == name)
+        [
+            Agent::Claude,
+            Agent::Codex,
+            Agent::Gemini,
+            Agent::Kaizen,
+            Agent::KaizenDb,
+        ]
+        .into_iter()
+        .find(|a| a.name() == name)
     }
 
     /// The top byte of the `seq` of this agent's events (see the crate docs); `None` for
-    /// kaizen's own events, which keep their seq.
+    /// kaizen's own events and upstream kaizen's database rows, which keep their seq.
     pub const fn seq_kind(self) -> Option<u8> {
         match self {
             Agent::Claude => Some(SEQ_KIND_CLAUDE),
             Agent::Codex => Some(SEQ_KIND_CODEX),
             Agent::Gemini => Some(SEQ_KIND_GEMINI),
-            Agent::Kaizen => None,
+            Agent::Kaizen | Agent::KaizenDb => None,
         }
     }
 }
@@ -78,7 +94,7 @@ pub struct SourceFile {
     /// `payload.path` and where export writes it back. Claude: `projects/<dir>/<file>`;
     /// Codex: `sessions/YYYY/MM/DD/<file>` (also for a file read from `archived_sessions/`,
     /// so an archived session is the same data); Gemini: `tmp/<hash>/chats/<file>`;
-    /// kaizen JSON Lines: the path as given.
+    /// kaizen JSON Lines: the path as given; upstream kaizen: `projects/<slug>/kaizen.db`.
     pub rel: String,
 }
 

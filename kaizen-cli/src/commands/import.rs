@@ -1,5 +1,5 @@
-//! `kaizen import`: agents' own logs (Claude Code, Codex, Gemini CLI) into the store, each
-//! file from where the last import stopped, in one all-or-nothing write. The formats are
+//! `kaizen import`: agents' own logs (Claude Code, Codex, Gemini CLI) and upstream kaizen's
+//! SQLite databases into the store, each file from where the last import stopped, in one all-or-nothing write. The formats are
 //! `kaizen-import`'s; this is the plumbing: discover, read on a thread, write, keep cursors.
 
 use std::collections::HashMap;
@@ -39,10 +39,11 @@ pub struct ImportRun {
 
 pub async fn run(store: &Store, args: ImportArgs) -> anyhow::Result<()> {
     let agents: &[Agent] = match args.source {
-        ImportSource::All => &Agent::AGENTS,
+        ImportSource::All => &Agent::DEFAULT_SOURCES,
         ImportSource::Claude => &[Agent::Claude],
         ImportSource::Codex => &[Agent::Codex],
         ImportSource::Gemini => &[Agent::Gemini],
+        ImportSource::KaizenDb => &[Agent::KaizenDb],
     };
     let mut files = Vec::new();
     for &agent in agents {
@@ -158,13 +159,18 @@ pub async fn import(
 }
 
 /// For `import all PATH…`: each PATH is a folder holding the agents' roots side by side
-/// (`claude/`, `codex/`, `gemini/`, as a backup or `gen_agent_logs.py` lays them out);
-/// `agent`'s root in each. A PATH with none of them is refused: which agent's files it
-/// holds is for the user to say (`kaizen import claude PATH`).
+/// (`claude/`, `codex/`, `gemini/`, as a backup or `gen_agent_logs.py` lays them out, and
+/// `kaizen/` for a copy of `~/.kaizen`); `agent`'s root in each. A PATH with none of them
+/// is refused: which agent's files it holds is for the user to say (`kaizen import claude
+/// PATH`).
 fn roots_in_trees(
     agent: Agent,
     paths: &[std::path::PathBuf],
 ) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let folder = |a: Agent| match a {
+        Agent::KaizenDb => "kaizen",
+        a => a.name(),
+    };
     let mut roots = Vec::new();
     for path in paths {
         match std::fs::metadata(path) {
@@ -178,17 +184,17 @@ fn roots_in_trees(
             ),
             Ok(_) => {}
         }
-        let held: Vec<Agent> = (Agent::AGENTS.into_iter())
-            .filter(|a| path.join(a.name()).is_dir())
+        let held: Vec<Agent> = (Agent::DEFAULT_SOURCES.into_iter())
+            .filter(|a| path.join(folder(*a)).is_dir())
             .collect();
         if held.is_empty() {
             anyhow::bail!(
-                "{}: holds no claude/, codex/ or gemini/ folder; name the agent whose logs it holds (kaizen import claude|codex|gemini PATH)",
+                "{}: holds no claude/, codex/, gemini/ or kaizen/ folder; name the agent whose logs it holds (kaizen import claude|codex|gemini|kaizen-db PATH)",
                 path.display()
             );
         }
         if held.contains(&agent) {
-            roots.push(path.join(agent.name()));
+            roots.push(path.join(folder(agent)));
         }
     }
     Ok(roots)
@@ -332,10 +338,11 @@ fn notes(source: &str, r: &SourceReport) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The agent roots a demo reads: those that exist on this machine.
+/// The agent roots (and upstream kaizen's databases) a demo reads: those that exist on
+/// this machine.
 pub fn local_agent_files() -> Vec<SourceFile> {
     let mut files = Vec::new();
-    for agent in Agent::AGENTS {
+    for agent in Agent::DEFAULT_SOURCES {
         if let Ok(found) = kaizen_import::discover(agent, &[]) {
             files.extend(found);
         }
