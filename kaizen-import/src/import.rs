@@ -170,6 +170,8 @@ pub fn import_file(
         generation,
         unterminated: false,
         unterminated_id: None,
+        in_line: false,
+        flush_due: false,
     };
     let progress = match file.agent {
         Agent::Claude => crate::claude::import(file, start, &mut out)?,
@@ -443,6 +445,11 @@ pub(crate) struct Out<'a> {
     pub unterminated: bool,
     /// That line's event, as the cursor keeps it (`{"session_id","seq","line"}`).
     unterminated_id: Option<serde_json::Value>,
+    /// A line is being turned into events (see `lines::each_line`): a full chunk waits for
+    /// the line's end, when its buffer is freed, to be handed over.
+    pub(crate) in_line: bool,
+    /// A chunk filled up during the line.
+    flush_due: bool,
 }
 
 /// Lines with no time held back at most, waiting for a line with one; past this they take
@@ -725,9 +732,21 @@ impl Out<'_> {
         if self.chunk.len() >= self.options.chunk_events.max(1)
             || self.chunk_bytes >= self.options.chunk_bytes
         {
-            self.flush()?;
+            match self.in_line {
+                true => self.flush_due = true,
+                false => self.flush()?,
+            }
         }
         Ok(())
+    }
+
+    /// Hands over a chunk that filled up during the line just done.
+    pub(crate) fn line_done(&mut self) -> Result<()> {
+        self.in_line = false;
+        match std::mem::take(&mut self.flush_due) {
+            true => self.flush(),
+            false => Ok(()),
+        }
     }
 
     fn flush(&mut self) -> Result<()> {

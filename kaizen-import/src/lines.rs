@@ -96,6 +96,12 @@ impl LineReader {
                 Some(i) => (i, true),
                 None => (chunk.len(), false),
             };
+            if !done && buf.is_empty() {
+                // A line longer than the read buffer: sized once from where its `\n` is,
+                // not doubled as it grows (a 50 MB line held 96 MB while it was copied
+                // into a buffer of 64).
+                buf.reserve_exact(line_length(&self.path, self.offset, self.max_line)?);
+            }
             if buf.len() + take > self.max_line {
                 return Err(Error::LineTooLong {
                     path: self.path.clone(),
@@ -114,6 +120,38 @@ impl LineReader {
     }
 }
 
+/// Bytes from `offset` to the next `\n` (or the end of the file) of `path`, at most
+/// `max_line + 1`: read ahead through a handle of its own (only for lines longer than the
+/// read buffer).
+fn line_length(path: &Path, offset: u64, max_line: usize) -> Result<usize> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut block = vec![0u8; 1 << 20];
+    let mut length = 0usize;
+    while length <= max_line {
+        let read =
+            read_at(&file, &mut block, offset + length as u64).map_err(|e| Error::io(path, e))?;
+        if read == 0 {
+            break;
+        }
+        if let Some(i) = memchr::memchr(b'\n', &block[..read]) {
+            return Ok(length + i);
+        }
+        length += read;
+    }
+    Ok(length.min(max_line + 1))
+}
+
+/// Reads at `offset` without moving the file's position.
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buf, offset)
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, buf, offset)
+}
+
 /// Whether the bytes after a file's last `\n` are a whole record: a JSON object (every
 /// format's records are objects; a number or a literal might still grow) that parses.
 fn complete_record(bytes: &[u8]) -> bool {
@@ -130,6 +168,9 @@ pub(crate) struct LinesRead {
     /// The file ends in a line still being written (left for the next import).
     pub tail: bool,
 }
+
+/// The capacity of the line buffer kept from one line to the next, bytes.
+const LINE_BUFFER_KEPT: usize = 4 << 20;
 
 /// The one loop every line-based source runs: reads the complete lines of `out`'s file
 /// after byte `start` (the start of line `start_line + 1`) up to `end` (or the file's end),
@@ -155,7 +196,14 @@ pub(crate) fn each_line(
         out.unterminated = reader.unterminated();
         out.report.lines += 1;
         out.report.bytes += buf.len() as u64 + u64::from(!out.unterminated);
+        out.in_line = true;
         each(out, reader.line_no(), &buf)?;
+        // A huge line (a tool result holding an image) leaves a buffer of its size: freed
+        // before its events are handed over, not kept while the writer encodes them.
+        if buf.capacity() > LINE_BUFFER_KEPT {
+            buf = Vec::new();
+        }
+        out.line_done()?;
     };
     Ok(LinesRead {
         consumed: reader.offset(),

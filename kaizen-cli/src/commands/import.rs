@@ -92,18 +92,21 @@ pub async fn import(
         ..ImportOptions::default()
     };
 
-    let (tx, mut rx) = mpsc::channel::<Vec<Event>>(2);
+    let (tx, mut rx) = mpsc::channel::<Handover>(2);
     let given = stored.clone();
     let reader = std::thread::spawn(move || read_files(&files, &given, &options, &tx));
     let mut writer = store.writer();
     let mut failure = None;
-    while let Some(events) = rx.recv().await {
+    while let Some((events, written)) = rx.recv().await {
         if dry_run {
             continue;
         }
         if let Err(e) = writer.write(events).await {
             failure = Some(anyhow::Error::new(e));
             break;
+        }
+        if let Some(written) = written {
+            let _ = written.send(());
         }
     }
     drop(rx); // stops the reader at its next chunk
@@ -200,19 +203,45 @@ fn roots_in_trees(
     Ok(roots)
 }
 
+/// Events from the reader thread to the writer, with whom to tell once they are written
+/// (for a chunk of huge events, whose reader waits).
+type Handover = (Vec<Event>, Option<std::sync::mpsc::Sender<()>>);
+
+/// Payload bytes from which a chunk is a chunk of huge events (see `read_files`). Chunks
+/// are cut at 8 MiB: this is a chunk of one or a few events of megabytes each.
+const HUGE_CHUNK_BYTES: usize = 16 << 20;
+
 /// Reads every file from its cursor on this thread, sending events in chunks. Returns the
 /// cursors that changed.
 fn read_files(
     files: &[SourceFile],
     cursors: &HashMap<(Agent, String), Cursor>,
     options: &ImportOptions,
-    tx: &mpsc::Sender<Vec<Event>>,
+    tx: &mpsc::Sender<Handover>,
 ) -> anyhow::Result<(Report, Vec<Cursor>)> {
     let mut report = Report::default();
     let mut out = Vec::with_capacity(files.len());
     let mut sink = |events: Vec<Event>| {
-        tx.blocking_send(events)
-            .map_err(|_| "the store's writer stopped".into())
+        let bytes: usize = (events.iter())
+            .map(|e| e.payload.as_json_text().len())
+            .sum();
+        // A chunk of huge events (a 50 MB line) is written before the next line is read:
+        // memory holds one of them at a time, not one being encoded, one waiting and one
+        // being parsed.
+        let (written, wait) = match bytes >= HUGE_CHUNK_BYTES {
+            true => {
+                let (done, wait) = std::sync::mpsc::channel();
+                (Some(done), Some(wait))
+            }
+            false => (None, None),
+        };
+        tx.blocking_send((events, written))
+            .map_err(|_| "the store's writer stopped")?;
+        if let Some(wait) = wait {
+            // An error drops the sender: the next send says the writer stopped.
+            let _ = wait.recv();
+        }
+        Ok(())
     };
     for file in files {
         let cursor = cursors.get(&key(file.agent, &file.rel));

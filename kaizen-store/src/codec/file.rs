@@ -64,6 +64,12 @@ pub(super) fn writer_properties(level: ZstdLevel) -> WriterProperties {
         .set_statistics_enabled(EnabledStatistics::Page)
         // Payloads and call ids are nearly all distinct: a dictionary only costs time.
         .set_column_dictionary_enabled(ColumnPath::from(Field::Payload.name()), false)
+        // No query filters on a payload's first bytes, and a page's min and max are copies
+        // of its largest values: megabytes each for a tool result holding an image.
+        .set_column_statistics_enabled(
+            ColumnPath::from(Field::Payload.name()),
+            EnabledStatistics::None,
+        )
         .set_column_dictionary_enabled(ColumnPath::from(Field::ToolCallId.name()), false)
         // Sorted timestamps are small deltas; latencies are spread too wide for a dictionary.
         .set_column_dictionary_enabled(ColumnPath::from(Field::TsMs.name()), false)

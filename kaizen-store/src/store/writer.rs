@@ -219,7 +219,8 @@ impl StoreWriter {
         // at a time: two such parts in flight doubled the memory for no gain, as a few
         // large values compress at the same speed on one core or two. Ordinary rows keep
         // two parts encoding beside the parser.
-        let limit = match bytes / rows.max(1) > HUGE_ROW_BYTES {
+        let huge = bytes / rows.max(1) > HUGE_ROW_BYTES;
+        let limit = match huge {
             true => 1,
             false => limit,
         };
@@ -251,6 +252,12 @@ impl StoreWriter {
             })
         });
         self.encoding.push_back(Encoding { day, task });
+        // A part of huge rows is staged before `write` returns: a caller that waits for
+        // it (an import handing over a 50 MB line) then holds one such part in memory,
+        // not one being encoded and the next being read.
+        if huge {
+            self.stage_oldest().await?;
+        }
         Ok(())
     }
 

@@ -34,6 +34,12 @@ const CCUSAGE_VERSION: &str = "20.0.24";
 /// Import throughput the issue asks for, MB/s.
 const IMPORT_GOAL_MB_S: f64 = 100.0;
 
+/// Peak memory of an import the issue allows, MB (10^6 bytes), whatever the tree's size.
+const IMPORT_GOAL_RSS_MB: f64 = 200.0;
+
+/// An import over an unchanged tree must take well under this, seconds.
+const RERUN_GOAL_SECONDS: f64 = 1.0;
+
 /// How many times faster than ccusage the issue asks kaizen's reports to be.
 const REPORT_GOAL_SPEEDUP: f64 = 10.0;
 
@@ -269,6 +275,7 @@ pub fn bench(args: &BenchArgs, dir: &Path) -> anyhow::Result<ImportBenchReport> 
 
     let goals = goals(
         &import,
+        &rerun,
         &report_by_day,
         &report_by_session,
         ccusage.as_ref(),
@@ -718,6 +725,7 @@ fn compare_days(
 
 fn goals(
     import: &ImportFigures,
+    rerun: &RerunFigures,
     by_day: &ReportFigures,
     by_session: &ReportFigures,
     ccusage: Option<&Ccusage>,
@@ -728,6 +736,21 @@ fn goals(
         target: ">= 100",
         met: import.mb_per_second >= IMPORT_GOAL_MB_S,
     }];
+    if let Some(rss) = import.peak_rss_bytes {
+        let mb = rss as f64 / 1e6;
+        goals.push(Goal {
+            name: "import peak RSS, MB",
+            value: mb,
+            target: "<= 200",
+            met: mb <= IMPORT_GOAL_RSS_MB,
+        });
+    }
+    goals.push(Goal {
+        name: "import again (unchanged), seconds",
+        value: rerun.seconds,
+        target: "< 1",
+        met: rerun.seconds < RERUN_GOAL_SECONDS,
+    });
     if let Some(cc) = ccusage {
         for (name, theirs, ours) in [
             (
