@@ -7,6 +7,7 @@ use std::time::UNIX_EPOCH;
 use base64::Engine as _;
 use kaizen_core::{Event, EventKind, EventSource, Payload};
 
+use crate::chunks::Chunks;
 use crate::price::{PriceTable, Usage};
 use crate::report::{MAX_SKIPPED_SHOWN, SourceReport};
 use crate::util::PayloadBuilder;
@@ -158,12 +159,9 @@ pub fn import_file(
         rel: &file.rel,
         path: &file.path,
         options,
-        sink,
-        chunk: Vec::new(),
-        chunk_bytes: 0,
+        chunks: Chunks::new(options, sink),
         untimed: Vec::new(),
         untimed_bytes: 0,
-        bytes_reported: 0,
         last_ts: start.and_then(|c| c.state.get("last_ts_ms").and_then(|v| v.as_u64())),
         fallback_ts: mtime_ms.and_then(|m| u64::try_from(m).ok()).unwrap_or(0),
         report,
@@ -180,7 +178,9 @@ pub fn import_file(
         Agent::Gemini => crate::gemini::import_lines(file, start, &mut out)?,
         Agent::Kaizen => crate::native::import(start, &mut out)?,
         // Dispatched at the top; kept here so the match stays exhaustive without a panic.
-        Agent::KaizenDb => return crate::kaizen_db::import(file, cursor, options, &mut *out.sink),
+        Agent::KaizenDb => {
+            return crate::kaizen_db::import(file, cursor, options, out.chunks.sink());
+        }
     };
     // The `\n` came, and no line after it yet: only an event of its own keeps it (the
     // line's event is stored, and says it had none), so export writes it back.
@@ -424,14 +424,10 @@ pub(crate) struct Out<'a> {
     pub rel: &'a str,
     pub path: &'a Path,
     pub options: &'a ImportOptions,
-    sink: &'a mut dyn FnMut(Vec<Event>) -> Result<(), SinkError>,
-    chunk: Vec<Event>,
-    chunk_bytes: usize,
+    chunks: Chunks<'a>,
     /// Events of the file's first lines that carry no time, waiting for the first time.
     untimed: Vec<Event>,
     untimed_bytes: usize,
-    /// Bytes already given to `options.on_bytes`.
-    bytes_reported: u64,
     /// The file's version (see [`Cursor::generation`]).
     generation: u32,
     /// The time of the latest line that had one.
@@ -726,12 +722,8 @@ impl Out<'_> {
     }
 
     fn push(&mut self, ev: Event) -> Result<()> {
-        self.chunk_bytes += ev.payload.as_json_text().len() + 64;
-        self.chunk.push(ev);
         self.report.events += 1;
-        if self.chunk.len() >= self.options.chunk_events.max(1)
-            || self.chunk_bytes >= self.options.chunk_bytes
-        {
+        if self.chunks.add(ev) {
             match self.in_line {
                 true => self.flush_due = true,
                 false => self.flush()?,
@@ -750,18 +742,7 @@ impl Out<'_> {
     }
 
     fn flush(&mut self) -> Result<()> {
-        if let Some(hook) = &self.options.on_bytes
-            && self.report.bytes > self.bytes_reported
-        {
-            (hook.0)(self.report.bytes - self.bytes_reported);
-            self.bytes_reported = self.report.bytes;
-        }
-        if self.chunk.is_empty() {
-            return Ok(());
-        }
-        self.chunk_bytes = 0;
-        let chunk = std::mem::take(&mut self.chunk);
-        (self.sink)(chunk).map_err(Error::Sink)
+        self.chunks.flush(self.report.bytes)
     }
 
     /// Hands over what is left (lines with no time at all take the file's mtime).

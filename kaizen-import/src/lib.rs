@@ -130,6 +130,7 @@
 
 #![warn(missing_docs)]
 
+mod chunks;
 mod claude;
 mod codex;
 mod discover;

@@ -81,6 +81,7 @@ use kaizen_core::Event;
 use rusqlite::types::ValueRef;
 use serde::{Deserialize, Serialize};
 
+use crate::chunks::Chunks;
 use crate::import::{FileImport, ImportOptions};
 use crate::report::SourceReport;
 use crate::{Cursor, Error, Result, SinkError, SourceFile};
@@ -185,12 +186,9 @@ pub(crate) fn import(
     let mut read = Reader {
         path,
         options,
-        sink,
+        chunks: Chunks::new(options, sink),
         sessions: &sessions,
         report,
-        chunk: Vec::new(),
-        chunk_bytes: 0,
-        bytes_reported: 0,
         last: previous.filter(|_| from > 0),
     };
     read.rows(&db.conn, from)?;

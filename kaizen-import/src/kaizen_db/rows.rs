@@ -10,21 +10,19 @@ use rusqlite::types::ValueRef;
 
 use super::schema::Attrs;
 use super::{EVENT_COLUMNS, State, row_error, sql_error, type_name};
+use crate::Result;
+use crate::chunks::Chunks;
 use crate::import::ImportOptions;
 use crate::report::{MAX_SKIPPED_SHOWN, SourceReport};
 use crate::util::push_json_str;
-use crate::{Error, Result, SinkError};
 
 /// Reads rows into events and hands them to the sink in chunks.
 pub(super) struct Reader<'a> {
     pub(super) path: &'a Path,
     pub(super) options: &'a ImportOptions,
-    pub(super) sink: &'a mut dyn FnMut(Vec<Event>) -> Result<(), SinkError>,
+    pub(super) chunks: Chunks<'a>,
     pub(super) sessions: &'a HashMap<String, Attrs>,
     pub(super) report: SourceReport,
-    pub(super) chunk: Vec<Event>,
-    pub(super) chunk_bytes: usize,
-    pub(super) bytes_reported: u64,
     /// The last row read.
     pub(super) last: Option<State>,
 }
@@ -195,29 +193,14 @@ impl Reader<'_> {
             EventKind::ToolResult => r.tool_results += 1,
             _ => {}
         }
-        self.chunk_bytes += e.payload.as_json_text().len() + 64;
-        self.chunk.push(e);
-        if self.chunk.len() >= self.options.chunk_events.max(1)
-            || self.chunk_bytes >= self.options.chunk_bytes
-        {
+        if self.chunks.add(e) {
             self.flush()?;
         }
         Ok(())
     }
 
     pub(super) fn flush(&mut self) -> Result<()> {
-        if let Some(hook) = &self.options.on_bytes
-            && self.report.bytes > self.bytes_reported
-        {
-            (hook.0)(self.report.bytes - self.bytes_reported);
-            self.bytes_reported = self.report.bytes;
-        }
-        if self.chunk.is_empty() {
-            return Ok(());
-        }
-        self.chunk_bytes = 0;
-        let chunk = std::mem::take(&mut self.chunk);
-        (self.sink)(chunk).map_err(Error::Sink)
+        self.chunks.flush(self.report.bytes)
     }
 }
 
