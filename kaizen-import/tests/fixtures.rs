@@ -16,24 +16,8 @@ fn fixtures() -> PathBuf {
 }
 
 fn import_agent(agent: Agent) -> (Vec<Event>, SourceReport) {
-    let files = discover(agent, &[fixtures().join(agent.name())]).expect("discover");
-    let mut events = Vec::new();
-    let (report, _) = import_files(
-        &files,
-        &HashMap::new(),
-        &ImportOptions::default(),
-        &mut |c| {
-            events.extend(c);
-            Ok(())
-        },
-    )
-    .expect("import");
-    let r = report
-        .sources
-        .get(agent.name())
-        .cloned()
-        .unwrap_or_default();
-    (events, r)
+    let (events, report, _) = import_paths(agent, &fixtures().join(agent.name()), &HashMap::new());
+    (events, report)
 }
 
 fn payload(e: &Event) -> serde_json::Value {
