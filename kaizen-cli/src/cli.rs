@@ -37,7 +37,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Write imported agent logs back as the original files, byte for byte.
     Export(ExportArgs),
-    /// Run by an agent's hook: import the session it names (Claude Code `Stop`/`SessionEnd`).
+    /// Run by an agent's hook (Claude Code `Stop`/`SessionEnd`): import the folder of the
+    /// transcript it names (the session, its subagents, the project's other sessions)
     Hook(HookArgs),
     /// Check what could lose history: agents set to delete their logs, where logs are.
     Doctor,

@@ -53,7 +53,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let stores = open_stores(&cli)?;
+    let stores = open_stores(&cli, reads_stores(&cli.command))?;
     if reads_stores(&cli.command) {
         for (_, store) in &stores {
             require_store(store).await?;
@@ -111,18 +111,23 @@ fn reads_stores(command: &Command) -> bool {
 async fn require_store(store: &Store) -> anyhow::Result<()> {
     if !store.exists().await? {
         bail!(
-            "no store at {} (nothing is under its cold/; `kaizen ingest` makes a store)",
+            "no store at {} (nothing is under its cold/; `kaizen import` or `kaizen ingest` makes a store)",
             store.location()
         );
     }
     Ok(())
 }
 
-/// Every `--store`, `~` and globs of local folders expanded, opened with the store options.
-fn open_stores(cli: &Cli) -> anyhow::Result<Vec<(String, Store)>> {
+/// Every `--store`, `~` and (with `expand_globs`) globs of local folders expanded, opened
+/// with the store options.
+fn open_stores(cli: &Cli, expand_globs: bool) -> anyhow::Result<Vec<(String, Store)>> {
     let mut names = Vec::new();
     for given in &cli.store {
-        if !given.contains("://") && given.contains(['*', '?', '[']) {
+        // A folder that is there is that folder, whatever its name holds; a command that
+        // writes takes its one store as it is spelled (it may not be there yet).
+        let literal = !given.contains("://")
+            && kaizen_store::expand_home(given).is_ok_and(|path| path.is_dir());
+        if expand_globs && !literal && !given.contains("://") && given.contains(['*', '?', '[']) {
             let pattern = kaizen_store::expand_home(given)?;
             let pattern = pattern
                 .to_str()
@@ -133,7 +138,9 @@ fn open_stores(cli: &Cli) -> anyhow::Result<Vec<(String, Store)>> {
                 .map(|p| p.display().to_string())
                 .collect();
             if matched.is_empty() {
-                bail!("--store {given}: no folder matches");
+                bail!(
+                    "--store {given}: no folder matches this pattern (`*`, `?` and `[` in a store path are wildcards that span several stores)"
+                );
             }
             matched.sort();
             names.extend(matched);

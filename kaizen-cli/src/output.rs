@@ -95,7 +95,12 @@ fn write_json_value(
                     format!("row {row}: the payload is not valid JSON ({e})"),
                 ));
             }
-            out.extend_from_slice(text.as_bytes())
+            // One event a line: a payload's line breaks (whitespace between its tokens; a
+            // JSON string holds none raw) are written as spaces. Its value is the same.
+            out.extend(
+                text.bytes()
+                    .map(|b| if b == b'\n' || b == b'\r' { b' ' } else { b }),
+            )
         }
         DataType::Utf8 => serde_json::to_writer(&mut *out, column.as_string::<i32>().value(row))?,
         DataType::UInt64 => write!(out, "{}", column.as_primitive::<UInt64Type>().value(row))?,

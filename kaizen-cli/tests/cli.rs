@@ -966,3 +966,33 @@ fn skip_invalid_fails_when_every_line_was_invalid() {
         );
     }
 }
+
+/// A store's path as given: a `file://` URL percent-decoded once; a path with `?`, `*` or
+/// `[` is a folder of that name for a command that writes, and for one that reads when the
+/// folder is there (a pattern over several stores otherwise, whose miss says so).
+#[test]
+fn store_paths_are_taken_as_spelled_and_file_urls_decoded() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let fixture = fixture_jsonl();
+    let input = fixture.to_str().expect("path");
+
+    let url = format!("file://{}/my%20store", dir.path().display());
+    ok(kaizen(Path::new(&url), &["ingest", input]));
+    assert!(dir.path().join("my store/cold").is_dir(), "decoded once");
+    assert!(!dir.path().join("my%20store").exists());
+
+    let odd = dir.path().join("new?dir[1]");
+    ok(kaizen(&odd, &["ingest", input]));
+    assert!(odd.join("cold").is_dir(), "created as spelled");
+    let scanned = ok(kaizen(&odd, &["scan", "--format", "count"]));
+    assert!(!stdout(&scanned).trim().is_empty());
+
+    let pattern = dir.path().join("nothing-*");
+    let missed = kaizen(&pattern, &["scan"]);
+    assert!(!missed.status.success());
+    assert!(
+        stderr(&missed).contains("no folder matches this pattern"),
+        "{}",
+        stderr(&missed)
+    );
+}

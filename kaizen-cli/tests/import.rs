@@ -587,3 +587,123 @@ fn upstream_kaizen_databases_import_once_with_their_models() {
     assert_eq!(all["events_written"], 0, "{all}");
     assert_eq!(stored_tokens(&store)["events"], 8);
 }
+
+/// `report --by tool` counts the failed tool results the agents' logs hold (the
+/// generator's manifest counts them per source), and `scan --format jsonl` writes one
+/// event a line even where a payload holds line breaks (Gemini's pretty-printed
+/// documents): its output ingests into another store as the same events.
+#[test]
+fn imported_failed_tool_results_are_reported_and_scans_are_json_lines() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (logs, store) = (dir.path().join("logs"), dir.path().join("store"));
+    let manifest = tree(&logs);
+    ok(kaizen(
+        &store,
+        &["import", "all", logs.to_str().expect("path")],
+    ));
+    let want: i64 = ["claude", "codex", "gemini"]
+        .iter()
+        .map(|a| {
+            manifest["sources"][a]["totals"]["tool_errors"]
+                .as_i64()
+                .expect("tool_errors")
+        })
+        .sum();
+    assert!(want > 0, "the tree has failed tool results");
+    let rows = ok(kaizen(
+        &store,
+        &[
+            "report", "--by", "tool", "--days", "3650", "--format", "json",
+        ],
+    ));
+    let failed: i64 = (rows.lines())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).expect("row")["failed_results"]
+                .as_i64()
+                .expect("failed_results")
+        })
+        .sum();
+    assert_eq!(failed, want, "{rows}");
+
+    let scanned = ok(kaizen(&store, &["scan", "--format", "jsonl"]));
+    let lines: Vec<&str> = scanned.lines().collect();
+    assert_eq!(lines.len() as u64, stored_tokens(&store)["events"]);
+    for line in &lines {
+        serde_json::from_str::<serde_json::Value>(line).expect("each line is one JSON value");
+    }
+    let file = dir.path().join("scan.jsonl");
+    std::fs::write(&file, &scanned).expect("write");
+    let other = dir.path().join("other");
+    ok(kaizen(&other, &["ingest", file.to_str().expect("path")]));
+    assert_eq!(stored_tokens(&other), stored_tokens(&store));
+    // Into the same store: the same events, stored already, whatever their whitespace.
+    let before = stored_tokens(&store);
+    let again = ok(kaizen(&store, &["ingest", file.to_str().expect("path")]));
+    assert!(again.starts_with("ingested 0 events"), "{again}");
+    assert_eq!(stored_tokens(&store), before);
+}
+
+/// `doctor` on settings it cannot read as days: a string, a negative number and a
+/// `settings.json` that is not JSON each warn (and the other checks still run); a
+/// `$CODEX_HOME` that is not a folder warns.
+#[test]
+fn doctor_warns_on_settings_it_cannot_read_and_on_missing_agent_folders() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let claude = dir.path().join("claude");
+    std::fs::create_dir_all(&claude).expect("mkdir");
+    let store = dir.path().join("store");
+    let missing = dir.path().join("no-codex-here");
+    let env = [
+        ("HOME", dir.path()),
+        ("CLAUDE_CONFIG_DIR", claude.as_path()),
+        ("CODEX_HOME", missing.as_path()),
+    ];
+    for (settings, said) in [
+        (
+            r#"{"cleanupPeriodDays": "90"}"#,
+            "cleanupPeriodDays is \"90\", not a whole number",
+        ),
+        (
+            r#"{"cleanupPeriodDays": -1}"#,
+            "cleanupPeriodDays is -1, not a whole number",
+        ),
+        ("{not json", "not JSON"),
+    ] {
+        std::fs::write(claude.join("settings.json"), settings).expect("write");
+        let out = kaizen_with(&store, &["doctor"], b"", &env);
+        assert_eq!(out.status.code(), Some(1));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(said), "{settings}: {text}");
+        assert!(
+            text.contains(&format!("$CODEX_HOME names {}", missing.display())),
+            "{text}"
+        );
+        assert!(text.contains("gemini: "), "the other checks ran: {text}");
+    }
+}
+
+/// `export --session ID` of a session the store does not hold is an error, not "wrote 0".
+#[test]
+fn export_of_an_unknown_session_says_so() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (logs, store) = (dir.path().join("logs"), dir.path().join("store"));
+    tree(&logs);
+    ok(kaizen(
+        &store,
+        &["import", "all", logs.to_str().expect("path")],
+    ));
+    let out = dir.path().join("out");
+    let err = fails(&kaizen(
+        &store,
+        &[
+            "export",
+            "claude",
+            "--session",
+            "nope",
+            "--out",
+            out.to_str().expect("path"),
+        ],
+    ));
+    assert!(err.contains("no claude log lines of session nope"), "{err}");
+    assert!(!out.exists() || files(&out).is_empty(), "nothing written");
+}

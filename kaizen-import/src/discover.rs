@@ -306,6 +306,12 @@ pub struct ClaudeCleanup {
     /// `cleanupPeriodDays` from `<root>/settings.json`; `None` when the file or the key is
     /// absent, in which case Claude Code deletes transcripts older than 30 days.
     pub cleanup_period_days: Option<u64>,
+    /// The key's JSON when it is there but not a whole number of days (`"90"`, `-1`):
+    /// how Claude Code reads such a value is not documented.
+    pub unreadable_setting: Option<String>,
+    /// Why `settings.json` could not be read as JSON (file, line, column), when it could
+    /// not: the setting is then unknown.
+    pub settings_error: Option<String>,
 }
 
 impl ClaudeCleanup {
@@ -321,7 +327,8 @@ impl ClaudeCleanup {
 }
 
 /// Reads `cleanupPeriodDays` in each existing Claude root (`roots`, or the default roots
-/// when empty). A `settings.json` that is not JSON is an error naming it.
+/// when empty). A `settings.json` that is not JSON is said in its root's
+/// [`ClaudeCleanup::settings_error`]; one that cannot be read is an error naming it.
 pub fn claude_cleanup(roots: &[PathBuf]) -> Result<Vec<ClaudeCleanup>> {
     let roots = if roots.is_empty() {
         default_roots(Agent::Claude)
@@ -331,25 +338,35 @@ pub fn claude_cleanup(roots: &[PathBuf]) -> Result<Vec<ClaudeCleanup>> {
     let mut out = Vec::new();
     for root in roots.into_iter().filter(|r| r.is_dir()) {
         let path = root.join("settings.json");
-        let days = match std::fs::read_to_string(&path) {
-            Ok(text) => {
-                let v: serde_json::Value =
-                    serde_json::from_str(&text).map_err(|e| Error::Line {
-                        path: path.clone(),
-                        line: e.line() as u64,
-                        column: Some(e.column()),
-                        key: None,
-                        reason: format!("invalid JSON at column {}: {e}", e.column()),
-                    })?;
-                v.get("cleanupPeriodDays").and_then(crate::util::json_count)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(Error::io(&path, e)),
-        };
-        out.push(ClaudeCleanup {
+        let mut cleanup = ClaudeCleanup {
             root,
-            cleanup_period_days: days,
-        });
+            cleanup_period_days: None,
+            unreadable_setting: None,
+            settings_error: None,
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => match serde_json::from_str::<serde_json::Value>(&text) {
+                Ok(v) => {
+                    if let Some(setting) = v.get("cleanupPeriodDays") {
+                        cleanup.cleanup_period_days = crate::util::json_count(setting);
+                        if cleanup.cleanup_period_days.is_none() {
+                            cleanup.unreadable_setting = Some(setting.to_string());
+                        }
+                    }
+                }
+                Err(e) => {
+                    cleanup.settings_error = Some(format!(
+                        "{}:{}:{}: not JSON: {e}",
+                        path.display(),
+                        e.line(),
+                        e.column()
+                    ))
+                }
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(&path, e)),
+        }
+        out.push(cleanup);
     }
     Ok(out)
 }

@@ -46,7 +46,16 @@ pub fn open_store(url: &str, options: &[(String, String)]) -> Result<Store> {
         if !rest.starts_with('/') {
             return Err(bad("a file URL needs an absolute path (file:///…)".into()));
         }
-        return local(rest, options, bad);
+        if let Some((key, _)) = options.first() {
+            return Err(bad(format!("a local store takes no options (got `{key}`)")));
+        }
+        // Percent-decoded once, as a URL's path is (`file:///tmp/my%20store` is the folder
+        // `/tmp/my store`); a plain path is taken as it is.
+        let path = url::Url::parse(url)
+            .ok()
+            .and_then(|u| u.to_file_path().ok())
+            .ok_or_else(|| bad("not a file URL of a local path (file:///…)".into()))?;
+        return Ok(Store::local(path));
     }
     let (kind, prefix) = object_location(url)?;
 

@@ -38,6 +38,23 @@ pub async fn run(store: &Store) -> anyhow::Result<()> {
     }
     for root in &cleanup {
         let settings = root.root.join("settings.json");
+        if let Some(problem) = &root.settings_error {
+            warnings += 1;
+            outln!(
+                "warning: claude: {problem}: whether Claude Code deletes transcripts cannot be told"
+            );
+            continue;
+        }
+        if let Some(setting) = &root.unreadable_setting {
+            warnings += 1;
+            outln!(
+                "warning: claude: {}: cleanupPeriodDays is {setting}, not a whole number of days: Claude Code may read it as unset and delete transcripts older than {} days. \
+                 Set \"cleanupPeriodDays\": 36500 there",
+                settings.display(),
+                ClaudeCleanup::DEFAULT_DAYS
+            );
+            continue;
+        }
         match root.cleanup_period_days {
             Some(days) if !root.deletes_within_a_month() => {
                 outln!(
@@ -59,6 +76,30 @@ pub async fn run(store: &Store) -> anyhow::Result<()> {
                      Import them now (kaizen import claude), archive each session as it ends (kaizen hook claude, see the README), \
                      or set \"cleanupPeriodDays\": 36500 there",
                     settings.display()
+                );
+            }
+        }
+    }
+    // A variable naming a folder that is not there: the agent's logs are elsewhere, or
+    // nowhere, and an import of the defaults finds nothing without a word.
+    for variable in ["CLAUDE_CONFIG_DIR", "CODEX_HOME"] {
+        let Some(value) = std::env::var_os(variable) else {
+            continue;
+        };
+        let value = value.to_string_lossy().into_owned();
+        // CLAUDE_CONFIG_DIR is a comma-separated list (as `kaizen_import::default_roots`
+        // reads it); CODEX_HOME one folder.
+        let folders: Vec<&str> = match variable {
+            "CLAUDE_CONFIG_DIR" => value.split(',').map(str::trim).collect(),
+            _ => vec![value.trim()],
+        };
+        for folder in folders.into_iter().filter(|f| !f.is_empty()) {
+            let folder = std::path::Path::new(folder);
+            if !folder.is_dir() {
+                warnings += 1;
+                outln!(
+                    "warning: ${variable} names {}, which is not a folder: that agent's logs are not found there",
+                    folder.display()
                 );
             }
         }

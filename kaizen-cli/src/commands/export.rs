@@ -18,6 +18,7 @@ pub async fn run(store: &Store, args: ExportArgs) -> anyhow::Result<()> {
         ExportAgent::Gemini => Agent::Gemini,
     };
     // A file is written whole: a time range picks sessions, and they are read entire.
+    let asked: Vec<String> = args.sessions.clone();
     let mut sessions: BTreeSet<String> = args.sessions.into_iter().collect();
     if args.range.from.is_some() || args.range.to.is_some() {
         let in_range = Query {
@@ -52,6 +53,14 @@ pub async fn run(store: &Store, args: ExportArgs) -> anyhow::Result<()> {
         }
     }
     let report = exporter.finish()?;
+    if report.files == 0 && !asked.is_empty() {
+        anyhow::bail!(
+            "no {} log lines of session {} in {}: nothing written",
+            agent.name(),
+            asked.join(", "),
+            store.location()
+        );
+    }
     outln!(
         "wrote {} file(s), {} line(s), {} under {}",
         report.files,

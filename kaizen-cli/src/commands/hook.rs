@@ -43,7 +43,10 @@ pub async fn run(store: &Store, args: HookArgs) -> anyhow::Result<()> {
         .map(PathBuf::from)
         .with_context(|| format!("{}: not a transcript path", transcript.display()))?;
     let files = kaizen_import::discover(Agent::Claude, &[folder])?;
-    let run = super::import::import(store, files, false, false).await?;
+    // Lenient: a line that is not JSON (in this transcript, or another session's file of
+    // the folder) is kept as text and counted, never a reason to archive nothing — with a
+    // strict import, one bad line would fail every later hook of the project.
+    let run = super::import::import(store, files, true, false).await?;
     if args.verbose {
         super::import::print_summary(&run)?;
     }

@@ -324,13 +324,17 @@ pub fn print_summary(run: &ImportRun) -> anyhow::Result<()> {
     for (source, r) in &run.report.sources {
         notes(source, r)?;
     }
-    let verb = if run.dry_run {
-        "would import"
-    } else {
-        "imported"
-    };
+    if run.dry_run {
+        // Nothing was handed to the store: which of them it holds already is not known.
+        let read: u64 = run.report.sources.values().map(|s| s.events).sum();
+        outln!(
+            "dry run: {read} event(s) read from new lines in {:.2}s; nothing written (events the store holds already would be kept once)",
+            run.seconds
+        );
+        return Ok(());
+    }
     outln!(
-        "{verb} {} new event(s) in {:.2}s ({} file(s) written); {} already stored",
+        "imported {} new event(s) in {:.2}s ({} file(s) written); {} already stored",
         run.events_written,
         run.seconds,
         run.files_written,

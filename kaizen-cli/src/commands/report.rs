@@ -33,11 +33,18 @@ const RECENT: &str = "
     FROM events WHERE ts_ms >= {from_ms} AND ts_ms <= {now_ms}
   )";
 
-/// A tool result whose payload's top-level `ok` is `false`. Only tool results' payloads are
-/// parsed (a CASE evaluates its THEN on the rows its WHEN selects).
+/// Failed tool results of each event: 1 for a tool result whose payload's top-level `ok`
+/// is `false` (kaizen's own events), else the payload's top-level `tool_errors` (imported
+/// agent logs count failed tool results there: Claude's and Codex's on the tool result,
+/// Gemini's on its calls). Only those kinds' payloads are parsed
+/// (a CASE evaluates its THEN on the rows its WHEN selects).
 const FAILED: &str = ",
-           coalesce(CASE WHEN kind = 'ToolResult'
-                         THEN json_get_text(payload, 'ok') = 'false' END, false) AS failed";
+           CASE WHEN kind IN ('ToolResult', 'ToolCall', 'Message')
+                THEN CASE WHEN kind = 'ToolResult' AND json_get_text(payload, 'ok') = 'false'
+                          THEN 1
+                          ELSE coalesce(TRY_CAST(json_get_text(payload, 'tool_errors') AS BIGINT), 0)
+                     END
+                ELSE 0 END AS failed";
 
 /// The model (agent, project) named at the top level of the event's own payload (imported
 /// agent logs carry all three: `kaizen-import`'s payload wrapper).
@@ -91,7 +98,7 @@ fn report_sql(by: ReportBy, window: Window) -> String {
         .replace("{from_ms}", &window.from_ms.to_string())
         .replace("{now_ms}", &window.now_ms.to_string());
     let failed = match by {
-        ReportBy::Tool => ",\n sum(CASE WHEN e.failed THEN 1 ELSE 0 END) AS failed_results",
+        ReportBy::Tool => ",\n CAST(sum(e.failed) AS BIGINT) AS failed_results",
         _ => "",
     };
     format!(
