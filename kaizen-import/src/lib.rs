@@ -145,6 +145,7 @@ mod native;
 mod price;
 mod report;
 pub mod sample;
+mod sniff;
 mod source;
 mod util;
 

@@ -397,7 +397,10 @@ fn a_bad_row_names_its_id_and_column_or_is_skipped_and_counted() {
     let (done, events) = import(&path, None, true);
     assert_eq!(ids(&events), [("s1".into(), 1), ("s1".into(), 3)]);
     assert_eq!(done.report.lines_skipped, 1);
-    assert_eq!(done.report.skipped, [want]);
+    // Left out, not kept as text: the summary must not say it was kept.
+    assert_eq!(done.report.left_out, [want.clone()]);
+    assert!(done.report.skipped.is_empty());
+    assert_eq!(done.report.remarks(), [format!("left out: {want}")]);
 
     // Out of range, another SQLite type, NULL where required, a payload that is not JSON.
     let cases = [

@@ -153,9 +153,42 @@ pub(crate) fn import(
             cursor_path: c.path.clone(),
         });
     }
-    let before = Stamp::of(path)?;
+    let before = match Stamp::of(path) {
+        Ok(stamp) => stamp,
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(crate::import::vanished(file, cursor));
+        }
+        Err(e) => return Err(e),
+    };
     if before.size == 0 {
-        return Err(db_error(path, "an empty file, not a SQLite database"));
+        // A fresh upstream install may leave an empty `kaizen.db` before its first write:
+        // SQLite reads a 0-byte file as an empty database. Nothing to read, not an error.
+        let mut report = SourceReport {
+            files: 1,
+            ..SourceReport::default()
+        };
+        report.notes.push(format!(
+            "{}: an empty file (0 bytes): an empty database, nothing to import",
+            path.display()
+        ));
+        let state = State {
+            last_id: 0,
+            last_key: None,
+        };
+        let cursor = Cursor {
+            agent: file.agent,
+            path: file.rel.clone(),
+            size: 0,
+            mtime_ms: before.mtime_ms,
+            head_len: 0,
+            head_hash: 0,
+            consumed: 0,
+            lines: 0,
+            session_id: None,
+            state: crate::CursorState::of(&state),
+            generation: 0,
+        };
+        return Ok(FileImport { cursor, report });
     }
     let previous = match cursor {
         Some(c) => Some(c.state.read::<State>().map_err(|e| Error::Changed {
@@ -181,6 +214,12 @@ pub(crate) fn import(
             from = state.last_id;
         } else {
             report.files_reread = 1;
+            report.notes.push(format!(
+                "{}: read again from its first row: the row at its cursor is gone or holds \
+                 another event (rows deleted, or the database replaced); events stored \
+                 before are stored once",
+                path.display()
+            ));
         }
     }
     let mut read = Reader {
@@ -239,8 +278,32 @@ pub(super) fn db_error(path: &Path, reason: impl Into<String>) -> Error {
     }
 }
 
+/// SQLite's error, with what it means for an import where SQLite's words do not say it:
+/// a lock held past the busy timeout, a hot journal a read-only connection cannot roll
+/// back.
 pub(super) fn sql_error(path: &Path, e: rusqlite::Error) -> Error {
-    db_error(path, e.to_string())
+    let code = e.sqlite_error();
+    let reason = match code {
+        Some(c) if c.extended_code == rusqlite::ffi::SQLITE_READONLY_ROLLBACK => format!(
+            "{e}: it has a hot journal ({}-journal: a writer stopped in the middle of a \
+             transaction); SQLite must roll that transaction back before the committed rows \
+             can be read, which a read-only import does not do: open the database once with \
+             sqlite3 (or upstream kaizen), then import again; nothing of it was read",
+            path.display()
+        ),
+        Some(c) if c.code == rusqlite::ErrorCode::DatabaseBusy
+            || c.code == rusqlite::ErrorCode::DatabaseLocked =>
+        {
+            format!(
+                "{e}: another connection held a write lock on it for more than {} s (a write \
+                 transaction in progress); nothing of it was read: import again when the \
+                 writer is done",
+                open::BUSY_TIMEOUT.as_secs()
+            )
+        }
+        _ => e.to_string(),
+    };
+    db_error(path, reason)
 }
 
 pub(super) fn row_error(path: &Path, table: &str, row: &str, column: &str, reason: &str) -> Error {
