@@ -37,6 +37,10 @@ struct State {
     /// version counted. A snapshot whose total is not above it was counted there.
     #[serde(default)]
     counted: Option<(String, [u64; 5])>,
+    /// The highest figures of the totals counted in this version, each on its own (a
+    /// total's parts need not all grow: reasoning can be reported then not).
+    #[serde(default)]
+    high: Option<[u64; 5]>,
 }
 
 /// What an earlier version of a rewritten rollout counted (from its cursor's state).
@@ -47,13 +51,16 @@ struct Earlier {
     #[serde(default)]
     prev_total: Option<[u64; 5]>,
     #[serde(default)]
+    high: Option<[u64; 5]>,
+    #[serde(default)]
     counted: Option<(String, [u64; 5])>,
 }
 
 impl Earlier {
     /// The highest total counted for the earlier versions' session.
     fn counted(self) -> Option<(String, [u64; 5])> {
-        match (self.prev_total, self.counted) {
+        // Cursors from before `high` was kept: the last total is the best known.
+        match (self.high.or(self.prev_total), self.counted) {
             (Some(total), Some((session, before))) if session == self.session_id => Some((
                 session,
                 std::array::from_fn(|i| total[i].max(before[i])),
@@ -367,6 +374,10 @@ fn event_msg(
                 d.flags.push("counted_before");
                 return;
             }
+            state.high = Some(match state.high {
+                Some(high) => std::array::from_fn(|i| high[i].max(total[i])),
+                None => total,
+            });
             let [input, cached, output, reasoning, _] = last;
             d.response = true;
             d.usage = Some(Usage {
