@@ -61,10 +61,9 @@ impl Earlier {
     fn counted(self) -> Option<(String, [u64; 5])> {
         // Cursors from before `high` was kept: the last total is the best known.
         match (self.high.or(self.prev_total), self.counted) {
-            (Some(total), Some((session, before))) if session == self.session_id => Some((
-                session,
-                std::array::from_fn(|i| total[i].max(before[i])),
-            )),
+            (Some(total), Some((session, before))) if session == self.session_id => {
+                Some((session, std::array::from_fn(|i| total[i].max(before[i]))))
+            }
             (Some(total), _) => Some((self.session_id, total)),
             (None, counted) => counted,
         }

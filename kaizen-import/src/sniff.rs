@@ -132,7 +132,8 @@ mod tests {
         let claude = r#"{"parentUuid":null,"sessionId":"s","type":"user","uuid":"u","message":{}}"#;
         let summary = r#"{"type":"summary","summary":"x","leafUuid":"u"}"#;
         let gemini = r#"{"sessionId":"s","projectHash":"h","startTime":"2026-10-01T12:00:00Z"}"#;
-        let gemini_user = r#"{"id":"m","timestamp":"2026-10-01T12:00:00Z","type":"user","content":"hi"}"#;
+        let gemini_user =
+            r#"{"id":"m","timestamp":"2026-10-01T12:00:00Z","type":"user","content":"hi"}"#;
         assert_eq!(agent_of_record(codex), Some(Agent::Codex));
         assert_eq!(agent_of_record(claude), Some(Agent::Claude));
         assert_eq!(agent_of_record(summary), Some(Agent::Claude));

@@ -15,8 +15,7 @@ fn fixtures() -> PathBuf {
 }
 
 const CLAUDE: &str = "claude/projects/-home-u-p1/11111111-1111-1111-1111-111111111111.jsonl";
-const CODEX: &str =
-    "codex/sessions/2026/10/01/rollout-2026-10-01T11-00-00-0199a000-0000-7000-8000-00000000c0de.jsonl";
+const CODEX: &str = "codex/sessions/2026/10/01/rollout-2026-10-01T11-00-00-0199a000-0000-7000-8000-00000000c0de.jsonl";
 const GEMINI: &str = "gemini/tmp/abc123/chats/session-2026-10-01T12-00-9a9a9a9a.jsonl";
 
 /// Copies fixture `rel` to `root/rel`.
@@ -57,11 +56,31 @@ fn another_agents_file_is_refused_naming_the_right_import() {
     let codex = copy(dir.path(), CODEX);
     let gemini = copy(dir.path(), GEMINI);
     let cases = [
-        (Agent::Claude, &codex, "a Codex rollout: kaizen import codex"),
-        (Agent::Codex, &claude, "a Claude Code transcript: kaizen import claude"),
-        (Agent::Claude, &gemini, "a Gemini CLI chat: kaizen import gemini"),
-        (Agent::Gemini, &claude, "a Claude Code transcript: kaizen import claude"),
-        (Agent::Codex, &gemini, "a Gemini CLI chat: kaizen import gemini"),
+        (
+            Agent::Claude,
+            &codex,
+            "a Codex rollout: kaizen import codex",
+        ),
+        (
+            Agent::Codex,
+            &claude,
+            "a Claude Code transcript: kaizen import claude",
+        ),
+        (
+            Agent::Claude,
+            &gemini,
+            "a Gemini CLI chat: kaizen import gemini",
+        ),
+        (
+            Agent::Gemini,
+            &claude,
+            "a Claude Code transcript: kaizen import claude",
+        ),
+        (
+            Agent::Codex,
+            &gemini,
+            "a Gemini CLI chat: kaizen import gemini",
+        ),
     ];
     for (agent, path, says) in cases {
         let err = run(agent, path, None, false).unwrap_err();
@@ -168,7 +187,11 @@ fn a_rewritten_first_line_reads_the_file_again_without_counting_tokens_twice() {
             "{}",
             again.report.notes[0]
         );
-        assert_eq!(sums(&new), [0; 5], "{agent}: the new version counts nothing again");
+        assert_eq!(
+            sums(&new),
+            [0; 5],
+            "{agent}: the new version counts nothing again"
+        );
         assert_eq!(again.report.responses, 0, "{agent}");
         events.extend(new);
         assert_eq!(sums(&events), before, "{agent}: every token counted once");
@@ -229,7 +252,9 @@ fn a_file_deleted_after_discovery_is_skipped_with_a_note() {
     // Both grow; then one is deleted before the next import reaches it.
     for path in [&kept, &gone] {
         let mut bytes = std::fs::read(path).unwrap();
-        bytes.extend_from_slice(b"{\"type\":\"summary\",\"summary\":\"later\",\"leafUuid\":\"x\"}\n");
+        bytes.extend_from_slice(
+            b"{\"type\":\"summary\",\"summary\":\"later\",\"leafUuid\":\"x\"}\n",
+        );
         std::fs::write(path, bytes).unwrap();
     }
     std::fs::remove_file(&gone).unwrap();
@@ -284,8 +309,13 @@ fn an_unreadable_file_is_an_error_naming_it() {
     if std::fs::File::open(&path).is_ok() {
         return; // root
     }
-    let err = run(Agent::Claude, &path, None, true).unwrap_err().to_string();
-    assert!(err.starts_with(&format!("{}: cannot be read", path.display())), "{err}");
+    let err = run(Agent::Claude, &path, None, true)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with(&format!("{}: cannot be read", path.display())),
+        "{err}"
+    );
     assert!(err.contains("--skip-invalid does not apply"), "{err}");
 }
 
@@ -297,14 +327,26 @@ fn a_path_without_the_agents_files_says_so() {
     let empty = dir.path().join("empty");
     std::fs::create_dir_all(empty.join("projects/-p")).unwrap();
     for (agent, says) in [
-        (Agent::Claude, "no Claude Code transcripts found (looked for projects/*/*.jsonl"),
-        (Agent::Codex, "no Codex rollouts found (looked for sessions/"),
-        (Agent::Gemini, "no Gemini CLI chats found (looked for tmp/*/chats/"),
+        (
+            Agent::Claude,
+            "no Claude Code transcripts found (looked for projects/*/*.jsonl",
+        ),
+        (
+            Agent::Codex,
+            "no Codex rollouts found (looked for sessions/",
+        ),
+        (
+            Agent::Gemini,
+            "no Gemini CLI chats found (looked for tmp/*/chats/",
+        ),
     ] {
         let err = discover(agent, std::slice::from_ref(&empty))
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with(&format!("{}: {says}", empty.display())), "{err}");
+        assert!(
+            err.starts_with(&format!("{}: {says}", empty.display())),
+            "{err}"
+        );
     }
     // No PATH: default roots that hold nothing are no error.
     assert!(discover(Agent::Kaizen, &[]).unwrap().is_empty());
@@ -355,7 +397,12 @@ fn a_gemini_document_changed_without_its_last_updated_exports_its_latest_text() 
         pretty(&three),
         ascii(&three),
         pretty(&three),
-        ascii(&doc(vec![msg("a", 1), msg("b", 2), msg("c", 2), msg("d", 2)])),
+        ascii(&doc(vec![
+            msg("a", 1),
+            msg("b", 2),
+            msg("c", 2),
+            msg("d", 2),
+        ])),
     ];
     let file = source_file(Agent::Gemini, &path).unwrap();
     let options = ImportOptions::default();

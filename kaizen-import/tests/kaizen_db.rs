@@ -398,7 +398,7 @@ fn a_bad_row_names_its_id_and_column_or_is_skipped_and_counted() {
     assert_eq!(ids(&events), [("s1".into(), 1), ("s1".into(), 3)]);
     assert_eq!(done.report.lines_skipped, 1);
     // Left out, not kept as text: the summary must not say it was kept.
-    assert_eq!(done.report.left_out, [want.clone()]);
+    assert_eq!(done.report.left_out, std::slice::from_ref(&want));
     assert!(done.report.skipped.is_empty());
     assert_eq!(done.report.remarks(), [format!("left out: {want}")]);
 
@@ -625,7 +625,11 @@ fn a_rollback_journal_database_is_read_under_its_lock_never_uncommitted() {
     }
     drop(conn);
     let header = std::fs::read(&path).unwrap();
-    assert_eq!((header[18], header[19]), (1, 1), "a rollback-journal database");
+    assert_eq!(
+        (header[18], header[19]),
+        (1, 1),
+        "a rollback-journal database"
+    );
 
     let mut writer = Writer::start_in(&path, "DELETE");
     writer.send("open 300");
@@ -651,7 +655,10 @@ fn a_rollback_journal_database_is_read_under_its_lock_never_uncommitted() {
         err.contains("locked") && err.contains("nothing of it was read"),
         "{err}"
     );
-    assert!(started.elapsed() >= std::time::Duration::from_secs(4), "it waited");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(4),
+        "it waited"
+    );
 
     // Locked for a moment: the import waits, then reads the committed rows only.
     let waiting = {
@@ -661,7 +668,10 @@ fn a_rollback_journal_database_is_read_under_its_lock_never_uncommitted() {
     std::thread::sleep(std::time::Duration::from_millis(1000));
     writer.send("rollback");
     let (done, events) = waiting.join().unwrap().unwrap();
-    assert_eq!(ids(&events), (1..=5).map(|q| ("s1".into(), q)).collect::<Vec<_>>());
+    assert_eq!(
+        ids(&events),
+        (1..=5).map(|q| ("s1".into(), q)).collect::<Vec<_>>()
+    );
     assert_eq!(done.report.events, 5);
     drop(writer);
     // Nothing created beside it (a rollback-mode reader makes no -wal, -shm or journal).
@@ -716,7 +726,7 @@ fn discovery_finds_databases_at_upstreams_depths_or_says_none() {
     assert_eq!(rels(&projects.join("a")), ["projects/a/kaizen.db"]);
     let empty = dir.path().join("empty");
     std::fs::create_dir_all(&empty).unwrap();
-    let err = kaizen_import::discover(Agent::KaizenDb, &[empty.clone()])
+    let err = kaizen_import::discover(Agent::KaizenDb, std::slice::from_ref(&empty))
         .unwrap_err()
         .to_string();
     assert_eq!(
