@@ -93,12 +93,7 @@ pub fn import_file(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vanished(file, cursor)),
         Err(e) => return Err(unreadable(file, e)),
     };
-    let size = meta.len();
-    let mtime_ms = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map(|d| d.as_millis() as i64);
+    let (size, mtime_ms) = size_and_time(&meta);
     let mut report = SourceReport {
         files: 1,
         ..SourceReport::default()
@@ -133,6 +128,11 @@ pub fn import_file(
     let handle = match std::fs::File::open(&file.path) {
         Ok(handle) => handle,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vanished(file, cursor)),
+        Err(e) => return Err(unreadable(file, e)),
+    };
+    // The file opened, should it have been replaced since it was looked at.
+    let (size, mtime_ms) = match handle.metadata() {
+        Ok(meta) => size_and_time(&meta),
         Err(e) => return Err(unreadable(file, e)),
     };
     if let Some(c) = cursor {
@@ -273,6 +273,16 @@ pub fn import_file(
         report.sessions.insert(s.to_owned());
     }
     Ok(FileImport { cursor, report })
+}
+
+/// A file's size and modification time (ms since the epoch, when the OS has one).
+fn size_and_time(meta: &std::fs::Metadata) -> (u64, Option<i64>) {
+    let mtime_ms = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_millis() as i64);
+    (meta.len(), mtime_ms)
 }
 
 /// The outcome for a file gone before it was opened (deleted after discovery: Claude Code's
