@@ -18,7 +18,7 @@ use crate::import::{Derived, Keep, LineText, Out, Progress, parse_lenient, resto
 use crate::lenient::{Lenient, LenientSeq};
 use crate::lines::{LineReader, Next, each_line};
 use crate::price::Usage;
-use crate::util::{file_hash24, fnv64, json_count, json_str, parse_rfc3339_ms, seq};
+use crate::util::{KeySet, file_hash24, fnv64, json_count, json_str, parse_rfc3339_ms, seq};
 use crate::{Cursor, Error, Result, SEQ_KIND_CLAUDE, SourceFile};
 
 /// Responses remembered in the cursor after their last line, in case they go on.
@@ -51,6 +51,22 @@ struct State {
     /// Tool uses whose result has not been seen yet: id → (tool name, model of the call,
     /// time of the call's line).
     tools: BTreeMap<String, (String, Option<String>, Option<u64>)>,
+    /// Every response counted in this file, in this version and the earlier ones (a
+    /// rewritten file's new version carries them over): a response counted before carries
+    /// no tokens again. Absent from cursors written before it was kept.
+    #[serde(default)]
+    counted: KeySet,
+}
+
+/// The state an earlier version of a rewritten file leaves to the new one: the responses
+/// it counted (its `open` ones with their figures, so that one that grew gets the
+/// difference).
+#[derive(Debug, Default, Deserialize)]
+struct Earlier {
+    #[serde(default)]
+    open: Vec<Open>,
+    #[serde(default)]
+    counted: KeySet,
 }
 
 /// The figures already put on a response's events.
@@ -268,13 +284,14 @@ struct Scan {
 
 fn scan(
     file: &SourceFile,
+    handle: &std::fs::File,
     start: u64,
     start_line: u64,
     max: usize,
     want_session: bool,
     want_cwd: bool,
 ) -> Result<Scan> {
-    let mut reader = LineReader::open(&file.path, start, start_line, None, max)?;
+    let mut reader = LineReader::open(handle, &file.path, start, start_line, None, max)?;
     let mut buf = Vec::new();
     let mut scan = Scan {
         last_line: HashMap::new(),
@@ -365,6 +382,7 @@ pub(crate) fn import(
     let want_session = start.is_none() && role.session_from_path.is_none();
     let scan = scan(
         file,
+        out.file,
         start_off,
         start_line,
         max,
@@ -386,6 +404,13 @@ pub(crate) fn import(
             file_hash24(&role.in_session)
         });
         state.project = role.project.clone();
+        // A rewritten file read again: the responses its earlier versions counted.
+        if let Some(earlier) = out.earlier.take() {
+            let earlier: Earlier = serde_json::from_value(earlier).unwrap_or_default();
+            state.counted = earlier.counted;
+            state.counted.0.extend(earlier.open.iter().map(|o| o.key));
+            state.open = earlier.open;
+        }
     }
     // Where the session ran, as Codex says it: the project folder's name only until a
     // line says so (every line of the file counts under the session's first `cwd`).
@@ -539,6 +564,7 @@ fn assistant(
         .and_then(|c| serde_json::from_str::<f64>(c.get()).ok());
     let synthetic = model.as_deref() == Some("<synthetic>");
     let priced_model = if synthetic { None } else { model.as_deref() };
+    let counted_before = !state.counted.0.insert(key);
     if let Some(i) = state.open.iter().position(|o| o.key == key) {
         // The response went on after the last import: only the difference is new.
         let before = state.open.remove(i);
@@ -567,6 +593,14 @@ fn assistant(
             cost_e6: total_cost.or(before.cost_e6),
         });
         d.flags.push("continued");
+    } else if counted_before {
+        // Counted in an earlier version of this (rewritten) file, which is gone from the
+        // kept figures: its tokens and cost are on that version's event.
+        d.usage = None;
+        d.has_cache_creation = false;
+        d.has_cache_read = false;
+        d.flags.push("counted_before");
+        return;
     } else {
         d.response = true;
         d.usage = Some(usage);

@@ -33,6 +33,41 @@ struct State {
     /// written before it was kept still read).
     #[serde(default)]
     tool_times: BTreeMap<String, u64>,
+    /// For a rewritten file read again: the session and the highest total an earlier
+    /// version counted. A snapshot whose total is not above it was counted there.
+    #[serde(default)]
+    counted: Option<(String, [u64; 5])>,
+    /// The highest figures of the totals counted in this version, each on its own (a
+    /// total's parts need not all grow: reasoning can be reported then not).
+    #[serde(default)]
+    high: Option<[u64; 5]>,
+}
+
+/// What an earlier version of a rewritten rollout counted (from its cursor's state).
+#[derive(Debug, Default, Deserialize)]
+struct Earlier {
+    #[serde(default)]
+    session_id: String,
+    #[serde(default)]
+    prev_total: Option<[u64; 5]>,
+    #[serde(default)]
+    high: Option<[u64; 5]>,
+    #[serde(default)]
+    counted: Option<(String, [u64; 5])>,
+}
+
+impl Earlier {
+    /// The highest total counted for the earlier versions' session.
+    fn counted(self) -> Option<(String, [u64; 5])> {
+        // Cursors from before `high` was kept: the last total is the best known.
+        match (self.high.or(self.prev_total), self.counted) {
+            (Some(total), Some((session, before))) if session == self.session_id => {
+                Some((session, std::array::from_fn(|i| total[i].max(before[i]))))
+            }
+            (Some(total), _) => Some((self.session_id, total)),
+            (None, counted) => counted,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -145,8 +180,13 @@ pub(crate) fn import(
     out: &mut Out<'_>,
 ) -> Result<Progress> {
     let (start_off, start_line) = start.map_or((0, 0), |c| (c.consumed, c.lines));
+    let earlier = out.earlier.take();
     let mut state: State = restore_state(file, start, || State {
         session_id: session_from_name(&file.rel),
+        // A rewritten file read again: what its earlier versions counted.
+        counted: earlier
+            .and_then(|e| serde_json::from_value::<Earlier>(e).ok())
+            .and_then(Earlier::counted),
         ..State::default()
     })?;
     let read = each_line(out, (start_off, start_line), None, |out, line_no, raw| {
@@ -325,6 +365,18 @@ fn event_msg(
                 std::array::from_fn(|i| total[i].saturating_sub(prev[i]))
             });
             state.prev_total = Some(total);
+            if let Some((session, counted)) = &state.counted
+                && *session == state.session_id
+                && total.iter().zip(counted).all(|(now, then)| now <= then)
+            {
+                // Counted by an earlier version of this rewritten file.
+                d.flags.push("counted_before");
+                return;
+            }
+            state.high = Some(match state.high {
+                Some(high) => std::array::from_fn(|i| high[i].max(total[i])),
+                None => total,
+            });
             let [input, cached, output, reasoning, _] = last;
             d.response = true;
             d.usage = Some(Usage {

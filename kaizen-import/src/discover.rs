@@ -81,11 +81,20 @@ pub fn discover(agent: Agent, paths: &[PathBuf]) -> Result<Vec<SourceFile>> {
         let mut files = Vec::new();
         if meta.is_file() {
             files.push(root.clone());
+        } else if agent == Agent::KaizenDb {
+            databases(root, &mut files);
         } else {
             for sub in start_dirs(agent, root) {
                 walk(&sub, &mut files)?;
             }
             files.retain(|f| wanted(agent, f));
+        }
+        if explicit && files.is_empty() {
+            // Silence (an empty summary, exit 0) would read as "imported, nothing new".
+            return Err(Error::Discover {
+                path: root.clone(),
+                reason: nothing_found(agent).into(),
+            });
         }
         for path in files {
             let Some(rel) = rel_path(agent, &path) else {
@@ -99,6 +108,47 @@ pub fn discover(agent: Agent, paths: &[PathBuf]) -> Result<Vec<SourceFile>> {
         }
     }
     Ok(found.into_values().map(|(_, f)| f).collect())
+}
+
+/// What a PATH holding no file of `agent` is told (where discovery looked).
+fn nothing_found(agent: Agent) -> &'static str {
+    match agent {
+        Agent::Claude => {
+            "no Claude Code transcripts found (looked for projects/*/*.jsonl: *.jsonl at any depth under its projects/ folder, or under it when it has none)"
+        }
+        Agent::Codex => {
+            "no Codex rollouts found (looked for sessions/YYYY/MM/DD/*.jsonl: *.jsonl at any depth under its sessions/ and archived_sessions/ folders, or under it when it has neither)"
+        }
+        Agent::Gemini => {
+            "no Gemini CLI chats found (looked for tmp/*/chats/*.json and *.jsonl: files in a chats/ folder at any depth under its tmp/ folder, or under it when it has none)"
+        }
+        Agent::KaizenDb => {
+            "no upstream kaizen databases found (looked for projects/*/kaizen.db, kaizen.db and */kaizen.db in it)"
+        }
+        Agent::Kaizen => "no files found",
+    }
+}
+
+/// Upstream kaizen's databases under a folder, at the depths upstream's layout has them
+/// and no deeper: `projects/*/kaizen.db` (the folder is a kaizen home, `~/.kaizen`), else
+/// `kaizen.db` (one project folder), else `*/kaizen.db` (a folder of project folders,
+/// `~/.kaizen/projects`). Folders that cannot be listed are passed over.
+fn databases(root: &Path, files: &mut Vec<PathBuf>) {
+    let projects = root.join("projects");
+    if !projects.is_dir() && root.join(KAIZEN_DB).is_file() {
+        files.push(root.join(KAIZEN_DB)); // a project folder
+        return;
+    }
+    let parent = if projects.is_dir() { &projects } else { root };
+    let mut found: Vec<PathBuf> = std::fs::read_dir(parent)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join(KAIZEN_DB))
+        .filter(|p| p.is_file())
+        .collect();
+    found.sort();
+    files.extend(found);
 }
 
 /// Where to walk under a root: the agent's own folders when the root holds them.

@@ -39,6 +39,37 @@ pub enum Error {
         reason: String,
     },
 
+    /// A file that exists but cannot be opened or read (permissions, a folder where a file
+    /// was, an I/O error). The import stops: `skip_invalid` keeps lines that are not valid
+    /// and does not apply to a file that cannot be read (a file deleted meanwhile is not
+    /// this error: it is skipped, see [`crate::SourceReport::files_vanished`]).
+    #[error(
+        "{}: cannot be read: {source}; --skip-invalid does not apply (it keeps lines that are not valid, not files that cannot be read): make it readable, or leave it out of the PATHs",
+        path.display()
+    )]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A file given as one agent's logs is clearly another's (its first record says so):
+    /// nothing of it was imported. With `skip_invalid` it is skipped instead, and counted in
+    /// [`crate::SourceReport::files_refused`].
+    #[error("{}: not {expected}: it looks like {looks_like}: {command} {}", path.display(), path.display())]
+    WrongAgent {
+        /// The file.
+        path: PathBuf,
+        /// What it was imported as, e.g. `a Claude Code transcript`.
+        expected: String,
+        /// What it looks like, e.g. `a Codex rollout`.
+        looks_like: String,
+        /// The command that imports it, e.g. `kaizen import codex`.
+        command: String,
+    },
+
     /// A line longer than the limit of [`crate::ImportOptions::max_line_bytes`]: reading it
     /// would break the memory bound.
     #[error("{}:{line}: line longer than {limit} bytes", path.display())]

@@ -69,8 +69,10 @@ struct Skeleton {
 /// A Gemini `.json` document's parts.
 #[derive(Default)]
 struct Document {
-    /// (ts_ms, seq) → skeleton: the latest wins.
-    versions: BTreeMap<(u64, u64), Skeleton>,
+    /// (version, ts_ms, seq) → skeleton: the latest wins. `version` is the import's count
+    /// of the document's versions (payload `version`, absent in the first): the document's
+    /// own times (`lastUpdated`, the event's `ts_ms`) may stay the same when it changes.
+    versions: BTreeMap<(u64, u64, u64), Skeleton>,
     /// index → (text before it, its JSON text).
     /// Its versions when it was rewritten: the latest is written.
     messages: BTreeMap<(u64, u64), (String, String)>,
@@ -216,7 +218,9 @@ impl Exporter {
                         tail: w.tail.clone().unwrap_or_default(),
                         messages: w.messages.unwrap_or(0),
                     };
-                    doc.versions.insert((event.ts_ms, event.seq), skeleton);
+                    let version = w.version.unwrap_or(0);
+                    doc.versions
+                        .insert((version, event.ts_ms, event.seq), skeleton);
                 }
             }
         }

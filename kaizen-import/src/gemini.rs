@@ -46,6 +46,14 @@ struct State {
     /// `.json` documents: the low seq bits of the document event last emitted.
     #[serde(default)]
     skeleton: Option<u64>,
+    /// `.json` documents: the hash of the last emitted document event's text and message
+    /// count (a message appended changes only the count).
+    #[serde(default)]
+    skeleton_hash: Option<u64>,
+    /// `.json` documents: how many document events were emitted (each new one's payload
+    /// `version`: export writes the highest, whatever the document's own times say).
+    #[serde(default)]
+    documents: u32,
 }
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
@@ -145,9 +153,16 @@ pub(crate) fn import_lines(
     out: &mut Out<'_>,
 ) -> Result<Progress> {
     let (start_off, start_line) = start.map_or((0, 0), |c| (c.consumed, c.lines));
+    let earlier = out.earlier.take();
     let mut state: State = restore_state(file, start, || State {
         session_id: stem_of(&file.rel),
         project: project_of(&file.rel),
+        // A rewritten file read again: the messages its earlier versions counted (each
+        // counts again only what it adds).
+        seen: earlier
+            .and_then(|e| e.get("seen").cloned())
+            .and_then(|seen| serde_json::from_value(seen).ok())
+            .unwrap_or_default(),
         ..State::default()
     })?;
     let read = each_line(out, (start_off, start_line), None, |out, line_no, raw| {
@@ -323,7 +338,16 @@ pub(crate) fn import_document(
     start: Option<&Cursor>,
     out: &mut Out<'_>,
 ) -> Result<Progress> {
-    let bytes = std::fs::read(&file.path).map_err(|e| Error::io(&file.path, e))?;
+    let bytes = {
+        use std::io::{Read as _, Seek as _};
+        let mut handle = out.file.try_clone().map_err(|e| Error::io(&file.path, e))?;
+        let mut bytes = Vec::new();
+        handle
+            .seek(std::io::SeekFrom::Start(0))
+            .and_then(|_| handle.read_to_end(&mut bytes))
+            .map_err(|e| Error::io(&file.path, e))?;
+        bytes
+    };
     if bytes.len() > out.options.max_line_bytes {
         return Err(Error::LineTooLong {
             path: file.path.clone(),
@@ -494,13 +518,30 @@ fn document_event(
         hashed.push('\0');
         hashed.push_str(t);
     }
-    let payload = kaizen_core::Payload::from_json_text(p.finish())
-        .map_err(|e| Error::line(out.path, 1, format!("internal payload error: {e}")))?;
-    let low = DOCUMENT_BIT | (fnv64(hashed.as_bytes()) & 0x7FFF_FFFF);
-    if state.skeleton == Some(low) {
+    // What the event says: its text and how many messages go between head and tail (a
+    // message appended changes only that, not even `lastUpdated` need change).
+    let content = fnv64(format!("{hashed}\0{messages}").as_bytes());
+    if state.skeleton_hash == Some(content) {
         return Ok(()); // emitted by an earlier import, unchanged
     }
+    // Cursors from before `documents` was kept: the one they emitted is the first.
+    let version = match (state.documents, state.skeleton) {
+        (0, Some(_)) => 1,
+        (n, _) => n,
+    };
+    // The first version keeps the seq of the text alone (as imports before versions were
+    // counted gave it); a later one mixes its number in, so that a text seen again after
+    // another (A, B, A) is a new event, never a conflict with the first.
+    let low = match version {
+        0 => DOCUMENT_BIT | (fnv64(hashed.as_bytes()) & 0x7FFF_FFFF),
+        v => DOCUMENT_BIT | (fnv64(format!("{hashed}\0#{v}").as_bytes()) & 0x7FFF_FFFF),
+    };
+    p.nonzero("version", u64::from(version));
+    let payload = kaizen_core::Payload::from_json_text(p.finish())
+        .map_err(|e| Error::line(out.path, 1, format!("internal payload error: {e}")))?;
     state.skeleton = Some(low);
+    state.skeleton_hash = Some(content);
+    state.documents = version.saturating_add(1);
     let d = Derived {
         kind: Some(EventKind::Lifecycle),
         ts_ms: ts,

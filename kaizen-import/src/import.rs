@@ -82,17 +82,18 @@ pub fn import_file(
     options: &ImportOptions,
     sink: &mut dyn FnMut(Vec<Event>) -> Result<(), SinkError>,
 ) -> Result<FileImport> {
+    // The cursor of a file that was never read (see `vanished`) is no cursor.
+    let cursor = cursor.filter(|c| !is_placeholder(c));
     if file.agent == Agent::KaizenDb {
         // A database, not a file of lines: its cursor is a row id.
         return crate::kaizen_db::import(file, cursor, options, sink);
     }
-    let meta = std::fs::metadata(&file.path).map_err(|e| Error::io(&file.path, e))?;
-    let size = meta.len();
-    let mtime_ms = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map(|d| d.as_millis() as i64);
+    let meta = match std::fs::metadata(&file.path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vanished(file, cursor)),
+        Err(e) => return Err(unreadable(file, e)),
+    };
+    let (size, mtime_ms) = size_and_time(&meta);
     let mut report = SourceReport {
         files: 1,
         ..SourceReport::default()
@@ -121,14 +122,28 @@ pub fn import_file(
                 report,
             });
         }
+    }
+    // One handle for every read of this import: a file deleted from here on is still read
+    // whole, as it was when opened.
+    let handle = match std::fs::File::open(&file.path) {
+        Ok(handle) => handle,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vanished(file, cursor)),
+        Err(e) => return Err(unreadable(file, e)),
+    };
+    // The file opened, should it have been replaced since it was looked at.
+    let (size, mtime_ms) = match handle.metadata() {
+        Ok(meta) => size_and_time(&meta),
+        Err(e) => return Err(unreadable(file, e)),
+    };
+    if let Some(c) = cursor {
         let same_head = size >= c.consumed
             && !whole_document
-            && crate::lines::head_hash(&file.path, c.head_len)? == c.head_hash;
+            && crate::lines::head_hash(&handle, &file.path, c.head_len)? == c.head_hash;
         if !same_head {
             report.files_reread = 1;
         } else if !newline_pending(c) || size == c.consumed {
             start = Some(c);
-        } else if crate::lines::byte_at(&file.path, c.consumed)? == Some(b'\n') {
+        } else if crate::lines::byte_at(&handle, &file.path, c.consumed)? == Some(b'\n') {
             // The last import took a last line that had no `\n` yet: here it is. Its line
             // is stored; the lines after it are new.
             let mut after = c.clone();
@@ -147,6 +162,27 @@ pub fn import_file(
             report.files_reread = 1;
         }
     }
+    // A file read from its start is checked to be this agent's: another agent's logs
+    // would be stored as events of the wrong format (and again by the right import).
+    if start.is_none()
+        && !whole_document
+        && matches!(file.agent, Agent::Claude | Agent::Codex | Agent::Gemini)
+        && let Some(other) =
+            crate::sniff::agent_of_file(&handle, &file.path, options.max_line_bytes)?
+        && other != file.agent
+    {
+        return refuse(file, cursor, other, options);
+    }
+    // (A Gemini `.json` document is rewritten whole as it grows: read again each time, as
+    // a matter of course, not worth a note.)
+    if report.files_reread == 1 && !whole_document {
+        report.notes.push(format!(
+            "{}: rewritten since the last import (its start changed): read again as a new \
+             version, its lines stored beside the earlier ones; responses counted before \
+             carry no tokens again",
+            file.path.display()
+        ));
+    }
     // A file read again because it was rewritten is a new version of the file: its lines
     // get identities of their own (kept beside the old version's, never in conflict).
     let generation = match (cursor, start) {
@@ -154,10 +190,18 @@ pub fn import_file(
         (Some(c), _) => c.generation,
         (None, _) => 0,
     };
+    // What the earlier versions counted, for a file read again: each response's tokens
+    // are counted once, in the version that first had it.
+    let earlier = match (cursor, start) {
+        (Some(c), None) if !whole_document => Some(c.state.to_value()),
+        _ => None,
+    };
     let mut out = Out {
         agent: file.agent,
         rel: &file.rel,
         path: &file.path,
+        file: &handle,
+        earlier,
         options,
         chunks: Chunks::new(options, sink),
         untimed: Vec::new(),
@@ -214,7 +258,7 @@ pub fn import_file(
         size,
         mtime_ms,
         head_len,
-        head_hash: crate::lines::head_hash(&file.path, head_len)?,
+        head_hash: crate::lines::head_hash(&handle, &file.path, head_len)?,
         consumed: progress.consumed,
         lines: progress.lines,
         session_id: progress.session_id,
@@ -229,6 +273,99 @@ pub fn import_file(
         report.sessions.insert(s.to_owned());
     }
     Ok(FileImport { cursor, report })
+}
+
+/// A file's size and modification time (ms since the epoch, when the OS has one).
+fn size_and_time(meta: &std::fs::Metadata) -> (u64, Option<i64>) {
+    let mtime_ms = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_millis() as i64);
+    (meta.len(), mtime_ms)
+}
+
+/// The outcome for a file gone before it was opened (deleted after discovery: Claude Code's
+/// own cleanup can run during an import): skipped, noted, its cursor kept as it was. A
+/// file never imported has no cursor to keep: it gets a placeholder saying nothing was
+/// read (size 0, no mtime, nothing consumed), which the next import treats as no cursor.
+pub(crate) fn vanished(file: &SourceFile, cursor: Option<&Cursor>) -> FileImport {
+    let mut report = SourceReport {
+        files: 1,
+        files_vanished: 1,
+        ..SourceReport::default()
+    };
+    report.notes.push(format!(
+        "{}: gone before it was read (deleted since it was found); skipped, its cursor kept",
+        file.path.display()
+    ));
+    FileImport {
+        cursor: cursor.cloned().unwrap_or_else(|| placeholder(file)),
+        report,
+    }
+}
+
+/// A file that is another agent's: [`Error::WrongAgent`], or with `skip_invalid` skipped
+/// with a note (nothing of it read into events, its cursor as it was).
+fn refuse(
+    file: &SourceFile,
+    cursor: Option<&Cursor>,
+    looks_like: Agent,
+    options: &ImportOptions,
+) -> Result<FileImport> {
+    let (expected, _) = crate::sniff::described(file.agent);
+    let (looks, command) = crate::sniff::described(looks_like);
+    if !options.skip_invalid {
+        return Err(Error::WrongAgent {
+            path: file.path.clone(),
+            expected: expected.into(),
+            looks_like: looks.into(),
+            command: command.into(),
+        });
+    }
+    let mut report = SourceReport {
+        files: 1,
+        files_refused: 1,
+        ..SourceReport::default()
+    };
+    report.notes.push(format!(
+        "{}: skipped, not {expected}: it looks like {looks} ({command} {}); nothing of it stored",
+        file.path.display(),
+        file.path.display()
+    ));
+    Ok(FileImport {
+        cursor: cursor.cloned().unwrap_or_else(|| placeholder(file)),
+        report,
+    })
+}
+
+/// The cursor of a file of which nothing was read (see [`vanished`]).
+fn placeholder(file: &SourceFile) -> Cursor {
+    Cursor {
+        agent: file.agent,
+        path: file.rel.clone(),
+        size: 0,
+        mtime_ms: None,
+        head_len: 0,
+        head_hash: 0,
+        consumed: 0,
+        lines: 0,
+        session_id: None,
+        state: CursorState::default(),
+        generation: 0,
+    }
+}
+
+/// Whether `c` is a [`placeholder`]: a real cursor of an empty file has its mtime.
+fn is_placeholder(c: &Cursor) -> bool {
+    c.size == 0 && c.mtime_ms.is_none() && c.consumed == 0 && c.lines == 0 && c.generation == 0
+}
+
+fn unreadable(file: &SourceFile, source: std::io::Error) -> Error {
+    Error::Unreadable {
+        path: file.path.clone(),
+        source,
+    }
 }
 
 /// The session a file counts for in a report: none while nothing of it was read (an empty
@@ -423,6 +560,11 @@ pub(crate) struct Out<'a> {
     pub agent: Agent,
     pub rel: &'a str,
     pub path: &'a Path,
+    /// The file, opened once: every read of this import goes through it.
+    pub file: &'a std::fs::File,
+    /// For a file read again because it was rewritten: the state the previous import left
+    /// (what the earlier versions counted), which a source carries into the new version.
+    pub earlier: Option<serde_json::Value>,
     pub options: &'a ImportOptions,
     chunks: Chunks<'a>,
     /// Events of the file's first lines that carry no time, waiting for the first time.

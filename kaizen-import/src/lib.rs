@@ -28,7 +28,17 @@
 //!
 //! # One event per source line, lossless
 //! Every line of a `.jsonl` file becomes one event, unknown record types included
-//! (counted per type in [`SourceReport::unknown_types`]). Its `payload` is
+//! (counted per type in [`SourceReport::unknown_types`]); a Gemini `.json` chat, one JSON
+//! document, becomes one event per message and one for the text around them (below). A
+//! 0-byte file has no line and so no event: export cannot write it back (it held nothing).
+//!
+//! A file read from its start is first checked to be its agent's: when its first record
+//! clearly is another agent's (a Codex rollout's `{"timestamp","type":"session_meta",
+//! "payload"}`, a Claude line's `uuid` + `sessionId` or a type only Claude writes, a Gemini
+//! chat's `projectHash` header, kaizen's own event), the file is refused with
+//! [`Error::WrongAgent`] naming the import that reads it; with `skip_invalid` it is
+//! skipped, counted in [`SourceReport::files_refused`] and noted, nothing of it stored. A
+//! record without such a mark (an unknown type) is imported as always. Its `payload` is
 //! `{"agent":"claude","path":"projects/-home-u-p/<id>.jsonl","line":N, derived…, "record":<the line>}`
 //! where `record` is the line's JSON exactly as written (bytes kept). Derived keys, present
 //! when they apply: `model` (the model the event counts under; for a tool result, the
@@ -39,14 +49,17 @@
 //! tokens), `cache_creation_5m` / `cache_creation_1h`, `cost_source`
 //! (`reported` or `computed:litellm-1.110.2`), `tool_calls` / `tool_results` /
 //! `tool_errors` / `api_errors` (counts), `resume_copy`, `continued` (a difference, see
-//! below), `crlf: true` (the line ended in `\r\n`), `no_newline: true` (the file's last
+//! below), `counted_before` (a response counted in an earlier version of a rewritten
+//! file: no tokens here), `crlf: true` (the line ended in `\r\n`), `no_newline: true` (the file's last
 //! line, without its `\n` when imported). A line that cannot be kept as `record`
 //! exactly (whitespace around it, not JSON under `skip_invalid`, blank) is kept as
 //! `"text": "<line>"`, one that is not UTF-8 as `"bytes_b64"`. A Gemini `.json` document
 //! becomes one event per message (`index`, `before`: the text between messages) and one
 //! document event (`head`, `tail`, `messages`), so export rebuilds it byte for byte; when
 //! the document is rewritten after an import, a changed message is a new `version` event
-//! (only what it adds is counted) and export writes the latest.
+//! (only what it adds is counted), and so is a changed document event (its text, or only
+//! its number of messages: a message appended with `lastUpdated` unchanged); export writes
+//! the latest of each by that `version`, whatever the document's own times say.
 //!
 //! # Identity
 //! `session_id` is the agent's own: Claude the session file's stem (a subagent file: its
@@ -97,7 +110,22 @@
 //! [`import_file`] takes the file's [`Cursor`] from the previous import (size, mtime, a
 //! hash of its first 4 KiB, bytes and lines consumed, and the per-format state needed to go
 //! on exactly) and reads only the bytes after it; an unchanged file is not opened; a file
-//! whose head changed (or that shrank) is read again from the start.
+//! whose head changed (or that shrank) is read again from the start, as a new version
+//! ([`Cursor::generation`]) whose lines are stored beside the earlier ones, noted in
+//! [`SourceReport::notes`]. Its tokens are not counted twice: the cursor's state carries
+//! what the earlier versions counted into the new one (Claude: every response key,
+//! `message.id` + `requestId`; Codex: the highest cumulative total; Gemini `.jsonl`: the
+//! message ids with their figures), and a response counted before carries no tokens or
+//! cost again (flag `counted_before`; one that grew carries the difference, `continued`).
+//! Cursors written before these keys were kept carry only the last 32 Claude responses and
+//! Codex's last total.
+//!
+//! A file gone when its import begins (deleted after discovery: Claude Code's own cleanup
+//! can run during an import) is skipped with a note, [`SourceReport::files_vanished`], its
+//! cursor kept as it was (a file never imported gets a placeholder cursor, size 0 and no
+//! mtime, that the next import takes as none). Once opened, a file is read through that
+//! one handle: deleted meanwhile, it is still read whole. A file that cannot be read for
+//! another reason (permissions) is [`Error::Unreadable`]: `skip_invalid` does not apply.
 //!
 //! A last line without its newline is imported when it is a complete JSON object (ccusage
 //! counts it, and an agent writes a line whole): its event says `no_newline`, export
@@ -145,6 +173,7 @@ mod native;
 mod price;
 mod report;
 pub mod sample;
+mod sniff;
 mod source;
 mod util;
 

@@ -21,6 +21,8 @@ pub(crate) enum Next {
 
 pub(crate) struct LineReader {
     input: BufReader<Take<File>>,
+    /// The same file, for reading ahead at an offset (`pread`: its position stays).
+    ahead: File,
     path: PathBuf,
     /// Offset just after the last complete line returned.
     offset: u64,
@@ -32,20 +34,25 @@ pub(crate) struct LineReader {
 }
 
 impl LineReader {
-    /// Reads `path` from byte `start` (the start of line `first_line_no + 1`) up to `end`
-    /// (or the end of the file).
+    /// Reads the file `handle` (opened once from `path`, which names it in errors) from
+    /// byte `start` (the start of line `first_line_no + 1`) up to `end` (or the end of the
+    /// file). Every read of one import goes through that one handle (its duplicates share
+    /// its offset, so readers take turns, never interleave): a file deleted or replaced
+    /// meanwhile is still the one opened.
     pub(crate) fn open(
+        handle: &File,
         path: &Path,
         start: u64,
         first_line_no: u64,
         end: Option<u64>,
         max_line: usize,
     ) -> Result<Self> {
-        let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut file = handle.try_clone().map_err(|e| Error::io(path, e))?;
         file.seek(SeekFrom::Start(start))
             .map_err(|e| Error::io(path, e))?;
         let limit = end.map_or(u64::MAX, |e| e.saturating_sub(start));
         Ok(LineReader {
+            ahead: file.try_clone().map_err(|e| Error::io(path, e))?,
             input: BufReader::with_capacity(1 << 20, file.take(limit)),
             path: path.to_owned(),
             offset: start,
@@ -100,7 +107,8 @@ impl LineReader {
                 // A line longer than the read buffer: sized once from where its `\n` is,
                 // not doubled as it grows (a 50 MB line held 96 MB while it was copied
                 // into a buffer of 64).
-                buf.reserve_exact(line_length(&self.path, self.offset, self.max_line)?);
+                let length = line_length(&self.ahead, &self.path, self.offset, self.max_line)?;
+                buf.reserve_exact(length);
             }
             if buf.len() + take > self.max_line {
                 return Err(Error::LineTooLong {
@@ -120,16 +128,15 @@ impl LineReader {
     }
 }
 
-/// Bytes from `offset` to the next `\n` (or the end of the file) of `path`, at most
-/// `max_line + 1`: read ahead through a handle of its own (only for lines longer than the
-/// read buffer).
-fn line_length(path: &Path, offset: u64, max_line: usize) -> Result<usize> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+/// Bytes from `offset` to the next `\n` (or the end of the file) of `file`, at most
+/// `max_line + 1`: read ahead at an offset, without moving the file's position (only for
+/// lines longer than the read buffer).
+fn line_length(file: &File, path: &Path, offset: u64, max_line: usize) -> Result<usize> {
     let mut block = vec![0u8; 1 << 20];
     let mut length = 0usize;
     while length <= max_line {
         let read =
-            read_at(&file, &mut block, offset + length as u64).map_err(|e| Error::io(path, e))?;
+            read_at(file, &mut block, offset + length as u64).map_err(|e| Error::io(path, e))?;
         if read == 0 {
             break;
         }
@@ -185,7 +192,7 @@ pub(crate) fn each_line(
     mut each: impl FnMut(&mut Out<'_>, u64, &[u8]) -> Result<()>,
 ) -> Result<LinesRead> {
     let max = out.options.max_line_bytes;
-    let mut reader = LineReader::open(out.path, start, start_line, end, max)?;
+    let mut reader = LineReader::open(out.file, out.path, start, start_line, end, max)?;
     let mut buf = Vec::new();
     let tail = loop {
         match reader.next_line(&mut buf)? {
@@ -213,12 +220,9 @@ pub(crate) fn each_line(
 }
 
 /// The byte at `offset` of a file, `None` past its end.
-pub(crate) fn byte_at(path: &Path, offset: u64) -> Result<Option<u8>> {
-    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
-    file.seek(SeekFrom::Start(offset))
-        .map_err(|e| Error::io(path, e))?;
+pub(crate) fn byte_at(file: &File, path: &Path, offset: u64) -> Result<Option<u8>> {
     let mut byte = [0u8; 1];
-    match file.read(&mut byte).map_err(|e| Error::io(path, e))? {
+    match read_at(file, &mut byte, offset).map_err(|e| Error::io(path, e))? {
         0 => Ok(None),
         _ => Ok(Some(byte[0])),
     }
@@ -226,12 +230,18 @@ pub(crate) fn byte_at(path: &Path, offset: u64) -> Result<Option<u8>> {
 
 /// FNV-1a hash of the first `len` bytes of a file (its "head"): a changed head means the
 /// file was replaced, not appended to.
-pub(crate) fn head_hash(path: &Path, len: u64) -> Result<u64> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut head = Vec::with_capacity(len as usize);
-    file.take(len)
-        .read_to_end(&mut head)
-        .map_err(|e| Error::io(path, e))?;
+pub(crate) fn head_hash(file: &File, path: &Path, len: u64) -> Result<u64> {
+    let mut head = vec![0u8; len as usize];
+    let mut filled = 0;
+    while filled < head.len() {
+        match read_at(file, &mut head[filled..], filled as u64) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::io(path, e)),
+        }
+    }
+    head.truncate(filled);
     if (head.len() as u64) < len {
         // Shorter than before: certainly not the same head.
         return Ok(crate::util::fnv64(&head) ^ 1);

@@ -12,8 +12,26 @@ pub struct SourceReport {
     pub files: u64,
     /// Files skipped because nothing changed since their cursor (not read at all).
     pub files_unchanged: u64,
-    /// Files read again from the start because their head changed (replaced or rewritten).
+    /// Files read again from the start because their head changed (replaced or rewritten),
+    /// each also named in [`SourceReport::notes`]. A re-read file's lines are stored again
+    /// as a new version, but a response counted in an earlier version carries no tokens
+    /// or cost again.
     pub files_reread: u64,
+    /// Files that were gone when their import began (deleted after discovery, e.g. by the
+    /// agent's own cleanup): skipped, each named in [`SourceReport::notes`], their cursors
+    /// kept as they were.
+    #[serde(default)]
+    pub files_vanished: u64,
+    /// Files refused because they are another agent's logs (with `skip_invalid`; without it
+    /// such a file is an error): nothing of them read into events, each named in
+    /// [`SourceReport::notes`].
+    #[serde(default)]
+    pub files_refused: u64,
+    /// One line per file that needs a word, `<path>: what happened` (read again because it
+    /// was rewritten, gone before it was read, refused as another agent's, an empty
+    /// database file…). Not capped: one line per such file, as `truncated_tails`.
+    #[serde(default)]
+    pub notes: Vec<String>,
     /// Complete lines read (a Gemini `.json` document: its newlines).
     pub lines: u64,
     /// Bytes read.
@@ -54,10 +72,16 @@ pub struct SourceReport {
     pub api_errors: u64,
     /// Lines of a record type the importer does not know (kept as they are), per type.
     pub unknown_types: BTreeMap<String, u64>,
-    /// Lines kept as text because they are not valid JSON (only with `skip_invalid`).
+    /// Lines kept as text because they are not valid JSON, and upstream database rows left
+    /// out because a value cannot be its field (both only with `skip_invalid`).
     pub lines_skipped: u64,
-    /// The first few `file:line: reason` of the lines skipped.
+    /// The first few `file:line: reason` of the lines kept as text (the line is stored, as
+    /// `text` or `bytes_b64`, and export gives it back).
     pub skipped: Vec<String>,
+    /// The first few `db: table events, row id N, column C: reason` of the upstream
+    /// database rows left out (not stored: they stay in the database only).
+    #[serde(default)]
+    pub left_out: Vec<String>,
     /// Files whose last line had no newline yet (still being written): imported up to the
     /// last complete line; the rest is picked up by the next import.
     pub truncated_tails: Vec<String>,
@@ -69,6 +93,9 @@ impl SourceReport {
         self.files += other.files;
         self.files_unchanged += other.files_unchanged;
         self.files_reread += other.files_reread;
+        self.files_vanished += other.files_vanished;
+        self.files_refused += other.files_refused;
+        self.notes.extend(other.notes.iter().cloned());
         self.lines += other.lines;
         self.bytes += other.bytes;
         self.events += other.events;
@@ -99,8 +126,23 @@ impl SourceReport {
                 self.skipped.push(s.clone());
             }
         }
+        for s in &other.left_out {
+            if self.left_out.len() < MAX_SKIPPED_SHOWN {
+                self.left_out.push(s.clone());
+            }
+        }
         self.truncated_tails
             .extend(other.truncated_tails.iter().cloned());
+    }
+
+    /// The remarks a summary prints, one a line: the files' [`SourceReport::notes`], then
+    /// the lines kept as text (`kept as text: file:line: reason`), then the database rows
+    /// left out (`left out: db: table events, row id N, …`).
+    pub fn remarks(&self) -> Vec<String> {
+        let mut lines = self.notes.clone();
+        lines.extend(self.skipped.iter().map(|s| format!("kept as text: {s}")));
+        lines.extend(self.left_out.iter().map(|s| format!("left out: {s}")));
+        lines
     }
 
     /// All cache writes (5-minute and 1-hour).

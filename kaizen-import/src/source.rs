@@ -99,7 +99,10 @@ pub struct SourceFile {
 }
 
 /// Where the import of one file stopped, and what is needed to go on exactly from there.
-/// Serializable (serde JSON); the store keeps one per file, beside the data.
+/// Serializable (serde JSON); the store keeps one per file, beside the data. A cursor with
+/// `size` 0, no `mtime_ms` and nothing consumed is a placeholder for a file of which
+/// nothing was read (gone before it was opened, or refused as another agent's): an
+/// import takes it as no cursor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cursor {
     /// The file's format.

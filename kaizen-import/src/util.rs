@@ -230,3 +230,36 @@ mod tests {
         assert_ne!(file_hash24("subagents/agent-a.jsonl"), 0);
     }
 }
+
+/// A set of 64-bit keys (response keys), kept in a cursor compactly: serialized as one
+/// base64 string of the sorted keys, 8 big-endian bytes each (about 11 characters a key,
+/// against 20 as JSON numbers).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct KeySet(pub std::collections::BTreeSet<u64>);
+
+impl serde::Serialize for KeySet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use base64::Engine as _;
+        let bytes: Vec<u8> = self.0.iter().flat_map(|k| k.to_be_bytes()).collect();
+        s.serialize_str(&base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for KeySet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use base64::Engine as _;
+        let text = String::deserialize(d)?;
+        let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(text.as_bytes())
+            .map_err(serde::de::Error::custom)?;
+        if bytes.len() % 8 != 0 {
+            return Err(serde::de::Error::custom("a key set of partial keys"));
+        }
+        Ok(KeySet(
+            bytes
+                .chunks_exact(8)
+                .map(|c| u64::from_be_bytes(c.try_into().unwrap_or_default()))
+                .collect(),
+        ))
+    }
+}

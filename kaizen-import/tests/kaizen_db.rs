@@ -397,7 +397,10 @@ fn a_bad_row_names_its_id_and_column_or_is_skipped_and_counted() {
     let (done, events) = import(&path, None, true);
     assert_eq!(ids(&events), [("s1".into(), 1), ("s1".into(), 3)]);
     assert_eq!(done.report.lines_skipped, 1);
-    assert_eq!(done.report.skipped, [want]);
+    // Left out, not kept as text: the summary must not say it was kept.
+    assert_eq!(done.report.left_out, std::slice::from_ref(&want));
+    assert!(done.report.skipped.is_empty());
+    assert_eq!(done.report.remarks(), [format!("left out: {want}")]);
 
     // Out of range, another SQLite type, NULL where required, a payload that is not JSON.
     let cases = [
@@ -444,6 +447,8 @@ fn a_bad_row_names_its_id_and_column_or_is_skipped_and_counted() {
 
 /// The variable that turns the `writer_process` test into the writer of the WAL test.
 const WRITER_ENV: &str = "KAIZEN_DB_TEST_WRITER";
+/// The writer's journal mode (`WAL` when unset).
+const JOURNAL_ENV: &str = "KAIZEN_DB_TEST_JOURNAL";
 
 /// Not a test of its own: the WAL test runs this test binary again as a second process
 /// that writes the database (SQLite shares locks and the `-shm` mapping between
@@ -457,7 +462,9 @@ fn writer_process() {
         return;
     };
     let conn = Connection::open(PathBuf::from(path)).unwrap();
-    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    // WAL, or a rollback journal (`DELETE`) for the rollback-mode test.
+    let journal = std::env::var(JOURNAL_ENV).unwrap_or_else(|_| "WAL".into());
+    conn.pragma_update(None, "journal_mode", &journal).unwrap();
     conn.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
     // A tiny page cache: a big open transaction spills its pages to the -wal uncommitted.
     conn.pragma_update(None, "cache_size", 2).unwrap();
@@ -478,6 +485,7 @@ fn writer_process() {
                 }
             }
             Some("commit-open") => conn.execute_batch("COMMIT").unwrap(),
+            Some("rollback") => conn.execute_batch("ROLLBACK").unwrap(),
             _ => break,
         }
         println!("WRITER ok");
@@ -493,6 +501,10 @@ struct Writer {
 
 impl Writer {
     fn start(db: &Path) -> Writer {
+        Writer::start_in(db, "WAL")
+    }
+
+    fn start_in(db: &Path, journal: &str) -> Writer {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args([
                 "writer_process",
@@ -501,6 +513,7 @@ impl Writer {
                 "--test-threads=1",
             ])
             .env(WRITER_ENV, db)
+            .env(JOURNAL_ENV, journal)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -583,4 +596,144 @@ fn beside_a_live_writer_only_committed_rows_are_read_and_nothing_is_written() {
     let (_, events) = import(&path, Some(&again.cursor), false);
     assert_eq!(events.len(), 300);
     assert_eq!(events[0].seq, 1006);
+}
+
+/// The names in the database's folder.
+fn names_in(folder: &Path) -> Vec<String> {
+    let mut names: Vec<_> = std::fs::read_dir(folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+/// A rollback-journal database (`journal_mode=DELETE`, header bytes 18 and 19 = 1) is not
+/// read as immutable: a writer holding `BEGIN EXCLUSIVE` with its rows spilled into the
+/// file (a tiny page cache) would have them read, and stored, before it rolls back. Read
+/// under SQLite's shared lock, the import waits for the writer (up to its busy timeout),
+/// then reads only committed rows; a lock held longer is an error naming the database.
+#[test]
+fn a_rollback_journal_database_is_read_under_its_lock_never_uncommitted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("projects/p/kaizen.db");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(SCHEMA).unwrap();
+    for seq in 1..=5 {
+        insert(&conn, &bare("s1", seq), "{}");
+    }
+    drop(conn);
+    let header = std::fs::read(&path).unwrap();
+    assert_eq!(
+        (header[18], header[19]),
+        (1, 1),
+        "a rollback-journal database"
+    );
+
+    let mut writer = Writer::start_in(&path, "DELETE");
+    writer.send("open 300");
+    let folder = path.parent().unwrap();
+    assert_eq!(names_in(folder), ["kaizen.db", "kaizen.db-journal"]);
+    assert!(
+        std::fs::metadata(&path).unwrap().len() > 300 * 2000,
+        "the uncommitted rows are in the file"
+    );
+
+    // Locked for longer than the busy timeout: an error naming the database.
+    let started = std::time::Instant::now();
+    let err = match try_import(&path, None, false) {
+        Ok((_, events)) => panic!(
+            "read {} rows of a database a writer holds, {} uncommitted",
+            events.len(),
+            events.iter().filter(|e| e.session_id == "live").count()
+        ),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.starts_with(&path.display().to_string()), "{err}");
+    assert!(
+        err.contains("locked") && err.contains("nothing of it was read"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(4),
+        "it waited"
+    );
+
+    // Locked for a moment: the import waits, then reads the committed rows only.
+    let waiting = {
+        let path = path.clone();
+        std::thread::spawn(move || try_import(&path, None, false))
+    };
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    writer.send("rollback");
+    let (done, events) = waiting.join().unwrap().unwrap();
+    assert_eq!(
+        ids(&events),
+        (1..=5).map(|q| ("s1".into(), q)).collect::<Vec<_>>()
+    );
+    assert_eq!(done.report.events, 5);
+    drop(writer);
+    // Nothing created beside it (a rollback-mode reader makes no -wal, -shm or journal).
+    assert_eq!(names_in(folder), ["kaizen.db"]);
+}
+
+/// A fresh upstream install may leave a 0-byte `kaizen.db`: an empty database, with a note,
+/// not an error that stops the run.
+#[test]
+fn an_empty_database_file_is_an_empty_database_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("projects/p/kaizen.db");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, b"").unwrap();
+    let (done, events) = import(&path, None, false);
+    assert!(events.is_empty());
+    assert_eq!((done.report.files, done.report.lines), (1, 0));
+    assert_eq!(done.report.notes.len(), 1, "{:?}", done.report.notes);
+    assert!(done.report.notes[0].contains("an empty file (0 bytes)"));
+    // Once upstream writes it, its rows are read.
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(SCHEMA).unwrap();
+    insert(&conn, &bare("s1", 1), "{}");
+    drop(conn);
+    assert_eq!(import(&path, Some(&done.cursor), false).1.len(), 1);
+    assert_eq!(names_in(path.parent().unwrap()), ["kaizen.db"]);
+}
+
+/// Discovery finds databases where upstream's layout has them (`projects/*/kaizen.db` of a
+/// kaizen home, `*/kaizen.db` of a projects folder, a project folder's `kaizen.db`), no
+/// deeper, and a PATH with none is an error saying where it looked.
+#[test]
+fn discovery_finds_databases_at_upstreams_depths_or_says_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let projects = dir.path().join("home/projects");
+    for slug in ["a", "b"] {
+        new_db(&dir.path().join("home"), slug, SCHEMA);
+    }
+    let deep = projects.join("a/nested/kaizen.db");
+    std::fs::create_dir_all(deep.parent().unwrap()).unwrap();
+    std::fs::copy(projects.join("a/kaizen.db"), &deep).unwrap();
+    let rels = |path: &Path| -> Vec<String> {
+        kaizen_import::discover(Agent::KaizenDb, &[path.to_owned()])
+            .unwrap()
+            .into_iter()
+            .map(|f| f.rel)
+            .collect()
+    };
+    let both = ["projects/a/kaizen.db", "projects/b/kaizen.db"];
+    assert_eq!(rels(&dir.path().join("home")), both);
+    assert_eq!(rels(&projects), both);
+    assert_eq!(rels(&projects.join("a")), ["projects/a/kaizen.db"]);
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let err = kaizen_import::discover(Agent::KaizenDb, std::slice::from_ref(&empty))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        format!(
+            "{}: no upstream kaizen databases found (looked for projects/*/kaizen.db, kaizen.db and */kaizen.db in it)",
+            empty.display()
+        )
+    );
 }

@@ -344,7 +344,7 @@ pub fn print_summary(run: &ImportRun) -> anyhow::Result<()> {
 }
 
 /// The per-source remarks a user acts on: unknown record types, unpriced models, files
-/// still being written, lines kept as text.
+/// still being written, files read again, gone or refused, lines kept as text, rows left out.
 fn notes(source: &str, r: &SourceReport) -> anyhow::Result<()> {
     if !r.unknown_types.is_empty() {
         let types: Vec<String> = (r.unknown_types.iter())
@@ -365,8 +365,8 @@ fn notes(source: &str, r: &SourceReport) -> anyhow::Result<()> {
     for file in &r.truncated_tails {
         outln!("{source}: {file}: its last line is not finished yet; the next import reads it");
     }
-    for line in &r.skipped {
-        outln!("{source}: kept as text: {line}");
+    for line in r.remarks() {
+        outln!("{source}: {line}");
     }
     Ok(())
 }

@@ -1,4 +1,5 @@
-//! Upstream kaizen's SQLite databases (`~/.kaizen/projects/<slug>/kaizen.db`, WAL mode):
+//! Upstream kaizen's SQLite databases (`~/.kaizen/projects/<slug>/kaizen.db`, WAL mode, or
+//! a rollback journal):
 //! each row of their `events` table is one [`Event`], one to one.
 //!
 //! # Mapping
@@ -13,9 +14,10 @@
 //! cost the row leaves `NULL` stays null. A value out of range, of another SQLite type, an
 //! unknown kind or source, a `NULL` in a required field or a payload that is not JSON is
 //! [`Error::Row`] naming the database, the table, the row's `id` and the column; with
-//! [`ImportOptions::skip_invalid`] the row is left out instead, counted in
-//! [`SourceReport::lines_skipped`] and listed in [`SourceReport::skipped`] (the cursor
-//! moves past it: it stays in the database, not in the store).
+//! [`ImportOptions::skip_invalid`] the row is left out instead (not stored, unlike a line
+//! kept as text), counted in [`SourceReport::lines_skipped`] and listed in
+//! [`SourceReport::left_out`] (the cursor moves past it: it stays in the database, not in
+//! the store).
 //!
 //! # Payload: the row's payload, exactly, in the import wrapper
 //! Like every other source, the event's payload is a wrapper whose `record` is the
@@ -46,24 +48,40 @@
 //!
 //! # Read-only, beside a live writer
 //! The database is opened read-only (`SQLITE_OPEN_READONLY`, `mode=ro`) and read in one
-//! read transaction: a consistent snapshot of the committed rows, those still in the `-wal`
-//! included, never a row of an open write transaction. The import never writes a page of
-//! the database or of its `-wal`, never checkpoints and never deletes or creates a file:
-//! - while a connection has the database open (its `-wal` and `-shm` exist), it follows
-//!   SQLite's WAL protocol with the `-shm` mapped read-only (`readonly_shm=1`): not even a
-//!   read mark is written (a plain read-only connection writes one; the WAL test saw it);
-//! - when it has no `-wal` (no connection has it open: upstream's writer removes the `-wal`
-//!   and `-shm` when it closes), the file alone holds every committed row: it is read as
+//! read transaction: a consistent snapshot of the committed rows, never a row of an open
+//! write transaction. How it is opened depends on its journal mode, read from its header
+//! (bytes 18 and 19: 1 a rollback journal, 2 WAL; see SQLite's file format) and on the
+//! files beside it:
+//! - **WAL, `-wal` and `-shm` present** (a connection has it open): SQLite's WAL protocol
+//!   with the `-shm` mapped read-only (`readonly_shm=1`): committed rows still in the
+//!   `-wal` are read, and not even a read mark is written (a plain read-only connection
+//!   writes one; the WAL test saw it).
+//! - **WAL, no `-wal`** (no connection has it open: upstream's writer removes the `-wal`
+//!   and `-shm` when it closes): the file alone holds every committed row; it is read as
 //!   `immutable=1` (no lock, no `-wal` or `-shm` to create; SQLite would create both
 //!   otherwise), and its size, modification time and inode are compared before and after;
 //!   a change (a writer that opened and checkpointed meanwhile) is [`Error::Changed`], and
-//!   the caller keeps nothing of the run;
-//! - a `-wal` without its `-shm` (left by a crash, or copied without it): SQLite needs the
-//!   index to read the `-wal`, and creates the `-shm` (the database and `-wal` stay as
-//!   they are); in a folder the import may not write to, this is an error that says so.
+//!   the caller keeps nothing of the run.
+//! - **WAL, a `-wal` without its `-shm`** (left by a crash, or copied without it): SQLite
+//!   needs the index to read the `-wal` and **creates the `-shm`** beside it (the database
+//!   and `-wal` stay as they are): the one case where the import creates a file. In a
+//!   folder it may not write to, this is an error that says so.
+//! - **Rollback journal** (`journal_mode` DELETE, TRUNCATE, PERSIST…): never `immutable`
+//!   (a writer changes the file itself: a transaction whose pages spilled into the file
+//!   before its commit would be read, and stored, then rolled back). Opened `mode=ro`
+//!   normally: SQLite's shared lock, so the import sees only committed rows; it waits up to
+//!   5 s for a writer's lock, then stops with an error naming the database (nothing read).
+//!   A hot `-journal` (a writer stopped mid-transaction) must be rolled back before the
+//!   file can be read, which a read-only connection does not do: an error that says so.
+//!   Nothing is created in this mode. Unlike WAL, the import's read lock holds a writer's
+//!   commit back while it reads (upstream kaizen itself uses WAL).
 //!
-//! So a database on read-only media or in a read-only folder imports as long as it was
-//! closed cleanly or its `-shm` is there.
+//! A 0-byte `kaizen.db` (left by a fresh upstream install) is an empty database: nothing
+//! read, a note in [`SourceReport::notes`], not an error. A database gone before it is
+//! read is skipped with a note ([`SourceReport::files_vanished`]).
+//!
+//! So a database on read-only media or in a read-only folder imports unless it is in WAL
+//! mode with a `-wal` and no `-shm`, or has a hot journal.
 //!
 //! # Report
 //! Per database: `files` 1, `lines` the rows read, `bytes` their text bytes, `events`,
@@ -153,9 +171,42 @@ pub(crate) fn import(
             cursor_path: c.path.clone(),
         });
     }
-    let before = Stamp::of(path)?;
+    let before = match Stamp::of(path) {
+        Ok(stamp) => stamp,
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(crate::import::vanished(file, cursor));
+        }
+        Err(e) => return Err(e),
+    };
     if before.size == 0 {
-        return Err(db_error(path, "an empty file, not a SQLite database"));
+        // A fresh upstream install may leave an empty `kaizen.db` before its first write:
+        // SQLite reads a 0-byte file as an empty database. Nothing to read, not an error.
+        let mut report = SourceReport {
+            files: 1,
+            ..SourceReport::default()
+        };
+        report.notes.push(format!(
+            "{}: an empty file (0 bytes): an empty database, nothing to import",
+            path.display()
+        ));
+        let state = State {
+            last_id: 0,
+            last_key: None,
+        };
+        let cursor = Cursor {
+            agent: file.agent,
+            path: file.rel.clone(),
+            size: 0,
+            mtime_ms: before.mtime_ms,
+            head_len: 0,
+            head_hash: 0,
+            consumed: 0,
+            lines: 0,
+            session_id: None,
+            state: crate::CursorState::of(&state),
+            generation: 0,
+        };
+        return Ok(FileImport { cursor, report });
     }
     let previous = match cursor {
         Some(c) => Some(c.state.read::<State>().map_err(|e| Error::Changed {
@@ -181,6 +232,12 @@ pub(crate) fn import(
             from = state.last_id;
         } else {
             report.files_reread = 1;
+            report.notes.push(format!(
+                "{}: read again from its first row: the row at its cursor is gone or holds \
+                 another event (rows deleted, or the database replaced); events stored \
+                 before are stored once",
+                path.display()
+            ));
         }
     }
     let mut read = Reader {
@@ -239,8 +296,33 @@ pub(super) fn db_error(path: &Path, reason: impl Into<String>) -> Error {
     }
 }
 
+/// SQLite's error, with what it means for an import where SQLite's words do not say it:
+/// a lock held past the busy timeout, a hot journal a read-only connection cannot roll
+/// back.
 pub(super) fn sql_error(path: &Path, e: rusqlite::Error) -> Error {
-    db_error(path, e.to_string())
+    let code = e.sqlite_error();
+    let reason = match code {
+        Some(c) if c.extended_code == rusqlite::ffi::SQLITE_READONLY_ROLLBACK => format!(
+            "{e}: it has a hot journal ({}-journal: a writer stopped in the middle of a \
+             transaction); SQLite must roll that transaction back before the committed rows \
+             can be read, which a read-only import does not do: open the database once with \
+             sqlite3 (or upstream kaizen), then import again; nothing of it was read",
+            path.display()
+        ),
+        Some(c)
+            if c.code == rusqlite::ErrorCode::DatabaseBusy
+                || c.code == rusqlite::ErrorCode::DatabaseLocked =>
+        {
+            format!(
+                "{e}: another connection held a write lock on it for more than {} s (a write \
+                 transaction in progress); nothing of it was read: import again when the \
+                 writer is done",
+                open::BUSY_TIMEOUT.as_secs()
+            )
+        }
+        _ => e.to_string(),
+    };
+    db_error(path, reason)
 }
 
 pub(super) fn row_error(path: &Path, table: &str, row: &str, column: &str, reason: &str) -> Error {

@@ -6,17 +6,63 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::db_error;
+use super::{db_error, sql_error};
 use crate::{Error, Result};
 
-/// A connection waits this long for a lock a writer holds for a moment (WAL recovery).
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// A connection waits this long for a lock a writer holds (a rollback-journal writer
+/// committing, WAL recovery) before the import gives up with an error naming the database.
+pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A database opened for reading.
 pub(super) struct Db {
     pub(super) conn: Connection,
     /// Opened as `immutable=1` (no other connection attached): check the file after.
     pub(super) immutable: bool,
+}
+
+/// How a database keeps its transactions, from its header (bytes 18 and 19, the file
+/// format's write and read versions: 1 legacy, a rollback journal; 2 WAL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Journal {
+    /// A rollback journal (`journal_mode` DELETE, TRUNCATE, PERSIST, MEMORY, OFF): a
+    /// writer changes the file itself, and readers take SQLite's shared lock.
+    Rollback,
+    /// Write-ahead logging: a writer appends to the `-wal`, the file changes only at a
+    /// checkpoint.
+    Wal,
+}
+
+/// The SQLite header's first 16 bytes.
+const MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// The journal mode of the database at `path`, from its 100-byte header. Errors: a file
+/// that is not a SQLite database, or of a format version SQLite does not write.
+pub(super) fn journal_of(path: &Path) -> Result<Journal> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut header = Vec::with_capacity(100);
+    file.take(100)
+        .read_to_end(&mut header)
+        .map_err(|e| Error::io(path, e))?;
+    if header.len() < 100 || !header.starts_with(MAGIC) {
+        return Err(db_error(
+            path,
+            format!(
+                "not a SQLite database (its {} first bytes are not a SQLite header)",
+                header.len()
+            ),
+        ));
+    }
+    match (header[18], header[19]) {
+        (1, 1) => Ok(Journal::Rollback),
+        (2, 2) => Ok(Journal::Wal),
+        (w, r) => Err(db_error(
+            path,
+            format!(
+                "file format versions {w} (write) and {r} (read) in its header; SQLite writes 1 (rollback journal) or 2 (WAL)"
+            ),
+        )),
+    }
 }
 
 /// Opens `path` read-only, the way that writes nothing beside it (see the module docs).
@@ -26,25 +72,35 @@ pub(super) fn open(path: &Path) -> Result<Db> {
         name.push(suffix);
         std::path::PathBuf::from(name)
     };
+    let journal = journal_of(path)?;
     let (wal, shm) = (side("-wal").exists(), side("-shm").exists());
-    let (params, immutable) = match (wal, shm) {
-        (true, true) => ("mode=ro&readonly_shm=1", false),
-        // No -wal: every committed row is in the file (SQLite would create a -wal to look).
-        (false, _) => ("mode=ro&immutable=1", true),
-        (true, false) => ("mode=ro", false),
+    let (params, immutable) = match (journal, wal, shm) {
+        (_, true, true) => ("mode=ro&readonly_shm=1", false),
+        // WAL mode and no -wal: no connection has it open, every committed row is in the
+        // file (SQLite would create a -wal and -shm to look). A writer that opens it
+        // meanwhile is seen by the check after the read.
+        (Journal::Wal, false, _) => ("mode=ro&immutable=1", true),
+        // A -wal without its -shm: SQLite creates the -shm (it cannot read the -wal
+        // without that index).
+        (Journal::Wal, true, false) => ("mode=ro", false),
+        // A rollback journal: SQLite's shared lock, so a writer's uncommitted pages in the
+        // file are never read (it waits for the writer, up to the busy timeout), and a hot
+        // `-journal` is an error. Nothing is created in this mode.
+        (Journal::Rollback, _, _) => ("mode=ro", false),
     };
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
         | OpenFlags::SQLITE_OPEN_URI
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let failed = |e: rusqlite::Error| {
-        let mut reason = e.to_string();
-        if wal && !shm {
-            reason.push_str(
-                " (it has a -wal but no -shm: SQLite must create the -shm beside it to read \
-                 the -wal; copy the database with its -wal to a folder you may write to)",
-            );
+        let hint = (wal && !shm && journal == Journal::Wal).then_some(
+            " (it has a -wal but no -shm: SQLite must create the -shm beside it to read \
+             the -wal; copy the database with its -wal to a folder you may write to)",
+        );
+        let mut error = sql_error(path, e);
+        if let (Error::Database { reason, .. }, Some(hint)) = (&mut error, hint) {
+            reason.push_str(hint);
         }
-        db_error(path, reason)
+        error
     };
     let conn = Connection::open_with_flags(file_uri(path, params), flags).map_err(failed)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(failed)?;

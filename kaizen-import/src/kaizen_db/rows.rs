@@ -84,9 +84,10 @@ impl Reader<'_> {
                     if !self.options.skip_invalid {
                         return Err(e);
                     }
+                    // Left out, not kept as text: the row stays in the database only.
                     self.report.lines_skipped += 1;
-                    if self.report.skipped.len() < MAX_SKIPPED_SHOWN {
-                        self.report.skipped.push(e.to_string());
+                    if self.report.left_out.len() < MAX_SKIPPED_SHOWN {
+                        self.report.left_out.push(e.to_string());
                     }
                 }
             }
