@@ -707,3 +707,27 @@ fn export_of_an_unknown_session_says_so() {
     assert!(err.contains("no claude log lines of session nope"), "{err}");
     assert!(!out.exists() || files(&out).is_empty(), "nothing written");
 }
+
+/// `import all TREE`: an agent's folder with nothing in it is no error (the others import);
+/// a tree with no logs at all is.
+#[test]
+fn import_all_takes_a_tree_with_an_empty_agent_folder() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (logs, store) = (dir.path().join("logs"), dir.path().join("store"));
+    tree(&logs);
+    std::fs::remove_dir_all(logs.join("gemini")).expect("rm");
+    std::fs::create_dir_all(logs.join("gemini/tmp")).expect("mkdir");
+    ok(kaizen(
+        &store,
+        &["import", "all", logs.to_str().expect("path")],
+    ));
+    assert!(stored_tokens(&store)["events"] > 0);
+
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(empty.join("claude/projects")).expect("mkdir");
+    let err = fails(&kaizen(
+        &store,
+        &["import", "all", empty.to_str().expect("path")],
+    ));
+    assert!(err.contains("no agent logs found"), "{err}");
+}

@@ -91,9 +91,9 @@ pub fn discover(agent: Agent, paths: &[PathBuf]) -> Result<Vec<SourceFile>> {
         }
         if explicit && files.is_empty() {
             // Silence (an empty summary, exit 0) would read as "imported, nothing new".
-            return Err(Error::Discover {
+            return Err(Error::NothingFound {
                 path: root.clone(),
-                reason: nothing_found(agent).into(),
+                reason: nothing_found(agent),
             });
         }
         for path in files {

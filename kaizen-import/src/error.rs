@@ -103,13 +103,23 @@ pub enum Error {
         cursor_path: String,
     },
 
-    /// A PATH given to [`crate::discover`] does not exist or holds no file of the agent.
+    /// A PATH given to [`crate::discover`] does not exist or cannot be read.
     #[error("{}: {reason}", path.display())]
     Discover {
         /// The path.
         path: PathBuf,
         /// What is wrong.
         reason: String,
+    },
+
+    /// A PATH given to [`crate::discover`] holds no file of the agent (where it looked is
+    /// in `reason`): said, rather than an empty summary that reads as "nothing new".
+    #[error("{}: {reason}", path.display())]
+    NothingFound {
+        /// The path.
+        path: PathBuf,
+        /// What was looked for, and where.
+        reason: &'static str,
     },
 
     /// An event handed to export cannot be written back: not an imported agent-log event,

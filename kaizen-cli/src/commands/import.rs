@@ -52,8 +52,23 @@ pub async fn run(store: &Store, args: ImportArgs) -> anyhow::Result<()> {
             _ => args.paths.clone(),
         };
         if args.paths.is_empty() || !paths.is_empty() {
-            files.extend(kaizen_import::discover(agent, &paths)?);
+            match kaizen_import::discover(agent, &paths) {
+                Ok(found) => files.extend(found),
+                // In a tree, an agent's folder with nothing in it is that agent's share.
+                Err(kaizen_import::Error::NothingFound { .. })
+                    if args.source == ImportSource::All => {}
+                Err(e) => return Err(e.into()),
+            }
         }
+    }
+    if files.is_empty() && args.source == ImportSource::All && !args.paths.is_empty() {
+        anyhow::bail!(
+            "{}: no agent logs found in its claude/, codex/, gemini/ or kaizen/ folders",
+            (args.paths.iter())
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     let run = import(store, files, args.skip_invalid, args.dry_run).await?;
     match args.format {
