@@ -399,9 +399,20 @@ fn claude_cleanup_period_is_read_from_settings() {
         found[1].deletes_within_a_month(),
         "unset means Claude Code's 30 days"
     );
+    // Not JSON, or not a whole number of days: said, not taken for unset, not an error
+    // that would stop a check of the other roots.
     std::fs::write(b.path().join("settings.json"), "{not json").unwrap();
-    let err = kaizen_import::claude_cleanup(&[b.path().to_owned()]).unwrap_err();
-    assert!(err.to_string().contains("settings.json:1:"), "{err}");
+    let found = kaizen_import::claude_cleanup(&[b.path().to_owned()]).unwrap();
+    let problem = found[0].settings_error.as_deref().unwrap_or_default();
+    assert!(problem.contains("settings.json:1:"), "{problem}");
+    std::fs::write(
+        b.path().join("settings.json"),
+        r#"{"cleanupPeriodDays": "90"}"#,
+    )
+    .unwrap();
+    let found = kaizen_import::claude_cleanup(&[b.path().to_owned()]).unwrap();
+    assert_eq!(found[0].cleanup_period_days, None);
+    assert_eq!(found[0].unreadable_setting.as_deref(), Some("\"90\""));
 }
 
 #[test]
