@@ -22,3 +22,45 @@ pub const VERSION: &str = concat!(
     backends!(),
     ")"
 );
+
+#[cfg(test)]
+mod tests {
+    /// Each backend `--version` names opens a store (no request is made: opening only
+    /// builds the client), so the list says what this build can do.
+    #[test]
+    fn each_backend_named_opens() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let options = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        for backend in backends!().split(", ") {
+            let (url, options) = match backend {
+                "local" => (dir.path().display().to_string(), Vec::new()),
+                "memory" => ("memory://".to_owned(), Vec::new()),
+                "s3" => (
+                    "s3://bucket/prefix".to_owned(),
+                    options(&[
+                        ("aws_region", "us-east-1"),
+                        ("aws_endpoint", "http://127.0.0.1:1"),
+                        ("aws_allow_http", "true"),
+                    ]),
+                ),
+                "gcs" => ("gs://bucket/prefix".to_owned(), Vec::new()),
+                "azure" => (
+                    "az://container/prefix".to_owned(),
+                    options(&[
+                        ("azure_storage_account_name", "devstoreaccount1"),
+                        ("azure_storage_use_emulator", "true"),
+                    ]),
+                ),
+                other => panic!("backend {other}: no example URL in this test"),
+            };
+            if let Err(e) = kaizen_store::open_store(&url, &options) {
+                panic!("backend {backend}: {url}: {e}");
+            }
+        }
+    }
+}

@@ -69,7 +69,10 @@ fn completions_for_each_shell_name_every_command() {
                 "powershell" => format!("::new('{name}', '{name}', "),
                 _ => format!(" cand {name} '"),
             };
-            assert!(script.contains(&offer), "{shell} completions lack {offer:?}");
+            assert!(
+                script.contains(&offer),
+                "{shell} completions lack {offer:?}"
+            );
         }
         // Options of a command and the global ones, not only the command names (fish
         // spells them without their dashes: `-l skip-invalid`).
@@ -144,7 +147,10 @@ fn bash_completion_parses_and_completes() {
     assert_eq!(complete("kaizen sc"), ["scan"]);
     let top = complete("kaizen ''");
     for name in commands() {
-        assert!(top.contains(&name), "`kaizen <Tab>` does not offer {name}: {top:?}");
+        assert!(
+            top.contains(&name),
+            "`kaizen <Tab>` does not offer {name}: {top:?}"
+        );
     }
     let import = complete("kaizen import --skip-");
     assert!(import.contains(&"--skip-invalid".to_owned()), "{import:?}");
