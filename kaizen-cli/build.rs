@@ -4,7 +4,9 @@
 //! tracked files had changes, or `unknown` when built outside git (a crates.io tarball,
 //! a source archive, `git` not installed or refusing the repository). From a packaged
 //! crate, cargo's `.cargo_vcs_info.json` names the commit it was packaged from. Nothing
-//! here fails the build: every failure is `unknown`.
+//! here fails the build: every failure is `unknown`. The script reruns on a commit, a
+//! checkout or a `git add`, not on every edit (that would rebuild kaizen-cli on every
+//! build), so `-dirty` is as of then.
 
 use std::path::Path;
 use std::process::Command;
@@ -17,25 +19,32 @@ fn main() {
         .or_else(|| from_git(dir))
         .unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=KAIZEN_GIT_COMMIT={commit}");
+
     // Without rerun-if-changed lines, cargo would rerun this on any change in the package;
     // with them, only when these change: a commit, a checkout, a staged change.
-    println!("cargo:rerun-if-changed=build.rs");
-    println!("cargo:rerun-if-changed=.cargo_vcs_info.json");
-    for watched in ["HEAD", "index", "packed-refs"] {
+    watch(&dir.join("build.rs"));
+    watch(&dir.join(".cargo_vcs_info.json"));
+    let mut git_files = vec![
+        "HEAD".to_owned(),
+        "index".to_owned(),
+        "packed-refs".to_owned(),
+    ];
+    git_files.extend(git(dir, &["symbolic-ref", "-q", "HEAD"]));
+    for name in git_files {
         if let Some(path) = git(
             dir,
-            &["rev-parse", "--path-format=absolute", "--git-path", watched],
+            &["rev-parse", "--path-format=absolute", "--git-path", &name],
         ) {
-            println!("cargo:rerun-if-changed={path}");
+            watch(Path::new(&path));
         }
     }
-    if let Some(branch) = git(dir, &["symbolic-ref", "-q", "HEAD"])
-        && let Some(path) = git(
-            dir,
-            &["rev-parse", "--path-format=absolute", "--git-path", &branch],
-        )
-    {
-        println!("cargo:rerun-if-changed={path}");
+}
+
+/// Reruns this script when `path` changes; only a file that is there (cargo counts a
+/// missing one as changed, and would rebuild kaizen-cli on every build).
+fn watch(path: &Path) {
+    if path.exists() {
+        println!("cargo:rerun-if-changed={}", path.display());
     }
 }
 
@@ -80,7 +89,11 @@ fn git(dir: &Path, args: &[&str]) -> Option<String> {
 }
 
 fn git_output(dir: &Path, args: &[&str]) -> Option<String> {
+    // No optional locks: `git status` would otherwise refresh and rewrite the index, which
+    // could make a concurrent `git commit` fail on index.lock and, the index being watched,
+    // make cargo run this script again on every build.
     let out = Command::new("git")
+        .arg("--no-optional-locks")
         .args(args)
         .current_dir(dir)
         .output()
