@@ -5,7 +5,7 @@ use kaizen_core::{EventKind, UtcDay};
 
 /// kaizen: a cold store for AI-agent telemetry.
 #[derive(Debug, Parser)]
-#[command(name = "kaizen", version, about)]
+#[command(name = "kaizen", version = crate::build_info::VERSION, about)]
 pub struct Cli {
     /// The store: a folder (./kaizen-data), file:///…, s3://bucket/prefix, gs://…, az://…,
     /// memory://. Repeat it, or give a glob of local folders (~/.kaizen/workspaces/*), and
@@ -67,6 +67,10 @@ pub enum Command {
     /// Time ingest and three queries, bytes and peak memory, beside DuckDB (python3 duckdb);
     /// with --import, agent-log import and reports beside ccusage.
     Bench(BenchArgs),
+    /// Print a shell completion script: bash, zsh, fish, powershell or elvish (see the README).
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), e.g. `kaizen man > kaizen.1`; with a command, its own page.
+    Man(ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -369,6 +373,19 @@ pub struct DemoArgs {
     /// Import a generated week of agent logs even when this machine has its own.
     #[arg(long)]
     pub sample: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell the script is for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// A command (`import`, `sql`, …): its page, `kaizen-COMMAND(1)`, instead of `kaizen(1)`.
+    pub command: Option<String>,
 }
 
 fn parse_time(s: &str) -> Result<u64, String> {

@@ -4,6 +4,7 @@
 #[macro_use]
 mod output;
 
+mod build_info;
 mod cli;
 mod commands;
 mod generate;
@@ -30,6 +31,13 @@ static JEMALLOC_CONF: &[u8] = b"narenas:1,background_thread:true,dirty_decay_ms:
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // These print what the clap definitions say: no store is opened, no runtime started
+    // (a KAIZEN_STORE naming an unreachable bucket does not matter to them).
+    match &cli.command {
+        Command::Completions(args) => return exit_code(commands::completions::run(args)),
+        Command::Man(args) => return exit_code(commands::man::run(args)),
+        _ => {}
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -40,7 +48,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    exit_code(runtime.block_on(run(cli)))
+}
+
+/// The exit status of a command's result, its error printed on standard error.
+fn exit_code(result: anyhow::Result<()>) -> ExitCode {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if output::is_broken_pipe(&e) => ExitCode::SUCCESS,
         // Printed already, on standard output, with what to do.
@@ -82,9 +95,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Command::Verify(args) => commands::verify::run(store, args).await,
                 Command::Copy(args) => commands::copy::run(store, args).await,
                 Command::Demo(args) => commands::demo::run(&store, &name, args).await,
-                Command::Sql(_) | Command::Report(_) | Command::Generate(_) | Command::Bench(_) => {
-                    unreachable!("matched above")
-                }
+                Command::Sql(_)
+                | Command::Report(_)
+                | Command::Generate(_)
+                | Command::Bench(_)
+                | Command::Completions(_)
+                | Command::Man(_) => unreachable!("matched above, or in main"),
             }
         }
     }

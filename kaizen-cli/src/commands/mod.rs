@@ -1,5 +1,6 @@
 pub mod bench;
 pub mod compact;
+pub mod completions;
 pub mod copy;
 pub mod demo;
 pub mod doctor;
@@ -8,6 +9,7 @@ pub mod generate;
 pub mod hook;
 pub mod import;
 pub mod ingest;
+pub mod man;
 pub mod partitions;
 pub mod prune;
 pub mod report;
