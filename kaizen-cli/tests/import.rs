@@ -731,3 +731,69 @@ fn import_all_takes_a_tree_with_an_empty_agent_folder() {
     ));
     assert!(err.contains("no agent logs found"), "{err}");
 }
+
+/// `report`'s cache hit rate: cache reads over all input (the store's `tokens_in` excludes
+/// cache reads and writes), per agent as the generator's manifest counts it; unknown (JSON
+/// null, `-` in the table) where no event records a cache figure, never 0%.
+#[test]
+fn report_gives_a_cache_hit_rate_and_says_when_it_is_unknown() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (logs, store) = (dir.path().join("logs"), dir.path().join("store"));
+    let manifest = tree(&logs);
+    ok(kaizen(
+        &store,
+        &["import", "all", logs.to_str().expect("path")],
+    ));
+    let rows = ok(kaizen(
+        &store,
+        &[
+            "report", "--by", "agent", "--days", "3650", "--format", "json",
+        ],
+    ));
+    for line in rows.lines() {
+        let row: serde_json::Value = serde_json::from_str(line).expect("row");
+        let agent = row["key"].as_str().expect("key");
+        let t = &manifest["sources"][agent]["totals"];
+        let n = |k: &str| t[k].as_f64().expect("a figure");
+        let want = n("cache_read") / (n("input") + n("cache_read") + n("cache_creation"));
+        let got = row["cache_hit_rate"].as_f64().expect("a rate");
+        assert!((got - want).abs() < 1e-4, "{agent}: {got} vs {want}");
+    }
+
+    let plain = dir.path().join("plain");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis();
+    let event = format!(
+        r#"{{"session_id":"s","seq":1,"ts_ms":{},"ts_exact":true,"kind":"Message","source":"Proxy","tokens_in":10,"tokens_out":5,"payload":{{}}}}"#,
+        now - 60_000
+    );
+    let out = kaizen_with(&plain, &["ingest"], event.as_bytes(), &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json = ok(kaizen(&plain, &["report", "--format", "json"]));
+    let row: serde_json::Value = serde_json::from_str(json.trim()).expect("one row");
+    assert!(row["cache_hit_rate"].is_null(), "{row}");
+    let table = ok(kaizen(&plain, &["report"]));
+    let cells = |line: &str| {
+        line.split(['│', '┆'])
+            .map(str::trim)
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    let header = (table.lines().map(cells))
+        .find(|c| c.iter().any(|h| h == "cache_hit_rate"))
+        .expect("header");
+    let at = header
+        .iter()
+        .position(|h| h == "cache_hit_rate")
+        .expect("column");
+    let day = (table.lines().map(cells))
+        .find(|c| c.len() == header.len() && c[1].starts_with("20"))
+        .expect("the day's row");
+    assert_eq!(day[at], "-", "{table}");
+}

@@ -109,7 +109,7 @@ fn report_sql(by: ReportBy, window: Window) -> String {
                 CAST(coalesce(sum(e.tokens_in), 0) AS BIGINT) AS tokens_in,
                 CAST(coalesce(sum(e.tokens_out), 0) AS BIGINT) AS tokens_out,
                 CAST(coalesce(sum(e.cache_read_tokens), 0) AS BIGINT) AS cache_read,
-                CAST(coalesce(sum(e.cache_creation_tokens), 0) AS BIGINT) AS cache_creation,
+                CAST(coalesce(sum(e.cache_creation_tokens), 0) AS BIGINT) AS cache_creation,{CACHE_HIT_RATE}
                 sum(CASE WHEN e.kind = 'ToolCall' THEN 1 ELSE 0 END) AS tool_calls,
                 sum(CASE WHEN e.kind = 'Error' THEN 1 ELSE 0 END) AS errors{failed},
                 CAST(approx_percentile_cont(0.5) WITHIN GROUP (ORDER BY e.latency_ms) AS BIGINT) AS p50_latency_ms,
@@ -120,7 +120,20 @@ fn report_sql(by: ReportBy, window: Window) -> String {
          ORDER BY {}",
         if by == ReportBy::Day { "key" } else { "cost_usd_e6 DESC, key" }
     )
+    .replace("{CACHE_HIT_RATE}", CACHE_HIT_RATE)
 }
+
+/// Cache hit rate: tokens read from the prompt cache over all input tokens (`tokens_in`
+/// excludes cache reads and writes, the store's convention), from 0 to 1, rounded to 4
+/// places. NULL where no event of the group records a cache figure (a source that counts
+/// no cache): unknown, never 0%.
+const CACHE_HIT_RATE: &str = "
+                CASE WHEN count(e.cache_read_tokens) + count(e.cache_creation_tokens) = 0 THEN NULL
+                     ELSE round(CAST(coalesce(sum(e.cache_read_tokens), 0) AS DOUBLE)
+                                / nullif(CAST(coalesce(sum(e.tokens_in), 0)
+                                              + coalesce(sum(e.cache_read_tokens), 0)
+                                              + coalesce(sum(e.cache_creation_tokens), 0) AS DOUBLE), 0), 4)
+                END AS cache_hit_rate,";
 
 /// Cost per day for the chart: no payload, so cheap beside any report.
 fn day_cost_sql(window: Window) -> String {
@@ -224,12 +237,14 @@ pub async fn run(stores: Vec<(String, Store)>, args: ReportArgs) -> anyhow::Resu
 }
 
 /// The report's rows as a table, the cost in dollars (`$12.34`) rather than the exact
-/// micro-dollars JSON and CSV keep.
+/// micro-dollars JSON and CSV keep, and the cache hit rate as a percentage (`-` where it
+/// is unknown).
 fn table(batches: &[RecordBatch]) -> anyhow::Result<String> {
     let Some(schema) = batches.first().map(RecordBatch::schema) else {
         return Ok(String::new());
     };
     let cost = schema.index_of("cost_usd_e6").ok();
+    let hit_rate = schema.index_of("cache_hit_rate").ok();
     let header: Vec<&str> = (schema.fields().iter().enumerate())
         .map(|(i, f)| match Some(i) == cost {
             true => "cost",
@@ -242,6 +257,14 @@ fn table(batches: &[RecordBatch]) -> anyhow::Result<String> {
             if let Ok(e6) = row[i].parse::<i128>() {
                 row[i] = output::usd(e6);
             }
+        }
+    }
+    if let Some(i) = hit_rate {
+        for row in &mut rows {
+            row[i] = match row[i].parse::<f64>() {
+                Ok(rate) => format!("{:.1}%", rate * 100.0),
+                Err(_) => "-".to_owned(),
+            };
         }
     }
     Ok(output::report_table(&header, rows))
