@@ -55,6 +55,19 @@ fn tree(dir: &Path) -> serde_json::Value {
     serde_json::from_str(&text).expect("manifest json")
 }
 
+/// A temporary folder holding a generated tree (`logs`) imported into a store (`store`),
+/// and the tree's manifest.
+fn imported_tree() -> (tempfile::TempDir, PathBuf, PathBuf, serde_json::Value) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (logs, store) = (dir.path().join("logs"), dir.path().join("store"));
+    let manifest = tree(&logs);
+    ok(kaizen(
+        &store,
+        &["import", "all", logs.to_str().expect("path")],
+    ));
+    (dir, logs, store, manifest)
+}
+
 /// The token sums the store holds, by column.
 fn stored_tokens(store: &Path) -> BTreeMap<String, u64> {
     let query = "SELECT CAST(coalesce(sum(tokens_in), 0) AS BIGINT) AS input, \
@@ -310,13 +323,7 @@ fn import_of_a_missing_path_says_it_does_not_exist() {
 /// nothing is written (not even the files that could be).
 #[test]
 fn export_names_every_conflict_and_writes_nothing() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let (logs, store) = (dir.path().join("logs"), dir.path().join("store"));
-    tree(&logs);
-    ok(kaizen(
-        &store,
-        &["import", "all", logs.to_str().expect("path")],
-    ));
+    let (dir, _, store, _) = imported_tree();
     let out = dir.path().join("out");
     let out_arg = out.to_str().expect("path");
     ok(kaizen(&store, &["export", "claude", "--out", out_arg]));
@@ -594,13 +601,7 @@ fn upstream_kaizen_databases_import_once_with_their_models() {
 /// documents): its output ingests into another store as the same events.
 #[test]
 fn imported_failed_tool_results_are_reported_and_scans_are_json_lines() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let (logs, store) = (dir.path().join("logs"), dir.path().join("store"));
-    let manifest = tree(&logs);
-    ok(kaizen(
-        &store,
-        &["import", "all", logs.to_str().expect("path")],
-    ));
+    let (dir, _, store, manifest) = imported_tree();
     let want: i64 = ["claude", "codex", "gemini"]
         .iter()
         .map(|a| {
@@ -685,13 +686,7 @@ fn doctor_warns_on_settings_it_cannot_read_and_on_missing_agent_folders() {
 /// `export --session ID` of a session the store does not hold is an error, not "wrote 0".
 #[test]
 fn export_of_an_unknown_session_says_so() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let (logs, store) = (dir.path().join("logs"), dir.path().join("store"));
-    tree(&logs);
-    ok(kaizen(
-        &store,
-        &["import", "all", logs.to_str().expect("path")],
-    ));
+    let (dir, _, store, _) = imported_tree();
     let out = dir.path().join("out");
     let err = fails(&kaizen(
         &store,
@@ -737,13 +732,7 @@ fn import_all_takes_a_tree_with_an_empty_agent_folder() {
 /// null, `-` in the table) where no event records a cache figure, never 0%.
 #[test]
 fn report_gives_a_cache_hit_rate_and_says_when_it_is_unknown() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let (logs, store) = (dir.path().join("logs"), dir.path().join("store"));
-    let manifest = tree(&logs);
-    ok(kaizen(
-        &store,
-        &["import", "all", logs.to_str().expect("path")],
-    ));
+    let (dir, _, store, manifest) = imported_tree();
     let rows = ok(kaizen(
         &store,
         &[
