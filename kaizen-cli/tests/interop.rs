@@ -2,7 +2,7 @@
 //! it unchanged and see what kaizen itself reports (rows, sessions, cost and token sums,
 //! rows per day). scripts/test installs the three Python packages.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn kaizen(store: &Path, args: &[&str]) -> String {
@@ -39,22 +39,28 @@ fn python_ready() -> bool {
     true
 }
 
-#[test]
-fn duckdb_pyarrow_and_polars_read_the_store_unchanged() {
-    if !python_ready() {
-        return;
-    }
+/// A temporary folder holding a store (`store` in it) of `kaizen generate`'s events.
+fn generated_store(events: &str, days: &str, seed: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("tmp");
     let store = dir.path().join("store");
     let corpus = dir.path().join("events.jsonl");
     let generated = kaizen(
         &store,
         &[
-            "generate", "--events", "20000", "--days", "5", "--seed", "3",
+            "generate", "--events", events, "--days", days, "--seed", seed,
         ],
     );
     std::fs::write(&corpus, generated).expect("write corpus");
     kaizen(&store, &["ingest", corpus.to_str().expect("path")]);
+    (dir, store)
+}
+
+#[test]
+fn duckdb_pyarrow_and_polars_read_the_store_unchanged() {
+    if !python_ready() {
+        return;
+    }
+    let (_dir, store) = generated_store("20000", "5", "3");
 
     let totals = kaizen(
         &store,
@@ -138,15 +144,7 @@ fn days_rewritten_by_duckdb_pyarrow_and_polars_read_the_same() {
     if !python_ready() {
         return;
     }
-    let dir = tempfile::tempdir().expect("tmp");
-    let store = dir.path().join("store");
-    let corpus = dir.path().join("events.jsonl");
-    let generated = kaizen(
-        &store,
-        &["generate", "--events", "3000", "--days", "3", "--seed", "5"],
-    );
-    std::fs::write(&corpus, generated).expect("write corpus");
-    kaizen(&store, &["ingest", corpus.to_str().expect("path")]);
+    let (_dir, store) = generated_store("3000", "3", "5");
     let scan_before = kaizen(&store, &["scan"]);
     let stats_before = kaizen(&store, &["stats", "--format", "json"]);
     assert_eq!(scan_before.lines().count(), 3000);

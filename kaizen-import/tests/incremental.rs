@@ -79,23 +79,34 @@ fn path_line(e: &Event) -> (String, u64) {
     )
 }
 
-#[test]
-fn appended_lines_and_partial_tails_are_picked_up_exactly() {
+/// A copy of a generated tree (the generator's folder, its manifest, the copy) and a file
+/// of each agent with the line K after which a test cuts it: Claude's in the middle of a
+/// response written over several lines, Codex's and Gemini's 10 lines before their end.
+fn tree_to_cut() -> (
+    tempfile::TempDir,
+    serde_json::Value,
+    tempfile::TempDir,
+    [(PathBuf, usize); 3],
+) {
     let dir = generate(&[]);
     let root = dir.path().join("logs");
     let m = manifest(&root);
     let work = tempfile::tempdir().unwrap();
     copy_tree(&root, work.path());
-
-    let (claude, k_claude) = split_response(work.path());
+    let claude = split_response(work.path());
     let codex = first_file(&work.path().join("codex"), "jsonl");
     let gemini = first_file(&work.path().join("gemini"), "jsonl");
+    let (k_codex, k_gemini) = (lines_of(&codex).len() - 10, lines_of(&gemini).len() - 10);
+    (dir, m, work, [claude, (codex, k_codex), (gemini, k_gemini)])
+}
+
+#[test]
+fn appended_lines_and_partial_tails_are_picked_up_exactly() {
+    let (dir, m, work, to_cut) = tree_to_cut();
+    let root = dir.path().join("logs");
+    let (claude, k_claude) = to_cut[0].clone();
     let mut cuts = Vec::new();
-    for (path, k) in [
-        (claude.clone(), k_claude),
-        (codex.clone(), lines_of(&codex).len() - 10),
-        (gemini.clone(), lines_of(&gemini).len() - 10),
-    ] {
+    for (path, k) in to_cut {
         let original = std::fs::read(&path).unwrap();
         let n = cut(&path, k);
         cuts.push((path, k, n, original));
@@ -395,22 +406,11 @@ fn logs(root: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
 /// exactly the new lines and stores nothing twice, and export gives the grown file back.
 #[test]
 fn a_complete_last_line_without_newline_is_imported_and_grows_exactly() {
-    let dir = generate(&[]);
+    let (dir, m, work, to_cut) = tree_to_cut();
     let root = dir.path().join("logs");
-    let m = manifest(&root);
-    let work = tempfile::tempdir().unwrap();
-    copy_tree(&root, work.path());
-    let (claude, k_claude) = split_response(work.path());
-    let codex = first_file(&work.path().join("codex"), "jsonl");
-    let gemini = first_file(&work.path().join("gemini"), "jsonl");
-    // Each file cut after its line K, whose `\n` is left out; for Claude, in the middle of
-    // a response written over several lines.
+    // Each file cut after its line K, whose `\n` is left out.
     let mut cuts = Vec::new();
-    for (path, k) in [
-        (claude, k_claude),
-        (codex.clone(), lines_of(&codex).len() - 10),
-        (gemini.clone(), lines_of(&gemini).len() - 10),
-    ] {
+    for (path, k) in to_cut {
         let lines = lines_of(&path);
         let mut bytes = lines[..k].concat();
         assert_eq!(bytes.pop(), Some(b'\n'));
