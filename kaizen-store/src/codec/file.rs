@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use arrow::array::{Array, AsArray};
-use arrow::datatypes::{Schema, SchemaRef, UInt64Type};
+use arrow::datatypes::{DataType, Schema, SchemaRef, UInt64Type};
 use arrow::record_batch::RecordBatch;
 use bytes::Bytes;
 use kaizen_core::Field;
@@ -9,10 +9,11 @@ use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::statistics::StatisticsConverter;
 use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::metadata::{KeyValue, ParquetMetaData, SortingColumn};
-use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
 use parquet::schema::types::ColumnPath;
 
 use super::budget::{ROW_GROUP_BYTES, rows_within, slice_bytes};
+use super::schema::column_type;
 use crate::{Error, Result};
 
 /// Footer key naming the column schema's version: what v1 writers wrote, so readers of
@@ -58,12 +59,21 @@ const KAIZEN_PARQUET_WRITER: &str = "parquet-rs ";
 pub const ZSTD_LEVEL_KEY: &str = "kaizen_zstd_level";
 
 pub(super) fn writer_properties(level: ZstdLevel) -> WriterProperties {
-    WriterProperties::builder()
+    let mut properties = WriterProperties::builder()
+        // Data page v2 compresses a page's values where they are; v1 first copies levels and
+        // values into one buffer, a fourth copy of a 50 MB tool result at the writer's peak
+        // (an import of 50 MB lines peaked at 228 MiB with v1 pages, 132 MiB with v2). Every
+        // outside reader the store is tested with (DuckDB, pyarrow, polars) reads v2 pages.
+        .set_writer_version(WriterVersion::PARQUET_2_0)
         .set_compression(Compression::ZSTD(level))
         // Page statistics and the page index let a filtered read skip whole pages.
         .set_statistics_enabled(EnabledStatistics::Page)
         // Payloads and call ids are nearly all distinct: a dictionary only costs time.
         .set_column_dictionary_enabled(ColumnPath::from(Field::Payload.name()), false)
+        // Plain values, as in v1 files (v2's fallback, delta byte arrays, only finds shared
+        // prefixes, which zstd finds anyway), in pages of 4 MiB: 0.7% fewer bytes than 1 MiB.
+        .set_column_encoding(ColumnPath::from(Field::Payload.name()), Encoding::PLAIN)
+        .set_column_data_page_size_limit(ColumnPath::from(Field::Payload.name()), 4 << 20)
         // No query filters on a payload's first bytes, and a page's min and max are copies
         // of its largest values: megabytes each for a tool result holding an image.
         .set_column_statistics_enabled(
@@ -71,7 +81,7 @@ pub(super) fn writer_properties(level: ZstdLevel) -> WriterProperties {
             EnabledStatistics::None,
         )
         .set_column_dictionary_enabled(ColumnPath::from(Field::ToolCallId.name()), false)
-        // Sorted timestamps are small deltas; latencies are spread too wide for a dictionary.
+        // Sorted timestamps are small deltas.
         .set_column_dictionary_enabled(ColumnPath::from(Field::TsMs.name()), false)
         .set_column_encoding(
             ColumnPath::from(Field::TsMs.name()),
@@ -82,7 +92,6 @@ pub(super) fn writer_properties(level: ZstdLevel) -> WriterProperties {
             ColumnPath::from(Field::TsMs.name()),
             Compression::UNCOMPRESSED,
         )
-        .set_column_dictionary_enabled(ColumnPath::from(Field::LatencyMs.name()), false)
         // A session's query skips the row groups whose bloom filter rules the session out.
         .set_column_bloom_filter_enabled(ColumnPath::from(Field::SessionId.name()), true)
         .set_column_bloom_filter_fpp(ColumnPath::from(Field::SessionId.name()), 0.01)
@@ -100,8 +109,22 @@ pub(super) fn writer_properties(level: ZstdLevel) -> WriterProperties {
                 ZSTD_LEVEL_KEY.to_owned(),
                 level.compression_level().to_string(),
             ),
-        ]))
-        .build()
+        ]));
+    // Counts, sizes and ids are spread too wide for a dictionary to pay: packed deltas (v2's
+    // encoding without one) are 2.7% fewer bytes in all (kaizen bench, 300k events).
+    // Byte-stream-split was as small, but not every reader decodes it on integers.
+    for field in Field::ALL {
+        if field != Field::TsMs
+            && matches!(
+                column_type(field),
+                DataType::UInt64 | DataType::UInt32 | DataType::UInt16 | DataType::Int64
+            )
+        {
+            properties =
+                properties.set_column_dictionary_enabled(ColumnPath::from(field.name()), false);
+        }
+    }
+    properties.build()
 }
 
 /// Encodes a batch whose rows are already sorted by `(ts_ms, session_id, seq)` as a
@@ -419,6 +442,64 @@ mod tests {
             // The footer names the codec only: its level reads back as zstd's default.
             let zstd = matches!(column.compression(), Compression::ZSTD(_));
             assert_eq!(zstd, path != "ts_ms", "{path}: {:?}", column.compression());
+        }
+    }
+
+    /// The encodings `writer_properties` chooses: v2 data pages, plain payloads, packed deltas
+    /// (no dictionary) for every integer column, dictionaries for the repeated strings.
+    #[test]
+    fn pages_are_v2_with_the_chosen_encodings() {
+        use parquet::basic::{Encoding, PageType};
+        use parquet::column::page::Page;
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        let events: Vec<Event> = (0..1_000)
+            .map(|i| {
+                let mut e = Event::new("s", i, 1_000 + i, EventKind::Message, EventSource::Tail);
+                e.tokens_in = Some((i * 7919 % 100_000) as u32);
+                e.payload =
+                    kaizen_core::Payload::from_json_text(format!("{{\"text\":\"line {i}\"}}"))
+                        .expect("json");
+                e
+            })
+            .collect();
+        let bytes = encode_file(&events_to_batch(&events), "test.parquet").expect("encode");
+        let reader = SerializedFileReader::new(bytes).expect("footer");
+        let row_group = reader.get_row_group(0).expect("row group");
+        for (i, column) in reader.metadata().row_group(0).columns().iter().enumerate() {
+            let path = column.column_path().string();
+            let pages: Vec<Page> = row_group
+                .get_column_page_reader(i)
+                .expect("pages")
+                .collect::<parquet::errors::Result<_>>()
+                .expect("pages read");
+            assert!(
+                pages.iter().all(|p| p.page_type() != PageType::DATA_PAGE),
+                "{path}: a v1 data page"
+            );
+            let dictionary = pages
+                .iter()
+                .any(|p| p.page_type() == PageType::DICTIONARY_PAGE);
+            let field = Field::from_name(&path).expect("a v1 column");
+            let integer = !matches!(column_type(field), DataType::Utf8 | DataType::Boolean);
+            let expected_dictionary = column_type(field) == DataType::Utf8
+                && !matches!(field, Field::Payload | Field::ToolCallId);
+            assert_eq!(dictionary, expected_dictionary, "{path}");
+            let encodings: Vec<Encoding> = pages
+                .iter()
+                .filter(|p| p.page_type() == PageType::DATA_PAGE_V2)
+                .map(|p| p.encoding())
+                .collect();
+            let expected = if integer {
+                Encoding::DELTA_BINARY_PACKED
+            } else if field == Field::Payload {
+                Encoding::PLAIN
+            } else {
+                continue;
+            };
+            assert!(
+                encodings.iter().all(|e| *e == expected),
+                "{path}: {encodings:?}"
+            );
         }
     }
 }
