@@ -45,6 +45,15 @@ pub enum Field {
     CacheReadTokens,
     /// `system_prompt_tokens`: tokens of the system prompt.
     SystemPromptTokens,
+    /// `model` (derived, schema 2): the payload's top-level `model` string.
+    Model,
+    /// `agent` (derived, schema 2): the payload's top-level `agent` string.
+    Agent,
+    /// `project` (derived, schema 2): the payload's top-level `project` string.
+    Project,
+    /// `cache_creation_1h_tokens` (derived, schema 2): the payload's top-level
+    /// `cache_creation_1h` count, the one-hour part of `cache_creation_tokens`.
+    CacheCreation1hTokens,
 }
 
 impl Field {
@@ -73,6 +82,34 @@ impl Field {
         Field::CacheReadTokens,
         Field::SystemPromptTokens,
     ];
+
+    /// The derived columns, added in schema 2 after the 22 v1 columns: the attributes a
+    /// payload names at its top level ([`crate::PayloadAttributes`]), kept typed so reports
+    /// need not read payloads. They are not fields of an [`crate::Event`] (not in its JSON
+    /// form, not part of its equality): a writer computes them from the payload, and a
+    /// reader of a v1 file, which has none, computes them the same way.
+    pub const DERIVED: [Field; 4] = [
+        Field::Model,
+        Field::Agent,
+        Field::Project,
+        Field::CacheCreation1hTokens,
+    ];
+
+    /// Every column of a file this build writes: the 22 event fields in v1 order, then the
+    /// [`Field::DERIVED`] columns.
+    pub const COLUMNS: [Field; 26] = {
+        let mut columns = [Field::SessionId; 26];
+        let mut i = 0;
+        while i < 22 {
+            columns[i] = Field::ALL[i];
+            i += 1;
+        }
+        while i < 26 {
+            columns[i] = Field::DERIVED[i - 22];
+            i += 1;
+        }
+        columns
+    };
 
     /// The order of the fields in the serde JSON form: the v1 column order with `payload`
     /// last, as event producers write it.
@@ -116,10 +153,15 @@ impl Field {
             Field::CacheCreationTokens => "cache_creation_tokens",
             Field::CacheReadTokens => "cache_read_tokens",
             Field::SystemPromptTokens => "system_prompt_tokens",
+            Field::Model => "model",
+            Field::Agent => "agent",
+            Field::Project => "project",
+            Field::CacheCreation1hTokens => "cache_creation_1h_tokens",
         }
     }
 
-    /// Position in [`Field::ALL`] and in the v1 column order.
+    /// Position in [`Field::COLUMNS`] (for an event field also in [`Field::ALL`] and the v1
+    /// column order).
     pub const fn index(self) -> usize {
         self as usize
     }
@@ -138,9 +180,20 @@ impl Field {
         )
     }
 
-    /// The field of a JSON key or column name; exact, case-sensitive (`None` otherwise).
+    /// Whether this is a [`Field::DERIVED`] column rather than an event field.
+    pub const fn is_derived(self) -> bool {
+        self.index() >= 22
+    }
+
+    /// The event field of a JSON key or v1 column name; exact, case-sensitive (`None`
+    /// otherwise, and for a derived column's name).
     pub fn from_name(name: &str) -> Option<Field> {
         Field::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// The column of a name, event field or derived; exact, case-sensitive.
+    pub fn column_from_name(name: &str) -> Option<Field> {
+        Field::COLUMNS.into_iter().find(|f| f.name() == name)
     }
 }
 

@@ -3,6 +3,7 @@
 
 #![warn(missing_docs)]
 
+mod attributes;
 mod day;
 mod error;
 mod event;
@@ -10,6 +11,7 @@ mod field;
 mod json;
 mod payload;
 
+pub use attributes::PayloadAttributes;
 pub use day::{MAX_TS_MS, UtcDay, parse_time_arg};
 pub use error::{Error, Result};
 pub use event::{Event, EventKind, EventSource};

@@ -37,6 +37,12 @@ impl Payload {
         self.0.get()
     }
 
+    /// The attributes the payload names at its top level (model, agent, project, one-hour
+    /// cache writes): the store's derived columns.
+    pub fn attributes(&self) -> crate::PayloadAttributes<'_> {
+        crate::PayloadAttributes::of_json_text(self.as_json_text())
+    }
+
     /// The payload as a parsed JSON value.
     pub fn to_value(&self) -> serde_json::Value {
         // The text was validated as JSON when the payload was made.

@@ -31,7 +31,7 @@ use datafusion::prelude::SessionContext;
 use futures::{StreamExt, TryStreamExt};
 use kaizen_core::{EventKind, Field, UtcDay};
 
-use crate::codec::event_schema;
+use crate::codec::file_schema;
 use crate::{EventStore, IdentityLedger, Query, SkippedFiles, Store};
 
 /// The partition column: the UTC day of `ts_ms`.
@@ -45,9 +45,10 @@ const ASC_NULLS_LAST: SortOptions = SortOptions {
     nulls_first: false,
 };
 
-/// The table's schema: the 22 event columns, then `day` and `store`.
+/// The table's schema: the 22 event columns, the 4 derived columns (`model`, `agent`,
+/// `project`, `cache_creation_1h_tokens`), then `day` and `store`.
 pub fn table_schema() -> SchemaRef {
-    let mut fields: Vec<ArrowField> = event_schema()
+    let mut fields: Vec<ArrowField> = file_schema()
         .fields()
         .iter()
         .map(|f| f.as_ref().clone())
@@ -174,7 +175,7 @@ impl TableProvider for EventsTable {
         // The event columns to read: those asked for, ts_ms for `day`, at least one.
         let mut read: Vec<Field> = wanted
             .iter()
-            .filter_map(|&i| Field::ALL.get(i).copied())
+            .filter_map(|&i| Field::COLUMNS.get(i).copied())
             .collect();
         let needs_ts = wanted
             .iter()

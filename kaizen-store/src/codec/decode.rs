@@ -6,15 +6,19 @@ use arrow::record_batch::RecordBatch;
 use kaizen_core::{Event, EventKind, EventSource, Field, Payload};
 
 use super::column_type;
-use super::file::{FileFacts, SCHEMA_VERSION, SCHEMA_VERSION_KEY};
+use super::file::{FileFacts, READABLE_SCHEMA_VERSIONS, SCHEMA_VERSION_KEY};
 use crate::{Error, Result};
 
-/// Checks that `schema` has each of `fields` with its v1 type. Extra columns are ignored.
+/// Checks that `schema` has each of `fields` with its type. A derived column may be absent
+/// (a v1 file, or one another tool wrote): scans derive it from the payloads. Extra columns
+/// are ignored.
 pub fn check_schema(schema: &Schema, fields: &[Field], path: &str) -> Result<()> {
     for &field in fields {
-        let found = schema
-            .field_with_name(field.name())
-            .map_err(|_| Error::column(path, field.name(), "missing"))?;
+        let found = match schema.field_with_name(field.name()) {
+            Ok(found) => found,
+            Err(_) if field.is_derived() => continue,
+            Err(_) => return Err(Error::column(path, field.name(), "missing")),
+        };
         let expected = column_type(field);
         if found.data_type() != &expected {
             return Err(Error::column(
@@ -30,17 +34,24 @@ pub fn check_schema(schema: &Schema, fields: &[Field], path: &str) -> Result<()>
 /// The one contract every reader holds a data file to (scan, verify, compaction, copy
 /// alike), whoever wrote it: the 22 v1 columns with their types as the file's Parquet
 /// schema gives them (the reader ignores a writer's embedded Arrow schema hint, so text is
-/// text whether it said `Utf8`, `LargeUtf8` or `Utf8View`), and a `kaizen_schema_v` this
-/// build reads when the footer has one. A file without it was written by another tool
-/// (DuckDB, pyarrow, polars rewriting a day): readable, its rows checked as they are read.
+/// text whether it said `Utf8`, `LargeUtf8` or `Utf8View`), the derived columns with theirs
+/// where present, and a `kaizen_schema_v` this build reads when the footer has one. A file
+/// without it was written by another tool (DuckDB, pyarrow, polars rewriting a day):
+/// readable, its rows checked as they are read.
 pub fn check_file(schema: &Schema, facts: &FileFacts, path: &str) -> Result<()> {
-    check_schema(schema, &Field::ALL, path)?;
+    check_schema(schema, &Field::COLUMNS, path)?;
     match facts.schema_version.as_deref() {
-        None | Some(SCHEMA_VERSION) => Ok(()),
+        None => Ok(()),
+        Some(v) if READABLE_SCHEMA_VERSIONS.contains(&v) => Ok(()),
         Some(other) => Err(Error::FooterKey {
             path: path.to_owned(),
             key: SCHEMA_VERSION_KEY.to_owned(),
-            detail: format!("{other:?}, and this build reads \"{SCHEMA_VERSION}\""),
+            detail: format!(
+                "{other:?}, and this build reads {}",
+                READABLE_SCHEMA_VERSIONS
+                    .map(|v| format!("\"{v}\""))
+                    .join(" and ")
+            ),
         }),
     }
 }

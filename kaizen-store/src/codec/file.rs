@@ -13,14 +13,20 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersi
 use parquet::schema::types::ColumnPath;
 
 use super::budget::{ROW_GROUP_BYTES, rows_within, slice_bytes};
-use super::schema::column_type;
+use super::schema::{column_type, event_schema, file_schema};
+use super::{has_derived_columns, with_derived_columns};
 use crate::{Error, Result};
 
 /// Footer key naming the column schema's version: what v1 writers wrote, so readers of
 /// either tell a kaizen file from another tool's.
 pub const SCHEMA_VERSION_KEY: &str = "kaizen_schema_v";
-/// The one schema version written and read ([`SCHEMA_VERSION_KEY`]'s value).
-pub const SCHEMA_VERSION: &str = "1";
+/// The schema version written ([`SCHEMA_VERSION_KEY`]'s value): 2, the 22 v1 columns and
+/// the derived columns after them ([`Field::DERIVED`]).
+pub const SCHEMA_VERSION: &str = "2";
+
+/// Every schema version this build reads: 1 (the v1 columns only: a scan derives the derived
+/// columns from the payloads) and [`SCHEMA_VERSION`].
+pub const READABLE_SCHEMA_VERSIONS: [&str; 2] = ["1", SCHEMA_VERSION];
 /// Footer key naming the kaizen build that wrote a file: its claims (identity group,
 /// compaction) are believed only from kaizen's own writer.
 pub const WRITER_KEY: &str = "kaizen_writer";
@@ -113,7 +119,7 @@ pub(super) fn writer_properties(level: ZstdLevel) -> WriterProperties {
     // Counts, sizes and ids are spread too wide for a dictionary to pay: packed deltas (v2's
     // encoding without one) are 2.7% fewer bytes in all (kaizen bench, 300k events).
     // Byte-stream-split was as small, but not every reader decodes it on integers.
-    for field in Field::ALL {
+    for field in Field::COLUMNS {
         if field != Field::TsMs
             && matches!(
                 column_type(field),
@@ -142,6 +148,8 @@ pub fn encode_file(batch: &RecordBatch, path: &str) -> Result<Bytes> {
 pub struct FileEncoder {
     writer: ArrowWriter<Vec<u8>>,
     path: String,
+    /// Whether batches come in the event schema and get the derived columns appended.
+    derive: bool,
     /// The identities written so far, for the footer; `None` once a batch had no typed
     /// `session_id` and `seq` (a file of another schema carries no summary).
     identities: Option<super::IdentitySummary>,
@@ -151,7 +159,10 @@ pub struct FileEncoder {
 }
 
 impl FileEncoder {
-    /// `schema` is the event schema (`event_schema()`) for every file the store writes.
+    /// `schema` is the schema of the batches to be written: the event schema
+    /// (`event_schema()`) for every file the store writes, whose files then get the derived
+    /// columns too (the file schema, `file_schema()`); any other schema is written as it is
+    /// (tests writing files of other shapes).
     pub fn new(path: &str, schema: SchemaRef) -> Result<Self> {
         Self::with_level(path, schema, ingest_zstd_level())
     }
@@ -159,11 +170,14 @@ impl FileEncoder {
     /// As [`FileEncoder::new`], compressed at `level`.
     pub fn with_level(path: &str, schema: SchemaRef, level: ZstdLevel) -> Result<Self> {
         let properties = writer_properties(level);
+        let derive = schema == event_schema();
+        let schema = if derive { file_schema() } else { schema };
         let writer = ArrowWriter::try_new(Vec::new(), schema, Some(properties))
             .map_err(|e| Error::parquet(path, e))?;
         Ok(FileEncoder {
             writer,
             path: path.to_owned(),
+            derive,
             identities: Some(super::IdentitySummary::default()),
             group_rows: 0,
             group_bytes: 0,
@@ -173,6 +187,13 @@ impl FileEncoder {
     /// Appends `batch`'s rows, closing the row group being written whenever the next rows
     /// would take it over its rows or bytes: a writer holds one row group's pages at a time.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        let with_derived;
+        let batch = if self.derive && !has_derived_columns(batch) {
+            with_derived = with_derived_columns(batch, &self.path)?;
+            &with_derived
+        } else {
+            batch
+        };
         if let Some(identities) = &mut self.identities
             && identities.add_batch(batch, &self.path).is_err()
         {
@@ -479,7 +500,7 @@ mod tests {
             let dictionary = pages
                 .iter()
                 .any(|p| p.page_type() == PageType::DICTIONARY_PAGE);
-            let field = Field::from_name(&path).expect("a v1 column");
+            let field = Field::column_from_name(&path).expect("a column of the file schema");
             let integer = !matches!(column_type(field), DataType::Utf8 | DataType::Boolean);
             let expected_dictionary = column_type(field) == DataType::Utf8
                 && !matches!(field, Field::Payload | Field::ToolCallId);

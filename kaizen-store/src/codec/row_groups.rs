@@ -8,9 +8,9 @@ use parquet::file::metadata::KeyValue;
 use parquet::file::writer::SerializedFileWriter;
 
 use super::budget::{ROW_GROUP_BYTES, rows_within};
-use super::event_schema;
 use super::file::{IDENTITY_GROUP_KEY, ROW_GROUP_ROWS, ingest_zstd_level, writer_properties};
 use super::identities::{IDENTITIES_KEY, IdentitySummary};
+use super::{file_schema, has_derived_columns, with_derived_columns};
 use crate::{Error, Result};
 
 /// Sorted events encoded as row groups (of 65,536 rows and [`ROW_GROUP_BYTES`]
@@ -28,11 +28,19 @@ impl EncodedRowGroups {
 }
 
 /// Encodes `batch` (of the event schema, rows sorted) as row groups for a file at `path`
-/// (named in errors), at ingest's zstd level.
+/// (named in errors), at ingest's zstd level, with the derived columns computed from its
+/// payloads.
 pub fn encode_row_groups(
     batch: &arrow::record_batch::RecordBatch,
     path: &str,
 ) -> Result<EncodedRowGroups> {
+    let with_derived;
+    let batch = if has_derived_columns(batch) {
+        batch
+    } else {
+        with_derived = with_derived_columns(batch, path)?;
+        &with_derived
+    };
     let (_, factory) = file_writer(path)?;
     let fail = |e| Error::parquet(path, e);
     let mut identities = IdentitySummary::default();
@@ -130,7 +138,7 @@ impl RowGroupFile {
 /// `ArrowWriter` puts it), and the factory of its row groups' column writers.
 fn file_writer(path: &str) -> Result<(SerializedFileWriter<Vec<u8>>, ArrowRowGroupWriterFactory)> {
     let properties = writer_properties(ingest_zstd_level());
-    ArrowWriter::try_new(Vec::new(), event_schema(), Some(properties))
+    ArrowWriter::try_new(Vec::new(), file_schema(), Some(properties))
         .and_then(ArrowWriter::into_serialized_writer)
         .map_err(|e| Error::parquet(path, e))
 }

@@ -5,7 +5,8 @@ use kaizen_core::Field;
 
 use crate::{Error, Result};
 
-/// The Arrow type of each event field, as in the v1 format.
+/// The Arrow type of each column: the event fields' as in the v1 format, then the derived
+/// columns' (schema 2).
 pub const fn column_type(field: Field) -> DataType {
     match field {
         Field::SessionId
@@ -15,6 +16,7 @@ pub const fn column_type(field: Field) -> DataType {
         | Field::ToolCallId
         | Field::Payload
         | Field::StopReason => DataType::Utf8,
+        Field::Model | Field::Agent | Field::Project => DataType::Utf8,
         Field::Seq | Field::TsMs => DataType::UInt64,
         Field::TsExact => DataType::Boolean,
         Field::CostUsdE6 => DataType::Int64,
@@ -28,24 +30,35 @@ pub const fn column_type(field: Field) -> DataType {
         | Field::ContextMaxTokens
         | Field::CacheCreationTokens
         | Field::CacheReadTokens
-        | Field::SystemPromptTokens => DataType::UInt32,
+        | Field::SystemPromptTokens
+        | Field::CacheCreation1hTokens => DataType::UInt32,
     }
 }
 
-static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
+fn schema_of(columns: &[Field]) -> Schema {
     // Every column is marked nullable, as v1 files mark them: readers of v1 files and ours see
     // one schema. Required fields are checked for nulls on decode, never trusted to the flag.
-    Arc::new(Schema::new(
-        Field::ALL
-            .into_iter()
-            .map(|f| ArrowField::new(f.name(), column_type(f), true))
+    Schema::new(
+        columns
+            .iter()
+            .map(|&f| ArrowField::new(f.name(), column_type(f), true))
             .collect::<Vec<_>>(),
-    ))
-});
+    )
+}
 
-/// The 22-column v1 schema, in v1 column order.
+static EVENT_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| Arc::new(schema_of(&Field::ALL)));
+static FILE_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| Arc::new(schema_of(&Field::COLUMNS)));
+
+/// The 22-column v1 schema of the event fields, in v1 column order: the schema of a batch
+/// of events ([`super::events_to_batch`]).
 pub fn event_schema() -> SchemaRef {
-    SCHEMA.clone()
+    EVENT_SCHEMA.clone()
+}
+
+/// The 26-column schema of a file this build writes: the event schema, then the derived
+/// columns ([`Field::DERIVED`]), which the encoders compute from the payloads.
+pub fn file_schema() -> SchemaRef {
+    FILE_SCHEMA.clone()
 }
 
 /// The schema of a projection, in the order the columns were asked for.
@@ -53,7 +66,7 @@ pub fn projected_schema(columns: &[Field]) -> SchemaRef {
     Arc::new(Schema::new(
         columns
             .iter()
-            .map(|f| SCHEMA.field(f.index()).clone())
+            .map(|f| FILE_SCHEMA.field(f.index()).clone())
             .collect::<Vec<_>>(),
     ))
 }
@@ -62,6 +75,8 @@ pub fn projected_schema(columns: &[Field]) -> SchemaRef {
 pub fn parse_columns<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Vec<Field>> {
     names
         .into_iter()
-        .map(|n| Field::from_name(n.trim()).ok_or_else(|| Error::UnknownColumn(n.to_owned())))
+        .map(|n| {
+            Field::column_from_name(n.trim()).ok_or_else(|| Error::UnknownColumn(n.to_owned()))
+        })
         .collect()
 }

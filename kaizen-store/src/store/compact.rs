@@ -19,7 +19,8 @@ use super::catalog::{self, DayFiles, FileEntry};
 use super::scan::{DayScan, live_files};
 use crate::backend::{StageWriter, Staged};
 use crate::codec::{
-    Compaction, FileEncoder, FileFacts, INGEST_ZSTD_LEVEL, event_schema, ingest_zstd_level,
+    Compaction, FileEncoder, FileFacts, INGEST_ZSTD_LEVEL, SCHEMA_VERSION, event_schema,
+    ingest_zstd_level,
 };
 use crate::event_store::WrittenFile;
 use crate::layout::{self, DataFileKind};
@@ -60,17 +61,21 @@ impl Default for CompactTarget {
 
 impl CompactTarget {
     /// The level to rewrite a day at, or `None` when the day is as `self` asks already:
-    /// at most one small file, no v1 file, none below the level.
+    /// at most one small file, no v1 file, none of an older schema (without the derived
+    /// columns, which outside readers then see in some files and not in others), none below
+    /// the level.
     fn rewrite_level(&self, live: &[(FileEntry, FileFacts)]) -> Option<ZstdLevel> {
         let small = (live.iter())
             .filter(|(f, _)| f.size < self.file_bytes / 2)
             .count();
         let v1 = (live.iter()).any(|(f, _)| f.kind != DataFileKind::Partitioned);
+        let older_schema =
+            (live.iter()).any(|(_, f)| f.schema_version.as_deref() != Some(SCHEMA_VERSION));
         let wanted = self.zstd_level.compression_level();
         // Files kaizen wrote before levels were recorded are at ingest's level.
         let levels = || (live.iter()).map(|(_, f)| f.zstd_level.unwrap_or(INGEST_ZSTD_LEVEL));
         let below = levels().any(|level| level < wanted);
-        if small < 2 && !v1 && !below {
+        if small < 2 && !v1 && !older_schema && !below {
             return None;
         }
         let densest = levels().filter(|l| ZstdLevel::try_new(*l).is_ok()).max();

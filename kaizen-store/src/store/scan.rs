@@ -28,8 +28,8 @@ use super::catalog::{self, DayFiles, FileEntry};
 use super::merge::{MergeInput, merge_sorted};
 use crate::backend::{Backend, BackendFileReader};
 use crate::codec::{
-    EventColumns, FileFacts, IdentitySummary, batch_rows_for, check_file, check_schema, file_facts,
-    projected_schema,
+    EventColumns, FileFacts, IdentitySummary, batch_rows_for, check_file, check_schema,
+    derive_columns, file_facts, projected_schema,
 };
 use crate::event_store::BatchStream;
 use crate::{Error, IdentityLedger, Query, Result};
@@ -518,9 +518,15 @@ impl DayScan {
         if row_groups.is_empty() {
             return Ok(None);
         }
-        // check_schema found every column; a flat schema's root indices are its field indices.
+        // check_schema found every column but derived ones a v1 file lacks, which are
+        // derived from its payloads; a flat schema's root indices are its field indices.
         let root = |f: &Field| schema.index_of(f.name()).ok();
-        let roots: Vec<usize> = read.iter().filter_map(root).collect();
+        let derives = read.iter().any(|f| f.is_derived() && root(f).is_none());
+        let payload_for_derived = derives && !read.contains(&Field::Payload);
+        let roots: Vec<usize> = (read.iter())
+            .chain(payload_for_derived.then_some(&Field::Payload))
+            .filter_map(root)
+            .collect();
         let mask = ProjectionMask::roots(builder.parquet_schema(), roots.iter().copied());
         let filtered = self.row_filter(&facts);
         let filter_mask =
@@ -826,13 +832,27 @@ fn normalize(
     payloads: bool,
     path: &str,
 ) -> Result<RecordBatch> {
+    // A file without the derived columns (v1) has them derived from its payloads, which the
+    // projection then read; once a batch, whichever of them the query asked for.
+    let mut derived = None;
     let columns = read
         .iter()
-        .map(|f| {
-            batch
-                .column_by_name(f.name())
-                .cloned()
-                .ok_or_else(|| Error::column(path, f.name(), "missing"))
+        .map(|&f| match batch.column_by_name(f.name()) {
+            Some(column) => Ok(column.clone()),
+            None if f.is_derived() => {
+                let columns = match &mut derived {
+                    Some(columns) => columns,
+                    None => {
+                        let payload = (batch.column_by_name(Field::Payload.name()))
+                            .and_then(|c| arrow::array::AsArray::as_string_opt::<i32>(c))
+                            .ok_or_else(|| Error::column(path, Field::Payload.name(), "missing"))?;
+                        derived.insert(derive_columns(payload))
+                    }
+                };
+                // The derived columns follow the 22 event fields, in `Field::DERIVED` order.
+                Ok(columns[f.index() - Field::ALL.len()].clone())
+            }
+            None => Err(Error::column(path, f.name(), "missing")),
         })
         .collect::<Result<Vec<_>>>()?;
     let batch =
