@@ -91,6 +91,27 @@ fn duckdb_pyarrow_and_polars_read_the_store_unchanged() {
         .collect();
     assert!(our_days.len() >= 5, "{our_days:?}");
     assert_eq!(ours["rows"], 20000);
+    // The derived `model` column (schema 2), as kaizen reads it.
+    let per_model = kaizen(
+        &store,
+        &[
+            "sql",
+            "SELECT model, count(*) AS n FROM events WHERE model IS NOT NULL GROUP BY model",
+            "--format",
+            "jsonl",
+        ],
+    );
+    let our_models: serde_json::Map<String, serde_json::Value> = per_model
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("json");
+            (
+                v["model"].as_str().expect("model").to_owned(),
+                v["n"].clone(),
+            )
+        })
+        .collect();
+    assert!(our_models.len() >= 3, "{our_models:?}");
 
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/interop/read_store.py");
     let out = Command::new("python3")
@@ -115,6 +136,11 @@ fn duckdb_pyarrow_and_polars_read_the_store_unchanged() {
             r["days"].as_object().expect("days"),
             &our_days,
             "{reader} rows per day"
+        );
+        assert_eq!(
+            r["models"].as_object().expect("models"),
+            &our_models,
+            "{reader} rows per model"
         );
     }
 }
@@ -176,7 +202,7 @@ fn days_rewritten_by_duckdb_pyarrow_and_polars_read_the_same() {
             let facts: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
             if tool == "pyarrow" {
                 // The rewrite kept kaizen's footer keys: foreign all the same.
-                assert_eq!(facts["kaizen_schema_v"], "1", "{facts}");
+                assert_eq!(facts["kaizen_schema_v"], "2", "{facts}");
             }
             if tool == "polars" {
                 // The case that was refused as corrupt: not kaizen's own Arrow type.

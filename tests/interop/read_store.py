@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Reads a kaizen store with DuckDB, pyarrow and polars, unchanged, and prints what each
-sees as JSON: rows, distinct sessions, cost and token sums, and rows per day.
+sees as JSON: rows, distinct sessions, cost and token sums, rows per day, and rows per
+model (the derived `model` column of schema 2).
 
     read_store.py STORE_DIR
 """
@@ -19,8 +20,10 @@ rows, sessions, cost, tin, tout = con.execute(
     f"SELECT count(*), count(DISTINCT session_id), sum(cost_usd_e6), sum(tokens_in), sum(tokens_out) FROM {rel}"
 ).fetchone()
 days = con.execute(f"SELECT CAST(day AS VARCHAR), count(*) FROM {rel} GROUP BY day ORDER BY day").fetchall()
+models = con.execute(f"SELECT model, count(*) FROM {rel} WHERE model IS NOT NULL GROUP BY model").fetchall()
 out["duckdb"] = {"rows": rows, "sessions": sessions, "cost_usd_e6": int(cost), "tokens_in": int(tin),
-                 "tokens_out": int(tout), "days": {d: n for d, n in days}}
+                 "tokens_out": int(tout), "days": {d: n for d, n in days},
+                 "models": {m: n for m, n in models}}
 
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
@@ -34,6 +37,8 @@ out["pyarrow"] = {
     "tokens_in": pc.sum(table["tokens_in"]).as_py(),
     "tokens_out": pc.sum(table["tokens_out"]).as_py(),
     "days": {str(r["day"]): r["seq_count"] for r in day_counts},
+    "models": {r["model"]: r["seq_count"] for r in table.group_by("model").aggregate([("seq", "count")]).to_pylist()
+               if r["model"] is not None},
 }
 
 import polars as pl
@@ -47,9 +52,11 @@ totals = lf.select(
     pl.col("tokens_out").cast(pl.Int64).sum().alias("tout"),
 ).collect().row(0)
 per_day = lf.group_by("day").agg(pl.len().alias("n")).collect()
+per_model = lf.filter(pl.col("model").is_not_null()).group_by("model").agg(pl.len().alias("n")).collect()
 out["polars"] = {
     "rows": totals[0], "sessions": totals[1], "cost_usd_e6": totals[2], "tokens_in": totals[3],
     "tokens_out": totals[4], "days": {str(d): n for d, n in per_day.iter_rows()},
+    "models": {m: n for m, n in per_model.iter_rows()},
 }
 
 print(json.dumps(out))

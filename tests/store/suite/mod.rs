@@ -651,6 +651,155 @@ pub async fn v1_fixture_stores_read_exactly(store: Store, layout_name: &str) {
     assert_eq!(scan(&store, Query::all()).await, sorted(want));
 }
 
+/// The derived columns (schema 2: `model`, `agent`, `project`, `cache_creation_1h_tokens`)
+/// are the attributes each payload names at its top level: derived by a scan from the
+/// payloads of v1 files, which have none, and stored by the writer, so a compaction that
+/// rewrites v1 files as schema 2 changes no value; events written now carry them too.
+pub async fn derived_columns_are_the_payloads_attributes(store: Store) {
+    use arrow::array::{Array, AsArray};
+    use kaizen::core::PayloadAttributes;
+
+    put_v1_fixture(&store, "daily").await;
+    // A file an earlier build wrote: the partitioned layout, schema 1 (no derived columns).
+    let older = event("older-build", 0, day("2026-10-04").start_ms() + 1);
+    let mut bytes = Vec::new();
+    let properties = parquet::file::properties::WriterProperties::builder()
+        .set_key_value_metadata(Some(vec![parquet::file::metadata::KeyValue::new(
+            "kaizen_schema_v".to_owned(),
+            "1".to_owned(),
+        )]))
+        .build();
+    let batch = kaizen::store::codec::events_to_batch(std::slice::from_ref(&older));
+    let mut writer =
+        parquet::arrow::ArrowWriter::try_new(&mut bytes, batch.schema(), Some(properties))
+            .expect("writer");
+    writer.write(&batch).expect("write");
+    writer.close().expect("close");
+    let older_path = format!(
+        "{}/day=2026-10-04/01a22c73-4008-7236-ac06-b2044afaa461.parquet",
+        layout::EVENTS_DIR
+    );
+    put_file(&store, &older_path, Bytes::from(bytes)).await;
+    let mut fresh = event("derived", 0, day("2026-10-02").start_ms() + 5);
+    fresh.payload = Payload::from_json_text(
+        r#"{"agent":"claude","model":"claude-opus-4-6","project":"/p","cache_creation_1h":70,
+           "record":{"model":"not this one"}}"#,
+    )
+    .expect("json");
+    let mut odd = event("derived", 1, day("2026-10-02").start_ms() + 6);
+    odd.payload = Payload::from_json_text(r#"{"model":7,"cache_creation_1h":-3}"#).expect("json");
+    store
+        .append(vec![fresh.clone(), odd.clone()])
+        .await
+        .expect("append");
+    let mut events = fixture_events();
+    events.extend([fresh, odd, older]);
+    let events = sorted(events);
+
+    // What each event's payload names, in scan order.
+    let owned = |a: PayloadAttributes<'_>| {
+        (
+            a.model.map(String::from),
+            a.agent.map(String::from),
+            a.project.map(String::from),
+            a.cache_creation_1h,
+        )
+    };
+    let want: Vec<_> = (events.iter())
+        .map(|e| owned(e.payload.attributes()))
+        .collect();
+    assert!(
+        want.iter().filter(|w| w.0.is_some()).count() > 100,
+        "the fixture names models"
+    );
+    assert!(want.iter().any(|w| w.3 == Some(70)));
+
+    let derived_of = |batches: Vec<arrow::array::RecordBatch>| {
+        let mut got = Vec::new();
+        for b in &batches {
+            let text = |f: Field| {
+                b.column_by_name(f.name())
+                    .expect("read")
+                    .as_string::<i32>()
+                    .clone()
+            };
+            let (model, agent, project) =
+                (text(Field::Model), text(Field::Agent), text(Field::Project));
+            let cache_1h = b
+                .column_by_name(Field::CacheCreation1hTokens.name())
+                .expect("read");
+            let cache_1h = cache_1h.as_primitive::<arrow::datatypes::UInt32Type>();
+            for i in 0..b.num_rows() {
+                let opt =
+                    |a: &arrow::array::StringArray| (!a.is_null(i)).then(|| a.value(i).to_owned());
+                got.push((
+                    opt(&model),
+                    opt(&agent),
+                    opt(&project),
+                    (!cache_1h.is_null(i)).then(|| cache_1h.value(i)),
+                ));
+            }
+        }
+        got
+    };
+    let query = || Query {
+        columns: Some(Field::DERIVED.to_vec()),
+        ..Query::all()
+    };
+    let before: Vec<_> = store
+        .scan(query())
+        .await
+        .expect("scan")
+        .try_collect()
+        .await
+        .expect("rows");
+    assert_eq!(
+        derived_of(before),
+        want,
+        "v1 files and new files, before compaction"
+    );
+
+    store
+        .compact(|_| true, CompactTarget::default())
+        .await
+        .expect("compact");
+    let after: Vec<_> = store
+        .scan(query())
+        .await
+        .expect("scan")
+        .try_collect()
+        .await
+        .expect("rows");
+    assert_eq!(derived_of(after), want, "schema 2 files after compaction");
+    // Stored, not derived again: every data file now has the columns and says schema 2.
+    for path in all_paths(&store).await {
+        if !path.ends_with(".parquet") {
+            continue;
+        }
+        let meta = parquet::file::metadata::ParquetMetaDataReader::new()
+            .parse_and_finish(&read_all(&store, &path).await)
+            .expect("footer");
+        let columns: Vec<String> = (meta.file_metadata().schema_descr().columns().iter())
+            .map(|c| c.name().to_owned())
+            .collect();
+        for field in Field::DERIVED {
+            assert!(
+                columns.iter().any(|c| c == field.name()),
+                "{path}: {columns:?}"
+            );
+        }
+        let version = (meta
+            .file_metadata()
+            .key_value_metadata()
+            .into_iter()
+            .flatten())
+        .find(|kv| kv.key == "kaizen_schema_v")
+        .and_then(|kv| kv.value.clone());
+        assert_eq!(version.as_deref(), Some("2"), "{path}");
+    }
+    assert_eq!(scan(&store, Query::all()).await, events);
+}
+
 pub async fn corrupt_file_is_named(store: Store) {
     store
         .append(vec![event("s", 0, day("2026-10-05").start_ms())])
@@ -1721,6 +1870,13 @@ macro_rules! conformance_suite {
                 return; // this backend is not configured here
             };
             suite::v1_fixture_stores_read_exactly(store, "chunked").await
+        }
+        #[tokio::test]
+        async fn derived_columns_are_the_payloads_attributes() {
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
+            suite::derived_columns_are_the_payloads_attributes(store).await
         }
         #[tokio::test]
         async fn corrupt_file_is_named() {
