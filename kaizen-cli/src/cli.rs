@@ -24,6 +24,11 @@ pub struct Cli {
     #[arg(long = "store-option", global = true, value_name = "KEY=VALUE", value_parser = parse_option)]
     pub store_options: Vec<(String, String)>,
 
+    /// Print the requests each object store was sent (get, head, list, put, delete, copy)
+    /// to standard error when the command ends: what it costs on a bucket.
+    #[arg(long, global = true)]
+    pub requests: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -44,7 +49,7 @@ pub enum Command {
     Doctor,
     /// Print events in (ts_ms, session_id, seq) order.
     Scan(ScanArgs),
-    /// SQL over the store(s): a table `events` (22 columns, `day`, `store`). No query: a prompt.
+    /// SQL over the store(s): a table `events` (22 columns, 4 derived, `day`, `store`). No query: a prompt.
     Sql(SqlArgs),
     /// What agents cost and did: per day, model, tool, session or agent, with a cost chart.
     Report(ReportArgs),

@@ -67,6 +67,21 @@ fn exit_code(result: anyhow::Result<()>) -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let stores = open_stores(&cli, reads_stores(&cli.command))?;
+    // Clones share their backend, and with it the request counters.
+    let counted: Vec<(String, Store)> = match cli.requests {
+        true => stores.clone(),
+        false => Vec::new(),
+    };
+    let result = dispatch(cli, stores).await;
+    for (name, store) in counted {
+        if let Some(counts) = store.request_counts() {
+            eprintln!("{name}: {counts}");
+        }
+    }
+    result
+}
+
+async fn dispatch(cli: Cli, stores: Vec<(String, Store)>) -> anyhow::Result<()> {
     if reads_stores(&cli.command) {
         for (_, store) in &stores {
             require_store(store).await?;

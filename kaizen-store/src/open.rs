@@ -10,6 +10,7 @@ use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
 use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
 use object_store::memory::InMemory;
 use object_store::path::Path;
+use object_store::throttle::{ThrottleConfig, ThrottledStore};
 use object_store::{ObjectStore, ObjectStoreScheme, RetryConfig};
 use url::Url;
 
@@ -20,6 +21,10 @@ use crate::{Error, EventStore, Result, Store};
 /// how long a failing request is retried (object_store's defaults: 10 times, 180 s).
 pub const MAX_RETRIES_OPTION: &str = "kaizen_max_retries";
 pub const RETRY_TIMEOUT_OPTION: &str = "kaizen_retry_timeout_secs";
+/// Store option: milliseconds added before every request to an object store (object_store's
+/// `ThrottledStore`), to measure on a loopback server what a query costs on a real bucket,
+/// where each request takes 20–100 ms (`kaizen bench --store s3://… --request-latency-ms`).
+pub const REQUEST_LATENCY_OPTION: &str = "kaizen_request_latency_ms";
 
 /// Opens the store at `url` with no options beyond the environment's.
 pub fn open(url: &str) -> Result<Arc<dyn EventStore>> {
@@ -60,6 +65,7 @@ pub fn open_store(url: &str, options: &[(String, String)]) -> Result<Store> {
     let (kind, prefix) = object_location(url)?;
 
     let mut retry = RetryConfig::default();
+    let mut latency = None;
     let mut user = Vec::new();
     for (key, value) in options {
         match key.to_ascii_lowercase().as_str() {
@@ -74,6 +80,12 @@ pub fn open_store(url: &str, options: &[(String, String)]) -> Result<Store> {
                     .map_err(|_| bad(format!("{key} takes seconds")))?;
                 retry.retry_timeout =
                     Duration::try_from_secs_f64(secs).map_err(|e| bad(format!("{key}: {e}")))?;
+            }
+            REQUEST_LATENCY_OPTION => {
+                let ms: u64 = value
+                    .parse()
+                    .map_err(|_| bad(format!("{key} takes whole milliseconds")))?;
+                latency = Some(Duration::from_millis(ms));
             }
             other if is_option_of(&kind, other) => user.push((other.to_owned(), value.clone())),
             _ => return Err(bad(format!("unknown store option `{key}` for {scheme}://"))),
@@ -124,6 +136,20 @@ pub fn open_store(url: &str, options: &[(String, String)]) -> Result<Store> {
         }
         _ => return Err(bad(format!("{scheme}:// is not a store kaizen can use"))),
     };
+    let store = match latency {
+        Some(wait) => Arc::new(ThrottledStore::new(
+            store,
+            ThrottleConfig {
+                wait_get_per_call: wait,
+                wait_list_per_call: wait,
+                wait_list_with_delimiter_per_call: wait,
+                wait_put_per_call: wait,
+                wait_delete_per_call: wait,
+                ..ThrottleConfig::default()
+            },
+        )) as Arc<dyn ObjectStore>,
+        None => store,
+    };
     Ok(on_prefix(store, prefix, url))
 }
 
@@ -138,7 +164,7 @@ pub fn store_on(client: Arc<dyn ObjectStore>, url: &str) -> Result<Store> {
 }
 
 fn on_prefix(client: Arc<dyn ObjectStore>, prefix: Path, url: &str) -> Store {
-    let backend = ObjectStoreBackend::new(client, prefix, redact(url));
+    let backend = ObjectStoreBackend::counted(client, prefix, redact(url));
     Store::new(Arc::new(backend))
 }
 

@@ -3,6 +3,7 @@
 //! A backend lists folders, reads byte ranges, stages a file where no reader sees it,
 //! publishes it under its final name without ever replacing one, and deletes files.
 
+mod counting;
 mod local;
 mod object;
 mod reader;
@@ -13,6 +14,7 @@ use std::ops::Range;
 use async_trait::async_trait;
 use bytes::Bytes;
 
+pub use counting::{CountingStore, RequestCounter, RequestCounts};
 pub use local::LocalBackend;
 pub use object::ObjectStoreBackend;
 pub use reader::BackendFileReader;
@@ -82,6 +84,12 @@ pub trait StageWriter: Send {
 pub trait Backend: Send + Sync + Debug + 'static {
     /// Where the store lives, for messages: a folder or a URL, never a secret.
     fn location(&self) -> String;
+
+    /// The service requests made so far, by kind, when the backend counts them (an object
+    /// store opened by URL does: [`CountingStore`]); `None` for a local folder.
+    fn request_counts(&self) -> Option<RequestCounts> {
+        None
+    }
 
     /// One level of `dir`. A folder that does not exist lists as empty.
     async fn list(&self, dir: &str) -> Result<Listing>;

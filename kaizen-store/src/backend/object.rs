@@ -6,7 +6,9 @@ use bytes::Bytes;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, WriteMultipart};
 
-use super::{Backend, FileMeta, Listing, StageWriter, Staged};
+use super::{
+    Backend, CountingStore, FileMeta, Listing, RequestCounter, RequestCounts, StageWriter, Staged,
+};
 use crate::{Error, Result, layout};
 
 /// Files larger than this are uploaded in parts.
@@ -20,6 +22,8 @@ const PARTS_IN_FLIGHT: usize = 4;
 #[derive(Clone)]
 pub struct ObjectStoreBackend {
     store: Arc<dyn ObjectStore>,
+    /// The requests made through `store`, when it is a [`CountingStore`].
+    counter: Option<RequestCounter>,
     prefix: Path,
     /// The URL without credentials, for messages.
     location: String,
@@ -40,6 +44,20 @@ impl ObjectStoreBackend {
     pub fn new(store: Arc<dyn ObjectStore>, prefix: Path, location: impl Into<String>) -> Self {
         ObjectStoreBackend {
             store,
+            counter: None,
+            prefix,
+            location: location.into(),
+        }
+    }
+
+    /// As [`ObjectStoreBackend::new`], every request made through `store` counted
+    /// ([`Backend::request_counts`]).
+    pub fn counted(store: Arc<dyn ObjectStore>, prefix: Path, location: impl Into<String>) -> Self {
+        let counting = CountingStore::new(store);
+        let counter = counting.counter();
+        ObjectStoreBackend {
+            store: Arc::new(counting),
+            counter: Some(counter),
             prefix,
             location: location.into(),
         }
@@ -77,6 +95,10 @@ impl ObjectStoreBackend {
 impl Backend for ObjectStoreBackend {
     fn location(&self) -> String {
         self.location.clone()
+    }
+
+    fn request_counts(&self) -> Option<RequestCounts> {
+        self.counter.as_ref().map(RequestCounter::snapshot)
     }
 
     async fn list(&self, dir: &str) -> Result<Listing> {

@@ -88,6 +88,12 @@ impl Store {
         &self.backend
     }
 
+    /// The requests made to the service so far, by kind, when the backend counts them
+    /// (an object store opened by URL); `None` for a local folder.
+    pub fn request_counts(&self) -> Option<crate::backend::RequestCounts> {
+        self.backend.request_counts()
+    }
+
     /// Whether a store is there: something is under its `cold/` folder. On a local folder
     /// that is the folder `<root>/cold` (which [`Store::create`] makes, and which pruning
     /// every day leaves); on an object store, any object under `<prefix>/cold/` (object
