@@ -371,6 +371,11 @@ pub struct BenchArgs {
     #[arg(long, value_name = "N", default_value_t = 1000, requires = "import",
           value_parser = clap::value_parser!(u64).range(1..))]
     pub import_mb: u64,
+
+    /// With `--store s3://…` (or gs://, az://): milliseconds to wait before each request
+    /// to the bucket, as a real one takes (a loopback server answers in well under one).
+    #[arg(long, value_name = "MS", default_value_t = 30)]
+    pub request_latency_ms: u64,
 }
 
 #[derive(Debug, Args)]

@@ -93,7 +93,7 @@ async fn dispatch(cli: Cli, stores: Vec<(String, Store)>) -> anyhow::Result<()> 
         Command::Sql(args) => commands::sql::run(stores, args).await,
         Command::Report(args) => commands::report::run(stores, args).await,
         Command::Generate(args) => commands::generate::run(args),
-        Command::Bench(args) => commands::bench::run(args).await,
+        Command::Bench(args) => commands::bench::run(args, cli.store, cli.store_options).await,
         command => {
             let (name, store) = one_store(stores)?;
             match command {

@@ -8,6 +8,7 @@
 //! `--import` is another benchmark: agent-log import and reports beside ccusage
 //! ([`import`]).
 
+mod bucket;
 mod import;
 mod measure;
 
@@ -71,6 +72,8 @@ struct BenchReport {
     kaizen_compacted: Option<Compacted>,
     duckdb: Option<Figures>,
     ratios: Vec<Ratio>,
+    /// The queries against a bucket (`--store s3://…`), with their requests.
+    bucket: Option<bucket::BucketReport>,
 }
 
 /// The SQL of the three queries, identical for both engines.
@@ -98,7 +101,14 @@ impl Queries {
     }
 }
 
-pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+/// `store`: the `--store` URLs given; one object-store URL (`s3://`, `gs://`, `az://`, …)
+/// adds the bucket phases, with `store_options` (`--store-option`).
+pub async fn run(
+    args: BenchArgs,
+    store: Vec<String>,
+    store_options: Vec<(String, String)>,
+) -> anyhow::Result<()> {
+    let bucket = bucket_of(&store, store_options, &args)?;
     let (dir, owned) = match &args.dir {
         Some(dir) => (dir.clone(), false),
         None => (
@@ -115,7 +125,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&dir)?;
     let result = match args.import {
         true => import::bench(&args, &dir).map(|r| Done::Import(Box::new(r))),
-        false => bench(&args, &dir).map(|r| Done::Engines(Box::new(r))),
+        false => bench(&args, &dir, bucket.as_ref()).map(|r| Done::Engines(Box::new(r))),
     };
     if owned && !args.keep {
         // Only the folder this run made, and only when the user did not ask to keep it.
@@ -136,7 +146,42 @@ enum Done {
     Import(Box<import::ImportBenchReport>),
 }
 
-fn bench(args: &BenchArgs, dir: &Path) -> anyhow::Result<BenchReport> {
+/// The bucket to run the queries against, when `--store` names an object store: under a new
+/// prefix of it, so that nothing there is read or replaced.
+fn bucket_of(
+    store: &[String],
+    options: Vec<(String, String)>,
+    args: &BenchArgs,
+) -> anyhow::Result<Option<bucket::Bucket>> {
+    let urls: Vec<&String> = (store.iter())
+        .filter(|s| s.contains("://") && !s.starts_with("file://"))
+        .collect();
+    match urls.as_slice() {
+        [] => Ok(None),
+        [url] => {
+            anyhow::ensure!(!args.import, "--import runs on local files only: no bucket");
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            Ok(Some(bucket::Bucket {
+                url: format!(
+                    "{}/kaizen-bench-{}-{nanos:x}",
+                    url.trim_end_matches('/'),
+                    std::process::id()
+                ),
+                options,
+                latency_ms: args.request_latency_ms,
+            }))
+        }
+        _ => bail!("kaizen bench runs against one bucket at a time"),
+    }
+}
+
+fn bench(
+    args: &BenchArgs,
+    dir: &Path,
+    bucket: Option<&bucket::Bucket>,
+) -> anyhow::Result<BenchReport> {
     let corpus = dir.join("events.jsonl");
     eprintln!("generating {} events over {} days…", args.events, args.days);
     let session = write_corpus(&corpus, args)?;
@@ -149,6 +194,17 @@ fn bench(args: &BenchArgs, dir: &Path) -> anyhow::Result<BenchReport> {
         .map(|level| {
             eprintln!("kaizen compact --level {level}…");
             compact(&exe, &kaizen_engine.store(dir), level, dir)
+        })
+        .transpose()?;
+    let bucket = bucket
+        .map(|b| {
+            eprintln!("kaizen on {} ({} ms a request)…", b.url, b.latency_ms);
+            // Every day of the corpus, counted back from today as `report --days` counts.
+            let since_start = (kaizen_core::UtcDay::today().days_since_epoch())
+                .saturating_sub(DEFAULT_START.days_since_epoch())
+                + 1;
+            let days = since_start.max(args.days);
+            bucket::bench(&exe, b, &corpus, &queries, &kaizen_answers, days, dir)
         })
         .transpose()?;
     let duckdb = match duckdb_available() {
@@ -184,6 +240,7 @@ fn bench(args: &BenchArgs, dir: &Path) -> anyhow::Result<BenchReport> {
         kaizen_compacted,
         duckdb,
         ratios,
+        bucket,
     })
 }
 
@@ -556,6 +613,27 @@ fn print_table(report: &BenchReport) -> anyhow::Result<()> {
             ]);
         }
         outln!("{ratios}");
+    }
+    if let Some(b) = &report.bucket {
+        let mut table = comfy_table::Table::new();
+        table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+        table.set_header(["on the bucket", "time", "requests", "get", "head", "list"]);
+        for p in std::iter::once(&b.ingest).chain(&b.phases) {
+            let r = &p.requests;
+            table.add_row([
+                p.name.clone(),
+                secs(p.seconds),
+                r.total.to_string(),
+                r.get.to_string(),
+                r.head.to_string(),
+                r.list.to_string(),
+            ]);
+        }
+        outln!(
+            "{} ms before each request (object_store's ThrottledStore); the corpus is kept at {}\n{table}",
+            b.request_latency_ms,
+            b.url
+        );
     }
     Ok(())
 }
