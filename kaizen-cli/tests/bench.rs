@@ -215,3 +215,60 @@ fn bench_import_mb_needs_import() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `kaizen bench --store s3://…` (moto, which scripts/test starts): the queries run again
+/// against the bucket, each with its requests counted; their answers are checked against
+/// the local store's inside the bench, so success means the bucket agreed.
+#[test]
+fn bench_counts_requests_on_a_bucket() {
+    let Ok(endpoint) = std::env::var("KAIZEN_TEST_S3_MOTO") else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "KAIZEN_TEST_S3_MOTO is not set: scripts/test starts moto"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = Command::new(env!("CARGO_BIN_EXE_kaizen"))
+        .args(["--store", "s3://kaizen-test/bench-requests"])
+        .args(["--store-option", &format!("aws_endpoint={endpoint}")])
+        .args(["--store-option", "aws_allow_http=true"])
+        .args(["--store-option", "aws_region=us-east-1"])
+        .args(["--store-option", "aws_access_key_id=test"])
+        .args(["--store-option", "aws_secret_access_key=test"])
+        .args([
+            "bench", "--events", "2000", "--days", "3", "--format", "json",
+        ])
+        .args(["--request-latency-ms", "2"])
+        .arg("--dir")
+        .arg(dir.path().join("bench"))
+        .env_remove("KAIZEN_STORE")
+        .output()
+        .expect("run kaizen bench");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let bucket = &report["bucket"];
+    assert_eq!(bucket["request_latency_ms"], 2);
+    assert!(
+        bucket["url"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("s3://kaizen-test/bench-requests/kaizen-bench-")),
+        "{bucket}"
+    );
+    let phases = bucket["phases"].as_array().expect("phases");
+    assert_eq!(phases.len(), 5, "{bucket}");
+    let requests = |i: usize, kind: &str| phases[i]["requests"][kind].as_u64().unwrap_or(0);
+    for i in 0..phases.len() {
+        // Every read lists the days and reads at least one footer.
+        assert!(
+            requests(i, "list") > 0 && requests(i, "get") > 0,
+            "{}",
+            phases[i]
+        );
+    }
+    assert!(bucket["ingest"]["requests"]["total"].as_u64().unwrap_or(0) > 0);
+}
