@@ -261,14 +261,10 @@ fn bench_counts_requests_on_a_bucket() {
     );
     let phases = bucket["phases"].as_array().expect("phases");
     assert_eq!(phases.len(), 5, "{bucket}");
-    let requests = |i: usize, kind: &str| phases[i]["requests"][kind].as_u64().unwrap_or(0);
-    for i in 0..phases.len() {
+    for phase in phases {
         // Every read lists the days and reads at least one footer.
-        assert!(
-            requests(i, "list") > 0 && requests(i, "get") > 0,
-            "{}",
-            phases[i]
-        );
+        let requests = |kind: &str| phase["requests"][kind].as_u64().unwrap_or(0);
+        assert!(requests("list") > 0 && requests("get") > 0, "{phase}");
     }
     assert!(bucket["ingest"]["requests"]["total"].as_u64().unwrap_or(0) > 0);
 }

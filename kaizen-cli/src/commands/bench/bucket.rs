@@ -115,7 +115,9 @@ pub fn bench(
         ]);
         command
     };
-    let runs: [(&str, Box<dyn Fn() -> Command>, Option<usize>); 5] = [
+    // Each phase: its name, its command, and which local answer it must give.
+    type Phase<'a> = (&'a str, Box<dyn Fn() -> Command + 'a>, Option<usize>);
+    let runs: [Phase; 5] = [
         (
             "Q1 cost by day, last 7 days",
             Box::new(|| sql(&queries.q1, false)),
