@@ -14,8 +14,8 @@ pub use decode::{EventColumns, batch_to_events, check_file, check_schema};
 pub use encode::events_to_batch;
 pub use file::{
     COMPACTION_KEY, Compaction, FileEncoder, FileFacts, IDENTITY_GROUP_KEY, INGEST_ZSTD_LEVEL,
-    SCHEMA_VERSION, SCHEMA_VERSION_KEY, WRITER_KEY, ZSTD_LEVEL_KEY, encode_file, file_facts,
-    ingest_zstd_level,
+    PAYLOAD_PRUNED_KEY, SCHEMA_VERSION, SCHEMA_VERSION_KEY, WRITER_KEY, ZSTD_LEVEL_KEY,
+    encode_file, file_facts, ingest_zstd_level,
 };
 pub use identities::{
     IDENTITIES_KEY, IdentitySummary, MAX_SUMMARY_RANGES, SeqRanges, first_overlap, union,

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::Store;
 use super::catalog::{self, FileEntry};
-use super::scan::{DayScan, check_footer_day, file_identities, open_parquet, read_facts};
+use super::read::{DayScan, check_footer_day, file_identities, open_parquet, read_facts};
 use crate::codec::{IdentitySummary, batch_to_events, check_file, check_schema, file_facts};
 use crate::event_store::EventStore;
 use crate::{Error, Query, Result, SkippedFiles};
@@ -94,14 +94,8 @@ impl Store {
         check_file(builder.schema(), &facts, &file.path)?;
         check_footer_day(&facts, day, &file.path)?;
         if deep {
-            let scan = DayScan {
-                backend: self.backend.clone(),
-                day,
-                query: Arc::new(Query::all()),
-                fields: Arc::new(Field::ALL.to_vec()),
-                batch_rows: self.options.batch_rows,
-                check_payloads: true,
-            };
+            let query = Arc::new(Query::all());
+            let scan = DayScan::new(self.backend.clone(), day, query, self.options.batch_rows);
             let mut rows = 0u64;
             if let Some(input) = scan.open_one(file.clone()).await? {
                 let mut batches = input.stream;
