@@ -29,6 +29,10 @@ pub use compact::{CompactTarget, CompactedDay};
 pub use copy::CopyReport;
 pub use identities::APPENDED;
 pub(crate) use identities::Ledger;
+pub use rewrite::{
+    EraseReport, FileEntrySummary, PRUNED_PAYLOAD_KEPT_KEYS, PRUNED_PAYLOAD_MARK, RewriteFn,
+    RewriteReport, RewriteScope, Rewritten, RewrittenDay, is_pruned_payload, pruned_payload,
+};
 pub use verify::{Problem, VerifyReport};
 
 /// Tuning of a store. The defaults suit most stores.

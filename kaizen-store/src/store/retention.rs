@@ -85,17 +85,28 @@ impl Store {
         dry_run: bool,
     ) -> Result<Vec<String>> {
         let listed = catalog::catalog(self.backend.as_ref(), |_| true).await?;
+        let mut staging: Vec<String> = listed.staging.into_iter().map(|f| f.path).collect();
+        // State documents are staged in their own folders (`state/<name>/`).
+        for dir in self.backend.list(layout::STATE_DIR).await?.dirs {
+            let files = self.backend.list(&dir).await?.files;
+            staging.extend(
+                files
+                    .into_iter()
+                    .map(|f| f.path)
+                    .filter(|p| layout::is_staging(p)),
+            );
+        }
         let mut removed = Vec::new();
-        for file in listed.staging {
-            let made = layout::staging_created_ms(&file.path);
+        for path in staging {
+            let made = layout::staging_created_ms(&path);
             if made.is_some_and(|t| t < before_ms) {
                 if !dry_run {
-                    match self.backend.delete(&file.path).await {
+                    match self.backend.delete(&path).await {
                         Ok(()) | Err(crate::Error::NotFound { .. }) => {}
                         Err(e) => return Err(e),
                     }
                 }
-                removed.push(file.path);
+                removed.push(path);
             }
         }
         Ok(removed)

@@ -9,5 +9,6 @@ mod rows;
 
 pub(crate) use day::DayScan;
 pub(crate) use live::{
-    DayState, check_footer_day, day_state, file_identities, live_files, open_parquet, read_facts,
+    DayState, LiveFile, check_footer_day, day_state, file_identities, live_files, open_parquet,
+    read_facts,
 };
