@@ -110,7 +110,7 @@ impl Store {
         files: DayFiles,
         target: CompactTarget,
     ) -> Result<Option<CompactedDay>> {
-        let DayState { live, orphans } = day_state(&self.backend, files).await?;
+        let DayState { live, orphans, .. } = day_state(&self.backend, files).await?;
         let Some(level) = target.rewrite_level(&live) else {
             return Ok(None);
         };

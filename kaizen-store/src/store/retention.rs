@@ -74,7 +74,7 @@ impl Store {
         })
     }
 
-    /// Removes every staging file of the store's data folders made before `before_ms` (ms
+    /// Removes every staging file of the store's data and state folders made by `before_ms` (ms
     /// since the epoch), whatever its age: what an erasure needs, since a leftover may hold
     /// the erased events. A writer still staging such a file then fails at its commit
     /// (nothing of its run is lost: it is rerun). Returns the paths removed (or, with
@@ -99,7 +99,7 @@ impl Store {
         let mut removed = Vec::new();
         for path in staging {
             let made = layout::staging_created_ms(&path);
-            if made.is_some_and(|t| t < before_ms) {
+            if made.is_some_and(|t| t <= before_ms) {
                 if !dry_run {
                     match self.backend.delete(&path).await {
                         Ok(()) | Err(crate::Error::NotFound { .. }) => {}

@@ -75,6 +75,10 @@ fn not_live<'a>(
 pub(crate) struct DayState {
     pub live: Vec<LiveFile>,
     pub orphans: Vec<FileEntry>,
+    /// Files a switched rewrite superseded that are still there (it stopped before
+    /// deleting them), and the markers of the day: what finishing those rewrites removes.
+    pub superseded: Vec<FileEntry>,
+    pub markers: Vec<String>,
 }
 
 /// The day's files that hold its data now, with their footer facts, and the orphaned
@@ -94,15 +98,26 @@ pub(crate) async fn day_state(backend: &Arc<dyn Backend>, day: DayFiles) -> Resu
     let mut state = DayState {
         live: Vec::new(),
         orphans: Vec::new(),
+        superseded: Vec::new(),
+        markers: (day.compactions.iter())
+            .filter_map(|id| Some(crate::layout::compaction_marker_path(day_of(&day)?, id)))
+            .collect(),
     };
     for (file, facts) in all {
         if hidden.contains(&file.path) {
             state.orphans.push(file);
-        } else if !superseded.contains(&file.path) {
+        } else if superseded.contains(&file.path) {
+            state.superseded.push(file);
+        } else {
             state.live.push((file, facts));
         }
     }
     Ok(state)
+}
+
+/// The day a listing is of (from its files; `None` for a day with markers only).
+fn day_of(day: &DayFiles) -> Option<UtcDay> {
+    day.files.first().map(|f| f.day)
 }
 
 /// The day's files that hold its data now, with their footer facts.

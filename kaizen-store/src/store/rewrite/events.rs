@@ -9,7 +9,7 @@ use futures::TryStreamExt;
 use kaizen_core::{Event, UtcDay};
 use parquet::basic::ZstdLevel;
 
-use super::switch::DayRewrite;
+use super::switch::{DayRewrite, finish_stopped};
 use crate::codec::{INGEST_ZSTD_LEVEL, batch_to_events, events_to_batch, ingest_zstd_level};
 use crate::event_store::WrittenFile;
 use crate::store::Store;
@@ -83,6 +83,9 @@ impl RewriteReport {
 pub struct RewrittenDay {
     /// The day.
     pub day: UtcDay,
+    /// The rewrite's id, as its outputs' footers and its marker name it (`None` on a dry
+    /// run, or when no output was written).
+    pub id: Option<String>,
     /// The files that held an event to change: removed (or, dry, to be).
     pub inputs: Vec<FileEntrySummary>,
     /// The files written in their place (none on a dry run, or when every event of the
@@ -195,12 +198,15 @@ impl Store {
         };
         for (day, files) in listed {
             let state = day_state(&self.backend, files).await?;
+            if !dry_run {
+                finish_stopped(self.backend.as_ref(), &state).await?;
+            }
             let (inputs, found) = self.changed_files(day, &state.live, scope, f).await?;
             if inputs.is_empty() {
                 continue;
             }
-            let (outputs, tally) = match dry_run {
-                true => (Vec::new(), found),
+            let (id, outputs, tally) = match dry_run {
+                true => (None, Vec::new(), found),
                 false => self.rewrite_day(day, &state, &inputs, scope, f).await?,
             };
             for (session, n) in &tally.dropped_by_session {
@@ -211,6 +217,7 @@ impl Store {
             }
             report.days.push(RewrittenDay {
                 day,
+                id,
                 inputs: (inputs.iter())
                     .map(|f| FileEntrySummary {
                         path: f.path.clone(),
@@ -279,7 +286,7 @@ impl Store {
         inputs: &[FileEntry],
         scope: &RewriteScope,
         f: RewriteFn<'_>,
-    ) -> Result<(Vec<WrittenFile>, Tally)> {
+    ) -> Result<(Option<String>, Vec<WrittenFile>, Tally)> {
         // Never below the level of the densest input (a cold day stays as dense).
         let level = (state.live.iter())
             .filter(|(file, _)| inputs.iter().any(|i| i.path == file.path))
@@ -319,6 +326,7 @@ impl Store {
             return Err(e);
         }
         let switched = rewrite.switch().await?;
-        Ok((switched.outputs, tally))
+        let id = (!switched.outputs.is_empty()).then_some(switched.id);
+        Ok((id, switched.outputs, tally))
     }
 }

@@ -197,3 +197,20 @@ async fn delete_if_there(backend: &dyn Backend, path: &str) -> Result<()> {
         Err(e) => Err(e),
     }
 }
+
+/// Finishes the rewrites of a day that stopped after their switch: the inputs they
+/// superseded are deleted, then the day's markers (with their inputs gone, every output is
+/// live without its marker). Readers already ignore those inputs; an erasure must not
+/// leave them behind.
+pub(crate) async fn finish_stopped(
+    backend: &dyn Backend,
+    state: &crate::store::read::DayState,
+) -> Result<()> {
+    for file in &state.superseded {
+        delete_if_there(backend, &file.path).await?;
+    }
+    for marker in &state.markers {
+        delete_if_there(backend, marker).await?;
+    }
+    Ok(())
+}
