@@ -146,7 +146,7 @@ fn pristine(place: &Place, dir: &Path) -> Target {
     let corpus = dir.join("events.jsonl");
     let out = Command::new(env!("CARGO_BIN_EXE_kaizen"))
         .args([
-            "generate", "--events", "12000", "--days", "3", "--seed", "11",
+            "generate", "--events", "40000", "--days", "3", "--seed", "11",
         ])
         .output()
         .expect("generate");
@@ -162,7 +162,7 @@ fn pristine(place: &Place, dir: &Path) -> Target {
     store
 }
 
-/// Moments to kill at, spread over the last three quarters of `run` (the time a whole run
+/// Moments to kill at, spread over the last 70% of `run` (the time a whole run
 /// takes; its first moments start the process and list the store), from a fixed seed.
 fn moments(run: Duration, n: usize, seed: u64) -> Vec<Duration> {
     let mut state = seed;
@@ -172,7 +172,7 @@ fn moments(run: Duration, n: usize, seed: u64) -> Vec<Duration> {
                 .wrapping_mul(6_364_136_223_846_793_005)
                 .wrapping_add(1_442_695_040_888_963_407);
             let fraction = (state >> 11) as f64 / (1u64 << 53) as f64;
-            run.mul_f64(0.25 + 0.75 * fraction)
+            run.mul_f64(0.3 + 0.7 * fraction)
         })
         .collect()
 }
@@ -210,12 +210,12 @@ fn biggest_sessions(events: &BTreeMap<(String, u64), serde_json::Value>, n: usiz
     for (session, _) in events.keys() {
         *counts.entry(session).or_default() += 1;
     }
-    let mut by_size: Vec<(usize, &str)> = counts.into_iter().map(|(s, n)| (n, s)).collect();
+    let mut by_size: Vec<(usize, &str)> = counts.into_iter().map(|(s, c)| (c, s)).collect();
     by_size.sort();
     by_size
         .iter()
         .rev()
-        .take(2)
+        .take(n)
         .map(|(_, s)| s.to_string())
         .collect()
 }
@@ -232,7 +232,7 @@ fn erase_killed_at_any_moment_reads_every_event_once() {
             args.extend(["--session", s.as_str()]);
         }
         let run = timed_run(&pristine, &place.store(1), &args);
-        for (i, at) in moments(run, 8, 0xe7a5e).into_iter().enumerate() {
+        for (i, at) in moments(run, 10, 0xe7a5e).into_iter().enumerate() {
             let store = place.store(i + 2);
             pristine.copy_to(&store);
             kill_after(&store, &args, at);
@@ -352,7 +352,7 @@ fn reports_over_pruned_days_are_unchanged() {
     let bytes_before = store.ok(&["partitions", "--format", "json"]);
     let out = store.ok(&["prune", "--payload-older-than", "0d"]);
     assert!(
-        out.contains("pruned the payloads of 12000 event(s)"),
+        out.contains("pruned the payloads of 40000 event(s)"),
         "{out}"
     );
     for ((by, was), compacted) in bys.iter().zip(&before).zip(&same_files) {

@@ -142,7 +142,7 @@ pub async fn erase_removes_every_event_of_the_sessions(store: Store) {
         .await
         .expect("dry run");
     assert_eq!(dry.rewrite.dropped(), gone.len() as u64);
-    assert_eq!(dry.staging_removed, [leftover.clone()]);
+    assert_eq!(dry.staging_removed, std::slice::from_ref(&leftover));
     assert_eq!(all_paths(&store).await, paths, "a dry run changes nothing");
 
     let report = store.erase_sessions(&sessions, false).await.expect("erase");
@@ -347,7 +347,7 @@ pub async fn a_rewrite_never_moves_an_event(store: Store) {
         .rewrite_events(&scope, false, &|e: &Event| {
             let mut moved = e.clone();
             moved.seq += 1;
-            kaizen::store::Rewritten::Replace(moved)
+            kaizen::store::Rewritten::Replace(Box::new(moved))
         })
         .await
         .expect_err("moved");

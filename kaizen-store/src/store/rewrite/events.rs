@@ -24,7 +24,7 @@ pub enum Rewritten {
     Keep,
     /// The event is replaced by this version of it: the same `session_id`, `seq` and
     /// `ts_ms` (anything else is [`Error::Rewrite`]).
-    Replace(Event),
+    Replace(Box<Event>),
     /// The event is removed.
     Drop,
 }
@@ -155,6 +155,7 @@ fn apply(
                     .or_default() += 1;
             }
             Rewritten::Replace(new) => {
+                let new = *new;
                 let moved = new.session_id != event.session_id
                     || new.seq != event.seq
                     || new.ts_ms != event.ts_ms;

@@ -24,11 +24,10 @@ pub fn pruned_payload(payload: &Payload) -> Payload {
     out.insert(PRUNED_PAYLOAD_MARK.to_owned(), Value::Bool(true));
     if let Value::Object(fields) = &value {
         for key in PRUNED_PAYLOAD_KEPT_KEYS {
-            match fields.get(key) {
-                Some(v @ (Value::String(_) | Value::Number(_) | Value::Bool(_) | Value::Null)) => {
-                    out.insert(key.to_owned(), v.clone());
-                }
-                _ => {}
+            if let Some(v @ (Value::String(_) | Value::Number(_) | Value::Bool(_) | Value::Null)) =
+                fields.get(key)
+            {
+                out.insert(key.to_owned(), v.clone());
             }
         }
     }
@@ -55,7 +54,7 @@ fn prune(event: &Event) -> Rewritten {
     }
     let mut pruned = event.clone();
     pruned.payload = pruned_payload(&event.payload);
-    Rewritten::Replace(pruned)
+    Rewritten::Replace(Box::new(pruned))
 }
 
 impl Store {
