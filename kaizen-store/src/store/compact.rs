@@ -1,10 +1,9 @@
-//! Compaction: a day's small files (and v1 files) merged into few large sorted files.
-//!
-//! Crash-safe without a log service. Each output records in its footer the compaction's id
-//! and the files it supersedes; readers ignore superseded files only once the compaction's
-//! marker exists, and the marker is published only after every output is. Inputs are deleted
-//! after the marker, the marker last. Interrupted anywhere, the store reads each event once:
-//! before the marker, inputs and outputs overlap and scans de-duplicate them; after it, the
+//! Compaction: a day's small files (and v1 files) merged into few large sorted files,
+//! through the one rewrite mechanism ([`super::rewrite::DayRewrite`]): each output records
+//! in its footer the compaction's id and the files it supersedes; the marker makes the
+//! switch after every output is published; inputs are deleted after it, the marker last.
+//! Interrupted anywhere, the store reads each event once: before the marker, inputs and
+//! outputs (copies of the same events) overlap and scans de-duplicate them; after it, the
 //! inputs are ignored.
 
 use std::sync::Arc;

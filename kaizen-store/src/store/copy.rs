@@ -16,7 +16,7 @@ use super::Store;
 use super::catalog::{self, FileEntry};
 use super::read::{DayScan, live_files};
 use super::sink::{EncodingSink, FileSink, StagedFile, Staging};
-use crate::codec::{FileEncoder, batch_to_events, event_schema, ingest_zstd_level};
+use crate::codec::{batch_to_events, ingest_zstd_level};
 use crate::event_store::EventStore;
 use crate::{Error, Query, Result, layout};
 
@@ -243,33 +243,28 @@ impl Store {
                 Ok(())
             }
             Plan::Rewrite(file, _) => {
-                // Encoding is deterministic: the rows in range give the same bytes again,
-                // compared with the target's as they are encoded.
+                // The rows in range of the source file, event for event, against the
+                // file there: the same events are the same file, whichever build encoded
+                // them (page boundaries follow how rows were handed to the encoder).
                 let day = file.day;
-                let scan = DayScan::new(self.backend.clone(), day, range, self.options.batch_rows);
-                let mut rows = scan.stream_files(vec![file.clone()]);
-                let mut encoder =
-                    FileEncoder::with_level(path, event_schema(), ingest_zstd_level())?;
-                let mut offset = 0u64;
-                let compare = |piece: bytes::Bytes, offset: &mut u64| {
-                    let end = *offset + piece.len() as u64;
-                    let range = *offset..end;
-                    *offset = end;
-                    async move {
-                        if end > size || target.backend.get_range(path, range).await? != piece {
-                            return Err(differs());
-                        }
-                        Ok(())
-                    }
+                let batch_rows = self.options.batch_rows;
+                let scan = DayScan::new(self.backend.clone(), day, range, batch_rows);
+                let mut mine = decoded(scan.stream_files(vec![file.clone()]), file.path.clone());
+                let there = FileEntry {
+                    path: path.to_owned(),
+                    size,
+                    day,
+                    kind: layout::DataFileKind::Partitioned,
                 };
-                while let Some(batch) = rows.try_next().await? {
-                    encoder.write(&batch)?;
-                    compare(encoder.take_written(), &mut offset).await?;
-                }
-                compare(encoder.finish()?, &mut offset).await?;
-                match offset == size {
-                    true => Ok(()),
-                    false => Err(differs()),
+                let all = Arc::new(Query::all());
+                let scan = DayScan::new(target.backend.clone(), day, all, batch_rows);
+                let mut theirs = decoded(scan.stream_files(vec![there]), path.to_owned());
+                loop {
+                    match (mine.try_next().await?, theirs.try_next().await?) {
+                        (None, None) => return Ok(()),
+                        (Some(a), Some(b)) if a == b => {}
+                        _ => return Err(differs()),
+                    }
                 }
             }
         }
@@ -320,14 +315,18 @@ type EventStream = std::pin::Pin<Box<dyn futures::Stream<Item = Result<Event>> +
 
 /// A store's events in range, streamed one batch at a time.
 async fn events(store: &Store, range: &Query) -> Result<EventStream> {
-    let location = store.location();
     let batches = store.scan(range.clone()).await?;
-    Ok(Box::pin(
+    Ok(decoded(batches, store.location()))
+}
+
+/// The events of `batches`, one at a time (errors name `label`).
+fn decoded(batches: crate::event_store::BatchStream, label: String) -> EventStream {
+    Box::pin(
         batches
             .and_then(move |batch| {
-                let decoded = batch_to_events(&batch, &location);
+                let decoded = batch_to_events(&batch, &label);
                 async move { decoded.map(|events| stream::iter(events.into_iter().map(Ok))) }
             })
             .try_flatten(),
-    ))
+    )
 }

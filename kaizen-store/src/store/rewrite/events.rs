@@ -202,7 +202,7 @@ impl Store {
             if !dry_run {
                 finish_stopped(self.backend.as_ref(), &state).await?;
             }
-            let (inputs, found) = self.changed_files(day, &state.live, scope, f).await?;
+            let (inputs, found) = (self.changed_files(day, &state.live, scope, f, dry_run)).await?;
             if inputs.is_empty() {
                 continue;
             }
@@ -234,13 +234,15 @@ impl Store {
     }
 
     /// The live files of `day` holding an event in `scope` that `f` changes, each read
-    /// alone; and what `f` made of them.
+    /// alone; and, with `count`, what `f` made of them (without, a file is read only up to
+    /// its first change: the rewrite counts what it does).
     async fn changed_files(
         &self,
         day: UtcDay,
         live: &[LiveFile],
         scope: &RewriteScope,
         f: RewriteFn<'_>,
+        count: bool,
     ) -> Result<(Vec<FileEntry>, Tally)> {
         let mut changed = Vec::new();
         let mut total = Tally::default();
@@ -270,6 +272,9 @@ impl Store {
             while let Some(batch) = rows.try_next().await? {
                 let (_, found) = apply(batch_to_events(&batch, &file.path)?, scope, f)?;
                 tally.add(found);
+                if tally.changed() && !count {
+                    break;
+                }
             }
             if tally.changed() {
                 changed.push(file.clone());
