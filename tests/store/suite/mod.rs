@@ -1612,6 +1612,13 @@ pub async fn a_store_is_there_once_it_holds_data(store: Store) {
 macro_rules! conformance_suite {
     ($make:path) => {
         #[tokio::test]
+        async fn erase_reaches_v1_files() {
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
+            suite::rewrites::erase_reaches_v1_files(store).await
+        }
+        #[tokio::test]
         async fn erase_removes_every_event_of_the_sessions() {
             let Some((store, _guard)) = $make().await else {
                 return; // this backend is not configured here

@@ -354,3 +354,26 @@ pub async fn a_rewrite_never_moves_an_event(store: Store) {
     assert!(err.to_string().contains("seq"), "{err}");
     assert_eq!(all_paths(&store).await, paths);
 }
+
+/// Erasure in v1 files (no identity summary in their footers: their key columns are read to
+/// find the session), daily and chunked alike.
+pub async fn erase_reaches_v1_files(store: Store) {
+    for layout_name in ["daily", "chunked"] {
+        super::put_v1_fixture(&store, layout_name).await;
+    }
+    let gone = "claude-code-35b00a54-0018";
+    let want: Vec<Event> = super::sorted(super::fixture_events())
+        .into_iter()
+        .filter(|e| e.session_id != gone)
+        .collect();
+    let sessions: BTreeSet<String> = [gone.to_owned()].into();
+    let report = store.erase_sessions(&sessions, false).await.expect("erase");
+    assert_eq!(report.removed(&sessions)[gone], 475);
+    assert_eq!(scan(&store, Query::all()).await, want);
+    let verified = store.verify(true).await.expect("verify");
+    assert!(verified.is_ok(), "{verified:?}");
+    assert_eq!(
+        files_holding(&store, &[gone.to_owned()]).await,
+        Vec::<String>::new()
+    );
+}
