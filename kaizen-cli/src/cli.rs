@@ -57,8 +57,12 @@ pub enum Command {
     Stats(StatsArgs),
     /// Per day: files, rows, bytes and time span.
     Partitions(PartitionsArgs),
-    /// Remove whole days of data files older than a cutoff.
+    /// Remove whole days of data files older than a cutoff, or (--payload-older-than) only
+    /// their payloads, keeping every typed column.
     Prune(PruneArgs),
+    /// Remove every event of sessions from every file of the store (and their import
+    /// cursors); print what was removed.
+    Erase(EraseArgs),
     /// Merge each day's small files (and v1 files) into few large sorted files.
     Compact(CompactArgs),
     /// Check every file of the store; exit 1 when anything is wrong.
@@ -204,12 +208,27 @@ pub struct Cutoff {
     /// Remove the days older than this many days before today, e.g. 30d.
     #[arg(long, value_parser = parse_days)]
     pub older_than: Option<u32>,
+    /// Keep the days older than this many days before today (e.g. 30d) but replace each
+    /// event's payload by a small marker: cost, tokens, latency, tools, kinds and every
+    /// other typed column stay, and reports over those days give the same figures.
+    #[arg(long, value_parser = parse_days)]
+    pub payload_older_than: Option<u32>,
 }
 
 #[derive(Debug, Args)]
 pub struct PruneArgs {
     #[command(flatten)]
     pub cutoff: Cutoff,
+    /// Print what would be removed; remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EraseArgs {
+    /// A session whose every event is removed (repeatable).
+    #[arg(long = "session", value_name = "ID", required = true)]
+    pub sessions: Vec<String>,
     /// Print what would be removed; remove nothing.
     #[arg(long)]
     pub dry_run: bool,

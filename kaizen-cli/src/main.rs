@@ -106,6 +106,7 @@ async fn dispatch(cli: Cli, stores: Vec<(String, Store)>) -> anyhow::Result<()> 
                 Command::Stats(args) => commands::stats::run(&store, args).await,
                 Command::Partitions(args) => commands::partitions::run(&store, args).await,
                 Command::Prune(args) => commands::prune::run(&store, args).await,
+                Command::Erase(args) => commands::erase::run(&store, args).await,
                 Command::Compact(args) => commands::compact::run(store, args).await,
                 Command::Verify(args) => commands::verify::run(store, args).await,
                 Command::Copy(args) => commands::copy::run(store, args).await,

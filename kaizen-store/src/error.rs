@@ -119,6 +119,18 @@ pub enum Error {
         source: Box<kaizen_core::Error>,
     },
 
+    /// A rewrite's function gave back an event that is not a version of the one it was
+    /// given: a rewrite replaces an event's content, never its identity or its time.
+    #[error("rewrite of (session_id {session_id:?}, seq {seq}): {reason}")]
+    Rewrite {
+        /// The event's session.
+        session_id: String,
+        /// The event's seq.
+        seq: u64,
+        /// What the replacement changed.
+        reason: String,
+    },
+
     /// A commit that failed after publishing some of its files: those stay (whole, and a
     /// rerun does not duplicate them); the rest were removed.
     #[error("{source} (after {} of the run's files were published)", published.len())]

@@ -32,5 +32,7 @@ pub use query::{IdentityLedger, Query, SkippedFiles};
 /// How an identity conflict names the events a writer was given (see [`Error::Conflict`]).
 pub use store::APPENDED;
 pub use store::{
-    CompactTarget, CompactedDay, CopyReport, Problem, Store, StoreOptions, VerifyReport,
+    CompactTarget, CompactedDay, CopyReport, EraseReport, FileEntrySummary,
+    PRUNED_PAYLOAD_KEPT_KEYS, PRUNED_PAYLOAD_MARK, Problem, RewriteFn, RewriteReport, RewriteScope,
+    Rewritten, RewrittenDay, Store, StoreOptions, VerifyReport, is_pruned_payload, pruned_payload,
 };

@@ -4,6 +4,7 @@ pub mod completions;
 pub mod copy;
 pub mod demo;
 pub mod doctor;
+pub mod erase;
 pub mod export;
 pub mod generate;
 pub mod hook;

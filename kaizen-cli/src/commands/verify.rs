@@ -17,6 +17,11 @@ pub async fn run(store: Store, args: VerifyArgs) -> anyhow::Result<()> {
                     "foreign {path} (written by another tool; read by the same contract, not a problem)"
                 );
             }
+            for day in &report.payload_pruned_days {
+                outln!(
+                    "payload-pruned {day} (payloads replaced by the marker; typed columns whole)"
+                );
+            }
             for path in &report.leftovers {
                 outln!("leftover {path} (a staging file of a writer that stopped; not data)");
             }

@@ -255,9 +255,22 @@ impl FileEncoder {
 
     /// Records what a compaction output supersedes, in the footer.
     pub fn set_compaction(&mut self, compaction: &Compaction) {
-        let value = serde_json::json!({"id": compaction.id, "supersedes": compaction.supersedes});
+        let mut value =
+            serde_json::json!({"id": compaction.id, "supersedes": compaction.supersedes});
+        if compaction.exclusive {
+            value["exclusive"] = serde_json::Value::Bool(true);
+        }
         self.writer
             .append_key_value_metadata(KeyValue::new(COMPACTION_KEY.to_owned(), value.to_string()));
+    }
+
+    /// Records that every payload of this file was replaced by the pruned-payload marker
+    /// (`kaizen prune --payload-older-than`): `verify` knows such files.
+    pub fn set_payload_pruned(&mut self) {
+        self.writer.append_key_value_metadata(KeyValue::new(
+            PAYLOAD_PRUNED_KEY.to_owned(),
+            "1".to_owned(),
+        ));
     }
 
     /// The bytes of the row groups completed since the last call: the file is handed on
@@ -285,6 +298,9 @@ impl FileEncoder {
 /// Footer key of a compaction output: which compaction made it and what it replaces.
 pub const COMPACTION_KEY: &str = "kaizen_compaction";
 
+/// Footer key of a file whose payloads were all replaced by the pruned-payload marker.
+pub const PAYLOAD_PRUNED_KEY: &str = "kaizen_payload_pruned";
+
 /// Footer key of a file whose identities no other file of the same group holds.
 pub const IDENTITY_GROUP_KEY: &str = "kaizen_identity_group";
 
@@ -296,6 +312,11 @@ pub struct Compaction {
     pub id: String,
     /// The files this output replaces, paths in the store.
     pub supersedes: Vec<String>,
+    /// The output holds other versions of its inputs' events (a rewrite that drops or
+    /// replaces events, not a compaction's copies): readers ignore it until the marker
+    /// exists, as long as one of its inputs is still there. Compactions leave it `false`
+    /// (their outputs are copies, read once beside their inputs).
+    pub exclusive: bool,
 }
 
 fn parse_compaction(text: &str) -> Option<Compaction> {
@@ -308,6 +329,10 @@ fn parse_compaction(text: &str) -> Option<Compaction> {
             .iter()
             .map(|p| p.as_str().map(str::to_owned))
             .collect::<Option<_>>()?,
+        exclusive: v
+            .get("exclusive")
+            .and_then(|e| e.as_bool())
+            .unwrap_or(false),
     })
 }
 
@@ -334,6 +359,8 @@ pub struct FileFacts {
     /// kaizen writes, unless they hold too many sessions): parsed by
     /// [`FileFacts::identity_summary`] only where a reader needs it.
     pub identities: Option<Arc<str>>,
+    /// Every payload of the file is the pruned-payload marker (the footer says so).
+    pub payload_pruned: bool,
     /// Written by another tool (DuckDB, pyarrow, polars rewriting a day): the footer has no
     /// `kaizen_schema_v`, or another Parquet writer than kaizen's made it (pyarrow copies a
     /// file's key-value metadata into its rewrite). Read by the same contract as any file;
@@ -429,6 +456,7 @@ fn read_facts(meta: &ParquetMetaData, schema: &Schema, path: &str) -> Result<Fil
         zstd_level: claim(ZSTD_LEVEL_KEY).and_then(|v| v.parse().ok()),
         foreign,
         identities: claim(super::IDENTITIES_KEY).map(Arc::from),
+        payload_pruned: claim(PAYLOAD_PRUNED_KEY).is_some(),
     })
 }
 

@@ -1,27 +1,22 @@
-//! Compaction: a day's small files (and v1 files) merged into few large sorted files.
-//!
-//! Crash-safe without a log service. Each output records in its footer the compaction's id
-//! and the files it supersedes; readers ignore superseded files only once the compaction's
-//! marker exists, and the marker is published only after every output is. Inputs are deleted
-//! after the marker, the marker last. Interrupted anywhere, the store reads each event once:
-//! before the marker, inputs and outputs overlap and scans de-duplicate them; after it, the
+//! Compaction: a day's small files (and v1 files) merged into few large sorted files,
+//! through the one rewrite mechanism ([`super::rewrite::DayRewrite`]): each output records
+//! in its footer the compaction's id and the files it supersedes; the marker makes the
+//! switch after every output is published; inputs are deleted after it, the marker last.
+//! Interrupted anywhere, the store reads each event once: before the marker, inputs and
+//! outputs (copies of the same events) overlap and scans de-duplicate them; after it, the
 //! inputs are ignored.
 
 use std::sync::Arc;
 
-use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt, stream};
-use kaizen_core::{Field, UtcDay};
+use kaizen_core::UtcDay;
 use parquet::basic::ZstdLevel;
 
 use super::Store;
 use super::catalog::{self, DayFiles, FileEntry};
-use super::scan::{DayScan, live_files};
-use crate::backend::{StageWriter, Staged};
-use crate::codec::{
-    Compaction, FileEncoder, FileFacts, INGEST_ZSTD_LEVEL, SCHEMA_VERSION, event_schema,
-    ingest_zstd_level,
-};
+use super::read::{DayScan, DayState, day_state};
+use super::rewrite::DayRewrite;
+use crate::codec::{FileFacts, INGEST_ZSTD_LEVEL, SCHEMA_VERSION, ingest_zstd_level};
 use crate::event_store::WrittenFile;
 use crate::layout::{self, DataFileKind};
 use crate::{Error, Query, Result};
@@ -118,7 +113,7 @@ impl Store {
         files: DayFiles,
         target: CompactTarget,
     ) -> Result<Option<CompactedDay>> {
-        let live = live_files(&self.backend, files).await?;
+        let DayState { live, orphans, .. } = day_state(&self.backend, files).await?;
         let Some(level) = target.rewrite_level(&live) else {
             return Ok(None);
         };
@@ -127,134 +122,35 @@ impl Store {
         let rows_per_output =
             (target.file_bytes.saturating_mul(rows) / bytes.max(1)).max(1) as usize;
         let inputs: Vec<FileEntry> = live.into_iter().map(|(f, _)| f).collect();
-        self.compact_day(day, inputs, rows_per_output, level)
-            .await
-            .map(Some)
-    }
-
-    async fn compact_day(
-        &self,
-        day: UtcDay,
-        inputs: Vec<FileEntry>,
-        rows_per_output: usize,
-        level: ZstdLevel,
-    ) -> Result<CompactedDay> {
-        let id = uuid::Uuid::now_v7().to_string();
-        let compaction = Compaction {
-            id: id.clone(),
-            supersedes: inputs.iter().map(|f| f.path.clone()).collect(),
-        };
-        let scan = DayScan {
-            backend: self.backend.clone(),
+        // The outputs are copies of the inputs' events: not exclusive.
+        let mut rewrite = DayRewrite::new(
+            self.backend.clone(),
             day,
-            query: Arc::new(Query::all().from_ms(day.start_ms()).to_ms(day.end_ms())),
-            fields: Arc::new(Field::ALL.to_vec()),
-            batch_rows: self.options.batch_rows,
-            check_payloads: true,
-        };
-        let mut merged = scan.stream(DayFiles {
-            files: inputs.clone(),
-            ..DayFiles::default()
-        });
-
-        let mut staged: Vec<(Staged, WrittenFile)> = Vec::new();
-        // The output being written: staged as its row groups complete, so memory holds
-        // about a row group of it, whatever `--target-size`.
-        let mut current: Option<Output> = None;
-        let result = async {
-            while let Some(batch) = merged.next().await {
-                let batch = batch?;
-                let output = match &mut current {
-                    Some(output) => output,
-                    None => {
-                        let path = layout::new_file_path(day);
-                        let mut encoder = FileEncoder::with_level(&path, event_schema(), level)?;
-                        // The outputs come from one merge: each identity in one of them.
-                        encoder.set_identity_group(&id);
-                        let staging = self.backend.stage_writer(&path).await?;
-                        current.insert(Output { encoder, staging })
-                    }
-                };
-                output.encoder.write(&batch)?;
-                let written = output.encoder.take_written();
-                if !written.is_empty() {
-                    output.staging.write(written).await?;
-                }
-                if output.encoder.rows() >= rows_per_output
-                    && let Some(output) = current.take()
-                {
-                    staged.push(output.finish(day, &compaction).await?);
-                }
-            }
-            if let Some(output) = current.take() {
-                staged.push(output.finish(day, &compaction).await?);
-            }
-            Ok::<_, Error>(())
-        }
-        .await;
-        if let Err(e) = result {
-            if let Some(output) = current {
-                let _ = output.staging.abort().await;
-            }
-            for (s, _) in &staged {
-                let _ = self.backend.discard(s).await;
-            }
-            return Err(e);
-        }
-
-        for (i, (s, _)) in staged.iter().enumerate() {
-            if let Err(e) = self.backend.publish(s).await {
-                // Published outputs without a marker only duplicate what the inputs hold.
-                for (rest, _) in &staged[i..] {
-                    let _ = self.backend.discard(rest).await;
-                }
+            &inputs,
+            &orphans,
+            false,
+            level,
+            rows_per_output,
+        );
+        let query = Arc::new(Query::all().from_ms(day.start_ms()).to_ms(day.end_ms()));
+        let scan = DayScan::new(self.backend.clone(), day, query, self.options.batch_rows);
+        let mut merged = scan.stream_files(inputs);
+        while let Some(batch) = merged.next().await {
+            let written = match batch {
+                Ok(batch) => rewrite.write(&batch).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = written {
+                rewrite.abort().await;
                 return Err(e);
             }
         }
-        let marker = layout::compaction_marker_path(day, &id);
-        let record = serde_json::json!({
-            "id": &id,
-            "outputs": staged.iter().map(|(s, _)| &s.path).collect::<Vec<_>>(),
-            "supersedes": compaction.supersedes,
-        });
-        let marker_file = self
-            .backend
-            .stage(&marker, Bytes::from(record.to_string()))
-            .await?;
-        self.backend.publish(&marker_file).await?;
-        for input in &inputs {
-            match self.backend.delete(&input.path).await {
-                Ok(()) | Err(Error::NotFound { .. }) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        self.backend.delete(&marker).await?;
-        Ok(CompactedDay {
+        let switched = rewrite.switch().await?;
+        Ok(Some(CompactedDay {
             day,
-            id,
-            inputs: compaction.supersedes,
-            outputs: staged.into_iter().map(|(_, f)| f).collect(),
-        })
-    }
-}
-
-/// A compaction output being written.
-struct Output {
-    encoder: FileEncoder,
-    staging: Box<dyn StageWriter>,
-}
-
-impl Output {
-    /// Records what the output supersedes and stages the rest of it.
-    async fn finish(self, day: UtcDay, compaction: &Compaction) -> Result<(Staged, WrittenFile)> {
-        let Output {
-            mut encoder,
-            staging,
-        } = self;
-        let rows = encoder.rows() as u64;
-        encoder.set_compaction(compaction);
-        let staged = staging.finish_with(encoder.finish()).await?;
-        let file = WrittenFile::staged(&staged, day, rows);
-        Ok((staged, file))
+            id: switched.id,
+            inputs: switched.inputs,
+            outputs: switched.outputs,
+        }))
     }
 }

@@ -9,18 +9,19 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use arrow::compute::concat_batches;
-use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt, stream};
-use kaizen_core::{Event, Field, UtcDay};
+use kaizen_core::{Event, UtcDay};
 
 use super::Store;
-use super::catalog::DayFiles;
 use super::catalog::{self, FileEntry};
-use super::scan::{DayScan, live_files};
-use crate::codec::{batch_to_events, encode_file, event_schema};
+use super::read::{DayScan, live_files};
+use super::sink::{EncodingSink, FileSink, StagedFile, Staging};
+use crate::codec::{batch_to_events, ingest_zstd_level};
 use crate::event_store::EventStore;
 use crate::{Error, Query, Result, layout};
+
+/// Bytes of a file moved at a time: memory holds this much of a file being copied.
+const PIECE_BYTES: u64 = 8 << 20;
 
 /// What a copy did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -90,19 +91,16 @@ impl Store {
             .map(|plan| {
                 let range = range.clone();
                 async move {
-                    let (source_size, path, bytes) = match plan {
-                        Plan::Whole(file) => {
-                            let bytes = self.backend.get_range(&file.path, 0..file.size).await?;
-                            (file.size, file.path, Some(bytes))
-                        }
-                        Plan::Rewrite(file, path) => {
-                            let size = file.size;
-                            (size, path.clone(), self.rewrite(file, &path, range).await?)
-                        }
+                    let (source_size, path) = match &plan {
+                        Plan::Whole(file) => (file.size, file.path.clone()),
+                        Plan::Rewrite(file, path) => (file.size, path.clone()),
                     };
-                    let written = match bytes {
-                        Some(bytes) => put_once(target, existing, &path, bytes).await?,
-                        None => None, // no row of the file is in range
+                    let written = match existing.get(&path) {
+                        Some(&size) => {
+                            self.check_same(target, &plan, &path, size, range).await?;
+                            None
+                        }
+                        None => self.copy_file(target, plan, range).await?,
                     };
                     progress(source_size);
                     Ok::<_, Error>((path, written))
@@ -125,61 +123,152 @@ impl Store {
         Ok(report)
     }
 
-    /// The rows of `file` in range, sorted and each identity once, as a new file's bytes;
-    /// `None` for no rows.
-    async fn rewrite(
+    /// Copies one planned file to `target`, streamed piece by piece and published
+    /// create-only. Returns the bytes written, or `None` when no row of the file is in range.
+    async fn copy_file(
         &self,
+        target: &Store,
+        plan: Plan,
+        range: Arc<Query>,
+    ) -> Result<Option<u64>> {
+        let staged = match plan {
+            Plan::Whole(file) => Some(self.stage_whole(target, &file).await?),
+            Plan::Rewrite(file, path) => self.stage_rewrite(target, file, &path, range).await?,
+        };
+        let Some(staged) = staged else {
+            return Ok(None);
+        };
+        let size = staged.staged.size;
+        let mut staging = Staging::new(target.backend.clone());
+        staging.push(staged);
+        staging.publish().await.map_err(|failed| failed.error)?;
+        Ok(Some(size))
+    }
+
+    /// `file`'s bytes staged on `target` under the same path, a piece at a time.
+    async fn stage_whole(&self, target: &Store, file: &FileEntry) -> Result<StagedFile> {
+        let mut sink = FileSink::open(target.backend.as_ref(), &file.path, file.day).await?;
+        let mut offset = 0;
+        while offset < file.size {
+            let end = (offset + PIECE_BYTES).min(file.size);
+            let piece = self.backend.get_range(&file.path, offset..end).await;
+            let written = match piece {
+                Ok(piece) => sink.write(piece).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = written {
+                let _ = sink.abort().await;
+                return Err(e);
+            }
+            offset = end;
+        }
+        // Rows are not counted for a file copied as it is.
+        sink.finish(Ok(bytes::Bytes::new()), 0).await
+    }
+
+    /// The rows of `file` in range, sorted and each identity once, encoded and staged on
+    /// `target` at `path` as they are read; `None` for no rows.
+    async fn stage_rewrite(
+        &self,
+        target: &Store,
         file: FileEntry,
         path: &str,
         range: Arc<Query>,
-    ) -> Result<Option<Bytes>> {
-        let scan = DayScan {
-            backend: self.backend.clone(),
-            day: file.day,
-            query: range,
-            fields: Arc::new(Field::ALL.to_vec()),
-            batch_rows: self.options.batch_rows,
-            check_payloads: true,
-        };
-        let files = DayFiles {
-            files: vec![file],
-            ..DayFiles::default()
-        };
-        let batches: Vec<_> = scan.stream(files).try_collect().await?;
-        let all = concat_batches(&event_schema(), &batches).map_err(|e| Error::arrow(path, e))?;
-        if all.num_rows() == 0 {
-            return Ok(None);
+    ) -> Result<Option<StagedFile>> {
+        let day = file.day;
+        let scan = DayScan::new(self.backend.clone(), day, range, self.options.batch_rows);
+        let mut rows = scan.stream_files(vec![file]);
+        let mut sink: Option<EncodingSink> = None;
+        let result = async {
+            while let Some(batch) = rows.try_next().await? {
+                if batch.num_rows() == 0 {
+                    continue;
+                }
+                let output = match &mut sink {
+                    Some(sink) => sink,
+                    None => {
+                        let level = ingest_zstd_level();
+                        let opened =
+                            EncodingSink::open(target.backend.as_ref(), path, day, level).await?;
+                        sink.insert(opened)
+                    }
+                };
+                output.write(&batch).await?;
+            }
+            Ok::<_, Error>(())
         }
-        encode_file(&all, path).map(Some)
+        .await;
+        match (result, sink) {
+            (Ok(()), Some(sink)) => sink.finish().await.map(Some),
+            (Ok(()), None) => Ok(None),
+            (Err(e), sink) => {
+                if let Some(sink) = sink {
+                    let _ = sink.abort().await;
+                }
+                Err(e)
+            }
+        }
     }
-}
 
-/// Publishes `bytes` at `path` on the target unless the same bytes are there already.
-/// Returns the bytes written, or `None` when skipped.
-async fn put_once(
-    target: &Store,
-    existing: &HashMap<String, u64>,
-    path: &str,
-    bytes: Bytes,
-) -> Result<Option<u64>> {
-    if let Some(&size) = existing.get(path) {
-        let same =
-            size == bytes.len() as u64 && target.backend.get_range(path, 0..size).await? == bytes;
-        if same {
-            return Ok(None);
-        }
-        return Err(Error::CopyMismatch {
+    /// A planned file whose path is on the target already (`size` bytes there): fine when
+    /// it holds what the copy would write, compared a piece at a time; an error otherwise
+    /// (nothing is ever replaced).
+    async fn check_same(
+        &self,
+        target: &Store,
+        plan: &Plan,
+        path: &str,
+        size: u64,
+        range: Arc<Query>,
+    ) -> Result<()> {
+        let differs = || Error::CopyMismatch {
             target: target.location(),
             detail: format!("{path} already exists with other content; it is never replaced"),
-        });
+        };
+        match plan {
+            Plan::Whole(file) => {
+                if file.size != size {
+                    return Err(differs());
+                }
+                let mut offset = 0;
+                while offset < size {
+                    let end = (offset + PIECE_BYTES).min(size);
+                    let mine = self.backend.get_range(&file.path, offset..end).await?;
+                    let theirs = target.backend.get_range(path, offset..end).await?;
+                    if mine != theirs {
+                        return Err(differs());
+                    }
+                    offset = end;
+                }
+                Ok(())
+            }
+            Plan::Rewrite(file, _) => {
+                // The rows in range of the source file, event for event, against the
+                // file there: the same events are the same file, whichever build encoded
+                // them (page boundaries follow how rows were handed to the encoder).
+                let day = file.day;
+                let batch_rows = self.options.batch_rows;
+                let scan = DayScan::new(self.backend.clone(), day, range, batch_rows);
+                let mut mine = decoded(scan.stream_files(vec![file.clone()]), file.path.clone());
+                let there = FileEntry {
+                    path: path.to_owned(),
+                    size,
+                    day,
+                    kind: layout::DataFileKind::Partitioned,
+                };
+                let all = Arc::new(Query::all());
+                let scan = DayScan::new(target.backend.clone(), day, all, batch_rows);
+                let mut theirs = decoded(scan.stream_files(vec![there]), path.to_owned());
+                loop {
+                    match (mine.try_next().await?, theirs.try_next().await?) {
+                        (None, None) => return Ok(()),
+                        (Some(a), Some(b)) if a == b => {}
+                        _ => return Err(differs()),
+                    }
+                }
+            }
+        }
     }
-    let size = bytes.len() as u64;
-    let staged = target.backend.stage(path, bytes).await?;
-    if let Err(e) = target.backend.publish(&staged).await {
-        let _ = target.backend.discard(&staged).await;
-        return Err(e);
-    }
-    Ok(Some(size))
 }
 
 /// Walks both stores' scans of the range in order: every source event must be on the
@@ -226,14 +315,18 @@ type EventStream = std::pin::Pin<Box<dyn futures::Stream<Item = Result<Event>> +
 
 /// A store's events in range, streamed one batch at a time.
 async fn events(store: &Store, range: &Query) -> Result<EventStream> {
-    let location = store.location();
     let batches = store.scan(range.clone()).await?;
-    Ok(Box::pin(
+    Ok(decoded(batches, store.location()))
+}
+
+/// The events of `batches`, one at a time (errors name `label`).
+fn decoded(batches: crate::event_store::BatchStream, label: String) -> EventStream {
+    Box::pin(
         batches
             .and_then(move |batch| {
-                let decoded = batch_to_events(&batch, &location);
+                let decoded = batch_to_events(&batch, &label);
                 async move { decoded.map(|events| stream::iter(events.into_iter().map(Ok))) }
             })
             .try_flatten(),
-    ))
+    )
 }

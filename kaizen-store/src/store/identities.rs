@@ -10,10 +10,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use futures::TryStreamExt;
-use kaizen_core::{Event, Field, UtcDay};
+use kaizen_core::{Event, UtcDay};
 
 use super::catalog::{self, FileEntry};
-use super::scan::{self, DayScan};
+use super::read::{self, DayScan};
 use crate::backend::Backend;
 use crate::codec::{IdentitySummary, SeqRanges, batch_to_events, first_overlap, union};
 use crate::{Error, Query, Result};
@@ -91,8 +91,8 @@ impl StoredIdentities {
             sessions: HashMap::new(),
         };
         for (_, files) in catalog::list_days(backend.as_ref(), |_| true).await? {
-            for (file, facts) in scan::live_files(backend, files).await? {
-                let summary = scan::file_identities(backend, &file, &facts).await?;
+            for (file, facts) in read::live_files(backend, files).await? {
+                let summary = read::file_identities(backend, &file, &facts).await?;
                 let index = stored.files.len();
                 stored.files.push(file);
                 for (session, ranges) in summary.sessions() {
@@ -143,14 +143,7 @@ impl StoredIdentities {
                 sessions: sessions.into_iter().map(str::to_owned).collect(),
                 ..Query::all()
             };
-            let scan = DayScan {
-                backend: backend.clone(),
-                day: file.day,
-                query: Arc::new(query),
-                fields: Arc::new(Field::ALL.to_vec()),
-                batch_rows,
-                check_payloads: true,
-            };
+            let scan = DayScan::new(backend.clone(), file.day, Arc::new(query), batch_rows);
             let Some(input) = scan.open_one(file.clone()).await? else {
                 continue;
             };

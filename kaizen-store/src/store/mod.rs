@@ -6,7 +6,11 @@ mod compact;
 mod copy;
 mod identities;
 mod merge;
+mod read;
+mod retention;
+mod rewrite;
 mod scan;
+mod sink;
 mod state;
 mod verify;
 mod writer;
@@ -18,15 +22,17 @@ use async_trait::async_trait;
 use kaizen_core::{Event, UtcDay};
 
 use crate::backend::{Backend, LocalBackend};
-use crate::event_store::{
-    BatchStream, EventStore, EventWriter, Partition, PruneReport, PrunedFile, events_of,
-};
+use crate::event_store::{BatchStream, EventStore, EventWriter, Partition, PruneReport, events_of};
 use crate::{Query, Result, layout};
 
 pub use compact::{CompactTarget, CompactedDay};
 pub use copy::CopyReport;
 pub use identities::APPENDED;
 pub(crate) use identities::Ledger;
+pub use rewrite::{
+    EraseReport, FileEntrySummary, PRUNED_PAYLOAD_KEPT_KEYS, PRUNED_PAYLOAD_MARK, RewriteFn,
+    RewriteReport, RewriteScope, Rewritten, RewrittenDay, is_pruned_payload, pruned_payload,
+};
 pub use verify::{Problem, VerifyReport};
 
 /// Tuning of a store. The defaults suit most stores.
@@ -153,7 +159,7 @@ impl EventStore for Store {
         let days = catalog::list_days(self.backend.as_ref(), |_| true).await?;
         let mut partitions = Vec::with_capacity(days.len());
         for (day, files) in days {
-            let live = scan::live_files(&self.backend, files).await?;
+            let live = read::live_files(&self.backend, files).await?;
             if live.is_empty() {
                 continue;
             }
@@ -170,32 +176,6 @@ impl EventStore for Store {
     }
 
     async fn prune(&self, before: UtcDay, dry_run: bool) -> Result<PruneReport> {
-        let days = catalog::list_days(self.backend.as_ref(), |day| day < before).await?;
-        let mut files = Vec::new();
-        for (day, listed) in days {
-            for file in listed.files {
-                if !dry_run {
-                    self.backend.delete(&file.path).await?;
-                }
-                files.push(PrunedFile {
-                    path: file.path,
-                    day: file.day,
-                    bytes: file.size,
-                });
-            }
-            // A finished compaction's marker goes with its day's data.
-            for id in listed.compactions {
-                if !dry_run {
-                    self.backend
-                        .delete(&layout::compaction_marker_path(day, &id))
-                        .await?;
-                }
-            }
-        }
-        Ok(PruneReport {
-            before,
-            dry_run,
-            files,
-        })
+        self.prune_days(before, dry_run).await
     }
 }

@@ -53,6 +53,30 @@ impl Store {
     }
 }
 
+impl Store {
+    /// As [`Store::write_state`], but every older version must go: one that cannot be
+    /// removed is the error (what an erasure needs: an older version may hold what was
+    /// erased).
+    pub async fn replace_state(&self, name: &str, bytes: Bytes) -> Result<()> {
+        self.write_state(name, bytes).await?;
+        let versions: Vec<String> = (self.backend.list(&layout::state_dir(name)).await?.files)
+            .into_iter()
+            .map(|f| f.path)
+            .filter(|p| is_version(p))
+            .collect();
+        let Some(newest) = versions.iter().max().cloned() else {
+            return Ok(());
+        };
+        for old in versions.iter().filter(|p| **p < newest) {
+            match self.backend.delete(old).await {
+                Ok(()) | Err(Error::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A published version (not a staging file, nor anything else put in the folder).
 fn is_version(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);

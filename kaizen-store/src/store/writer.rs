@@ -6,14 +6,15 @@ use std::sync::{Arc, Mutex};
 use kaizen_core::{Event, UtcDay};
 
 use futures::StreamExt;
-use kaizen_core::Field;
 
 use super::StoreOptions;
 use super::catalog::{DayFiles, FileEntry};
 use super::identities::{APPENDED, FileIdentities, StoredIdentities, WrittenIdentities};
-use super::scan::DayScan;
+use super::read::DayScan;
+use super::retention::sweep_stale_staging;
+use super::sink::{FileSink, StagedFile, Staging, Unpublished};
 use crate::Query;
-use crate::backend::{Backend, StageWriter, Staged};
+use crate::backend::Backend;
 use crate::codec::IdentitySummary;
 use crate::codec::{EncodedRowGroups, RowGroupFile, encode_row_groups, events_to_batch};
 use crate::event_store::{AppendReceipt, EventWriter, WrittenFile};
@@ -34,7 +35,7 @@ pub(crate) struct StoreWriter {
     parts: u64,
     /// Files that take later parts of their day, by day (none of them being encoded).
     open: BTreeMap<UtcDay, OpenFile>,
-    staged: Vec<(Staged, WrittenFile)>,
+    staged: Staging,
     duplicates_dropped: u64,
     /// This writer's identity group, claimed by its files that share no identity with
     /// another of its files of the same day.
@@ -93,9 +94,8 @@ fn owned_key(e: &Event) -> OwnedKey {
 /// event: a day written in time order is one file, however often the buffer stages it. Its
 /// row groups are staged as they come: memory does not hold the file.
 struct OpenFile {
-    day: UtcDay,
     file: RowGroupFile,
-    staging: Box<dyn StageWriter>,
+    sink: FileSink,
     rows: usize,
     last_key: OwnedKey,
     /// The part last appended (see `StoreWriter::parts`).
@@ -110,11 +110,10 @@ impl OpenFile {
         if let Some(group) = group {
             file.set_identity_group(group);
         }
-        let staging = backend.stage_writer(&path).await?;
+        let sink = FileSink::open(backend, &path, day).await?;
         Ok(OpenFile {
-            day,
             file,
-            staging,
+            sink,
             rows: 0,
             last_key: (0, String::new(), 0),
             touched: 0,
@@ -132,24 +131,23 @@ impl OpenFile {
         self.rows += part.rows;
         self.last_key = part.last_key;
         self.touched = touched;
-        self.staging.write(self.file.take_written()).await
+        self.sink.write(self.file.take_written()).await
     }
 
     /// Writes the footer and stages the whole file; on failure, nothing of it stays.
-    async fn finish(self) -> Result<(Staged, WrittenFile)> {
-        let staged = self.staging.finish_with(self.file.finish()).await?;
-        let file = WrittenFile::staged(&staged, self.day, self.rows as u64);
-        Ok((staged, file))
+    async fn finish(self) -> Result<StagedFile> {
+        self.sink.finish(self.file.finish(), self.rows as u64).await
     }
 
     async fn abort(self) -> Result<()> {
-        self.staging.abort().await
+        self.sink.abort().await
     }
 }
 
 impl StoreWriter {
     pub(crate) fn new(backend: Arc<dyn Backend>, options: StoreOptions) -> Self {
         StoreWriter {
+            staged: Staging::new(backend.clone()),
             backend,
             options,
             buffered: BTreeMap::new(),
@@ -159,7 +157,6 @@ impl StoreWriter {
             encoding: VecDeque::new(),
             parts: 0,
             open: BTreeMap::new(),
-            staged: Vec::new(),
             duplicates_dropped: 0,
             group: uuid::Uuid::now_v7().to_string().into(),
             identities: Arc::default(),
@@ -328,9 +325,9 @@ impl StoreWriter {
     fn overlapping_day_files(&self) -> Vec<(UtcDay, Vec<FileEntry>)> {
         let mut days = Vec::new();
         for &day in &self.overlapping_days {
-            let files: Vec<FileEntry> = (self.staged.iter())
-                .filter(|(_, file)| file.day == day)
-                .map(|(staged, _)| FileEntry {
+            let files: Vec<FileEntry> = (self.staged.files().iter())
+                .filter(|StagedFile { file, .. }| file.day == day)
+                .map(|StagedFile { staged, .. }| FileEntry {
                     path: staged.staging_path.clone(),
                     size: staged.size,
                     day,
@@ -373,10 +370,9 @@ impl StoreWriter {
                 first_error.get_or_insert(e);
             }
         }
-        for (staged, _) in self.staged.drain(..) {
-            if let Err(e) = self.backend.discard(&staged).await {
-                first_error.get_or_insert(e);
-            }
+        let staged = std::mem::replace(&mut self.staged, Staging::new(self.backend.clone()));
+        if let Err(e) = staged.discard().await {
+            first_error.get_or_insert(e);
         }
         first_error.map_or(Ok(()), Err)
     }
@@ -390,14 +386,8 @@ async fn check_days_read_once(
     batch_rows: usize,
 ) -> Result<()> {
     for (day, files) in days {
-        let scan = DayScan {
-            backend: backend.clone(),
-            day,
-            query: Arc::new(Query::all()),
-            fields: Arc::new(Field::ALL.to_vec()),
-            batch_rows,
-            check_payloads: false,
-        };
+        let scan = DayScan::new(backend.clone(), day, Arc::new(Query::all()), batch_rows)
+            .trusting_payloads();
         let day_files = DayFiles {
             files,
             compactions: BTreeSet::new(),
@@ -484,30 +474,6 @@ fn fitting(events: &[Event], rows: usize, bytes: usize) -> (usize, usize) {
         size += next;
     }
     (events.len().min(rows), size)
-}
-
-/// A staging file older than this was left by a writer that died; the next writer to
-/// publish in its folder removes it. (A live writer's files are far younger.)
-pub(crate) const STALE_STAGING_MS: u64 = 24 * 3_600_000;
-
-/// Removes stale staging files from `dirs`. Best effort: a failure leaves a file no reader
-/// takes for data.
-async fn sweep_stale_staging(backend: &dyn Backend, dirs: BTreeSet<String>) {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
-    for dir in dirs {
-        let Ok(listing) = backend.list(&dir).await else {
-            continue;
-        };
-        for file in listing.files {
-            let stale =
-                layout::staging_created_ms(&file.path).is_some_and(|t| t + STALE_STAGING_MS < now);
-            if stale {
-                let _ = backend.delete(&file.path).await;
-            }
-        }
-    }
 }
 
 /// The events in `(ts_ms, session_id, seq)` order, one copy of each; and the copies
@@ -621,30 +587,22 @@ impl EventWriter for StoreWriter {
             let _ = self.discard_all().await;
             return Err(e);
         }
-        let mut receipt = AppendReceipt {
-            files: Vec::with_capacity(self.staged.len()),
-            duplicates_dropped: self.duplicates_dropped,
-        };
-        let staged = std::mem::take(&mut self.staged);
-        let mut rest = staged.into_iter();
-        for (staged, file) in rest.by_ref() {
-            if let Err(e) = self.backend.publish(&staged).await {
-                // What was published stays (it is whole and a rerun does not duplicate it);
-                // what was not is removed.
-                let _ = self.backend.discard(&staged).await;
-                for (staged, _) in rest {
-                    let _ = self.backend.discard(&staged).await;
-                }
-                if receipt.files.is_empty() {
-                    return Err(e);
-                }
+        let staged = std::mem::replace(&mut self.staged, Staging::new(self.backend.clone()));
+        let receipt = match staged.publish().await {
+            Ok(files) => AppendReceipt {
+                files,
+                duplicates_dropped: self.duplicates_dropped,
+            },
+            // What was published stays (it is whole and a rerun does not duplicate it);
+            // what was not is removed.
+            Err(Unpublished { published, error }) if published.is_empty() => return Err(error),
+            Err(Unpublished { published, error }) => {
                 return Err(Error::PartlyPublished {
-                    published: receipt.files.into_iter().map(|f| f.path).collect(),
-                    source: Box::new(e),
+                    published: published.into_iter().map(|f| f.path).collect(),
+                    source: Box::new(error),
                 });
             }
-            receipt.files.push(file);
-        }
+        };
         confirm_visible(self.backend.as_ref(), &receipt.files).await?;
         let mut dirs: BTreeSet<String> = (receipt.files.iter())
             .filter_map(|f| f.path.rsplit_once('/').map(|(dir, _)| dir.to_owned()))
@@ -665,6 +623,7 @@ mod tests {
     use kaizen_core::{EventKind, EventSource};
 
     use super::*;
+    use crate::backend::{StageWriter, Staged};
 
     fn event(session: &str, seq: u64, ts_ms: u64) -> Event {
         Event::new(session, seq, ts_ms, EventKind::Message, EventSource::Tail)

@@ -2,6 +2,7 @@
 //! [`conformance_suite!`]: a new backend is one more invocation of the macro.
 
 pub mod arbitrary;
+pub mod rewrites;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -1044,7 +1045,7 @@ pub async fn put_v1_fixture(store: &Store, layout_name: &str) {
     }
 }
 
-async fn read_all(store: &Store, path: &str) -> Bytes {
+pub async fn read_all(store: &Store, path: &str) -> Bytes {
     let size = store
         .backend()
         .list(path.rsplit_once('/').map_or("", |(d, _)| d))
@@ -1759,6 +1760,41 @@ pub async fn a_store_is_there_once_it_holds_data(store: Store) {
 #[macro_export]
 macro_rules! conformance_suite {
     ($make:path) => {
+        #[tokio::test]
+        async fn erase_reaches_v1_files() {
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
+            suite::rewrites::erase_reaches_v1_files(store).await
+        }
+        #[tokio::test]
+        async fn erase_removes_every_event_of_the_sessions() {
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
+            suite::rewrites::erase_removes_every_event_of_the_sessions(store).await
+        }
+        #[tokio::test]
+        async fn erase_of_whole_files_removes_them() {
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
+            suite::rewrites::erase_of_whole_files_removes_them(store).await
+        }
+        #[tokio::test]
+        async fn payload_prune_keeps_every_typed_column() {
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
+            suite::rewrites::payload_prune_keeps_every_typed_column(store).await
+        }
+        #[tokio::test]
+        async fn a_rewrite_never_moves_an_event() {
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
+            suite::rewrites::a_rewrite_never_moves_an_event(store).await
+        }
         #[tokio::test]
         async fn round_trip_every_edge_event() {
             let Some((store, _guard)) = $make().await else {
