@@ -91,6 +91,13 @@ pub trait Backend: Send + Sync + Debug + 'static {
         None
     }
 
+    /// Whether each request waits on a network round trip (20–100 ms to a bucket) rather
+    /// than a local disk: scans then read more days at once, so that the round trips of
+    /// many files overlap instead of adding up.
+    fn latency_bound(&self) -> bool {
+        false
+    }
+
     /// One level of `dir`. A folder that does not exist lists as empty.
     async fn list(&self, dir: &str) -> Result<Listing>;
 

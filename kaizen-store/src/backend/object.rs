@@ -101,6 +101,10 @@ impl Backend for ObjectStoreBackend {
         self.counter.as_ref().map(RequestCounter::snapshot)
     }
 
+    fn latency_bound(&self) -> bool {
+        true
+    }
+
     async fn list(&self, dir: &str) -> Result<Listing> {
         let full = self.full(dir.trim_end_matches('/'));
         let result = self
