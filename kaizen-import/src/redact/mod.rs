@@ -1,0 +1,302 @@
+//! Secret redaction: credentials found in agent logs are replaced by `[REDACTED:<detector>]`
+//! before anything is stored.
+//!
+//! A [`Redactor`] holds the built-in detectors (see `builtin.rs`: cloud keys, GitHub, GitLab
+//! and Slack tokens, OpenAI and Anthropic keys, private key blocks, bearer tokens, basic-auth
+//! URLs and headers, JWTs, `*_TOKEN=`-style assignments, keyed secrets in JSON and code) and
+//! the user's own patterns ([`UserPattern`]). It works on text as stored:
+//! - [`Redactor::redact_json`] on JSON text (a log line, a payload): the result is JSON
+//!   again, the same value except each secret's string part, and every byte outside the
+//!   secrets is kept (export gives back the line with only the secrets replaced);
+//! - [`Redactor::redact_text`] on any other text (a line that is not JSON, kept as text).
+//!
+//! Speed: a line is first searched once for the detectors' literal anchors (Aho-Corasick,
+//! ASCII case-insensitive: `akia`, `ghp_`, `sk-`, `-----begin`, `bearer`, `token`, …); a
+//! detector's expression runs only on a line holding one of its anchors, so the common line
+//! costs one pass of the prefilter. User patterns have no anchors and run on every line.
+
+mod builtin;
+mod json;
+mod user;
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+use aho_corasick::AhoCorasick;
+use regex::{Captures, Regex};
+
+pub use user::UserPattern;
+
+use crate::{Error, Result};
+
+/// Matches per detector name, e.g. `{"github-token": 2, "private-key": 1}`.
+pub type RedactCounts = BTreeMap<String, u64>;
+
+/// One detector: a name, an expression and which part of a match is the secret.
+struct Detector {
+    name: String,
+    /// Where its rule comes from (see `builtin.rs`), or `user pattern`.
+    source: String,
+    regex: Regex,
+    /// The index of the `secret` group, when the expression has one; else the whole match.
+    group: Option<usize>,
+    check: Option<fn(&Captures<'_>) -> bool>,
+}
+
+/// Finds and replaces secrets. Cheap to share (`Arc`); `Send + Sync`.
+pub struct Redactor {
+    detectors: Vec<Detector>,
+    prefilter: AhoCorasick,
+    /// Anchor index (in the prefilter) → the detector it belongs to.
+    anchor_owner: Vec<usize>,
+    /// Detectors without anchors (user patterns): run on every text.
+    unanchored: Vec<usize>,
+}
+
+impl std::fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.detectors.iter().map(|d| d.name.as_str()).collect();
+        f.debug_struct("Redactor")
+            .field("detectors", &names)
+            .finish()
+    }
+}
+
+/// A part of the text to replace, by whom.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: usize,
+    end: usize,
+    detector: usize,
+}
+
+impl Redactor {
+    /// The built-in detectors only (shared: built once per process).
+    pub fn builtin() -> Arc<Redactor> {
+        static BUILTIN: OnceLock<Arc<Redactor>> = OnceLock::new();
+        BUILTIN
+            .get_or_init(|| {
+                Arc::new(
+                    Redactor::with_patterns(Vec::new())
+                        .expect("the built-in detectors compile (tested)"),
+                )
+            })
+            .clone()
+    }
+
+    /// The built-in detectors and `patterns` (each a detector of its own name).
+    /// Errors: a pattern that is not a valid expression ([`Error::Pattern`], naming where
+    /// it came from).
+    pub fn with_patterns(patterns: Vec<UserPattern>) -> Result<Redactor> {
+        let mut detectors = Vec::new();
+        let mut anchors: Vec<&str> = Vec::new();
+        let mut anchor_owner = Vec::new();
+        for b in builtin::BUILTIN {
+            let regex = Regex::new(b.pattern).map_err(|e| Error::Pattern {
+                origin: format!("built-in detector {}", b.name),
+                reason: e.to_string(),
+            })?;
+            for a in b.anchors {
+                anchors.push(a);
+                anchor_owner.push(detectors.len());
+            }
+            detectors.push(Detector {
+                name: b.name.to_owned(),
+                source: b.source.to_owned(),
+                group: regex.capture_names().position(|n| n == Some("secret")),
+                regex,
+                check: b.check,
+            });
+        }
+        let prefilter = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(aho_corasick::MatchKind::Standard)
+            .build(&anchors)
+            .map_err(|e| Error::Pattern {
+                origin: "the built-in detectors' anchors".into(),
+                reason: e.to_string(),
+            })?;
+        let mut unanchored = Vec::new();
+        for p in patterns {
+            unanchored.push(detectors.len());
+            detectors.push(Detector {
+                group: p.regex.capture_names().position(|n| n == Some("secret")),
+                name: p.name,
+                source: "user pattern".into(),
+                regex: p.regex,
+                check: None,
+            });
+        }
+        Ok(Redactor {
+            detectors,
+            prefilter,
+            anchor_owner,
+            unanchored,
+        })
+    }
+
+    /// The detectors, built-in first, then the user's patterns: `(name, source)`, the
+    /// source naming the gitleaks rules a built-in one follows (`gitleaks:<rule id>`),
+    /// `kaizen` for this crate's own, `user pattern` for the user's.
+    pub fn detectors(&self) -> Vec<(&str, &str)> {
+        (self.detectors.iter())
+            .map(|d| (d.name.as_str(), d.source.as_str()))
+            .collect()
+    }
+
+    /// `text` (any text) with each secret replaced by `[REDACTED:<detector>]`, counting
+    /// each replacement in `counts`. Borrowed when nothing was found.
+    pub fn redact_text<'t>(&self, text: &'t str, counts: &mut RedactCounts) -> Cow<'t, str> {
+        let spans = self.find(text);
+        if spans.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        Cow::Owned(self.replace(text, &merge(spans), counts))
+    }
+
+    /// `json` (valid JSON text: a log line, a payload) with each secret inside its strings
+    /// replaced by `[REDACTED:<detector>]`; the result is valid JSON, byte for byte the
+    /// input outside the replaced parts, each of which lies inside one string and covers
+    /// whole escape sequences. Matches outside strings (a number) are left. Borrowed when
+    /// nothing was replaced.
+    pub fn redact_json<'t>(&self, json: &'t str, counts: &mut RedactCounts) -> Cow<'t, str> {
+        let found = self.find(json);
+        if found.is_empty() {
+            return Cow::Borrowed(json);
+        }
+        let strings = json::string_ranges(json);
+        let mut spans = Vec::with_capacity(found.len());
+        for s in merge(found) {
+            // The string the span starts in: the last whose contents start at or before it.
+            let i = strings.partition_point(|&(a, _)| a <= s.start);
+            let Some(&(a, b)) = i.checked_sub(1).map(|i| &strings[i]) else {
+                continue;
+            };
+            if s.start >= b {
+                continue; // between strings: structure or a number
+            }
+            let (start, end) = json::whole_escapes(json, a, s.start, s.end.min(b));
+            spans.push(Span { start, end, ..s });
+        }
+        if spans.is_empty() {
+            return Cow::Borrowed(json);
+        }
+        let mut counted = RedactCounts::new();
+        let out = self.replace(json, &merge(spans.clone()), &mut counted);
+        if serde_json::from_str::<serde::de::IgnoredAny>(&out).is_ok() {
+            // Counted only now: what is counted is what was replaced.
+            for (k, v) in counted {
+                *counts.entry(k).or_default() += v;
+            }
+            return Cow::Owned(out);
+        }
+        // Cannot happen by the rules above; should it, the strings holding a secret are
+        // replaced whole, which is JSON whatever they held.
+        let whole: Vec<Span> = spans
+            .iter()
+            .map(|s| {
+                let i = strings.partition_point(|&(a, _)| a <= s.start) - 1;
+                let (a, b) = strings[i];
+                Span {
+                    start: a,
+                    end: b,
+                    ..*s
+                }
+            })
+            .collect();
+        Cow::Owned(self.replace(json, &merge(whole), counts))
+    }
+
+    /// Every match of every detector that may match `text`, in no order.
+    fn find(&self, text: &str) -> Vec<Span> {
+        let mut candidates = vec![false; self.detectors.len()];
+        let mut any = false;
+        for m in self.prefilter.find_overlapping_iter(text) {
+            candidates[self.anchor_owner[m.pattern().as_usize()]] = true;
+            any = true;
+        }
+        for &d in &self.unanchored {
+            candidates[d] = true;
+            any = true;
+        }
+        let mut spans = Vec::new();
+        if !any {
+            return spans;
+        }
+        for (i, d) in self.detectors.iter().enumerate() {
+            if !candidates[i] {
+                continue;
+            }
+            for c in d.regex.captures_iter(text) {
+                let Some(m) = d.group.map_or(c.get(0), |g| c.get(g)) else {
+                    continue;
+                };
+                if m.is_empty() || d.check.is_some_and(|check| !check(&c)) {
+                    continue;
+                }
+                spans.push(Span {
+                    start: m.start(),
+                    end: m.end(),
+                    detector: i,
+                });
+            }
+        }
+        spans
+    }
+
+    /// `text` with `spans` (sorted, disjoint) replaced, counted in `counts`.
+    fn replace(&self, text: &str, spans: &[Span], counts: &mut RedactCounts) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for s in spans {
+            let name = &self.detectors[s.detector].name;
+            out.push_str(&text[at..s.start]);
+            out.push_str("[REDACTED:");
+            out.push_str(name);
+            out.push(']');
+            at = s.end;
+            *counts.entry(name.clone()).or_default() += 1;
+        }
+        out.push_str(&text[at..]);
+        out
+    }
+}
+
+/// `spans` sorted by start, overlapping ones joined (the first's detector names the
+/// union: a secret is never left half replaced).
+fn merge(mut spans: Vec<Span>) -> Vec<Span> {
+    spans.sort_by_key(|s| (s.start, std::cmp::Reverse(s.end)));
+    let mut out: Vec<Span> = Vec::with_capacity(spans.len());
+    for s in spans {
+        match out.last_mut() {
+            Some(last) if s.start < last.end => last.end = last.end.max(s.end),
+            _ => out.push(s),
+        }
+    }
+    out
+}
+
+/// Redacts `bytes` that may not be UTF-8 (a line kept as base64): each valid UTF-8 run as
+/// text, the invalid bytes kept. Borrowed when nothing was found.
+pub(crate) fn redact_bytes<'b>(
+    redactor: &Redactor,
+    bytes: &'b [u8],
+    counts: &mut RedactCounts,
+) -> Cow<'b, [u8]> {
+    let mut out = Vec::new();
+    let mut changed = false;
+    for chunk in bytes.utf8_chunks() {
+        let text = redactor.redact_text(chunk.valid(), counts);
+        changed |= matches!(text, Cow::Owned(_));
+        out.extend_from_slice(text.as_bytes());
+        out.extend_from_slice(chunk.invalid());
+    }
+    match changed {
+        true => Cow::Owned(out),
+        false => Cow::Borrowed(bytes),
+    }
+}
+
+#[cfg(test)]
+mod tests;
