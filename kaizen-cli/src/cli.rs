@@ -80,6 +80,25 @@ pub struct IngestArgs {
     /// Skip invalid lines (each reported with its reason) instead of refusing the whole run.
     #[arg(long)]
     pub skip_invalid: bool,
+    #[command(flatten)]
+    pub redact: RedactArgs,
+}
+
+/// Secret redaction, on by default in `ingest` and `import` (see the README).
+#[derive(Debug, Args)]
+pub struct RedactArgs {
+    /// Store secrets as they are. By default each secret the built-in detectors (and
+    /// --redact-pattern/--redact-patterns) find is replaced by [REDACTED:<detector>] before
+    /// anything is stored.
+    #[arg(long, conflicts_with_all = ["redact_patterns", "redact_pattern_files"])]
+    pub keep_secrets: bool,
+    /// Also redact what this regular expression matches (repeatable; the n-th is the
+    /// detector custom-n; only its group named `secret`, when it has one).
+    #[arg(long = "redact-pattern", value_name = "REGEX")]
+    pub redact_patterns: Vec<String>,
+    /// Also redact the patterns of FILE, one `NAME = REGEX` a line (`#` comments; repeatable).
+    #[arg(long = "redact-patterns", value_name = "FILE")]
+    pub redact_pattern_files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -255,6 +274,8 @@ pub struct ImportArgs {
     pub dry_run: bool,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+    #[command(flatten)]
+    pub redact: RedactArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
