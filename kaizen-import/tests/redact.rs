@@ -80,9 +80,9 @@ fn plants() -> Vec<Plant> {
             tool_result(
                 2,
                 0,
-                "[default]\naws_secret_access_key = 9drTJvcXLB89EXAMPLEKEYwJalrXUtnFEMI/K7MDE",
+                "[default]\naws_secret_access_key = drTJvcXLB89EXAMPLEKEYwJalrXUtnFEMI/K7MDE",
             ),
-            "9drTJvcXLB89EXAMPLEKEYwJalrXUtnFEMI/K7MDE",
+            "drTJvcXLB89EXAMPLEKEYwJalrXUtnFEMI/K7MDE",
             "aws-secret-access-key",
         ),
         // Commands.
@@ -388,7 +388,10 @@ fn false_positives(texts: impl IntoIterator<Item = String>) -> (RedactCounts, us
         let before: u64 = counts.values().sum();
         let out = r.redact_json(&line, &mut counts);
         if counts.values().sum::<u64>() > before && examples.len() < 20 {
-            let at = out.find("[REDACTED:").unwrap();
+            // Where the redacted line first differs from the line.
+            let at = (line.bytes().zip(out.bytes()))
+                .position(|(a, b)| a != b)
+                .unwrap_or(0);
             let from = out.floor_char_boundary(at.saturating_sub(60));
             let to = out.ceil_char_boundary((at + 60).min(out.len()));
             examples.push(out[from..to].to_owned());
