@@ -964,9 +964,9 @@ fn ingest_redacts_payloads_by_default() {
     std::fs::write(
         &input,
         concat!(
-            r#"{"session_id":"s1","seq":1,"ts_ms":1790812800000,"kind":"ToolCall","source":"Hook","tool":"Bash","payload":{"command":"curl -H 'Authorization: Bearer 7f3c9a1e5b2d8f4a6c0e9b3d7a1f5c2e' https:\/\/x"}}"#,
+            r#"{"session_id":"s1","seq":1,"ts_ms":1790812800000,"ts_exact":true,"kind":"ToolCall","source":"Hook","tool":"Bash","payload":{"command":"curl -H 'Authorization: Bearer 7f3c9a1e5b2d8f4a6c0e9b3d7a1f5c2e' https:\/\/x"}}"#,
             "\n",
-            r#"{"session_id":"s1","seq":2,"ts_ms":1790812801000,"kind":"Message","source":"Hook","payload":{"text":"hi"}}"#,
+            r#"{"session_id":"s1","seq":2,"ts_ms":1790812801000,"ts_exact":true,"kind":"Message","source":"Hook","payload":{"text":"hi"}}"#,
             "\n"
         ),
     )
