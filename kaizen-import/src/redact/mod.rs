@@ -42,14 +42,20 @@ struct Detector {
     /// The index of the `secret` group, when the expression has one; else the whole match.
     group: Option<usize>,
     check: Option<fn(&Captures<'_>) -> bool>,
+    gate: Option<fn(&[u8], usize, usize) -> bool>,
+}
+
+/// One automaton of anchors, and whose each anchor is.
+struct Prefilter {
+    automaton: AhoCorasick,
+    owner: Vec<usize>,
 }
 
 /// Finds and replaces secrets. Cheap to share (`Arc`); `Send + Sync`.
 pub struct Redactor {
     detectors: Vec<Detector>,
-    prefilter: AhoCorasick,
-    /// Anchor index (in the prefilter) → the detector it belongs to.
-    anchor_owner: Vec<usize>,
+    /// Anchors matched as written, and in any ASCII case.
+    prefilters: [Prefilter; 2],
     /// Detectors without anchors (user patterns): run on every text.
     unanchored: Vec<usize>,
 }
@@ -90,16 +96,20 @@ impl Redactor {
     /// it came from).
     pub fn with_patterns(patterns: Vec<UserPattern>) -> Result<Redactor> {
         let mut detectors = Vec::new();
-        let mut anchors: Vec<&str> = Vec::new();
-        let mut anchor_owner = Vec::new();
+        // (anchors, owners): matched as written, and in any case.
+        let mut lists: [(Vec<&str>, Vec<usize>); 2] = Default::default();
         for b in builtin::BUILTIN {
             let regex = Regex::new(b.pattern).map_err(|e| Error::Pattern {
                 origin: format!("built-in detector {}", b.name),
                 reason: e.to_string(),
             })?;
-            for a in b.anchors {
-                anchors.push(a);
-                anchor_owner.push(detectors.len());
+            let (list, anchors) = match b.anchors {
+                builtin::Anchors::Exact(a) => (&mut lists[0], a),
+                builtin::Anchors::AnyCase(a) => (&mut lists[1], a),
+            };
+            for a in anchors {
+                list.0.push(a);
+                list.1.push(detectors.len());
             }
             detectors.push(Detector {
                 name: b.name.to_owned(),
@@ -107,16 +117,22 @@ impl Redactor {
                 group: regex.capture_names().position(|n| n == Some("secret")),
                 regex,
                 check: b.check,
+                gate: b.gate,
             });
         }
-        let prefilter = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(aho_corasick::MatchKind::Standard)
-            .build(&anchors)
-            .map_err(|e| Error::Pattern {
-                origin: "the built-in detectors' anchors".into(),
-                reason: e.to_string(),
-            })?;
+        let [exact, any_case] = lists;
+        let prefilter = |(anchors, owner): (Vec<&str>, Vec<usize>), any_case: bool| {
+            let automaton = AhoCorasick::builder()
+                .ascii_case_insensitive(any_case)
+                .match_kind(aho_corasick::MatchKind::Standard)
+                .build(&anchors)
+                .map_err(|e| Error::Pattern {
+                    origin: "the built-in detectors' anchors".into(),
+                    reason: e.to_string(),
+                })?;
+            Ok::<_, Error>(Prefilter { automaton, owner })
+        };
+        let prefilters = [prefilter(exact, false)?, prefilter(any_case, true)?];
         let mut unanchored = Vec::new();
         for p in patterns {
             unanchored.push(detectors.len());
@@ -126,12 +142,12 @@ impl Redactor {
                 source: "user pattern".into(),
                 regex: p.regex,
                 check: None,
+                gate: None,
             });
         }
         Ok(Redactor {
             detectors,
-            prefilter,
-            anchor_owner,
+            prefilters,
             unanchored,
         })
     }
@@ -212,9 +228,21 @@ impl Redactor {
     fn find(&self, text: &str) -> Vec<Span> {
         let mut candidates = vec![false; self.detectors.len()];
         let mut any = false;
-        for m in self.prefilter.find_overlapping_iter(text) {
-            candidates[self.anchor_owner[m.pattern().as_usize()]] = true;
-            any = true;
+        let bytes = text.as_bytes();
+        for p in &self.prefilters {
+            for m in p.automaton.find_overlapping_iter(text) {
+                let d = p.owner[m.pattern().as_usize()];
+                if candidates[d] {
+                    continue;
+                }
+                if self.detectors[d]
+                    .gate
+                    .is_none_or(|gate| gate(bytes, m.start(), m.end()))
+                {
+                    candidates[d] = true;
+                    any = true;
+                }
+            }
         }
         for &d in &self.unanchored {
             candidates[d] = true;

@@ -16,15 +16,8 @@ fn every_builtin_detector_compiles_and_has_anchors() {
     let r = Redactor::builtin();
     assert_eq!(r.detectors().len(), builtin::BUILTIN.len());
     for b in builtin::BUILTIN {
-        assert!(!b.anchors.is_empty(), "{}", b.name);
-        for a in b.anchors {
-            assert_eq!(
-                *a,
-                a.to_ascii_lowercase(),
-                "{}: anchors are lower case",
-                b.name
-            );
-        }
+        let (builtin::Anchors::Exact(a) | builtin::Anchors::AnyCase(a)) = &b.anchors;
+        assert!(!a.is_empty(), "{}", b.name);
     }
 }
 
