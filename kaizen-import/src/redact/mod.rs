@@ -45,17 +45,24 @@ struct Detector {
     gate: Option<fn(&[u8], usize, usize) -> bool>,
 }
 
-/// One automaton of anchors, and whose each anchor is.
+/// Whose an anchor is: a detector, and the anchor as written when it must match so (a
+/// token prefix: `AKIA`, not `akia`).
+struct Owner {
+    detector: usize,
+    exact: Option<&'static str>,
+}
+
+/// Every detector's anchors in one automaton (ASCII case-insensitive; a DFA: one pass over
+/// the text), each literal with its owners (a literal can be several detectors' anchor).
 struct Prefilter {
     automaton: AhoCorasick,
-    owner: Vec<usize>,
+    owners: Vec<Vec<Owner>>,
 }
 
 /// Finds and replaces secrets. Cheap to share (`Arc`); `Send + Sync`.
 pub struct Redactor {
     detectors: Vec<Detector>,
-    /// Anchors matched as written, and in any ASCII case.
-    prefilters: [Prefilter; 2],
+    prefilter: Prefilter,
     /// Detectors without anchors (user patterns): run on every text.
     unanchored: Vec<usize>,
 }
@@ -96,20 +103,32 @@ impl Redactor {
     /// it came from).
     pub fn with_patterns(patterns: Vec<UserPattern>) -> Result<Redactor> {
         let mut detectors = Vec::new();
-        // (anchors, owners): matched as written, and in any case.
-        let mut lists: [(Vec<&str>, Vec<usize>); 2] = Default::default();
+        // Each literal, lower-cased, with its owners.
+        let mut literals: Vec<String> = Vec::new();
+        let mut owners: Vec<Vec<Owner>> = Vec::new();
         for b in builtin::BUILTIN {
             let regex = Regex::new(b.pattern).map_err(|e| Error::Pattern {
                 origin: format!("built-in detector {}", b.name),
                 reason: e.to_string(),
             })?;
-            let (list, anchors) = match b.anchors {
-                builtin::Anchors::Exact(a) => (&mut lists[0], a),
-                builtin::Anchors::AnyCase(a) => (&mut lists[1], a),
+            let (anchors, exact) = match b.anchors {
+                builtin::Anchors::Exact(a) => (a, true),
+                builtin::Anchors::AnyCase(a) => (a, false),
             };
             for a in anchors {
-                list.0.push(a);
-                list.1.push(detectors.len());
+                let literal = a.to_ascii_lowercase();
+                let at = match literals.iter().position(|l| *l == literal) {
+                    Some(at) => at,
+                    None => {
+                        literals.push(literal);
+                        owners.push(Vec::new());
+                        literals.len() - 1
+                    }
+                };
+                owners[at].push(Owner {
+                    detector: detectors.len(),
+                    exact: exact.then_some(*a),
+                });
             }
             detectors.push(Detector {
                 name: b.name.to_owned(),
@@ -120,19 +139,16 @@ impl Redactor {
                 gate: b.gate,
             });
         }
-        let [exact, any_case] = lists;
-        let prefilter = |(anchors, owner): (Vec<&str>, Vec<usize>), any_case: bool| {
-            let automaton = AhoCorasick::builder()
-                .ascii_case_insensitive(any_case)
-                .match_kind(aho_corasick::MatchKind::Standard)
-                .build(&anchors)
-                .map_err(|e| Error::Pattern {
-                    origin: "the built-in detectors' anchors".into(),
-                    reason: e.to_string(),
-                })?;
-            Ok::<_, Error>(Prefilter { automaton, owner })
-        };
-        let prefilters = [prefilter(exact, false)?, prefilter(any_case, true)?];
+        let automaton = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(aho_corasick::MatchKind::Standard)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(&literals)
+            .map_err(|e| Error::Pattern {
+                origin: "the built-in detectors' anchors".into(),
+                reason: e.to_string(),
+            })?;
+        let prefilter = Prefilter { automaton, owners };
         let mut unanchored = Vec::new();
         for p in patterns {
             unanchored.push(detectors.len());
@@ -147,7 +163,7 @@ impl Redactor {
         }
         Ok(Redactor {
             detectors,
-            prefilters,
+            prefilter,
             unanchored,
         })
     }
@@ -224,15 +240,29 @@ impl Redactor {
         Cow::Owned(self.replace(json, &merge(whole), counts))
     }
 
-    /// Every match of every detector that may match `text`, in no order.
-    fn find(&self, text: &str) -> Vec<Span> {
+    /// The detectors whose expressions run on `text` (its anchors, past their gates, and
+    /// every user pattern): for measuring what the prefilter lets through.
+    pub fn candidates(&self, text: &str) -> Vec<&str> {
+        let (candidates, _) = self.candidates_of(text);
+        (self.detectors.iter().zip(candidates))
+            .filter(|(_, c)| *c)
+            .map(|(d, _)| d.name.as_str())
+            .collect()
+    }
+
+    /// Per detector, whether its expression runs on `text`; and whether any does.
+    fn candidates_of(&self, text: &str) -> (Vec<bool>, bool) {
         let mut candidates = vec![false; self.detectors.len()];
         let mut any = false;
         let bytes = text.as_bytes();
-        for p in &self.prefilters {
-            for m in p.automaton.find_overlapping_iter(text) {
-                let d = p.owner[m.pattern().as_usize()];
-                if candidates[d] {
+        for m in self.prefilter.automaton.find_overlapping_iter(text) {
+            for owner in &self.prefilter.owners[m.pattern().as_usize()] {
+                let d = owner.detector;
+                if candidates[d]
+                    || owner
+                        .exact
+                        .is_some_and(|a| &bytes[m.start()..m.end()] != a.as_bytes())
+                {
                     continue;
                 }
                 if self.detectors[d]
@@ -248,6 +278,12 @@ impl Redactor {
             candidates[d] = true;
             any = true;
         }
+        (candidates, any)
+    }
+
+    /// Every match of every detector that may match `text`, in no order.
+    fn find(&self, text: &str) -> Vec<Span> {
+        let (candidates, any) = self.candidates_of(text);
         let mut spans = Vec::new();
         if !any {
             return spans;
