@@ -80,9 +80,9 @@ fn plants() -> Vec<Plant> {
             tool_result(
                 2,
                 0,
-                "[default]\naws_secret_access_key = drTJvcXLB89EXAMPLEKEYwJalrXUtnFEMI/K7MDE",
+                "[default]\naws_secret_access_key = drTJvcXLB89QzPLmXYKEYwJalrXUtnFEMI/K7MDE",
             ),
-            "drTJvcXLB89EXAMPLEKEYwJalrXUtnFEMI/K7MDE",
+            "drTJvcXLB89QzPLmXYKEYwJalrXUtnFEMI/K7MDE",
             "aws-secret-access-key",
         ),
         // Commands.

@@ -112,7 +112,8 @@ pub(crate) const BUILTIN: &[Builtin] = &[
             slash!(),
             r"){40})(?:[^A-Za-z0-9+/]|$)"
         ),
-        check: None,
+        // AWS's documentation keys (`wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY`) are no secret.
+        check: Some(|c| !c["secret"].contains("EXAMPLE")),
         gate: None,
     },
     Builtin {
@@ -353,7 +354,7 @@ pub(crate) const BUILTIN: &[Builtin] = &[
             q!(),
             r"[ \t]*(?P<op>=|:)[ \t]*",
             q!(),
-            r#"(?P<secret>[^\s"'`\\$;&|<>(){}\[\],]{4,})"#
+            r#"(?P<secret>[^\s"'`\\$;&|<>(){}\[\],]{4,})(?P<typed>[ \t]*=)?"#
         ),
         check: Some(assignment_is_secret),
         gate: Some(assignment_gate),
@@ -457,6 +458,21 @@ fn assignment_is_secret(c: &Captures<'_>) -> bool {
     {
         return false;
     }
+    // Code, not a value: `NAME: Type = …` (a declaration's type), `ffi::NAME`, `0x100`,
+    // another constant (`B_MAIL_ERROR_BASE`).
+    if (&c["op"] == ":" && c.name("typed").is_some())
+        || value.contains("::")
+        || value.starts_with("0x")
+        || is_constant(value)
+        || ["value", "val", "string", "str", "secret", "token", "key"].contains(
+            &value
+                .trim_end_matches([':', '.', ','])
+                .to_ascii_lowercase()
+                .as_str(),
+        )
+    {
+        return false;
+    }
     if &c["op"] == ":" && !password && !value.bytes().any(|b| b.is_ascii_digit()) {
         return false;
     }
@@ -468,7 +484,7 @@ fn assignment_is_secret(c: &Captures<'_>) -> bool {
 /// short passwords have less), not a placeholder. A password key needs no entropy.
 fn keyed_is_secret(c: &Captures<'_>) -> bool {
     let (name, value) = (c["name"].to_ascii_lowercase(), &c["secret"]);
-    if !not_placeholder(value) || value.contains("://") {
+    if !not_placeholder(value) || value.contains("://") || is_constant(value) {
         return false;
     }
     if name.contains("passw") {
@@ -486,6 +502,14 @@ fn keyed_is_secret(c: &Captures<'_>) -> bool {
     value.bytes().any(|b| b.is_ascii_digit())
         && value.bytes().any(|b| b.is_ascii_alphabetic())
         && entropy(value) >= 3.0
+}
+
+/// An UPPER_SNAKE_CASE name (`B_MAIL_ERROR_BASE`, `CLIENT_TRAFFIC_SECRET_0`): a constant
+/// referred to, not a value.
+fn is_constant(v: &str) -> bool {
+    v.contains('_')
+        && v.bytes().next().is_some_and(|b| b.is_ascii_uppercase())
+        && (v.bytes()).all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// Shannon entropy of `text`'s bytes, bits per byte.

@@ -203,6 +203,12 @@ fn ordinary_values_are_not_secrets() {
         "https://user@example.com/path",
         "\"input_tokens\": 1234",
         "password: \"\"",
+        "pub const IFLA_INET6_TOKEN: _bindgen_ty_5 = _bindgen_ty_5::IFLA_INET6_TOKEN;",
+        "SQLITE_CHANGESET_FOREIGN_KEY = ffi::SQLITE_CHANGESET_FOREIGN_KEY,",
+        "DEVSTAT_TYPE_PASS = 0x100,",
+        "pub const B_MAIL_WRONG_PASSWORD: i32 = B_MAIL_ERROR_BASE + 2;",
+        "invalid KEY=VALUE: no `=` found",
+        "let secret_access_key = \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\";",
     ] {
         let (out, counts) = redact(&serde_json::json!({ "t": text }).to_string());
         assert!(counts.is_empty(), "{text:?} redacted as {counts:?}: {out}");
