@@ -17,6 +17,9 @@
 
 use regex::Captures;
 
+/// A gate: the text's bytes, an anchor's start and end; whether a match can follow.
+pub(crate) type Gate = fn(&[u8], usize, usize) -> bool;
+
 /// The literals a detector's matches hold, at least one each.
 pub(crate) enum Anchors {
     /// Matched as written (token prefixes: `AKIA`, `ghp_`, `sk-`).
@@ -39,7 +42,7 @@ pub(crate) struct Builtin {
     /// expression runs only when one says the text after it can be a match. For anchors
     /// common in agent logs (`token` in `input_tokens`, every URL's `://`); as permissive as
     /// the expression, so no match is lost.
-    pub gate: Option<fn(&[u8], usize, usize) -> bool>,
+    pub gate: Option<Gate>,
 }
 
 /// Before a token: the start, a character that cannot be part of it, or a JSON escape

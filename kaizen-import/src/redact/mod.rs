@@ -42,7 +42,7 @@ struct Detector {
     /// The index of the `secret` group, when the expression has one; else the whole match.
     group: Option<usize>,
     check: Option<fn(&Captures<'_>) -> bool>,
-    gate: Option<fn(&[u8], usize, usize) -> bool>,
+    gate: Option<builtin::Gate>,
 }
 
 /// Whose an anchor is: a detector, and the anchor as written when it must match so (a
