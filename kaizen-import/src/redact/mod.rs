@@ -192,6 +192,21 @@ impl Redactor {
     /// input outside the replaced parts, each of which lies inside one string and covers
     /// whole escape sequences. Matches outside strings (a number) are left. Borrowed when
     /// nothing was replaced.
+    ///
+    /// ```
+    /// use kaizen_import::{RedactCounts, Redactor, UserPattern};
+    ///
+    /// let redactor = Redactor::with_patterns(UserPattern::from_args(&[r"ACME-\d{6}".into()])?)?;
+    /// let mut counts = RedactCounts::new();
+    /// let line = r#"{"cmd":"GH_TOKEN=ghp_Zq3xY8wV5uT2sR9pO6nM3lK0jI7hG4fE1dC8 gh pr list ACME-123456"}"#;
+    /// let out = redactor.redact_json(line, &mut counts);
+    /// assert_eq!(
+    ///     out,
+    ///     r#"{"cmd":"GH_TOKEN=[REDACTED:github-token] gh pr list [REDACTED:custom-1]"}"#
+    /// );
+    /// assert_eq!(counts["github-token"], 1);
+    /// # Ok::<(), kaizen_import::Error>(())
+    /// ```
     pub fn redact_json<'t>(&self, json: &'t str, counts: &mut RedactCounts) -> Cow<'t, str> {
         let found = self.find(json);
         if found.is_empty() {
