@@ -46,10 +46,10 @@ pub(crate) struct Builtin {
 }
 
 /// Before a token: the start, a character that cannot be part of it, or a JSON escape
-/// (`\n`, `\t`, …: `"a\nAKIA…"` holds the key right after an escaped line break).
+/// (`\n`, `\t`, `\u002f`: `"a\nAKIA…"` holds the key right after an escaped line break).
 macro_rules! pre {
     () => {
-        r"(?:^|[^A-Za-z0-9_]|\\[nrt])"
+        r"(?:^|[^A-Za-z0-9_]|\\[nrt]|\\u[0-9a-fA-F]{4})"
     };
 }
 
@@ -77,10 +77,10 @@ pub(crate) const BUILTIN: &[Builtin] = &[
         // line breaks (`\n`, or `\\n` in JSON inside JSON); without its END line (output cut
         // short) from BEGIN to the end of the base64 text.
         pattern: concat!(
-            r"(?P<secret>-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----",
+            r"(?P<secret>-----BEGIN[ A-Z0-9_]{0,100}PRIVATE KEY(?: BLOCK)?-----",
             r"(?:(?:[A-Za-z0-9+=\s:,.\-]|\\{1,3}[nrt]|",
             slash!(),
-            r")*?-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----",
+            r")*?-----END[ A-Z0-9_]{0,100}PRIVATE KEY(?: BLOCK)?-----",
             r"|(?:[A-Za-z0-9+=\s:,.\-]|\\{1,3}[nrt]|",
             slash!(),
             r"){64,}))"
@@ -353,7 +353,7 @@ pub(crate) const BUILTIN: &[Builtin] = &[
         // An environment-style variable (upper case) assigned a value: `export
         // GITHUB_TOKEN=…`, `DB_PASSWORD: …` (YAML), `"OPENAI_API_KEY": "…"` (an env dump).
         pattern: concat!(
-            r"(?:^|[^A-Za-z0-9_]|\\[nrt])(?P<name>(?:[A-Z0-9]+_)*(?:TOKEN|KEY|SECRET|PASSWORD|PASSWD|PASS|PWD|APIKEY|CREDENTIALS?)(?:_[A-Z0-9]+)*)",
+            r"(?:^|[^A-Za-z0-9_]|\\[nrt]|\\u[0-9a-fA-F]{4})(?P<name>(?:[A-Z0-9]+_)*(?:TOKEN|KEY|SECRET|PASSWORD|PASSWD|PASS|PWD|APIKEY|CREDENTIALS?)(?:_[A-Z0-9]+)*)",
             q!(),
             r"[ \t]*(?P<op>=|:)[ \t]*",
             q!(),
@@ -602,10 +602,11 @@ fn url_gate(b: &[u8], _start: usize, end: usize) -> bool {
 }
 
 /// A token prefix (`sk-`) at the start of a word (not the end of `task-` or `disk-`), or
-/// right after an escaped line break or tab.
+/// right after an escape (`\n`, `\u002f`).
 fn token_start_gate(b: &[u8], start: usize, _end: usize) -> bool {
     let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
     start == 0
         || !word(b[start - 1])
         || (start >= 2 && b[start - 2] == b'\\' && matches!(b[start - 1], b'n' | b'r' | b't'))
+        || (start >= 6 && b[start - 6] == b'\\' && b[start - 5] == b'u')
 }

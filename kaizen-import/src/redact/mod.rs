@@ -307,18 +307,32 @@ impl Redactor {
             if !candidates[i] {
                 continue;
             }
-            for c in d.regex.captures_iter(text) {
-                let Some(m) = d.group.map_or(c.get(0), |g| c.get(g)) else {
-                    continue;
+            // Each search goes on from the end of the last secret, not of the last match:
+            // a match takes the character after its token as a boundary, which is also the
+            // character before the next token (`ghp_… ghp_…`, `AKIA…\nAKIA…`).
+            let mut at = 0;
+            while at <= text.len() {
+                let Some(c) = d.regex.captures_at(text, at) else {
+                    break;
                 };
-                if m.is_empty() || d.check.is_some_and(|check| !check(&c)) {
-                    continue;
+                let whole = c.get(0).map_or(at..at, |m| m.range());
+                let secret = d.group.map_or(c.get(0), |g| c.get(g));
+                let next = secret.map_or(whole.end, |m| m.end()).max(whole.start + 1);
+                if let Some(m) = secret
+                    && !m.is_empty()
+                    && d.check.is_none_or(|check| check(&c))
+                {
+                    spans.push(Span {
+                        start: m.start(),
+                        end: m.end(),
+                        detector: i,
+                    });
                 }
-                spans.push(Span {
-                    start: m.start(),
-                    end: m.end(),
-                    detector: i,
-                });
+                let next = next.max(at + 1);
+                if next > text.len() {
+                    break;
+                }
+                at = text.ceil_char_boundary(next);
             }
         }
         spans
