@@ -63,6 +63,9 @@ pub enum Command {
     /// Remove every event of sessions from every file of the store (and their import
     /// cursors); print what was removed.
     Erase(EraseArgs),
+    /// Run the secret detectors of import and ingest over what is stored, and rewrite the
+    /// files holding a match (each secret replaced by [REDACTED:<detector>]).
+    Redact(StoredRedactArgs),
     /// Merge each day's small files (and v1 files) into few large sorted files.
     Compact(CompactArgs),
     /// Check every file of the store; exit 1 when anything is wrong.
@@ -89,6 +92,25 @@ pub struct IngestArgs {
     /// Skip invalid lines (each reported with its reason) instead of refusing the whole run.
     #[arg(long)]
     pub skip_invalid: bool,
+    #[command(flatten)]
+    pub redact: RedactArgs,
+}
+
+/// Secret redaction, on by default in `ingest` and `import` (see the README).
+#[derive(Debug, Args)]
+pub struct RedactArgs {
+    /// Store secrets as they are. By default each secret the built-in detectors (and
+    /// --redact-pattern/--redact-patterns) find is replaced by [REDACTED:<detector>] before
+    /// anything is stored.
+    #[arg(long, conflicts_with_all = ["redact_patterns", "redact_pattern_files"])]
+    pub keep_secrets: bool,
+    /// Also redact what this regular expression matches (repeatable; the n-th is the
+    /// detector custom-n; only its group named `secret`, when it has one).
+    #[arg(long = "redact-pattern", value_name = "REGEX")]
+    pub redact_patterns: Vec<String>,
+    /// Also redact the patterns of FILE, one `NAME = REGEX` a line (`#` comments; repeatable).
+    #[arg(long = "redact-patterns", value_name = "FILE")]
+    pub redact_pattern_files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -225,6 +247,20 @@ pub struct PruneArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct StoredRedactArgs {
+    #[command(flatten)]
+    pub range: TimeRange,
+    /// Only this session (repeatable).
+    #[arg(long = "session", value_name = "ID")]
+    pub sessions: Vec<String>,
+    /// Print what would be rewritten; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub redact: RedactArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct EraseArgs {
     /// A session whose every event is removed (repeatable).
     #[arg(long = "session", value_name = "ID", required = true)]
@@ -279,6 +315,8 @@ pub struct ImportArgs {
     pub dry_run: bool,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+    #[command(flatten)]
+    pub redact: RedactArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

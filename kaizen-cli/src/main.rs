@@ -107,6 +107,7 @@ async fn dispatch(cli: Cli, stores: Vec<(String, Store)>) -> anyhow::Result<()> 
                 Command::Partitions(args) => commands::partitions::run(&store, args).await,
                 Command::Prune(args) => commands::prune::run(&store, args).await,
                 Command::Erase(args) => commands::erase::run(&store, args).await,
+                Command::Redact(args) => commands::redact::run(&store, args).await,
                 Command::Compact(args) => commands::compact::run(store, args).await,
                 Command::Verify(args) => commands::verify::run(store, args).await,
                 Command::Copy(args) => commands::copy::run(store, args).await,

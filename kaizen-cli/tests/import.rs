@@ -786,3 +786,209 @@ fn report_gives_a_cache_hit_rate_and_says_when_it_is_unknown() {
         .expect("the day's row");
     assert_eq!(day[at], "-", "{table}");
 }
+
+/// A Claude Code transcript holding secrets, imported: each is replaced by
+/// `[REDACTED:<detector>]` (built-in and `--redact-pattern`), counted per detector in both
+/// summaries, and an export gives back the transcript with only the secrets replaced;
+/// `--keep-secrets` keeps it byte for byte; typed columns are the same either way.
+#[test]
+fn import_redacts_secrets_by_default_and_export_gives_the_redacted_text() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let logs = dir.path().join("logs");
+    let project = logs.join("claude/projects/-home-u-app");
+    std::fs::create_dir_all(&project).expect("mkdir");
+    let session = "7a7a7a7a-1111-4222-8333-944444444444";
+    let token = "ghp_Zq3xY8wV5uT2sR9pO6nM3lK0jI7hG4fE1dC8";
+    let key = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5oPaIL5sOEh1yoAoGCCqGSM49\nAwEHoUQDQgAEFlHHWrH1vaYRMjfY3n4JnCVf1ZYw1y1Q9lVSq0dEkIc=\n-----END EC PRIVATE KEY-----";
+    let line = |n: u64, message: serde_json::Value| {
+        serde_json::json!({"parentUuid": null, "sessionId": session, "uuid": format!("u{n}"),
+            "cwd": "/home/u/app", "timestamp": format!("2026-10-01T10:00:0{n}.000Z"),
+            "type": message["role"], "message": message})
+        .to_string()
+    };
+    let lines = [
+        line(
+            1,
+            serde_json::json!({"role": "assistant", "model": "claude-sonnet-4-5", "id": "msg_1",
+            "content": [{"type": "tool_use", "id": "toolu_1", "name": "Bash",
+                         "input": {"command": format!("GH_TOKEN={token} gh pr list")}}],
+            "usage": {"input_tokens": 10, "output_tokens": 5}}),
+        ),
+        line(
+            2,
+            serde_json::json!({"role": "user", "content": [{"type": "tool_result",
+            "tool_use_id": "toolu_1", "content": format!("{key}\nticket ACME-778812")}]}),
+        ),
+        line(3, serde_json::json!({"role": "user", "content": "thanks"})),
+    ];
+    let original = format!("{}\n", lines.join("\n"));
+    let file = project.join(format!("{session}.jsonl"));
+    std::fs::write(&file, &original).expect("write");
+    let claude = logs.join("claude");
+    let claude = claude.to_str().expect("path");
+
+    let store = dir.path().join("store");
+    let json = ok(kaizen(
+        &store,
+        &[
+            "import",
+            "claude",
+            claude,
+            "--format",
+            "json",
+            "--redact-pattern",
+            r"ACME-\d{6}",
+        ],
+    ));
+    let run: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(run["redaction"], true);
+    assert_eq!(
+        run["redacted"],
+        serde_json::json!({"custom-1": 1, "github-token": 1, "private-key": 1}),
+        "{run}"
+    );
+    assert_eq!(
+        run["report"]["sources"]["claude"]["redacted"],
+        run["redacted"]
+    );
+
+    // The export: the transcript with only the secrets replaced, still one JSON a line.
+    let out = dir.path().join("out");
+    ok(kaizen(
+        &store,
+        &["export", "claude", "--out", out.to_str().expect("path")],
+    ));
+    let exported =
+        std::fs::read_to_string(out.join(format!("projects/-home-u-app/{session}.jsonl")))
+            .expect("exported transcript");
+    let raw_key = serde_json::to_string(key).expect("json");
+    let want = original
+        .replace(token, "[REDACTED:github-token]")
+        .replace(&raw_key[1..raw_key.len() - 1], "[REDACTED:private-key]")
+        .replace("ACME-778812", "[REDACTED:custom-1]");
+    assert_ne!(want, original);
+    assert_eq!(exported, want);
+    for l in exported.lines() {
+        serde_json::from_str::<serde_json::Value>(l).expect("each exported line is JSON");
+    }
+    let scanned = ok(kaizen(&store, &["scan", "--format", "jsonl"]));
+    assert!(
+        !scanned.contains("ghp_Zq3x") && !scanned.contains("MHcCAQEE"),
+        "{scanned}"
+    );
+
+    // The text summary counts per detector; --keep-secrets keeps every byte.
+    let kept = dir.path().join("kept");
+    let text = ok(kaizen(
+        &kept,
+        &["import", "claude", claude, "--keep-secrets"],
+    ));
+    assert!(
+        text.contains("secrets kept as they are (--keep-secrets)"),
+        "{text}"
+    );
+    let text = ok(kaizen(
+        &dir.path().join("third"),
+        &["import", "claude", claude],
+    ));
+    assert!(
+        text.contains("redacted 2 secret(s): github-token 1, private-key 1"),
+        "{text}"
+    );
+    let out2 = dir.path().join("out2");
+    ok(kaizen(
+        &kept,
+        &["export", "claude", "--out", out2.to_str().expect("path")],
+    ));
+    assert_eq!(
+        std::fs::read_to_string(out2.join(format!("projects/-home-u-app/{session}.jsonl")))
+            .expect("read"),
+        original
+    );
+    // Typed columns are read from the lines as written: the same with and without.
+    let columns = "session_id,seq,ts_ms,kind,tool,tool_call_id,tokens_in,tokens_out,cost_usd_e6";
+    assert_eq!(
+        ok(kaizen(
+            &store,
+            &["scan", "--columns", columns, "--format", "csv"]
+        )),
+        ok(kaizen(
+            &kept,
+            &["scan", "--columns", columns, "--format", "csv"]
+        ))
+    );
+
+    // Patterns that cannot be used are refused before anything is read.
+    let bad = kaizen(
+        &dir.path().join("s4"),
+        &["import", "claude", claude, "--redact-pattern", "("],
+    );
+    assert!(
+        fails(&bad).contains("--redact-pattern 1: "),
+        "{}",
+        fails(&bad)
+    );
+    let missing = dir.path().join("nope.txt");
+    let bad = kaizen(
+        &dir.path().join("s4"),
+        &[
+            "import",
+            "claude",
+            claude,
+            "--redact-patterns",
+            missing.to_str().expect("path"),
+        ],
+    );
+    assert!(fails(&bad).contains("nope.txt"), "{}", fails(&bad));
+    let both = kaizen(
+        &dir.path().join("s4"),
+        &[
+            "import",
+            "claude",
+            claude,
+            "--keep-secrets",
+            "--redact-pattern",
+            "x",
+        ],
+    );
+    assert_eq!(both.status.code(), Some(2));
+    assert!(!dir.path().join("s4").exists(), "nothing written");
+}
+
+/// `kaizen ingest` redacts payloads the same way, counting per detector; `--keep-secrets`
+/// stores them as given.
+#[test]
+fn ingest_redacts_payloads_by_default() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let input = dir.path().join("events.jsonl");
+    std::fs::write(
+        &input,
+        concat!(
+            r#"{"session_id":"s1","seq":1,"ts_ms":1790812800000,"ts_exact":true,"kind":"ToolCall","source":"Hook","tool":"Bash","payload":{"command":"curl -H 'Authorization: Bearer 7f3c9a1e5b2d8f4a6c0e9b3d7a1f5c2e' https:\/\/x"}}"#,
+            "\n",
+            r#"{"session_id":"s1","seq":2,"ts_ms":1790812801000,"ts_exact":true,"kind":"Message","source":"Hook","payload":{"text":"hi"}}"#,
+            "\n"
+        ),
+    )
+    .expect("write");
+    let store = dir.path().join("store");
+    let text = ok(kaizen(&store, &["ingest", input.to_str().expect("path")]));
+    assert!(
+        text.contains("redacted 1 secret(s): bearer-token 1"),
+        "{text}"
+    );
+    let scanned = ok(kaizen(&store, &["scan", "--format", "jsonl"]));
+    assert!(
+        scanned.contains("Bearer [REDACTED:bearer-token]"),
+        "{scanned}"
+    );
+    assert!(!scanned.contains("7f3c9a1e"), "{scanned}");
+    assert!(scanned.contains(r#""tool":"Bash""#), "{scanned}");
+    let kept = dir.path().join("kept");
+    let text = ok(kaizen(
+        &kept,
+        &["ingest", input.to_str().expect("path"), "--keep-secrets"],
+    ));
+    assert!(text.contains("secrets kept as they are"), "{text}");
+    assert!(ok(kaizen(&kept, &["scan", "--format", "jsonl"])).contains("7f3c9a1e"));
+}

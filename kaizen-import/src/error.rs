@@ -195,6 +195,16 @@ pub enum Error {
     /// The caller's sink refused a chunk of events: the import stopped there.
     #[error("{0}")]
     Sink(#[source] SinkError),
+
+    /// A redaction pattern that cannot be used (not a valid regular expression, a name that
+    /// cannot be a detector's, a patterns file line that is not `NAME = REGEX`).
+    #[error("{origin}: {reason}")]
+    Pattern {
+        /// Where it came from: `--redact-pattern 2`, `patterns.txt:4`.
+        origin: String,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 /// Problems one a line, the first [`SHOWN`] of them (an export into a folder of another

@@ -9,6 +9,7 @@ use kaizen_core::{Event, EventKind, EventSource, Payload};
 
 use crate::chunks::Chunks;
 use crate::price::{PriceTable, Usage};
+use crate::redact::{RedactCounts, Redactor};
 use crate::report::{MAX_SKIPPED_SHOWN, SourceReport};
 use crate::util::PayloadBuilder;
 use crate::{Agent, Cursor, CursorState, Error, Result, SinkError, SourceFile};
@@ -35,6 +36,12 @@ pub struct ImportOptions {
     /// and at the end of each file (for a progress bar: a file's share is its size minus its
     /// cursor's `consumed`).
     pub on_bytes: Option<OnBytes>,
+    /// Replaces secrets in what is kept of each line (its `record`, `text` or `bytes_b64`;
+    /// an upstream database row's payload; a kaizen event's payload) by
+    /// `[REDACTED:<detector>]`, counted per detector in [`SourceReport::redacted`]. Typed
+    /// fields (session id, tool, model, tokens…) come from the line as written. Default: the
+    /// built-in detectors ([`Redactor::builtin`]); `None` keeps secrets.
+    pub redactor: Option<std::sync::Arc<Redactor>>,
 }
 
 /// A progress callback: bytes read since the last call.
@@ -56,6 +63,7 @@ impl Default for ImportOptions {
             max_line_bytes: 256 << 20,
             prices: PriceTable::shipped(),
             on_bytes: None,
+            redactor: Some(Redactor::builtin()),
         }
     }
 }
@@ -505,6 +513,42 @@ impl<'a> Keep<'a> {
     }
 }
 
+/// A line kept as text: JSON with whitespace around it is redacted as JSON (export gives it
+/// back, and it must stay JSON); anything else as text.
+fn redact_line_text<'t>(
+    r: &Redactor,
+    text: &'t str,
+    counts: &mut RedactCounts,
+) -> std::borrow::Cow<'t, str> {
+    let mut found = RedactCounts::new();
+    match r.redact_text(text, &mut found) {
+        std::borrow::Cow::Borrowed(t) => std::borrow::Cow::Borrowed(t),
+        _ if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() => {
+            r.redact_json(text, counts)
+        }
+        owned => {
+            for (k, v) in found {
+                *counts.entry(k).or_default() += v;
+            }
+            owned
+        }
+    }
+}
+
+/// Redacts `event`'s payload (JSON text) in place. Errors: the redacted payload is not a
+/// payload (cannot happen: [`Redactor::redact_json`] keeps JSON), as a reason.
+pub fn redact_payload(
+    r: &Redactor,
+    event: &mut Event,
+    counts: &mut RedactCounts,
+) -> std::result::Result<(), String> {
+    if let std::borrow::Cow::Owned(text) = r.redact_json(event.payload.as_json_text(), counts) {
+        event.payload = Payload::from_json_text(text)
+            .map_err(|e| format!("internal error: the redacted payload is not JSON: {e}"))?;
+    }
+    Ok(())
+}
+
 /// Where a cost came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum CostSource {
@@ -704,13 +748,26 @@ impl Out<'_> {
                 "session_id": session_id, "seq": seq, "line": line,
             }));
         }
+        let (redactor, counts) = (self.options.redactor.as_deref(), &mut self.report.redacted);
         match keep {
-            Keep::Record(json) => p.raw("record", json),
-            Keep::Text(text) => p.str("text", text),
-            Keep::Bytes(bytes) => p.str(
-                "bytes_b64",
-                &base64::engine::general_purpose::STANDARD.encode(bytes),
-            ),
+            Keep::Record(json) => match redactor {
+                Some(r) => p.raw("record", &r.redact_json(json, counts)),
+                None => p.raw("record", json),
+            },
+            Keep::Text(text) => match redactor {
+                Some(r) => p.str("text", &redact_line_text(r, text, counts)),
+                None => p.str("text", text),
+            },
+            Keep::Bytes(bytes) => {
+                let bytes = match redactor {
+                    Some(r) => crate::redact::redact_bytes(r, bytes, counts),
+                    None => std::borrow::Cow::Borrowed(bytes),
+                };
+                p.str(
+                    "bytes_b64",
+                    &base64::engine::general_purpose::STANDARD.encode(bytes),
+                )
+            }
         };
         let payload = Payload::from_json_text(p.finish())
             .map_err(|e| Error::line(self.path, line, format!("internal payload error: {e}")))?;
@@ -858,8 +915,12 @@ impl Out<'_> {
         self.emit(session_id, seq, number, d, payload)
     }
 
-    /// Emits a kaizen event as it is (the native JSON Lines source).
-    pub(crate) fn push_native(&mut self, ev: Event) -> Result<()> {
+    /// Emits a kaizen event as it is (the native JSON Lines source), its payload redacted.
+    pub(crate) fn push_native(&mut self, mut ev: Event, line: u64) -> Result<()> {
+        if let Some(r) = self.options.redactor.as_deref() {
+            redact_payload(r, &mut ev, &mut self.report.redacted)
+                .map_err(|reason| Error::line(self.path, line, reason))?;
+        }
         self.push(ev)
     }
 

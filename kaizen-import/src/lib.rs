@@ -171,6 +171,7 @@ mod lenient;
 mod lines;
 mod native;
 mod price;
+mod redact;
 mod report;
 pub mod sample;
 mod sniff;
@@ -182,10 +183,11 @@ pub use discover::{
 };
 pub use error::{Error, Result, SinkError};
 pub use export::{ExportReport, Exporter, export};
-pub use import::{FileImport, ImportOptions, OnBytes, import_file};
+pub use import::{FileImport, ImportOptions, OnBytes, import_file, redact_payload};
 pub use kaizen_core::Event;
 pub use native::parse_event_line;
 pub use price::{ModelPrice, PriceTable, Usage};
+pub use redact::{RedactCounts, Redactor, UserPattern};
 pub use report::{Report, SourceReport};
 pub use source::{
     Agent, Cursor, CursorState, SEQ_KIND_CLAUDE, SEQ_KIND_CODEX, SEQ_KIND_GEMINI, SEQ_KIND_OTEL,

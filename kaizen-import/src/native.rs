@@ -39,7 +39,7 @@ pub(crate) fn import(start: Option<&Cursor>, out: &mut Out<'_>) -> Result<Progre
                 Ok(None) => Ok(()),
                 Ok(Some(event)) => {
                     out.report.sessions.insert(event.session_id.clone());
-                    out.push_native(event)
+                    out.push_native(event, line_no)
                 }
                 Err(reason) => out.invalid(line_no, None, reason),
             },

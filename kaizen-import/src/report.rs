@@ -82,6 +82,10 @@ pub struct SourceReport {
     /// database rows left out (not stored: they stay in the database only).
     #[serde(default)]
     pub left_out: Vec<String>,
+    /// Secrets replaced by `[REDACTED:<detector>]`, per detector (empty when redaction is
+    /// off or nothing was found).
+    #[serde(default)]
+    pub redacted: BTreeMap<String, u64>,
     /// Files whose last line had no newline yet (still being written): imported up to the
     /// last complete line; the rest is picked up by the next import.
     pub truncated_tails: Vec<String>,
@@ -133,6 +137,9 @@ impl SourceReport {
         }
         self.truncated_tails
             .extend(other.truncated_tails.iter().cloned());
+        for (k, v) in &other.redacted {
+            *self.redacted.entry(k.clone()).or_default() += v;
+        }
     }
 
     /// The remarks a summary prints, one a line: the files' [`SourceReport::notes`], then

@@ -53,7 +53,14 @@ pub async fn run(store: &Store, store_url: &str, args: DemoArgs) -> anyhow::Resu
             store.location()
         );
     }
-    let imported = import::import(store, files, false, false).await;
+    let imported = import::import(
+        store,
+        files,
+        false,
+        false,
+        Some(kaizen_import::Redactor::builtin()),
+    )
+    .await;
     let _ = std::fs::remove_dir_all(&sample_dir);
     import::print_summary(&imported?)?;
 

@@ -46,7 +46,14 @@ pub async fn run(store: &Store, args: HookArgs) -> anyhow::Result<()> {
     // Lenient: a line that is not JSON (in this transcript, or another session's file of
     // the folder) is kept as text and counted, never a reason to archive nothing — with a
     // strict import, one bad line would fail every later hook of the project.
-    let run = super::import::import(store, files, true, false).await?;
+    let run = super::import::import(
+        store,
+        files,
+        true,
+        false,
+        Some(kaizen_import::Redactor::builtin()),
+    )
+    .await?;
     if args.verbose {
         super::import::print_summary(&run)?;
     }

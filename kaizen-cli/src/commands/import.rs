@@ -9,12 +9,15 @@ use std::time::Instant;
 use anyhow::Context;
 use bytes::Bytes;
 use kaizen_core::Event;
-use kaizen_import::{Agent, Cursor, ImportOptions, OnBytes, Report, SourceFile, SourceReport};
+use kaizen_import::{
+    Agent, Cursor, ImportOptions, OnBytes, RedactCounts, Redactor, Report, SourceFile,
+    SourceReport, UserPattern,
+};
 use kaizen_store::{AppendReceipt, EventStore, Store};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use crate::cli::{ImportArgs, ImportSource, ReportFormat};
+use crate::cli::{ImportArgs, ImportSource, RedactArgs, ReportFormat};
 use crate::{output, progress};
 
 /// The state document holding every imported file's cursor (see `Store::write_state`).
@@ -35,6 +38,40 @@ pub struct ImportRun {
     pub seconds: f64,
     /// Nothing was written.
     pub dry_run: bool,
+    /// Secrets were redacted (false with `--keep-secrets`).
+    pub redaction: bool,
+    /// Secrets replaced, per detector, over every source (each source's own figures are in
+    /// its report's `redacted`).
+    pub redacted: RedactCounts,
+}
+
+/// The redactor `args` ask for: the built-in detectors and the user's patterns, or none
+/// with `--keep-secrets`. Errors: a pattern or patterns file that cannot be used.
+pub fn redactor(args: &RedactArgs) -> anyhow::Result<Option<Arc<Redactor>>> {
+    if args.keep_secrets {
+        return Ok(None);
+    }
+    let mut patterns = UserPattern::from_args(&args.redact_patterns)?;
+    for file in &args.redact_pattern_files {
+        patterns.extend(UserPattern::from_file(file)?);
+    }
+    Ok(Some(match patterns.is_empty() {
+        true => Redactor::builtin(),
+        false => Arc::new(Redactor::with_patterns(patterns)?),
+    }))
+}
+
+/// The summary's line about redaction: what was replaced, per detector.
+pub fn redaction_line(redactor_on: bool, counts: &RedactCounts) -> String {
+    if !redactor_on {
+        return "secrets kept as they are (--keep-secrets)".to_owned();
+    }
+    let total: u64 = counts.values().sum();
+    if total == 0 {
+        return "redacted no secret".to_owned();
+    }
+    let each: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    format!("redacted {total} secret(s): {}", each.join(", "))
 }
 
 pub async fn run(store: &Store, args: ImportArgs) -> anyhow::Result<()> {
@@ -70,7 +107,8 @@ pub async fn run(store: &Store, args: ImportArgs) -> anyhow::Result<()> {
                 .join(", ")
         );
     }
-    let run = import(store, files, args.skip_invalid, args.dry_run).await?;
+    let redactor = redactor(&args.redact)?;
+    let run = import(store, files, args.skip_invalid, args.dry_run, redactor).await?;
     match args.format {
         ReportFormat::Json => outln!("{}", serde_json::to_string_pretty(&run)?),
         ReportFormat::Table => print_summary(&run)?,
@@ -79,13 +117,16 @@ pub async fn run(store: &Store, args: ImportArgs) -> anyhow::Result<()> {
 }
 
 /// Imports `files` into `store` from their stored cursors, then stores the new cursors.
-/// All-or-nothing: an error leaves the store as it was (cursors included).
+/// All-or-nothing: an error leaves the store as it was (cursors included). `redactor`:
+/// secrets replaced before anything is stored (`None` keeps them).
 pub async fn import(
     store: &Store,
     files: Vec<SourceFile>,
     skip_invalid: bool,
     dry_run: bool,
+    redactor: Option<Arc<Redactor>>,
 ) -> anyhow::Result<ImportRun> {
+    let redaction = redactor.is_some();
     let started = Instant::now();
     let mut files = files;
     kaizen_import::in_time_order(&mut files);
@@ -104,6 +145,7 @@ pub async fn import(
     let options = ImportOptions {
         skip_invalid,
         on_bytes: Some(OnBytes(Arc::new(move |n| progress_bar.inc(n)))),
+        redactor,
         ..ImportOptions::default()
     };
 
@@ -163,7 +205,13 @@ pub async fn import(
         }
     }
     let events_read: u64 = report.sources.values().map(|s| s.events).sum();
+    let mut redacted = RedactCounts::new();
+    for (k, v) in report.sources.values().flat_map(|s| &s.redacted) {
+        *redacted.entry(k.clone()).or_default() += v;
+    }
     Ok(ImportRun {
+        redaction,
+        redacted,
         report,
         events_written: receipt.rows(),
         events_already_stored: match dry_run {
@@ -339,6 +387,7 @@ pub fn print_summary(run: &ImportRun) -> anyhow::Result<()> {
     for (source, r) in &run.report.sources {
         notes(source, r)?;
     }
+    outln!("{}", redaction_line(run.redaction, &run.redacted));
     if run.dry_run {
         // Nothing was handed to the store: which of them it holds already is not known.
         let read: u64 = run.report.sources.values().map(|s| s.events).sum();

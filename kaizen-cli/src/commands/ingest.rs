@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::Context;
 use indicatif::ProgressBar;
 use kaizen_core::{Event, UtcDay};
-use kaizen_import::parse_event_line;
+use kaizen_import::{RedactCounts, Redactor, parse_event_line};
 use kaizen_store::{AppendReceipt, EventStore, EventWriter, Store};
 use tokio::sync::mpsc;
 
@@ -36,6 +36,10 @@ pub struct IngestSummary {
     pub receipt: AppendReceipt,
     pub skipped: u64,
     pub seconds: f64,
+    /// Secrets were redacted (false with `--keep-secrets`).
+    pub redaction: bool,
+    /// Secrets replaced in payloads, per detector.
+    pub redacted: RedactCounts,
 }
 
 pub async fn run(store: &Store, args: IngestArgs) -> anyhow::Result<()> {
@@ -44,7 +48,8 @@ pub async fn run(store: &Store, args: IngestArgs) -> anyhow::Result<()> {
     } else {
         args.files
     };
-    let summary = ingest_files(store, inputs, args.skip_invalid).await?;
+    let redactor = super::import::redactor(&args.redact)?;
+    let summary = ingest_files(store, inputs, args.skip_invalid, redactor).await?;
     // Asked to ingest here: a store is here now, even when the input held no event.
     store.create().await?;
     print_summary(&summary)
@@ -63,11 +68,15 @@ fn split_days(receipt: &AppendReceipt) -> BTreeSet<UtcDay> {
         .collect()
 }
 
+/// Ingests `inputs` into `store`, all or nothing. `redactor`: secrets in payloads replaced
+/// before anything is stored (`None` keeps them).
 pub async fn ingest_files(
     store: &dyn EventStore,
     inputs: Vec<PathBuf>,
     skip_invalid: bool,
+    redactor: Option<std::sync::Arc<Redactor>>,
 ) -> anyhow::Result<IngestSummary> {
+    let redaction = redactor.is_some();
     let started = Instant::now();
     let total = inputs
         .iter()
@@ -82,7 +91,9 @@ pub async fn ingest_files(
     let (tx, mut rx) = mpsc::channel::<Msg>(2);
     let reader_bar = bar.clone();
     let given = inputs.clone();
-    let reader = std::thread::spawn(move || read_inputs(&inputs, &tx, &reader_bar, skip_invalid));
+    let reader = std::thread::spawn(move || {
+        read_inputs(&inputs, &tx, &reader_bar, skip_invalid, redactor.as_deref())
+    });
 
     let mut writer = store.writer();
     let mut skipped = 0;
@@ -111,7 +122,11 @@ pub async fn ingest_files(
     let read_result = reader
         .join()
         .unwrap_or_else(|_| Err(anyhow::anyhow!("the input reader stopped unexpectedly")));
-    let failure = failure.or(read_result.err()).or_else(|| {
+    let (redacted, read_error) = match read_result {
+        Ok(counts) => (counts, None),
+        Err(e) => (RedactCounts::new(), Some(e)),
+    };
+    let failure = failure.or(read_error).or_else(|| {
         // Skipping bad lines is for a few of them: an input of nothing but bad lines is a
         // wrong file or format, not a run that worked (an empty input is nothing to do).
         (events_read == 0 && skipped > 0).then(|| {
@@ -148,6 +163,8 @@ pub async fn ingest_files(
         receipt,
         skipped,
         seconds: started.elapsed().as_secs_f64(),
+        redaction,
+        redacted,
     })
 }
 
@@ -234,6 +251,10 @@ pub fn print_summary(s: &IngestSummary) -> anyhow::Result<()> {
     if s.skipped > 0 {
         outln!("skipped {} invalid line(s)", s.skipped);
     }
+    outln!(
+        "{}",
+        super::import::redaction_line(s.redaction, &s.redacted)
+    );
     let split = split_days(r);
     if !split.is_empty() {
         outln!(
@@ -244,13 +265,16 @@ pub fn print_summary(s: &IngestSummary) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Reads every input line by line on this thread, sending events in chunks.
+/// Reads every input line by line on this thread, sending events in chunks, their payloads
+/// redacted by `redactor`. Returns what was redacted.
 fn read_inputs(
     inputs: &[PathBuf],
     tx: &mpsc::Sender<Msg>,
     bar: &ProgressBar,
     skip_invalid: bool,
-) -> anyhow::Result<()> {
+    redactor: Option<&Redactor>,
+) -> anyhow::Result<RedactCounts> {
+    let mut redacted = RedactCounts::new();
     let mut chunk = Vec::with_capacity(CHUNK_EVENTS);
     let mut chunk_bytes = 0;
     for path in inputs {
@@ -274,14 +298,18 @@ fn read_inputs(
             line_no += 1;
             match parse_event_line(&buf, line_no == 1) {
                 Ok(None) => {}
-                Ok(Some(event)) => {
+                Ok(Some(mut event)) => {
+                    if let Some(r) = redactor {
+                        kaizen_import::redact_payload(r, &mut event, &mut redacted)
+                            .map_err(|reason| anyhow::anyhow!("{name}:{line_no}: {reason}"))?;
+                    }
                     chunk.push(event);
                     chunk_bytes += n;
                 }
                 Err(reason) => {
                     let msg = Msg::Invalid(format!("{name}:{line_no}: {reason}"));
                     if tx.blocking_send(msg).is_err() || !skip_invalid {
-                        return Ok(());
+                        return Ok(redacted);
                     }
                 }
             }
@@ -289,7 +317,7 @@ fn read_inputs(
                 chunk_bytes = 0;
                 let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_EVENTS));
                 if tx.blocking_send(Msg::Events(full)).is_err() {
-                    return Ok(());
+                    return Ok(redacted);
                 }
             }
         }
@@ -297,5 +325,5 @@ fn read_inputs(
     if !chunk.is_empty() {
         let _ = tx.blocking_send(Msg::Events(chunk));
     }
-    Ok(())
+    Ok(redacted)
 }

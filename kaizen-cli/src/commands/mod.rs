@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod man;
 pub mod partitions;
 pub mod prune;
+pub mod redact;
 pub mod report;
 pub mod scan;
 pub mod sql;

@@ -77,7 +77,16 @@ impl Reader<'_> {
                 last_key: key,
             });
             match self.event(&values[1..]) {
-                Ok(event) => self.push(event)?,
+                Ok(mut event) => {
+                    // The wrapper and the row's payload, redacted as one JSON text.
+                    if let Some(r) = self.options.redactor.as_deref() {
+                        crate::import::redact_payload(r, &mut event, &mut self.report.redacted)
+                            .map_err(|reason| {
+                                row_error(path, "events", &format!("id {id}"), "payload", &reason)
+                            })?;
+                    }
+                    self.push(event)?
+                }
                 Err((column, reason)) => {
                     let row = format!("id {id}");
                     let e = row_error(path, "events", &row, column, &reason);
