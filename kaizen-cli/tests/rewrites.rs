@@ -582,7 +582,7 @@ fn redact_rewrites_only_what_holds_a_secret() {
     let (before, after) = (parse(&before), parse(&after));
     assert_eq!(before.len(), after.len());
     for (b, a) in before.iter().zip(&after) {
-        let mut typed = |e: &serde_json::Value| {
+        let typed = |e: &serde_json::Value| {
             let mut e = e.clone();
             e.as_object_mut().expect("object").remove("payload");
             e
