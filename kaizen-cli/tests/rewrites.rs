@@ -1,4 +1,5 @@
-//! `kaizen erase` and `kaizen prune --payload-older-than` with real processes: killed with
+//! `kaizen erase`, `kaizen redact` and `kaizen prune --payload-older-than` with real
+//! processes: killed with
 //! SIGKILL at random moments (on a folder and, when scripts/test started it, on S3 with
 //! moto), after each of which the store verifies and reads every event exactly once, old
 //! or new; reports give the same figures after a payload prune; an erasure removes the
@@ -305,6 +306,57 @@ fn payload_prune_killed_at_any_moment_reads_every_event_once() {
             assert!(
                 done.values()
                     .all(|e| e["payload"]["kaizen_payload_pruned"] == true)
+            );
+        }
+    }
+}
+
+/// `kaizen redact` killed at random moments (a user pattern, `naïve`, stands for a secret
+/// many generated payloads hold): every event read once, its typed columns as they were,
+/// its payload the original or the redacted one; run again, no match is left.
+#[test]
+fn redact_killed_at_any_moment_reads_every_event_once() {
+    for place in places("redact") {
+        let dir = tempfile::tempdir().expect("tmp");
+        let pristine = pristine(&place, dir.path());
+        let base = pristine.events();
+        let holding = (base.values())
+            .filter(|e| e["payload"].to_string().contains("naïve"))
+            .count();
+        assert!(holding > 1000, "{holding} payloads hold the word");
+        let args = ["redact", "--redact-pattern", "naïve"];
+        let run = timed_run(&pristine, &place.store(1), &args);
+        for (i, at) in moments(run, 6, 0x7ed4c7).into_iter().enumerate() {
+            let store = place.store(i + 2);
+            pristine.copy_to(&store);
+            kill_after(&store, &args, at);
+            store.verifies();
+            let now = store.events();
+            assert_eq!(now.len(), base.len(), "killed at {at:?}");
+            let mut redacted = 0;
+            for (key, event) in &base {
+                let read = now.get(key).expect("every event");
+                assert_eq!(typed(read), typed(event), "{key:?} (killed at {at:?})");
+                if read != event {
+                    let text = read["payload"].to_string();
+                    assert!(
+                        text.contains("[REDACTED:custom-1]") && !text.contains("naïve"),
+                        "{key:?}: old or redacted, not {text}"
+                    );
+                    redacted += 1;
+                }
+            }
+            eprintln!(
+                "{}: killed at {at:?} of {run:?}: {redacted} payload(s) redacted",
+                store.url
+            );
+            store.ok(&args);
+            store.verifies();
+            let done = store.events();
+            assert_eq!(done.len(), base.len());
+            assert!(
+                done.values()
+                    .all(|e| !e["payload"].to_string().contains("naïve"))
             );
         }
     }
