@@ -132,24 +132,57 @@ pub enum ReportFormat {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// The last this many days (today included).
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
-    pub days: u32,
-    #[arg(long, value_enum, default_value_t = ReportBy::Day)]
-    pub by: ReportBy,
+    /// The last this many days of the time zone (today included); the default window when
+    /// neither --since nor --until is given is 30 days.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), conflicts_with = "since")]
+    pub days: Option<u32>,
+    /// From this day on (YYYY-MM-DD or YYYYMMDD, a calendar day of the time zone).
+    #[arg(long, value_parser = parse_local_date)]
+    pub since: Option<chrono::NaiveDate>,
+    /// Up to this day, included (YYYY-MM-DD or YYYYMMDD, a calendar day of the time zone).
+    #[arg(long, value_parser = parse_local_date)]
+    pub until: Option<chrono::NaiveDate>,
+    /// The groups, comma-separated (`--by day,model`): at most one of day, week (from
+    /// Monday), month, block (5-hour usage windows), with any of the others.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "day")]
+    pub by: Vec<ReportBy>,
+    /// An IANA time zone (Europe/Paris, Asia/Kolkata, UTC) for days, weeks and months and
+    /// for --since/--until; default: $TZ, else the machine's zone.
+    #[arg(long, value_name = "ZONE")]
+    pub timezone: Option<String>,
+    /// Cost recomputed from the stored tokens with the shipped price table (or --prices),
+    /// beside the recorded cost, and the difference per model.
+    #[arg(long)]
+    pub reprice: bool,
+    /// A price table for --reprice, in the shipped file's form
+    /// ({"version", "models": {name: {"input_cost_per_token": …}}}).
+    #[arg(long, value_name = "FILE", requires = "reprice")]
+    pub prices: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = ReportOutput::Table)]
     pub format: ReportOutput,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]
 pub enum ReportBy {
+    /// Calendar day of the time zone.
     Day,
+    /// Calendar week of the time zone, Monday to Sunday (named by its Monday).
+    Week,
+    /// Calendar month of the time zone.
+    Month,
+    /// 5-hour usage windows (as ccusage's `blocks`), per agent.
+    Block,
+    /// The session.
+    Session,
     Model,
+    Agent,
     /// The project (imported agent logs: the project folder or working directory).
     Project,
     Tool,
-    Session,
-    Agent,
+    /// The machine: the payload's `host`, else the store the event lives in.
+    Host,
+    /// The store the event lives in (several stores: `--store` repeated or a glob).
+    Store,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -394,6 +427,13 @@ fn parse_time(s: &str) -> Result<u64, String> {
 
 fn parse_day(s: &str) -> Result<UtcDay, String> {
     s.parse().map_err(|e: kaizen_core::Error| e.to_string())
+}
+
+/// A calendar day: `YYYY-MM-DD` or `YYYYMMDD` (ccusage's form).
+fn parse_local_date(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .or_else(|_| chrono::NaiveDate::parse_from_str(s, "%Y%m%d"))
+        .map_err(|_| format!("expected a day such as 2026-10-01 or 20261001, got {s:?}"))
 }
 
 fn parse_kind(s: &str) -> Result<EventKind, String> {

@@ -64,8 +64,13 @@ pub async fn run(store: &Store, store_url: &str, args: DemoArgs) -> anyhow::Resu
     ] {
         outln!("\n{title}:");
         let args = ReportArgs {
-            days: 30,
-            by,
+            days: Some(30),
+            since: None,
+            until: None,
+            by: vec![by],
+            timezone: None,
+            reprice: false,
+            prices: None,
             format: ReportOutput::Table,
         };
         report::run(stores.clone(), args).await?;
