@@ -20,6 +20,7 @@ pub struct Report<'a> {
     pub since: String,
     pub until: String,
     pub from_ms: i64,
+    /// The end of the window asked for (exclusive): the day after `until` starts.
     pub to_ms: i64,
     pub rows: &'a [Row],
     pub totals: Metrics,

@@ -226,7 +226,7 @@ pub async fn run(stores: Vec<(String, Store)>, args: ReportArgs) -> anyhow::Resu
         since: window.first_day.to_string(),
         until: window.last_day.to_string(),
         from_ms: window.from_ms,
-        to_ms: window.to_ms,
+        to_ms: window.asked_to_ms.unwrap_or(window.to_ms),
         rows: &rows,
         totals,
         left_out,

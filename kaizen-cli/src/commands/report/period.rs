@@ -151,6 +151,9 @@ pub struct Window {
     pub to_ms: i64,
     /// Where the asked-for window ends, when past `to_ms` (the window was cut at now).
     pub asked_to_ms: Option<i64>,
+    /// Whether `--until` was given (else the window is "up to now", and every event after
+    /// now is left out of it).
+    pub until_given: bool,
     /// The first and last local day asked for.
     pub first_day: NaiveDate,
     pub last_day: NaiveDate,
@@ -187,6 +190,7 @@ impl Window {
             from_ms,
             to_ms: to_ms.max(from_ms),
             asked_to_ms,
+            until_given: until.is_some(),
             first_day,
             last_day,
         })

@@ -203,12 +203,14 @@ GROUP BY {key_list}reprice_model, input, output, cache_read, cache_creation, cac
     )
 }
 
-/// The events dated after the window's end when it was cut at now (up to the end asked
-/// for, if any): in no period until their time comes.
+/// The events dated after now that the window would hold but for now: all of them without
+/// `--until`, else those up to its end. In no period until their time comes.
 pub fn future(window: &Window) -> String {
-    let until = window
-        .asked_to_ms
-        .map_or(String::new(), |to| format!(" AND ts_ms < {to}"));
+    let until = match (window.until_given, window.asked_to_ms) {
+        (false, _) => String::new(),
+        (true, Some(to)) => format!(" AND ts_ms < {to}"),
+        (true, None) => " AND false".to_owned(),
+    };
     format!(
         "SELECT count(*) AS events, CAST(coalesce(sum(cost_usd_e6), 0) AS BIGINT) AS cost_usd_e6
          FROM events WHERE ts_ms >= {}{until}",
