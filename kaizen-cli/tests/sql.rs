@@ -231,7 +231,11 @@ fn report_groups_by_each_key_with_a_cost_chart() {
             assert!(rows.iter().any(|r| r["tool"] == "bash"), "{rows:?}");
             let failed: i64 = rows
                 .iter()
-                .map(|r| r["failed_tool_results"].as_i64().expect("failed_tool_results"))
+                .map(|r| {
+                    r["failed_tool_results"]
+                        .as_i64()
+                        .expect("failed_tool_results")
+                })
                 .sum();
             let want = jsonl(&ok(
                 &[&store],
