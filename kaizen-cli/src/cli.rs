@@ -393,12 +393,18 @@ pub struct BenchArgs {
     /// `--import-mb` MB over `--days` days ending yesterday, time `kaizen import` on it, its
     /// rerun and `kaizen report --by day|session`, beside ccusage on the same tree when it is
     /// installed (scripts/bench-tools; or `$KAIZEN_CCUSAGE`), whose tokens must agree.
-    #[arg(long, conflicts_with_all = ["events", "compact_level"])]
+    #[arg(long, conflicts_with_all = ["events", "compact_level", "report_stores"])]
     pub import: bool,
     /// Megabytes (10^6 bytes) of agent logs for `--import`.
     #[arg(long, value_name = "N", default_value_t = 1000, requires = "import",
           value_parser = clap::value_parser!(u64).range(1..))]
     pub import_mb: u64,
+    /// Instead: ingest the corpus (`--events` over `--days`) once, link it into N stores
+    /// (one per machine, as many machines' stores in one bucket), and time `kaizen report`
+    /// over all N for the corpus's days (`--by day`, `--by model`), its figures checked.
+    #[arg(long, value_name = "N", conflicts_with = "compact_level",
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub report_stores: Option<u32>,
 }
 
 #[derive(Debug, Args)]

@@ -26,7 +26,7 @@ use crate::cli::BenchArgs;
 const BYTES_PER_SESSION: u64 = 85_500;
 
 /// Runs of each report (kaizen's and ccusage's), of which the fastest counts.
-const REPORT_RUNS: usize = 3;
+pub(super) const REPORT_RUNS: usize = 3;
 
 /// The ccusage version whose conventions the comparison knows.
 const CCUSAGE_VERSION: &str = "20.0.24";
@@ -441,7 +441,11 @@ fn kaizen_report(
 /// The fastest of [`REPORT_RUNS`] runs of the command `make` builds; every run must print
 /// the same standard output (the machine is shared and noisy: the fastest is what the
 /// program can do).
-fn fastest(make: impl Fn() -> Command, dir: &Path, what: &str) -> anyhow::Result<Measured> {
+pub(super) fn fastest(
+    make: impl Fn() -> Command,
+    dir: &Path,
+    what: &str,
+) -> anyhow::Result<Measured> {
     let mut best: Option<Measured> = None;
     for _ in 0..REPORT_RUNS {
         let run = measure::run(make(), dir, what)?;
