@@ -36,9 +36,6 @@ impl Attr {
         format!("json_get_text(payload, '{}')", self.name())
     }
 
-    /// The payload columns [`Attr::own_sql`] reads (for the projection of the window CTE).
-    pub const COLUMNS: &'static str = "payload";
-
     /// The value for events whose session names none in the window: model, agent and
     /// project are unknown; a host is the store the event lives in (one store per machine
     /// is how machines share a bucket).

@@ -94,17 +94,22 @@ fn window_ctes(window: &Window, attrs: &[Attr]) -> String {
             )
         })
         .collect();
+    // Payload figures are taken here, before the window functions: the session sort then
+    // carries two integers, not the payloads.
     format!(
         "recent AS (
     SELECT ts_ms, session_id, seq, kind, tool, store, cost_usd_e6, tokens_in, tokens_out,
-           cache_read_tokens, cache_creation_tokens, latency_ms, retry_count, {payload}{owns}
+           cache_read_tokens, cache_creation_tokens, latency_ms, retry_count,
+           {cache_1h} AS cache_1h,
+           {failed} AS failed{owns}
     FROM events WHERE ts_ms >= {from} AND ts_ms < {to}
   ),
   attributed AS (
     SELECT *{carried}
     FROM recent
   )",
-        payload = Attr::COLUMNS,
+        cache_1h = attrs::CACHE_WRITE_1H,
+        failed = attrs::FAILED_TOOL_RESULTS,
         from = window.from_ms,
         to = window.to_ms,
     )
@@ -129,9 +134,7 @@ pub fn report(window: &Window, keys: &[Key]) -> String {
         "WITH {ctes},
   keyed AS (
     SELECT {key_select}kind, cost_usd_e6, tokens_in, tokens_out, cache_read_tokens,
-           cache_creation_tokens, latency_ms, retry_count,
-           {cache_1h} AS cache_1h,
-           {failed} AS failed
+           cache_creation_tokens, latency_ms, retry_count, cache_1h, failed
     FROM attributed
   )
 SELECT {key_list}
@@ -152,8 +155,6 @@ SELECT {key_list}
 FROM keyed
 {group}",
         ctes = window_ctes(window, &attrs),
-        cache_1h = attrs::CACHE_WRITE_1H,
-        failed = attrs::FAILED_TOOL_RESULTS,
     )
 }
 
@@ -188,7 +189,7 @@ pub fn reprice(window: &Window, keys: &[Key]) -> String {
            CAST(coalesce(tokens_out, 0) AS BIGINT) AS output,
            CAST(coalesce(cache_read_tokens, 0) AS BIGINT) AS cache_read,
            CAST(coalesce(cache_creation_tokens, 0) AS BIGINT) AS cache_creation,
-           CAST({cache_1h} AS BIGINT) AS cache_write_1h,
+           CAST(cache_1h AS BIGINT) AS cache_write_1h,
            cost_usd_e6
     FROM attributed WHERE {is_response}
   )
@@ -198,7 +199,6 @@ FROM keyed
 GROUP BY {key_list}reprice_model, input, output, cache_read, cache_creation, cache_write_1h",
         ctes = window_ctes(window, &attrs),
         model = attr_column(Attr::Model),
-        cache_1h = attrs::CACHE_WRITE_1H,
         is_response = attrs::IS_RESPONSE,
     )
 }
