@@ -402,6 +402,21 @@ fn reports_equal_ccusage_on_the_edges_of_days_months_and_blocks() {
             "{zone}: {keys:?}"
         );
     }
+    // Without --timezone: $TZ.
+    let out = Command::new(env!("CARGO_BIN_EXE_kaizen"))
+        .arg("--store")
+        .arg(&store)
+        .args(["report", "--since", "2026-01-01", "--format", "json"])
+        .env_remove("KAIZEN_STORE")
+        .env("TZ", "Asia/Kolkata")
+        .output()
+        .expect("run kaizen");
+    let by_env: Value = serde_json::from_str(&ok(out)).expect("json");
+    assert_eq!(by_env["timezone"], "Asia/Kolkata");
+    assert_eq!(
+        by_env["rows"],
+        report(&[&store], &["--timezone", "Asia/Kolkata"])["rows"]
+    );
     // Los Angeles' 2026-11-01 is 25 hours: 07:00Z that day to 08:00Z the next, both
     // edges in it (and 06:59:59.999Z, 08:00Z not).
     let la = report(&[&store], &["--timezone", "America/Los_Angeles"]);

@@ -26,21 +26,25 @@ pub struct Zone {
 }
 
 impl Zone {
-    /// `--timezone ZONE` (an IANA name), else `$TZ` (with or without a leading `:`), else the
-    /// machine's zone. A name that is not an IANA zone is an error naming it.
+    /// `--timezone ZONE` (an IANA name; another name is an error naming it), else `$TZ`
+    /// (with or without a leading `:`) when it is an IANA name, else the machine's zone
+    /// (`/etc/localtime`), else UTC, as the C library does without one.
     pub fn resolve(given: Option<&str>) -> anyhow::Result<Zone> {
         if let Some(name) = given {
             return Zone::named(name).with_context(|| format!("--timezone {name}"));
         }
-        if let Ok(tz) = std::env::var("TZ")
-            && !tz.is_empty()
+        let from_env = std::env::var("TZ").ok().filter(|tz| !tz.is_empty());
+        if let Some(zone) = from_env
+            .as_deref()
+            .and_then(|tz| Zone::named(tz.trim_start_matches(':')).ok())
         {
-            let name = tz.trim_start_matches(':');
-            return Zone::named(name).with_context(|| format!("$TZ={tz}"));
+            return Ok(zone);
         }
-        let name = iana_time_zone::get_timezone()
-            .context("the machine's time zone is unknown: give --timezone ZONE")?;
-        Zone::named(&name).with_context(|| format!("the machine's time zone {name}"))
+        // A POSIX $TZ (`CET-1CEST`) names no IANA zone: the machine's is the next best.
+        let machine = iana_time_zone::get_timezone()
+            .ok()
+            .and_then(|name| Zone::named(&name).ok());
+        Ok(machine.unwrap_or(Zone { tz: Tz::UTC }))
     }
 
     /// The zone of an IANA name (`UTC`, `Asia/Kolkata`).
