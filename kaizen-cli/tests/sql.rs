@@ -600,8 +600,10 @@ fn failed_results_read_the_top_level_ok_of_the_payload() {
     std::fs::write(
         &spaced,
         format!(
-            "{{\"session_id\":\"s\",\"seq\":5,\"ts_ms\":{},\"ts_exact\":true,\"kind\":\"ToolResult\",\"source\":\"Tail\",\"tool\":\"bash\",\"payload\":{{ \"ok\" : false }}}}\n",
-            t + 5
+            "{{\"session_id\":\"s\",\"seq\":5,\"ts_ms\":{},\"ts_exact\":true,\"kind\":\"ToolResult\",\"source\":\"Tail\",\"tool\":\"bash\",\"payload\":{{ \"ok\" : false }}}}\n\
+             {{\"session_id\":\"s\",\"seq\":6,\"ts_ms\":{},\"ts_exact\":true,\"kind\":\"ToolResult\",\"source\":\"Tail\",\"tool\":\"bash\",\"payload\":{{\"\\u006fk\":false}}}}\n",
+            t + 5,
+            t + 6
         ),
     )
     .expect("write");
@@ -612,7 +614,8 @@ fn failed_results_read_the_top_level_ok_of_the_payload() {
     ));
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(rows[0]["tool"], "bash");
-    assert_eq!(rows[0]["failed_tool_results"], 2, "{rows:?}");
+    // Its key spelled with an escape (`"\u006fk"`) is `ok` too.
+    assert_eq!(rows[0]["failed_tool_results"], 3, "{rows:?}");
     let direct = jsonl(&ok(
         &[&store],
         &[
@@ -623,7 +626,7 @@ fn failed_results_read_the_top_level_ok_of_the_payload() {
         ],
     ));
     assert_eq!(
-        direct[0]["n"], 3,
+        direct[0]["n"], 4,
         "the tool call's ok too, through kaizen sql"
     );
 }

@@ -33,7 +33,11 @@ impl Attr {
     /// of the same name in its payload (`kaizen-import`'s payload wrapper writes `model`,
     /// `agent` and `project`; other writers may add `host`).
     pub fn own_sql(self) -> String {
-        format!("json_get_text(payload, '{}')", self.name())
+        let key = self.name();
+        format!(
+            "CASE WHEN {may} THEN json_get_text(payload, '{key}') END",
+            may = may_have(key)
+        )
     }
 
     /// The value for events whose session names none in the window: model, agent and
@@ -47,26 +51,48 @@ impl Attr {
     }
 }
 
+/// Whether the payload may hold the top-level `key`: its quoted name is in the text, or
+/// the text has a `\u` escape (a key may be spelled with one). A substring search is many
+/// times cheaper than parsing the payload, and most payloads lack most keys; the parse
+/// that follows stays the judge (a key nested deeper or inside a string is not one).
+fn may_have(key: &str) -> String {
+    format!("(contains(payload, '\"{key}\"') OR contains(payload, '\\u'))")
+}
+
 /// Tokens written to the 1-hour prompt cache, of `cache_creation_tokens` (the rest are
 /// 5-minute writes, as are all writes of a source that does not say which: priced so by
 /// ccusage and the price table too). Today the payload's top-level `cache_creation_1h`
 /// (`kaizen-import` writes it where the log splits cache writes); only events with cache
-/// writes are parsed (a CASE evaluates its THEN on the rows its WHEN selects).
-pub const CACHE_WRITE_1H: &str = "CASE WHEN cache_creation_tokens > 0
+/// writes are looked at (a CASE evaluates its THEN on the rows its WHEN selects).
+pub fn cache_write_1h() -> String {
+    format!(
+        "CASE WHEN cache_creation_tokens > 0 AND {may}
      THEN least(coalesce(TRY_CAST(json_get_text(payload, 'cache_creation_1h') AS BIGINT), 0),
                 CAST(cache_creation_tokens AS BIGINT))
-     ELSE 0 END";
+     ELSE 0 END",
+        may = may_have("cache_creation_1h")
+    )
+}
 
 /// Failed tool results of each event: 1 for a tool result whose payload's top-level `ok` is
 /// `false` (kaizen's own events), else the payload's top-level `tool_errors` (imported
 /// agent logs count failed tool results there: Claude's and Codex's on the tool result,
-/// Gemini's on its calls). Only those kinds' payloads are parsed.
-pub const FAILED_TOOL_RESULTS: &str = "CASE WHEN kind IN ('ToolResult', 'ToolCall', 'Message')
-     THEN CASE WHEN kind = 'ToolResult' AND json_get_text(payload, 'ok') = 'false'
-               THEN 1
-               ELSE coalesce(TRY_CAST(json_get_text(payload, 'tool_errors') AS BIGINT), 0)
-          END
-     ELSE 0 END";
+/// Gemini's on its calls). Only those kinds' payloads are looked at.
+pub fn failed_tool_results() -> String {
+    let tool_errors = format!(
+        "CASE WHEN {may}
+          THEN coalesce(TRY_CAST(json_get_text(payload, 'tool_errors') AS BIGINT), 0)
+          ELSE 0 END",
+        may = may_have("tool_errors")
+    );
+    format!(
+        "CASE WHEN kind = 'ToolResult' AND {may_ok}
+       THEN CASE WHEN json_get_text(payload, 'ok') = 'false' THEN 1 ELSE {tool_errors} END
+     WHEN kind IN ('ToolResult', 'ToolCall', 'Message') THEN {tool_errors}
+     ELSE 0 END",
+        may_ok = may_have("ok")
+    )
+}
 
 /// An API response's event: one that carries token figures (ccusage's "entries": a
 /// block's activity, and what is repriced).

@@ -108,8 +108,8 @@ fn window_ctes(window: &Window, attrs: &[Attr]) -> String {
     SELECT *{carried}
     FROM recent
   )",
-        cache_1h = attrs::CACHE_WRITE_1H,
-        failed = attrs::FAILED_TOOL_RESULTS,
+        cache_1h = attrs::cache_write_1h(),
+        failed = attrs::failed_tool_results(),
         from = window.from_ms,
         to = window.to_ms,
     )
