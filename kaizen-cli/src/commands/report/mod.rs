@@ -314,3 +314,23 @@ pub async fn run(stores: Vec<(String, Store)>, args: ReportArgs) -> anyhow::Resu
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_in_order_once_blocks_per_agent_one_time_period() {
+        let keys = keys_of(&[ReportBy::Day, ReportBy::Model, ReportBy::Day]).expect("keys");
+        assert_eq!(keys, vec![Key::Period(Unit::Day), Key::Attr(Attr::Model)]);
+        let keys = keys_of(&[ReportBy::Block, ReportBy::Model]).expect("keys");
+        assert_eq!(
+            keys,
+            vec![Key::Block, Key::Attr(Attr::Agent), Key::Attr(Attr::Model)]
+        );
+        let keys = keys_of(&[ReportBy::Agent, ReportBy::Block]).expect("keys");
+        assert_eq!(keys, vec![Key::Attr(Attr::Agent), Key::Block]);
+        assert!(keys_of(&[ReportBy::Week, ReportBy::Block]).is_err());
+        assert!(keys_of(&[ReportBy::Month, ReportBy::Day]).is_err());
+    }
+}
