@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::reprice::Repriced;
 use super::row::{Metrics, Row};
+use crate::cli::ReportOutput;
 use crate::output;
 
 /// The JSON document's schema name and version. Fields are only ever added within a
@@ -377,4 +378,67 @@ pub fn bar_chart(rows: &[(String, i64)]) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// What the table shows around the report, and the notes JSON and CSV print on standard
+/// error (standard output stays the report).
+pub struct Notes {
+    /// The table's first line: the window, the zone, the groups.
+    pub heading: String,
+    /// Events dated after now, left out.
+    pub left_out: Option<String>,
+    /// Why there is no row, and what to do.
+    pub empty: Option<String>,
+    /// The chart's period (`day`, `week`, `month`) and its bars: (label, micro-dollars).
+    pub chart_unit: &'static str,
+    pub chart: Vec<(String, i64)>,
+}
+
+/// Writes the report in `format` to `out`.
+pub fn write(
+    report: &Report,
+    notes: &Notes,
+    format: ReportOutput,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    match format {
+        ReportOutput::Json | ReportOutput::Csv => {
+            for note in notes.left_out.iter().chain(&notes.empty) {
+                eprintln!("note: {note}");
+            }
+            match format {
+                ReportOutput::Json => write_json(report, out),
+                _ => write_csv(report, out),
+            }
+        }
+        ReportOutput::Table => {
+            writeln!(out, "{}", notes.heading)?;
+            if let Some(note) = &notes.left_out {
+                writeln!(out, "{note}")?;
+            }
+            if let Some(hint) = &notes.empty {
+                writeln!(out, "{hint}")?;
+                return Ok(());
+            }
+            writeln!(out, "{}", table(report))?;
+            for line in burn_lines(report) {
+                writeln!(out, "{line}")?;
+            }
+            if let Some(repriced) = report.repriced {
+                writeln!(
+                    out,
+                    "\ncost recomputed from the stored tokens with prices {} (recorded: as imported)\n{}",
+                    repriced.prices,
+                    reprice_table(repriced)
+                )?;
+            }
+            writeln!(
+                out,
+                "\ncost per {}\n{}",
+                notes.chart_unit,
+                bar_chart(&notes.chart)
+            )?;
+            Ok(())
+        }
+    }
 }

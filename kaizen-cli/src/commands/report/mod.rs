@@ -21,7 +21,6 @@ mod row;
 mod sql;
 mod udf;
 
-use std::io::Write;
 use std::sync::Arc;
 
 use anyhow::bail;
@@ -249,48 +248,9 @@ pub async fn run(stores: Vec<(String, Store)>, args: ReportArgs) -> anyhow::Resu
             zone.name()
         )
     });
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    match args.format {
-        ReportOutput::Json | ReportOutput::Csv => {
-            // Standard output stays the report; the notes are for the reader.
-            for note in left_out_note.iter().chain(&empty_note) {
-                eprintln!("note: {note}");
-            }
-            if args.format == ReportOutput::Json {
-                format::write_json(&report, &mut out)?;
-            } else {
-                format::write_csv(&report, &mut out)?;
-            }
-        }
-        ReportOutput::Table => {
-            writeln!(
-                out,
-                "{} to {} ({}, up to now), by {}",
-                window.first_day,
-                window.last_day,
-                zone.name(),
-                report.by.join(", ")
-            )?;
-            if let Some(note) = &left_out_note {
-                writeln!(out, "{note}")?;
-            }
-            if let Some(hint) = &empty_note {
-                writeln!(out, "{hint}")?;
-                return Ok(());
-            }
-            writeln!(out, "{}", format::table(&report))?;
-            for line in format::burn_lines(&report) {
-                writeln!(out, "{line}")?;
-            }
-            if let Some(repriced) = &repriced {
-                writeln!(
-                    out,
-                    "\ncost recomputed from the stored tokens with prices {} (recorded: as imported)\n{}",
-                    repriced.prices,
-                    format::reprice_table(repriced)
-                )?;
-            }
+    // The chart's cost per period: typed columns only, and only for the table.
+    let chart = match args.format {
+        ReportOutput::Table if !rows.is_empty() => {
             let mut costs = Vec::new();
             for batch in collect(&ctx, &sql::day_costs(&window)).await? {
                 for i in 0..batch.num_rows() {
@@ -300,19 +260,32 @@ pub async fn run(stores: Vec<(String, Store)>, args: ReportArgs) -> anyhow::Resu
                 }
             }
             costs.sort_unstable();
-            let costs: Vec<(String, i64)> = costs
+            costs
                 .into_iter()
                 .map(|(start, cost)| (periods.label(start), cost))
-                .collect();
-            let unit = match unit {
-                Unit::Day => "day",
-                Unit::Week => "week",
-                Unit::Month => "month",
-            };
-            writeln!(out, "\ncost per {unit}\n{}", format::bar_chart(&costs))?;
+                .collect()
         }
-    }
-    Ok(())
+        _ => Vec::new(),
+    };
+    let notes = format::Notes {
+        heading: format!(
+            "{} to {} ({}, up to now), by {}",
+            window.first_day,
+            window.last_day,
+            zone.name(),
+            report.by.join(", ")
+        ),
+        left_out: left_out_note,
+        empty: empty_note,
+        chart_unit: match unit {
+            Unit::Day => "day",
+            Unit::Week => "week",
+            Unit::Month => "month",
+        },
+        chart,
+    };
+    let stdout = std::io::stdout();
+    format::write(&report, &notes, args.format, &mut stdout.lock())
 }
 
 #[cfg(test)]
