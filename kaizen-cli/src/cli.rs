@@ -46,7 +46,7 @@ pub enum Command {
     Scan(ScanArgs),
     /// SQL over the store(s): a table `events` (22 columns, `day`, `store`). No query: a prompt.
     Sql(SqlArgs),
-    /// What agents cost and did: per day, model, tool, session or agent, with a cost chart.
+    /// What agents cost and did per day, week, month, 5-hour block, session, model, tool, …
     Report(ReportArgs),
     /// Events, sessions, cost and tokens per day.
     Stats(StatsArgs),
