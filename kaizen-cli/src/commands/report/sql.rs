@@ -76,42 +76,76 @@ fn attrs_of(keys: &[Key], extra: &[Attr]) -> Vec<Attr> {
 /// of the latest event before it in its session (by `seq`) that names one; else, for the
 /// events before any names one, the first that does; else NULL.
 fn window_ctes(window: &Window, attrs: &[Attr]) -> String {
-    let owns: String = attrs
-        .iter()
-        .map(|a| format!(",\n           {} AS own_{}", a.own_sql(), a.name()))
-        .collect();
-    let carried: String = attrs
-        .iter()
-        .map(|a| {
-            let n = a.name();
-            format!(
-                ",
-           coalesce(
-             last_value(own_{n}) IGNORE NULLS OVER (PARTITION BY session_id ORDER BY seq
-               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
-             first_value(own_{n}) IGNORE NULLS OVER (PARTITION BY session_id ORDER BY seq
-               ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)) AS attr_{n}"
-            )
-        })
-        .collect();
-    // Payload figures are taken here, before the window functions: the session sort then
-    // carries two integers, not the payloads.
-    format!(
+    // Payload figures are taken here, before any sort: it then carries two integers, not
+    // the payloads.
+    let recent = format!(
         "recent AS (
     SELECT ts_ms, session_id, seq, kind, tool, store, cost_usd_e6, tokens_in, tokens_out,
            cache_read_tokens, cache_creation_tokens, latency_ms, retry_count,
            {cache_1h} AS cache_1h,
            {failed} AS failed{owns}
     FROM events WHERE ts_ms >= {from} AND ts_ms < {to}
-  ),
-  attributed AS (
-    SELECT *{carried}
-    FROM recent
   )",
+        owns = attrs
+            .iter()
+            .map(|a| format!(",\n           {} AS own_{}", a.own_sql(), a.name()))
+            .collect::<String>(),
         cache_1h = attrs::cache_write_1h(),
         failed = attrs::failed_tool_results(),
         from = window.from_ms,
         to = window.to_ms,
+    );
+    if attrs.is_empty() {
+        return format!("{recent},\n  attributed AS (SELECT * FROM recent)");
+    }
+    // Carried forward by a window that only looks back (it streams over the sorted
+    // events, and the sort spills past the memory limit); the events before a session's
+    // first naming one take that first value from a per-session aggregate, joined back
+    // (a window looking forward would hold the whole window in memory).
+    let carried: String = attrs
+        .iter()
+        .map(|a| {
+            format!(
+                ",
+           last_value(own_{n}) IGNORE NULLS OVER (PARTITION BY session_id ORDER BY seq
+             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS carried_{n}",
+                n = a.name()
+            )
+        })
+        .collect();
+    let firsts: Vec<String> = attrs
+        .iter()
+        .map(|a| {
+            format!(
+                "first_value(own_{n} ORDER BY seq) FILTER (WHERE own_{n} IS NOT NULL) AS first_{n}",
+                n = a.name()
+            )
+        })
+        .collect();
+    let attributed: String = attrs
+        .iter()
+        .map(|a| {
+            format!(
+                ", coalesce(c.carried_{n}, f.first_{n}) AS attr_{n}",
+                n = a.name()
+            )
+        })
+        .collect();
+    format!(
+        "{recent},
+  carried AS (
+    SELECT *{carried}
+    FROM recent
+  ),
+  firsts AS (
+    SELECT session_id AS first_session, {firsts}
+    FROM recent GROUP BY session_id
+  ),
+  attributed AS (
+    SELECT c.*{attributed}
+    FROM firsts f RIGHT JOIN carried c ON f.first_session = c.session_id
+  )",
+        firsts = firsts.join(", "),
     )
 }
 
