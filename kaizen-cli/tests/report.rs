@@ -279,12 +279,25 @@ fn reports_equal_ccusage_on_a_generated_tree_in_three_zones() {
     let dir = tempfile::tempdir().expect("tmp");
     let tree = generated_tree(dir.path());
     let store = imported(dir.path(), &tree);
-    // Every figure adds up whatever the grouping (kaizen's own consistency).
+    // Every figure adds up whatever the grouping (kaizen's own consistency). Failed tool
+    // results are in payloads: read by the reports that read payloads anyway or are by
+    // tool, null (unknown, never 0) in the others.
     let day = report(&[&store], &["--timezone", "UTC"]);
+    assert!(day["totals"]["failed_tool_results"].is_null(), "{day}");
+    let mut failed = None;
     for by in [
-        "week", "month", "session", "model", "agent", "project", "tool", "block",
+        "week", "month", "session", "model", "agent", "project", "tool", "block", "host",
     ] {
-        let other = report(&[&store], &["--timezone", "UTC", "--by", by]);
+        let mut other = report(&[&store], &["--timezone", "UTC", "--by", by]);
+        let f = other["totals"]["failed_tool_results"].take();
+        match by {
+            "week" | "month" | "session" => assert!(f.is_null(), "--by {by}"),
+            _ => {
+                assert!(f.as_i64().is_some_and(|f| f > 0), "--by {by}: {f}");
+                assert_eq!(*failed.get_or_insert(f.clone()), f, "--by {by}");
+            }
+        }
+        other["totals"]["failed_tool_results"] = Value::Null;
         assert_eq!(other["totals"], day["totals"], "--by {by}");
     }
     let Some(cli) = ccusage() else { return };
@@ -556,7 +569,12 @@ fn several_keys_stores_hosts_and_formats() {
     let days = report(&[&glob], &["--by", "day", "--timezone", "UTC"]);
     let split = report(&[&glob], &["--by", "day,model", "--timezone", "UTC"]);
     assert_eq!(split["by"], serde_json::json!(["day", "model"]));
-    assert_eq!(split["totals"], days["totals"]);
+    // By day alone reads no payload: failed tool results unknown there, counted by model.
+    let mut totals = split["totals"].clone();
+    assert!(totals["failed_tool_results"].take().as_i64().is_some());
+    assert!(days["totals"]["failed_tool_results"].is_null());
+    totals["failed_tool_results"] = Value::Null;
+    assert_eq!(totals, days["totals"]);
     for day in rows(&days) {
         let parts: Vec<&Value> = rows(&split)
             .iter()

@@ -144,9 +144,10 @@ fn check(
     let mut checked = 0;
     for (a, b) in pairs {
         for f in figures {
-            let (a, b) = (a[f].as_i64().unwrap_or(-1), b[f].as_i64().unwrap_or(-1));
-            if a * n != b {
-                bail!("report --by {by}: {f} over {stores} stores is {b}, not {stores} × {a}");
+            // Null (not computed by this report) in both, or N times.
+            let (a, b) = (a[f].as_i64(), b[f].as_i64());
+            if a.map(|a| a * n) != b {
+                bail!("report --by {by}: {f} over {stores} stores is {b:?}, not {stores} × {a:?}");
             }
         }
         checked += 1;

@@ -268,7 +268,7 @@ pub fn table(report: &Report) -> String {
             rate(m.cache_hit_rate()),
             count(m.api_errors),
             count(m.tool_calls),
-            count(m.failed_tool_results),
+            m.failed_tool_results.map_or("-".into(), count),
             ms(m.p50_latency_ms),
             ms(m.p95_latency_ms),
         ]);

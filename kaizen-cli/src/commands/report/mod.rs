@@ -182,7 +182,12 @@ pub async fn run(stores: Vec<(String, Store)>, args: ReportArgs) -> anyhow::Resu
 
     let mut rows = Vec::new();
     let agent_at = keys.iter().position(|k| *k == Key::Attr(Attr::Agent));
-    for batch in collect(&ctx, &sql::report(&window, &keys)).await? {
+    // Failed tool results are in payloads: read where the report reads payloads anyway (by
+    // model, agent, project, host, block) or asks for them (by tool).
+    let with_failed = keys
+        .iter()
+        .any(|k| matches!(k, Key::Attr(_) | Key::Block | Key::Tool));
+    for batch in collect(&ctx, &sql::report(&window, &keys, with_failed)).await? {
         for i in 0..batch.num_rows() {
             let (keys_text, start_ms) = labels(&keys, &periods, &batch, i)?;
             let metrics = row::metrics(&batch, i)?;
@@ -220,6 +225,7 @@ pub async fn run(stores: Vec<(String, Store)>, args: ReportArgs) -> anyhow::Resu
     for row in &rows {
         totals.add(&row.metrics);
     }
+    totals.failed_tool_results = rows.iter().map(|r| r.metrics.failed_tool_results).sum();
 
     let repriced = match &prices {
         Some(table) => {

@@ -24,7 +24,8 @@ pub struct Metrics {
     /// `Error` events: failed API calls.
     pub api_errors: i64,
     pub tool_calls: i64,
-    pub failed_tool_results: i64,
+    /// None where the report does not read them (they are in payloads: see `attrs`).
+    pub failed_tool_results: Option<i64>,
     pub retries: i64,
     /// Latency percentiles (approximate, t-digest), ms; None without any latency.
     pub p50_latency_ms: Option<i64>,
@@ -47,7 +48,8 @@ impl Metrics {
         (all > 0).then(|| (self.cache_read as f64 / all as f64 * 10_000.0).round() / 10_000.0)
     }
 
-    /// Adds the additive figures of `other` (not the percentiles: they do not add).
+    /// Adds the additive figures of `other` (not the percentiles: they do not add; nor
+    /// failed tool results, which may be unknown: see [`Metrics::failed_tool_results`]).
     pub fn add(&mut self, other: &Metrics) {
         self.events += other.events;
         self.input += other.input;
@@ -59,7 +61,6 @@ impl Metrics {
         self.cache_figures += other.cache_figures;
         self.api_errors += other.api_errors;
         self.tool_calls += other.tool_calls;
-        self.failed_tool_results += other.failed_tool_results;
         self.retries += other.retries;
     }
 }
@@ -133,7 +134,7 @@ pub fn metrics(batch: &RecordBatch, row: usize) -> anyhow::Result<Metrics> {
         cache_figures: n("cache_figures")?,
         api_errors: n("api_errors")?,
         tool_calls: n("tool_calls")?,
-        failed_tool_results: n("failed_tool_results")?,
+        failed_tool_results: int(batch, "failed_tool_results", row)?,
         retries: n("retries")?,
         p50_latency_ms: int(batch, "p50_latency_ms", row)?,
         p95_latency_ms: int(batch, "p95_latency_ms", row)?,

@@ -75,7 +75,7 @@ fn attrs_of(keys: &[Key], extra: &[Attr]) -> Vec<Attr> {
 /// report reads, and each attribute carried within its session: the event's own; else that
 /// of the latest event before it in its session (by `seq`) that names one; else, for the
 /// events before any names one, the first that does; else NULL.
-fn window_ctes(window: &Window, attrs: &[Attr]) -> String {
+fn window_ctes(window: &Window, attrs: &[Attr], with_failed: bool) -> String {
     // Payload figures are taken here, before any sort: it then carries two integers, not
     // the payloads.
     let recent = format!(
@@ -91,7 +91,10 @@ fn window_ctes(window: &Window, attrs: &[Attr]) -> String {
             .map(|a| format!(",\n           {} AS own_{}", a.own_sql(), a.name()))
             .collect::<String>(),
         cache_1h = attrs::cache_write_1h(),
-        failed = attrs::failed_tool_results(),
+        failed = match with_failed {
+            true => attrs::failed_tool_results(),
+            false => "CAST(NULL AS BIGINT)".to_owned(),
+        },
         from = window.from_ms,
         to = window.to_ms,
     );
@@ -150,8 +153,9 @@ fn window_ctes(window: &Window, attrs: &[Attr]) -> String {
 }
 
 /// The report: one row per group of `keys` (columns named by [`Key::name`]), with the
-/// figures [`super::row::metrics`] reads.
-pub fn report(window: &Window, keys: &[Key]) -> String {
+/// figures [`super::row::metrics`] reads; failed tool results only `with_failed` (they
+/// read payloads), else NULL.
+pub fn report(window: &Window, keys: &[Key], with_failed: bool) -> String {
     let attrs = attrs_of(keys, &[]);
     let key_select: String = keys
         .iter()
@@ -182,13 +186,17 @@ SELECT {key_list}
        count(cache_read_tokens) + count(cache_creation_tokens) AS cache_figures,
        sum(CASE WHEN kind = 'Error' THEN 1 ELSE 0 END) AS api_errors,
        sum(CASE WHEN kind = 'ToolCall' THEN 1 ELSE 0 END) AS tool_calls,
-       CAST(coalesce(sum(failed), 0) AS BIGINT) AS failed_tool_results,
+       {failed_sum} AS failed_tool_results,
        CAST(coalesce(sum(retry_count), 0) AS BIGINT) AS retries,
        CAST(approx_percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS BIGINT) AS p50_latency_ms,
        CAST(approx_percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS BIGINT) AS p95_latency_ms
 FROM keyed
 {group}",
-        ctes = window_ctes(window, &attrs),
+        ctes = window_ctes(window, &attrs, with_failed),
+        failed_sum = match with_failed {
+            true => "CAST(coalesce(sum(failed), 0) AS BIGINT)",
+            false => "CAST(NULL AS BIGINT)",
+        },
     )
 }
 
@@ -199,7 +207,7 @@ pub fn responses(window: &Window) -> String {
 SELECT {agent} AS agent, CAST(ts_ms AS BIGINT) AS ts_ms, count(*) AS responses
 FROM attributed WHERE {is_response}
 GROUP BY 1, 2",
-        ctes = window_ctes(window, &[Attr::Agent]),
+        ctes = window_ctes(window, &[Attr::Agent], false),
         agent = attr_column(Attr::Agent),
         is_response = attrs::IS_RESPONSE,
     )
@@ -231,7 +239,7 @@ SELECT {key_list}reprice_model, input, output, cache_read, cache_creation, cache
        count(*) AS responses, CAST(coalesce(sum(cost_usd_e6), 0) AS BIGINT) AS cost_usd_e6
 FROM keyed
 GROUP BY {key_list}reprice_model, input, output, cache_read, cache_creation, cache_write_1h",
-        ctes = window_ctes(window, &attrs),
+        ctes = window_ctes(window, &attrs, false),
         model = attr_column(Attr::Model),
         is_response = attrs::IS_RESPONSE,
     )
