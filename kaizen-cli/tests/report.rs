@@ -315,6 +315,40 @@ fn reports_equal_ccusage_on_a_generated_tree_in_three_zones() {
         let theirs = run_ccusage(&cli, &tree, &["blocks", "--timezone", zone]);
         let ours = report(&[&store], &["--by", "block", "--timezone", zone]);
         compare_blocks(&theirs, &ours, &format!("blocks in {zone}"));
+        // --since and --until are local days, both included, as ccusage reads them.
+        let theirs = run_ccusage(
+            &cli,
+            &tree,
+            &[
+                "daily",
+                "--timezone",
+                zone,
+                "--since",
+                "20260928",
+                "--until",
+                "20260930",
+            ],
+        );
+        let ours = report(
+            &[&store],
+            &[
+                "--timezone",
+                zone,
+                "--since",
+                "2026-09-28",
+                "--until",
+                "2026-09-30",
+            ],
+        );
+        assert_eq!(rows(&ours).len(), 3, "{ours}");
+        compare(
+            &tree,
+            &theirs,
+            "daily",
+            &ours,
+            "day",
+            &format!("daily --since --until in {zone}"),
+        );
     }
 }
 
