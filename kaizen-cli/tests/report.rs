@@ -833,3 +833,51 @@ fn reprice_recomputes_costs_under_a_price_table() {
         "{err}"
     );
 }
+
+/// `--by host`: the payload's `host` where an event names one (or its session does), else
+/// the store the event lives in.
+#[test]
+fn hosts_are_named_by_the_payload_or_the_store() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = dir.path().join("store");
+    let file = dir.path().join("events.jsonl");
+    let at = "2026-10-01T10:00:00Z";
+    let ms = chrono::DateTime::parse_from_rfc3339(at)
+        .expect("time")
+        .timestamp_millis();
+    let event = |session: &str, seq: i64, payload: &str, cost: i64| {
+        format!(
+            r#"{{"session_id":"{session}","seq":{seq},"ts_ms":{},"ts_exact":true,"kind":"Message","source":"Hook","cost_usd_e6":{cost},"payload":{payload}}}"#,
+            ms + seq
+        )
+    };
+    let lines = [
+        event("a", 1, r#"{"host":"laptop"}"#, 100),
+        event("a", 2, "{}", 10),
+        event(
+            "b",
+            1,
+            r#"{"text":"no host here, \"host\": in a string"}"#,
+            1,
+        ),
+    ];
+    std::fs::write(&file, lines.join("\n") + "\n").expect("write");
+    ok(kaizen(&[&store], &["ingest", file.to_str().expect("path")]));
+    let doc = report(&[&store], &["--by", "host", "--timezone", "UTC"]);
+    let got: Vec<(String, i64, i64)> = rows(&doc)
+        .iter()
+        .map(|r| {
+            (
+                r["host"].as_str().expect("host").to_owned(),
+                int(r, "events"),
+                int(r, "cost_usd_e6"),
+            )
+        })
+        .collect();
+    let store_name = store.display().to_string();
+    assert_eq!(
+        got,
+        vec![("laptop".to_owned(), 2, 110), (store_name, 1, 1)],
+        "{doc}"
+    );
+}
