@@ -14,7 +14,7 @@ use std::process::Command;
 use anyhow::{Context, bail};
 use serde::Serialize;
 
-use super::import::{REPORT_RUNS, fastest};
+use super::import::REPORT_RUNS;
 use super::measure;
 use crate::cli::BenchArgs;
 use crate::generate::DEFAULT_START;
@@ -87,9 +87,19 @@ pub fn bench(args: &BenchArgs, stores: u32, dir: &Path) -> anyhow::Result<Report
             dir,
             "kaizen-report-one",
         )?;
-        let all = fastest(|| report(&glob, by), dir, &format!("kaizen-report-{by}"))?;
-        let (one_doc, all_doc) = (json(&one.stdout)?, json(&all.stdout)?);
-        check(&one_doc, &all_doc, stores, by)?;
+        let one_doc = json(&one.stdout)?;
+        // Each run checked (not compared as text: latency percentiles are approximate, and
+        // depend on the order the stores' rows arrive in); the fastest counts.
+        let mut best: Option<(measure::Measured, serde_json::Value)> = None;
+        for _ in 0..REPORT_RUNS {
+            let run = measure::run(report(&glob, by), dir, &format!("kaizen-report-{by}"))?;
+            let doc = json(&run.stdout)?;
+            check(&one_doc, &doc, stores, by)?;
+            if best.as_ref().is_none_or(|(b, _)| run.seconds < b.seconds) {
+                best = Some((run, doc));
+            }
+        }
+        let (all, all_doc) = best.context("no run")?;
         runs.push(ReportRun {
             by: by.to_owned(),
             seconds: all.seconds,
