@@ -441,11 +441,7 @@ fn kaizen_report(
 /// The fastest of [`REPORT_RUNS`] runs of the command `make` builds; every run must print
 /// the same standard output (the machine is shared and noisy: the fastest is what the
 /// program can do).
-pub(super) fn fastest(
-    make: impl Fn() -> Command,
-    dir: &Path,
-    what: &str,
-) -> anyhow::Result<Measured> {
+fn fastest(make: impl Fn() -> Command, dir: &Path, what: &str) -> anyhow::Result<Measured> {
     let mut best: Option<Measured> = None;
     for _ in 0..REPORT_RUNS {
         let run = measure::run(make(), dir, what)?;
