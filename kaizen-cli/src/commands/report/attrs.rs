@@ -2,8 +2,10 @@
 //! knows which live in the payload today. Swapping one for a typed column (a `model`
 //! column, say) is a change here alone: every query of the report uses these fragments.
 //!
-//! Payload reads cost most of a report's time (payloads are most of a store's bytes), so
-//! [`Attr::own_sql`] and the figures below are only in a query that needs them.
+//! Payload reads cost most of a report's time (payloads are most of a store's bytes):
+//! [`Attr::own_sql`] is only in a report by that attribute, [`failed_tool_results`] only
+//! in one that reads payloads anyway (or is by tool); [`cache_write_1h`] is in every
+//! report, until it is a typed column.
 
 /// An attribute of an event that a report groups by and that is not a typed column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
