@@ -49,9 +49,9 @@ pub enum Command {
     Doctor,
     /// Print events in (ts_ms, session_id, seq) order.
     Scan(ScanArgs),
-    /// SQL over the store(s): a table `events` (22 columns, 4 derived, `day`, `store`). No query: a prompt.
+    /// SQL over the store(s): a table `events` (22 columns, 5 derived, `day`, `store`). No query: a prompt.
     Sql(SqlArgs),
-    /// What agents cost and did: per day, model, tool, session or agent, with a cost chart.
+    /// What agents cost and did per day, week, month, 5-hour block, session, model, tool, …
     Report(ReportArgs),
     /// Events, sessions, cost and tokens per day.
     Stats(StatsArgs),
@@ -163,24 +163,57 @@ pub enum ReportFormat {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// The last this many days (today included).
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
-    pub days: u32,
-    #[arg(long, value_enum, default_value_t = ReportBy::Day)]
-    pub by: ReportBy,
+    /// The last this many days of the time zone (today included); the default window when
+    /// neither --since nor --until is given is 30 days.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), conflicts_with = "since")]
+    pub days: Option<u32>,
+    /// From this day on (YYYY-MM-DD or YYYYMMDD, a calendar day of the time zone).
+    #[arg(long, value_parser = parse_local_date)]
+    pub since: Option<chrono::NaiveDate>,
+    /// Up to this day, included (YYYY-MM-DD or YYYYMMDD, a calendar day of the time zone).
+    #[arg(long, value_parser = parse_local_date)]
+    pub until: Option<chrono::NaiveDate>,
+    /// The groups, comma-separated (`--by day,model`): at most one of day, week (from
+    /// Monday), month, block (5-hour usage windows), with any of the others.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "day")]
+    pub by: Vec<ReportBy>,
+    /// An IANA time zone (Europe/Paris, Asia/Kolkata, UTC) for days, weeks and months and
+    /// for --since/--until; default: $TZ, else the machine's zone.
+    #[arg(long, value_name = "ZONE")]
+    pub timezone: Option<String>,
+    /// Cost recomputed from the stored tokens with the shipped price table (or --prices),
+    /// beside the recorded cost, and the difference per model.
+    #[arg(long)]
+    pub reprice: bool,
+    /// A price table for --reprice, in the shipped file's form
+    /// ({"version", "models": {name: {"input_cost_per_token": …}}}).
+    #[arg(long, value_name = "FILE", requires = "reprice")]
+    pub prices: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = ReportOutput::Table)]
     pub format: ReportOutput,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]
 pub enum ReportBy {
+    /// Calendar day of the time zone.
     Day,
+    /// Calendar week of the time zone, Monday to Sunday (named by its Monday).
+    Week,
+    /// Calendar month of the time zone.
+    Month,
+    /// 5-hour usage windows (as ccusage's `blocks`), per agent.
+    Block,
+    /// The session.
+    Session,
     Model,
+    Agent,
     /// The project (imported agent logs: the project folder or working directory).
     Project,
     Tool,
-    Session,
-    Agent,
+    /// The machine: the payload's `host`, else the store the event lives in.
+    Host,
+    /// The store the event lives in (several stores: `--store` repeated or a glob).
+    Store,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -422,7 +455,7 @@ pub struct BenchArgs {
     /// `--import-mb` MB over `--days` days ending yesterday, time `kaizen import` on it, its
     /// rerun and `kaizen report --by day|session`, beside ccusage on the same tree when it is
     /// installed (scripts/bench-tools; or `$KAIZEN_CCUSAGE`), whose tokens must agree.
-    #[arg(long, conflicts_with_all = ["events", "compact_level"])]
+    #[arg(long, conflicts_with_all = ["events", "compact_level", "report_stores"])]
     pub import: bool,
     /// Megabytes (10^6 bytes) of agent logs for `--import`.
     #[arg(long, value_name = "N", default_value_t = 1000, requires = "import",
@@ -433,6 +466,12 @@ pub struct BenchArgs {
     /// to the bucket, as a real one takes (a loopback server answers in well under one).
     #[arg(long, value_name = "MS", default_value_t = 30)]
     pub request_latency_ms: u64,
+    /// Instead: ingest the corpus (`--events` over `--days`) once, link it into N stores
+    /// (one per machine, as many machines' stores in one bucket), and time `kaizen report`
+    /// over all N for the corpus's days (`--by day`, `--by model`), its figures checked.
+    #[arg(long, value_name = "N", conflicts_with = "compact_level",
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub report_stores: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -461,6 +500,13 @@ fn parse_time(s: &str) -> Result<u64, String> {
 
 fn parse_day(s: &str) -> Result<UtcDay, String> {
     s.parse().map_err(|e: kaizen_core::Error| e.to_string())
+}
+
+/// A calendar day: `YYYY-MM-DD` or `YYYYMMDD` (ccusage's form).
+fn parse_local_date(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .or_else(|_| chrono::NaiveDate::parse_from_str(s, "%Y%m%d"))
+        .map_err(|_| format!("expected a day such as 2026-10-01 or 20261001, got {s:?}"))
 }
 
 fn parse_kind(s: &str) -> Result<EventKind, String> {

@@ -268,3 +268,46 @@ fn bench_counts_requests_on_a_bucket() {
     }
     assert!(bucket["ingest"]["requests"]["total"].as_u64().unwrap_or(0) > 0);
 }
+
+/// `kaizen bench --report-stores N`: reports over N stores of one ingested corpus, each
+/// checked (inside the run) to be N times one store's figures.
+#[test]
+fn bench_reports_over_several_stores() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let work = dir.path().join("bench");
+    let out = Command::new(env!("CARGO_BIN_EXE_kaizen"))
+        .args([
+            "bench",
+            "--report-stores",
+            "3",
+            "--events",
+            "3000",
+            "--days",
+            "3",
+        ])
+        .args(["--format", "json", "--dir"])
+        .arg(&work)
+        .env_remove("KAIZEN_STORE")
+        .output()
+        .expect("run kaizen bench --report-stores");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["mode"], "reports");
+    assert_eq!(report["stores"], 3);
+    let runs = report["reports"].as_array().expect("reports");
+    assert_eq!(runs.len(), 2);
+    for run in runs {
+        assert!(run["seconds"].as_f64().unwrap_or(0.0) > 0.0, "{run}");
+        // The corpus's sessions start within its 3 days; some run into the 4th, outside.
+        let events = run["events"].as_u64().expect("events");
+        assert!(events > 3 * 2900 && events <= 3 * 3000, "{run}");
+    }
+    assert_eq!(runs[0]["rows"], 3, "three days");
+    for i in 0..3 {
+        assert!(work.join(format!("stores/ws-{i:02}/cold")).is_dir());
+    }
+}

@@ -68,6 +68,13 @@ fn imported_tree() -> (tempfile::TempDir, PathBuf, PathBuf, serde_json::Value) {
     (dir, logs, store, manifest)
 }
 
+/// The rows of a `kaizen report --format json` document (schema `kaizen.report/1`).
+fn report_rows(text: &str) -> Vec<serde_json::Value> {
+    let doc: serde_json::Value = serde_json::from_str(text).expect("report json");
+    assert_eq!(doc["schema"], "kaizen.report/1", "{doc}");
+    doc["rows"].as_array().expect("rows").clone()
+}
+
 /// The token sums the store holds, by column.
 fn stored_tokens(store: &Path) -> BTreeMap<String, u64> {
     let query = "SELECT CAST(coalesce(sum(tokens_in), 0) AS BIGINT) AS input, \
@@ -397,10 +404,16 @@ fn report_hints_on_an_empty_window_and_shows_dollars() {
         !table.contains("key") && !table.contains("cost per day"),
         "{table}"
     );
+    // JSON and CSV stay the report (a document without rows, a header alone); the hint
+    // goes to standard error.
     for format in ["json", "csv"] {
         let out = kaizen(&store, &["report", "--format", format]);
         assert!(out.status.success());
-        assert_eq!(String::from_utf8_lossy(&out.stdout), "", "{format}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        match format {
+            "json" => assert!(report_rows(&text).is_empty(), "{text}"),
+            _ => assert_eq!(text.lines().count(), 1, "{text}"),
+        }
         assert!(String::from_utf8_lossy(&out.stderr).contains("no events in this window"));
     }
 
@@ -411,13 +424,10 @@ fn report_hints_on_an_empty_window_and_shows_dollars() {
     ));
     // The generated tree's days are in October 2026.
     let window = ["report", "--days", "3650"];
-    let rows: Vec<serde_json::Value> = ok(kaizen(
+    let rows = report_rows(&ok(kaizen(
         &store,
         &[&window[..], &["--format", "json"]].concat(),
-    ))
-    .lines()
-    .map(|l| serde_json::from_str(l).expect("json row"))
-    .collect();
+    )));
     let e6: i64 = rows
         .iter()
         .map(|r| r["cost_usd_e6"].as_i64().expect("an integer"))
@@ -439,7 +449,7 @@ fn report_hints_on_an_empty_window_and_shows_dollars() {
         &store,
         &[&window[..], &["--format", "csv"]].concat(),
     ));
-    assert!(csv.starts_with("key,events,cost_usd_e6"), "{csv}");
+    assert!(csv.starts_with("day,events,input_tokens,"), "{csv}");
 }
 
 /// Upstream kaizen's database (`projects/<slug>/kaizen.db`) with two sessions of different
@@ -508,14 +518,12 @@ fn upstream_kaizen_databases_import_once_with_their_models() {
         &store,
         &["report", "--by", "model", "--format", "json"],
     ));
-    let rows: Vec<serde_json::Value> = (by_model.lines())
-        .map(|l| serde_json::from_str(l).expect("json row"))
-        .collect();
+    let rows = report_rows(&by_model);
     let figures: BTreeMap<String, (i64, i64)> = (rows.iter())
         .map(|r| {
-            let key = r["key"].as_str().expect("key").to_owned();
+            let key = r["model"].as_str().expect("model").to_owned();
             let events = r["events"].as_i64().expect("events");
-            (key, (events, r["tokens_in"].as_i64().expect("tokens")))
+            (key, (events, r["input_tokens"].as_i64().expect("tokens")))
         })
         .collect();
     let want = BTreeMap::from([
@@ -617,11 +625,11 @@ fn imported_failed_tool_results_are_reported_and_scans_are_json_lines() {
             "report", "--by", "tool", "--days", "3650", "--format", "json",
         ],
     ));
-    let failed: i64 = (rows.lines())
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).expect("row")["failed_results"]
+    let failed: i64 = (report_rows(&rows).iter())
+        .map(|r| {
+            r["failed_tool_results"]
                 .as_i64()
-                .expect("failed_results")
+                .expect("failed_tool_results")
         })
         .sum();
     assert_eq!(failed, want, "{rows}");
@@ -739,9 +747,8 @@ fn report_gives_a_cache_hit_rate_and_says_when_it_is_unknown() {
             "report", "--by", "agent", "--days", "3650", "--format", "json",
         ],
     ));
-    for line in rows.lines() {
-        let row: serde_json::Value = serde_json::from_str(line).expect("row");
-        let agent = row["key"].as_str().expect("key");
+    for row in report_rows(&rows) {
+        let agent = row["agent"].as_str().expect("agent");
         let t = &manifest["sources"][agent]["totals"];
         let n = |k: &str| t[k].as_f64().expect("a figure");
         let want = n("cache_read") / (n("input") + n("cache_read") + n("cache_creation"));
@@ -765,8 +772,9 @@ fn report_gives_a_cache_hit_rate_and_says_when_it_is_unknown() {
         String::from_utf8_lossy(&out.stderr)
     );
     let json = ok(kaizen(&plain, &["report", "--format", "json"]));
-    let row: serde_json::Value = serde_json::from_str(json.trim()).expect("one row");
-    assert!(row["cache_hit_rate"].is_null(), "{row}");
+    let rows = report_rows(&json);
+    assert_eq!(rows.len(), 1, "{json}");
+    assert!(rows[0]["cache_hit_rate"].is_null(), "{json}");
     let table = ok(kaizen(&plain, &["report"]));
     let cells = |line: &str| {
         line.split(['│', '┆'])
@@ -775,11 +783,11 @@ fn report_gives_a_cache_hit_rate_and_says_when_it_is_unknown() {
             .collect::<Vec<_>>()
     };
     let header = (table.lines().map(cells))
-        .find(|c| c.iter().any(|h| h == "cache_hit_rate"))
+        .find(|c| c.iter().any(|h| h == "cache hit"))
         .expect("header");
     let at = header
         .iter()
-        .position(|h| h == "cache_hit_rate")
+        .position(|h| h == "cache hit")
         .expect("column");
     let day = (table.lines().map(cells))
         .find(|c| c.len() == header.len() && c[1].starts_with("20"))

@@ -50,6 +50,13 @@ fn ok(stores: &[&Path], args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The rows of a `kaizen report --format json` document (schema `kaizen.report/1`).
+fn report_rows(text: &str) -> Vec<serde_json::Value> {
+    let doc: serde_json::Value = serde_json::from_str(text).expect("report json");
+    assert_eq!(doc["schema"], "kaizen.report/1", "{doc}");
+    doc["rows"].as_array().expect("rows").clone()
+}
+
 fn jsonl(text: &str) -> Vec<serde_json::Value> {
     text.lines()
         .map(|l| serde_json::from_str(l).expect("json"))
@@ -207,7 +214,7 @@ fn report_groups_by_each_key_with_a_cost_chart() {
         ],
     ));
     for by in ["day", "model", "tool", "session", "agent"] {
-        let rows = jsonl(&ok(
+        let rows = report_rows(&ok(
             &[&store],
             &["report", "--days", "30", "--by", by, "--format", "json"],
         ));
@@ -221,10 +228,14 @@ fn report_groups_by_each_key_with_a_cost_chart() {
             .map(|r| r["cost_usd_e6"].as_i64().expect("cost"))
             .sum();
         if by == "tool" {
-            assert!(rows.iter().any(|r| r["key"] == "bash"), "{rows:?}");
+            assert!(rows.iter().any(|r| r["tool"] == "bash"), "{rows:?}");
             let failed: i64 = rows
                 .iter()
-                .map(|r| r["failed_results"].as_i64().expect("failed_results"))
+                .map(|r| {
+                    r["failed_tool_results"]
+                        .as_i64()
+                        .expect("failed_tool_results")
+                })
                 .sum();
             let want = jsonl(&ok(
                 &[&store],
@@ -255,10 +266,11 @@ fn report_groups_by_each_key_with_a_cost_chart() {
         }
         let first = &rows[0];
         for metric in [
-            "tokens_in",
-            "cache_read",
+            "input_tokens",
+            "cache_read_tokens",
+            "cache_hit_rate",
             "tool_calls",
-            "errors",
+            "api_errors",
             "p50_latency_ms",
             "p95_latency_ms",
             "retries",
@@ -266,12 +278,12 @@ fn report_groups_by_each_key_with_a_cost_chart() {
             assert!(first.get(metric).is_some(), "{by}: {metric}");
         }
     }
-    let models = jsonl(&ok(
+    let models = report_rows(&ok(
         &[&store],
         &["report", "--by", "model", "--format", "json"],
     ));
     assert!(
-        models.iter().any(|r| r["key"] == "claude-sonnet-4-5"),
+        models.iter().any(|r| r["model"] == "claude-sonnet-4-5"),
         "{models:?}"
     );
     let table = ok(&[&store], &["report"]);
@@ -280,7 +292,7 @@ fn report_groups_by_each_key_with_a_cost_chart() {
         "{table}"
     );
     let csv = ok(&[&store], &["report", "--by", "agent", "--format", "csv"]);
-    assert!(csv.starts_with("key,events,cost_usd_e6"), "{csv}");
+    assert!(csv.starts_with("agent,events,input_tokens,"), "{csv}");
 }
 
 #[test]
@@ -328,7 +340,7 @@ fn several_stores_are_one_table_with_a_store_column() {
     let stats: serde_json::Value =
         serde_json::from_str(&ok(&[&a, &b], &["stats", "--format", "json"])).expect("json");
     assert_eq!(stats["total"]["events"], 5011);
-    let report = jsonl(&ok(
+    let report = report_rows(&ok(
         &[&glob],
         &[
             "report", "--days", "3650", "--by", "day", "--format", "json",
@@ -450,7 +462,7 @@ fn report_window_ends_now_and_future_events_are_reported_apart() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let rows = jsonl(&String::from_utf8_lossy(&out.stdout));
+        let rows = report_rows(&String::from_utf8_lossy(&out.stdout));
         assert_eq!(sum(&rows, "cost_usd_e6"), 100_000, "{by}: {rows:?}");
         assert_eq!(sum(&rows, "events"), 1, "{by}");
         let err = String::from_utf8_lossy(&out.stderr);
@@ -520,7 +532,7 @@ fn report_by_model_bills_each_event_to_its_own_model() {
             ),
         ],
     );
-    let rows = jsonl(&ok(
+    let rows = report_rows(&ok(
         &[&store],
         &["report", "--days", "7", "--by", "model", "--format", "json"],
     ));
@@ -528,10 +540,10 @@ fn report_by_model_bills_each_event_to_its_own_model() {
         .iter()
         .map(|r| {
             (
-                r["key"].as_str().expect("key").to_owned(),
+                r["model"].as_str().expect("model").to_owned(),
                 r["events"].as_i64().expect("events"),
                 r["cost_usd_e6"].as_i64().expect("cost"),
-                r["tokens_in"].as_i64().expect("tokens"),
+                r["input_tokens"].as_i64().expect("tokens"),
             )
         })
         .collect();
@@ -544,11 +556,11 @@ fn report_by_model_bills_each_event_to_its_own_model() {
     .map(|(k, n, c, t)| (k.to_owned(), n, c, t));
     assert_eq!(got, want);
 
-    let agents = jsonl(&ok(
+    let agents = report_rows(&ok(
         &[&store],
         &["report", "--days", "7", "--by", "agent", "--format", "json"],
     ));
-    assert_eq!(agents[0]["key"], "claude-code");
+    assert_eq!(agents[0]["agent"], "claude-code");
     assert_eq!(agents[0]["events"], 6, "{agents:?}");
 }
 
@@ -588,19 +600,22 @@ fn failed_results_read_the_top_level_ok_of_the_payload() {
     std::fs::write(
         &spaced,
         format!(
-            "{{\"session_id\":\"s\",\"seq\":5,\"ts_ms\":{},\"ts_exact\":true,\"kind\":\"ToolResult\",\"source\":\"Tail\",\"tool\":\"bash\",\"payload\":{{ \"ok\" : false }}}}\n",
-            t + 5
+            "{{\"session_id\":\"s\",\"seq\":5,\"ts_ms\":{},\"ts_exact\":true,\"kind\":\"ToolResult\",\"source\":\"Tail\",\"tool\":\"bash\",\"payload\":{{ \"ok\" : false }}}}\n\
+             {{\"session_id\":\"s\",\"seq\":6,\"ts_ms\":{},\"ts_exact\":true,\"kind\":\"ToolResult\",\"source\":\"Tail\",\"tool\":\"bash\",\"payload\":{{\"\\u006fk\":false}}}}\n",
+            t + 5,
+            t + 6
         ),
     )
     .expect("write");
     ok(&[&store], &["ingest", spaced.to_str().expect("path")]);
-    let rows = jsonl(&ok(
+    let rows = report_rows(&ok(
         &[&store],
         &["report", "--days", "7", "--by", "tool", "--format", "json"],
     ));
     assert_eq!(rows.len(), 1, "{rows:?}");
-    assert_eq!(rows[0]["key"], "bash");
-    assert_eq!(rows[0]["failed_results"], 2, "{rows:?}");
+    assert_eq!(rows[0]["tool"], "bash");
+    // Its key spelled with an escape (`"\u006fk"`) is `ok` too.
+    assert_eq!(rows[0]["failed_tool_results"], 3, "{rows:?}");
     let direct = jsonl(&ok(
         &[&store],
         &[
@@ -611,7 +626,7 @@ fn failed_results_read_the_top_level_ok_of_the_payload() {
         ],
     ));
     assert_eq!(
-        direct[0]["n"], 3,
+        direct[0]["n"], 4,
         "the tool call's ok too, through kaizen sql"
     );
 }

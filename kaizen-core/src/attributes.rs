@@ -1,6 +1,7 @@
-//! The attributes reports group and price by, as an event's payload names them at its top
-//! level: `model`, `agent`, `project` and `cache_creation_1h` (kaizen-import's payload
-//! wrapper writes all four; kaizen's own hook events name `model`). The store keeps them in
+//! The attributes reports group, price and count by, as an event's payload names them at
+//! its top level: `model`, `agent`, `project`, `cache_creation_1h` and `tool_errors` (or
+//! `ok`) (kaizen-import's payload wrapper writes them; kaizen's own events name `model`
+//! and, on a tool result, `ok`). The store keeps them in
 //! typed columns beside the payload ([`crate::Field::DERIVED`]), so a report by model reads a
 //! small dictionary column instead of every payload; they are a function of the payload,
 //! never set apart from it, so two copies of an event always agree on them.
@@ -26,6 +27,11 @@ pub struct PayloadAttributes<'a> {
     /// `cache_creation.ephemeral_1h_input_tokens`), part of `cache_creation_tokens`; an
     /// integer in 0..=u32::MAX.
     pub cache_creation_1h: Option<u32>,
+    /// Failed tool results the event records: the top-level `tool_errors` count
+    /// (kaizen-import writes it on the event of a tool result, or on a Gemini message for
+    /// its calls), else 1 where the top-level `ok` is `false` (a kaizen tool-result event),
+    /// else none.
+    pub tool_errors: Option<u32>,
 }
 
 impl<'a> PayloadAttributes<'a> {
@@ -56,6 +62,7 @@ impl<'de: 'a, 'a> Visitor<'de> for AttributesVisitor<'a> {
 
     fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
         let mut out = PayloadAttributes::default();
+        let mut failed = false;
         // Keys borrow from the text unless escaped; every other value is skipped unparsed.
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             match key.as_ref() {
@@ -65,10 +72,15 @@ impl<'de: 'a, 'a> Visitor<'de> for AttributesVisitor<'a> {
                 "cache_creation_1h" => {
                     out.cache_creation_1h = map.next_value::<Scalar<'de>>()?.count()
                 }
+                "tool_errors" => out.tool_errors = map.next_value::<Scalar<'de>>()?.count(),
+                "ok" => failed = matches!(map.next_value::<Scalar<'de>>()?, Scalar::False),
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
+        }
+        if out.tool_errors.is_none() && failed {
+            out.tool_errors = Some(1);
         }
         Ok(out)
     }
@@ -78,6 +90,7 @@ impl<'de: 'a, 'a> Visitor<'de> for AttributesVisitor<'a> {
 enum Scalar<'a> {
     Text(Cow<'a, str>),
     Count(u64),
+    False,
     Other,
 }
 
@@ -123,8 +136,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
             fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
                 Ok(Scalar::Other)
             }
-            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(Scalar::Other)
+            fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(if v { Scalar::Other } else { Scalar::False })
             }
             fn visit_unit<E>(self) -> Result<Self::Value, E> {
                 Ok(Scalar::Other)
@@ -156,6 +169,14 @@ mod tests {
         assert_eq!(a.model.as_deref(), Some("claude-\"x\"\n\u{e9}"));
         assert_eq!(a.project.as_deref(), Some("/p"));
         assert_eq!(a.cache_creation_1h, Some(1200));
+        assert_eq!(a.tool_errors, None);
+        // Failed tool results: a count, else a tool result that says it failed.
+        let counted = PayloadAttributes::of_json_text(r#"{"tool_errors":2,"ok":false}"#);
+        assert_eq!(counted.tool_errors, Some(2));
+        let failed = PayloadAttributes::of_json_text(r#"{"ok":false,"output":"x"}"#);
+        assert_eq!(failed.tool_errors, Some(1));
+        let fine = PayloadAttributes::of_json_text(r#"{"ok":true}"#);
+        assert_eq!(fine.tool_errors, None);
         // Only the top level names them.
         let nested = PayloadAttributes::of_json_text(r#"{"record":{"model":"m"}}"#);
         assert_eq!(nested, PayloadAttributes::default());
@@ -164,7 +185,7 @@ mod tests {
     #[test]
     fn other_types_and_other_payloads_name_none() {
         let a = PayloadAttributes::of_json_text(
-            r#"{"model":7,"agent":null,"project":["p"],"cache_creation_1h":-1}"#,
+            r#"{"model":7,"agent":null,"project":["p"],"cache_creation_1h":-1,"tool_errors":"2","ok":"false"}"#,
         );
         assert_eq!(a, PayloadAttributes::default());
         let big = PayloadAttributes::of_json_text(r#"{"cache_creation_1h":4294967296}"#);

@@ -54,6 +54,9 @@ pub enum Field {
     /// `cache_creation_1h_tokens` (derived, schema 2): the payload's top-level
     /// `cache_creation_1h` count, the one-hour part of `cache_creation_tokens`.
     CacheCreation1hTokens,
+    /// `tool_errors` (derived, schema 2): failed tool results the payload records (its
+    /// top-level `tool_errors`, else 1 where its `ok` is `false`).
+    ToolErrors,
 }
 
 impl Field {
@@ -88,23 +91,24 @@ impl Field {
     /// need not read payloads. They are not fields of an [`crate::Event`] (not in its JSON
     /// form, not part of its equality): a writer computes them from the payload, and a
     /// reader of a v1 file, which has none, computes them the same way.
-    pub const DERIVED: [Field; 4] = [
+    pub const DERIVED: [Field; 5] = [
         Field::Model,
         Field::Agent,
         Field::Project,
         Field::CacheCreation1hTokens,
+        Field::ToolErrors,
     ];
 
     /// Every column of a file this build writes: the 22 event fields in v1 order, then the
     /// [`Field::DERIVED`] columns.
-    pub const COLUMNS: [Field; 26] = {
-        let mut columns = [Field::SessionId; 26];
+    pub const COLUMNS: [Field; 27] = {
+        let mut columns = [Field::SessionId; 27];
         let mut i = 0;
         while i < 22 {
             columns[i] = Field::ALL[i];
             i += 1;
         }
-        while i < 26 {
+        while i < 27 {
             columns[i] = Field::DERIVED[i - 22];
             i += 1;
         }
@@ -157,6 +161,7 @@ impl Field {
             Field::Agent => "agent",
             Field::Project => "project",
             Field::CacheCreation1hTokens => "cache_creation_1h_tokens",
+            Field::ToolErrors => "tool_errors",
         }
     }
 

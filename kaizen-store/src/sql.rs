@@ -45,8 +45,8 @@ const ASC_NULLS_LAST: SortOptions = SortOptions {
     nulls_first: false,
 };
 
-/// The table's schema: the 22 event columns, the 4 derived columns (`model`, `agent`,
-/// `project`, `cache_creation_1h_tokens`), then `day` and `store`.
+/// The table's schema: the 22 event columns, the 5 derived columns (`model`, `agent`,
+/// `project`, `cache_creation_1h_tokens`, `tool_errors`), then `day` and `store`.
 pub fn table_schema() -> SchemaRef {
     let mut fields: Vec<ArrowField> = file_schema()
         .fields()

@@ -71,8 +71,13 @@ pub async fn run(store: &Store, store_url: &str, args: DemoArgs) -> anyhow::Resu
     ] {
         outln!("\n{title}:");
         let args = ReportArgs {
-            days: 30,
-            by,
+            days: Some(30),
+            since: None,
+            until: None,
+            by: vec![by],
+            timezone: None,
+            reprice: false,
+            prices: None,
             format: ReportOutput::Table,
         };
         report::run(stores.clone(), args).await?;
@@ -85,6 +90,9 @@ pub async fn run(store: &Store, store_url: &str, args: DemoArgs) -> anyhow::Resu
         "\nTry next:\n  \
          kaizen{s} report --by tool              # calls, failures, p50/p95 latency per tool\n  \
          kaizen{s} report --by session --days 7\n  \
+         kaizen{s} report --by week,model --timezone Europe/Paris\n  \
+         kaizen{s} report --by block --days 2       # 5-hour windows, the active one's burn rate\n  \
+         kaizen{s} report --reprice           # cost under the shipped price table, per model\n  \
          kaizen{s} sql \"SELECT json_get_text(payload, 'model') AS model, sum(tokens_out) FROM events GROUP BY 1\"\n  \
          kaizen{s} import                        # again: only what your agents wrote since\n  \
          kaizen{s} export claude --out restored/ # the transcripts back, byte for byte\n  \

@@ -1,5 +1,5 @@
 //! The derived columns of schema 2 ([`Field::DERIVED`]: `model`, `agent`, `project`,
-//! `cache_creation_1h_tokens`), computed from each row's payload: by the encoders for every
+//! `cache_creation_1h_tokens`, `tool_errors`), computed from each row's payload: by the encoders for every
 //! file they write, and by scans of v1 files, which have none. One function, so the two can
 //! never disagree.
 
@@ -14,11 +14,12 @@ use crate::{Error, Result};
 
 /// The derived columns of `payloads` (a `payload` column; a null payload derives nulls), in
 /// [`Field::DERIVED`] order.
-pub fn derive_columns(payloads: &StringArray) -> [ArrayRef; 4] {
+pub fn derive_columns(payloads: &StringArray) -> [ArrayRef; 5] {
     let rows = payloads.len();
     let strings = || StringBuilder::with_capacity(rows, rows * 8);
     let (mut model, mut agent, mut project) = (strings(), strings(), strings());
     let mut cache_1h = UInt32Builder::with_capacity(rows);
+    let mut tool_errors = UInt32Builder::with_capacity(rows);
     for i in 0..rows {
         let attributes = if payloads.is_null(i) {
             PayloadAttributes::default()
@@ -29,12 +30,14 @@ pub fn derive_columns(payloads: &StringArray) -> [ArrayRef; 4] {
         agent.append_option(attributes.agent);
         project.append_option(attributes.project);
         cache_1h.append_option(attributes.cache_creation_1h);
+        tool_errors.append_option(attributes.tool_errors);
     }
     [
         Arc::new(model.finish()),
         Arc::new(agent.finish()),
         Arc::new(project.finish()),
         Arc::new(cache_1h.finish()),
+        Arc::new(tool_errors.finish()),
     ]
 }
 

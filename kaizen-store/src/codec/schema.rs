@@ -31,7 +31,8 @@ pub const fn column_type(field: Field) -> DataType {
         | Field::CacheCreationTokens
         | Field::CacheReadTokens
         | Field::SystemPromptTokens
-        | Field::CacheCreation1hTokens => DataType::UInt32,
+        | Field::CacheCreation1hTokens
+        | Field::ToolErrors => DataType::UInt32,
     }
 }
 
@@ -55,7 +56,7 @@ pub fn event_schema() -> SchemaRef {
     EVENT_SCHEMA.clone()
 }
 
-/// The 26-column schema of a file this build writes: the event schema, then the derived
+/// The 27-column schema of a file this build writes: the event schema, then the derived
 /// columns ([`Field::DERIVED`]), which the encoders compute from the payloads.
 pub fn file_schema() -> SchemaRef {
     FILE_SCHEMA.clone()

@@ -683,7 +683,7 @@ pub async fn derived_columns_are_the_payloads_attributes(store: Store) {
     put_file(&store, &older_path, Bytes::from(bytes)).await;
     let mut fresh = event("derived", 0, day("2026-10-02").start_ms() + 5);
     fresh.payload = Payload::from_json_text(
-        r#"{"agent":"claude","model":"claude-opus-4-6","project":"/p","cache_creation_1h":70,
+        r#"{"agent":"claude","model":"claude-opus-4-6","project":"/p","cache_creation_1h":70,"tool_errors":2,
            "record":{"model":"not this one"}}"#,
     )
     .expect("json");
@@ -704,6 +704,7 @@ pub async fn derived_columns_are_the_payloads_attributes(store: Store) {
             a.agent.map(String::from),
             a.project.map(String::from),
             a.cache_creation_1h,
+            a.tool_errors,
         )
     };
     let want: Vec<_> = (events.iter())
@@ -713,7 +714,11 @@ pub async fn derived_columns_are_the_payloads_attributes(store: Store) {
         want.iter().filter(|w| w.0.is_some()).count() > 100,
         "the fixture names models"
     );
-    assert!(want.iter().any(|w| w.3 == Some(70)));
+    assert!(want.iter().any(|w| w.3 == Some(70) && w.4 == Some(2)));
+    assert!(
+        want.iter().any(|w| w.4 == Some(1)),
+        "the fixture's failed tool results (`ok: false`)"
+    );
 
     let derived_of = |batches: Vec<arrow::array::RecordBatch>| {
         let mut got = Vec::new();
@@ -730,6 +735,8 @@ pub async fn derived_columns_are_the_payloads_attributes(store: Store) {
                 .column_by_name(Field::CacheCreation1hTokens.name())
                 .expect("read");
             let cache_1h = cache_1h.as_primitive::<arrow::datatypes::UInt32Type>();
+            let failed = b.column_by_name(Field::ToolErrors.name()).expect("read");
+            let failed = failed.as_primitive::<arrow::datatypes::UInt32Type>();
             for i in 0..b.num_rows() {
                 let opt =
                     |a: &arrow::array::StringArray| (!a.is_null(i)).then(|| a.value(i).to_owned());
@@ -738,6 +745,7 @@ pub async fn derived_columns_are_the_payloads_attributes(store: Store) {
                     opt(&agent),
                     opt(&project),
                     (!cache_1h.is_null(i)).then(|| cache_1h.value(i)),
+                    (!failed.is_null(i)).then(|| failed.value(i)),
                 ));
             }
         }

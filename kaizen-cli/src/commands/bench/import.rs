@@ -26,7 +26,7 @@ use crate::cli::BenchArgs;
 const BYTES_PER_SESSION: u64 = 85_500;
 
 /// Runs of each report (kaizen's and ccusage's), of which the fastest counts.
-const REPORT_RUNS: usize = 3;
+pub(super) const REPORT_RUNS: usize = 3;
 
 /// The ccusage version whose conventions the comparison knows.
 const CCUSAGE_VERSION: &str = "20.0.24";
@@ -372,25 +372,34 @@ fn import_figures(run: &Measured, out: &ImportOut, store_bytes: u64) -> ImportFi
     }
 }
 
+/// `kaizen report --format json` (schema `kaizen.report/1`): its rows.
+#[derive(Debug, Deserialize)]
+struct ReportDoc {
+    rows: Vec<ReportRow>,
+}
+
 /// One row of `kaizen report --format json` (the fields this benchmark reads).
 #[derive(Debug, Deserialize)]
 struct ReportRow {
+    /// The day or the session.
+    #[serde(alias = "day", alias = "session")]
     key: String,
     events: u64,
     cost_usd_e6: i64,
-    tokens_in: u64,
-    tokens_out: u64,
-    cache_read: u64,
-    cache_creation: u64,
+    input_tokens: u64,
+    output_tokens: u64,
+    cache_read_tokens: u64,
+    cache_write_5m_tokens: u64,
+    cache_write_1h_tokens: u64,
 }
 
 impl ReportRow {
     fn tokens(&self) -> Tokens {
         Tokens {
-            input: self.tokens_in,
-            output: self.tokens_out,
-            cache_read: self.cache_read,
-            cache_creation: self.cache_creation,
+            input: self.input_tokens,
+            output: self.output_tokens,
+            cache_read: self.cache_read_tokens,
+            cache_creation: self.cache_write_5m_tokens + self.cache_write_1h_tokens,
         }
     }
 }
@@ -406,16 +415,15 @@ fn kaizen_report(
     let command = || {
         let mut command = Command::new(exe);
         command.arg("--store").arg(store);
-        command.args(["report", "--by", by, "--days", "3650", "--format", "json"]);
+        // Days of UTC, as ccusage is run (`--timezone UTC`).
+        command.args(["report", "--by", by, "--days", "3650", "--timezone", "UTC"]);
+        command.args(["--format", "json"]);
         command
     };
     let best = fastest(command, dir, &format!("kaizen-report-{by}"))?;
-    let rows = (best.stdout.lines())
-        .map(|line| {
-            serde_json::from_str::<ReportRow>(line)
-                .with_context(|| format!("kaizen report --by {by}: {line}"))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let rows = serde_json::from_str::<ReportDoc>(&best.stdout)
+        .with_context(|| format!("kaizen report --by {by}: {}", best.stdout))?
+        .rows;
     let mut tokens = Tokens::default();
     for row in &rows {
         tokens.add(row.tokens());

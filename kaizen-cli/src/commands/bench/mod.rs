@@ -6,11 +6,12 @@
 //! the answers are compared: a benchmark whose engines disagree reports nothing.
 //!
 //! `--import` is another benchmark: agent-log import and reports beside ccusage
-//! ([`import`]).
+//! ([`import`]); `--report-stores N`, reports over N stores of the corpus ([`reports`]).
 
 mod bucket;
 mod import;
 mod measure;
+mod reports;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -123,9 +124,12 @@ pub async fn run(
         );
     }
     std::fs::create_dir_all(&dir)?;
-    let result = match args.import {
-        true => import::bench(&args, &dir).map(|r| Done::Import(Box::new(r))),
-        false => bench(&args, &dir, bucket.as_ref()).map(|r| Done::Engines(Box::new(r))),
+    let result = match (args.import, args.report_stores) {
+        (true, _) => import::bench(&args, &dir).map(|r| Done::Import(Box::new(r))),
+        (false, Some(stores)) => {
+            reports::bench(&args, stores, &dir).map(|r| Done::Reports(Box::new(r)))
+        }
+        (false, None) => bench(&args, &dir, bucket.as_ref()).map(|r| Done::Engines(Box::new(r))),
     };
     if owned && !args.keep {
         // Only the folder this run made, and only when the user did not ask to keep it.
@@ -136,6 +140,8 @@ pub async fn run(
         (Done::Engines(r), ReportFormat::Table) => print_table(&r)?,
         (Done::Import(r), ReportFormat::Json) => outln!("{}", serde_json::to_string_pretty(&r)?),
         (Done::Import(r), ReportFormat::Table) => import::print_table(&r)?,
+        (Done::Reports(r), ReportFormat::Json) => outln!("{}", serde_json::to_string_pretty(&r)?),
+        (Done::Reports(r), ReportFormat::Table) => reports::print_table(&r)?,
     }
     Ok(())
 }
@@ -144,6 +150,7 @@ pub async fn run(
 enum Done {
     Engines(Box<BenchReport>),
     Import(Box<import::ImportBenchReport>),
+    Reports(Box<reports::ReportsBenchReport>),
 }
 
 /// The bucket to run the queries against, when `--store` names an object store: under a new
@@ -259,7 +266,7 @@ fn compact(exe: &Path, store: &Path, level: i32, dir: &Path) -> anyhow::Result<C
 }
 
 /// Writes the corpus; the session of its first event (the one Q2 reads).
-fn write_corpus(path: &Path, args: &BenchArgs) -> anyhow::Result<String> {
+pub(super) fn write_corpus(path: &Path, args: &BenchArgs) -> anyhow::Result<String> {
     let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
     let mut first = None;
     for event in Corpus::new(args.events, args.days, DEFAULT_START, args.seed) {

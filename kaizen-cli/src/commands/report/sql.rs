@@ -1,0 +1,272 @@
+//! The report's SQL: its groups (keys), the window, and the figures of each group.
+//!
+//! Every query reads the window's events (`ts_ms` in it: the scan lists only the UTC day
+//! partitions it overlaps) and only the columns its figures use. Model, agent, project and
+//! host come from [`attrs`](super::attrs): each event's own, else carried within its
+//! session (a tool call under its message's model), which sorts the window's events by
+//! session, so only a report that groups by one of them does so.
+
+use super::attrs::{self, Attr};
+use super::period::{Unit, Window};
+use super::udf;
+
+/// One dimension of `--by`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Key {
+    Period(Unit),
+    /// 5-hour block (per agent: a report by block is also by agent).
+    Block,
+    Session,
+    Attr(Attr),
+    Tool,
+    Store,
+}
+
+impl Key {
+    /// The key's column name in the query and in the report's rows.
+    pub fn name(self) -> &'static str {
+        match self {
+            Key::Period(Unit::Day) => "day",
+            Key::Period(Unit::Week) => "week",
+            Key::Period(Unit::Month) => "month",
+            Key::Block => "block",
+            Key::Session => "session",
+            Key::Attr(a) => a.name(),
+            Key::Tool => "tool",
+            Key::Store => "store",
+        }
+    }
+
+    /// The key's SQL over the `attributed` (or `recent`) rows.
+    fn sql(self) -> String {
+        match self {
+            Key::Period(_) => format!("{}(ts_ms)", udf::PERIOD),
+            Key::Block => format!("{}(ts_ms, {})", udf::BLOCK, attr_column(Attr::Agent)),
+            Key::Session => "session_id".into(),
+            Key::Attr(a) => attr_column(a),
+            Key::Tool => "coalesce(tool, '(no tool)')".into(),
+            Key::Store => "store".into(),
+        }
+    }
+}
+
+/// The attributed value of `attr` (a column of the `attributed` CTE), with its fallback.
+fn attr_column(attr: Attr) -> String {
+    format!("coalesce(attr_{}, {})", attr.name(), attr.fallback_sql())
+}
+
+/// The attributes the keys (and `extra`) need, each once.
+fn attrs_of(keys: &[Key], extra: &[Attr]) -> Vec<Attr> {
+    let mut out: Vec<Attr> = Vec::new();
+    let wanted = keys.iter().flat_map(|k| match k {
+        Key::Attr(a) => vec![*a],
+        Key::Block => vec![Attr::Agent],
+        _ => vec![],
+    });
+    for a in wanted.chain(extra.iter().copied()) {
+        if !out.contains(&a) {
+            out.push(a);
+        }
+    }
+    out
+}
+
+/// `WITH recent AS (…), attributed AS (…)`: the window's events with the columns the
+/// report reads, and each attribute carried within its session: the event's own; else that
+/// of the latest event before it in its session (by `seq`) that names one; else, for the
+/// events before any names one, the first that does; else NULL.
+fn window_ctes(window: &Window, attrs: &[Attr], with_failed: bool) -> String {
+    // Payload figures are taken here, before any sort: it then carries two integers, not
+    // the payloads.
+    let recent = format!(
+        "recent AS (
+    SELECT ts_ms, session_id, seq, kind, tool, store, cost_usd_e6, tokens_in, tokens_out,
+           cache_read_tokens, cache_creation_tokens, latency_ms, retry_count,
+           {cache_1h} AS cache_1h,
+           {failed} AS failed{owns}
+    FROM events WHERE ts_ms >= {from} AND ts_ms < {to}
+  )",
+        owns = attrs
+            .iter()
+            .map(|a| format!(",\n           {} AS own_{}", a.own_sql(), a.name()))
+            .collect::<String>(),
+        cache_1h = attrs::cache_write_1h(),
+        failed = match with_failed {
+            true => attrs::failed_tool_results(),
+            false => "CAST(NULL AS BIGINT)".to_owned(),
+        },
+        from = window.from_ms,
+        to = window.to_ms,
+    );
+    if attrs.is_empty() {
+        return format!("{recent},\n  attributed AS (SELECT * FROM recent)");
+    }
+    // Carried forward by a window that only looks back (it streams over the sorted
+    // events, and the sort spills past the memory limit); the events before a session's
+    // first naming one take that first value from a per-session aggregate, joined back
+    // (a window looking forward would hold the whole window in memory).
+    let carried: String = attrs
+        .iter()
+        .map(|a| {
+            format!(
+                ",
+           last_value(own_{n}) IGNORE NULLS OVER (PARTITION BY session_id ORDER BY seq
+             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS carried_{n}",
+                n = a.name()
+            )
+        })
+        .collect();
+    let firsts: Vec<String> = attrs
+        .iter()
+        .map(|a| {
+            format!(
+                "first_value(own_{n} ORDER BY seq) FILTER (WHERE own_{n} IS NOT NULL) AS first_{n}",
+                n = a.name()
+            )
+        })
+        .collect();
+    let attributed: String = attrs
+        .iter()
+        .map(|a| {
+            format!(
+                ", coalesce(c.carried_{n}, f.first_{n}) AS attr_{n}",
+                n = a.name()
+            )
+        })
+        .collect();
+    format!(
+        "{recent},
+  carried AS (
+    SELECT *{carried}
+    FROM recent
+  ),
+  firsts AS (
+    SELECT session_id AS first_session, {firsts}
+    FROM recent GROUP BY session_id
+  ),
+  attributed AS (
+    SELECT c.*{attributed}
+    FROM firsts f RIGHT JOIN carried c ON f.first_session = c.session_id
+  )",
+        firsts = firsts.join(", "),
+    )
+}
+
+/// The report: one row per group of `keys` (columns named by [`Key::name`]), with the
+/// figures [`super::row::metrics`] reads; failed tool results only `with_failed` (they
+/// read payloads), else NULL.
+pub fn report(window: &Window, keys: &[Key], with_failed: bool) -> String {
+    let attrs = attrs_of(keys, &[]);
+    let key_select: String = keys
+        .iter()
+        .map(|k| format!("{} AS {}, ", k.sql(), k.name()))
+        .collect();
+    let key_names: Vec<&str> = keys.iter().map(|k| k.name()).collect();
+    let group = if keys.is_empty() {
+        String::new()
+    } else {
+        format!("GROUP BY {}", key_names.join(", "))
+    };
+    let key_list: String = key_names.iter().map(|k| format!("{k}, ")).collect();
+    format!(
+        "WITH {ctes},
+  keyed AS (
+    SELECT {key_select}kind, cost_usd_e6, tokens_in, tokens_out, cache_read_tokens,
+           cache_creation_tokens, latency_ms, retry_count, cache_1h, failed
+    FROM attributed
+  )
+SELECT {key_list}
+       count(*) AS events,
+       CAST(coalesce(sum(tokens_in), 0) AS BIGINT) AS input,
+       CAST(coalesce(sum(tokens_out), 0) AS BIGINT) AS output,
+       CAST(coalesce(sum(cache_1h), 0) AS BIGINT) AS cache_write_1h,
+       CAST(coalesce(sum(cache_creation_tokens), 0) AS BIGINT) AS cache_creation,
+       CAST(coalesce(sum(cache_read_tokens), 0) AS BIGINT) AS cache_read,
+       CAST(coalesce(sum(cost_usd_e6), 0) AS BIGINT) AS cost_usd_e6,
+       count(cache_read_tokens) + count(cache_creation_tokens) AS cache_figures,
+       sum(CASE WHEN kind = 'Error' THEN 1 ELSE 0 END) AS api_errors,
+       sum(CASE WHEN kind = 'ToolCall' THEN 1 ELSE 0 END) AS tool_calls,
+       {failed_sum} AS failed_tool_results,
+       CAST(coalesce(sum(retry_count), 0) AS BIGINT) AS retries,
+       CAST(approx_percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS BIGINT) AS p50_latency_ms,
+       CAST(approx_percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS BIGINT) AS p95_latency_ms
+FROM keyed
+{group}",
+        ctes = window_ctes(window, &attrs, with_failed),
+        failed_sum = match with_failed {
+            true => "CAST(coalesce(sum(failed), 0) AS BIGINT)",
+            false => "CAST(NULL AS BIGINT)",
+        },
+    )
+}
+
+/// The responses of the window for block detection: (agent, ts_ms, responses).
+pub fn responses(window: &Window) -> String {
+    format!(
+        "WITH {ctes}
+SELECT {agent} AS agent, CAST(ts_ms AS BIGINT) AS ts_ms, count(*) AS responses
+FROM attributed WHERE {is_response}
+GROUP BY 1, 2",
+        ctes = window_ctes(window, &[Attr::Agent], false),
+        agent = attr_column(Attr::Agent),
+        is_response = attrs::IS_RESPONSE,
+    )
+}
+
+/// For `--reprice`: per group and model, each distinct set of token figures of a response
+/// (prices are per response: long-context tiers apply to one response's tokens), how many
+/// responses had it and their recorded cost.
+pub fn reprice(window: &Window, keys: &[Key]) -> String {
+    let attrs = attrs_of(keys, &[Attr::Model]);
+    let key_select: String = keys
+        .iter()
+        .map(|k| format!("{} AS {}, ", k.sql(), k.name()))
+        .collect();
+    let key_list: String = keys.iter().map(|k| format!("{}, ", k.name())).collect();
+    format!(
+        "WITH {ctes},
+  keyed AS (
+    SELECT {key_select}{model} AS reprice_model,
+           CAST(coalesce(tokens_in, 0) AS BIGINT) AS input,
+           CAST(coalesce(tokens_out, 0) AS BIGINT) AS output,
+           CAST(coalesce(cache_read_tokens, 0) AS BIGINT) AS cache_read,
+           CAST(coalesce(cache_creation_tokens, 0) AS BIGINT) AS cache_creation,
+           CAST(cache_1h AS BIGINT) AS cache_write_1h,
+           cost_usd_e6
+    FROM attributed WHERE {is_response}
+  )
+SELECT {key_list}reprice_model, input, output, cache_read, cache_creation, cache_write_1h,
+       count(*) AS responses, CAST(coalesce(sum(cost_usd_e6), 0) AS BIGINT) AS cost_usd_e6
+FROM keyed
+GROUP BY {key_list}reprice_model, input, output, cache_read, cache_creation, cache_write_1h",
+        ctes = window_ctes(window, &attrs, false),
+        model = attr_column(Attr::Model),
+        is_response = attrs::IS_RESPONSE,
+    )
+}
+
+/// The events dated after now that the window would hold but for now: all of them without
+/// `--until`, else those up to its end. In no period until their time comes.
+pub fn future(window: &Window) -> String {
+    let until = match (window.until_given, window.asked_to_ms) {
+        (false, _) => String::new(),
+        (true, Some(to)) => format!(" AND ts_ms < {to}"),
+        (true, None) => " AND false".to_owned(),
+    };
+    format!(
+        "SELECT count(*) AS events, CAST(coalesce(sum(cost_usd_e6), 0) AS BIGINT) AS cost_usd_e6
+         FROM events WHERE ts_ms >= {}{until}",
+        window.to_ms
+    )
+}
+
+/// Cost per local day for the table's chart: typed columns only.
+pub fn day_costs(window: &Window) -> String {
+    format!(
+        "SELECT {}(ts_ms) AS day, CAST(coalesce(sum(cost_usd_e6), 0) AS BIGINT) AS cost_usd_e6
+         FROM events WHERE ts_ms >= {} AND ts_ms < {} GROUP BY 1",
+        udf::PERIOD,
+        window.from_ms,
+        window.to_ms
+    )
+}
