@@ -305,18 +305,23 @@ pub struct EraseArgs {
 
 #[derive(Debug, Args)]
 pub struct CompactArgs {
-    /// Only this day.
-    #[arg(long, value_parser = parse_day, conflicts_with = "before")]
+    /// Only this day (the current UTC day too, which is otherwise left to its writers).
+    #[arg(long, value_parser = parse_day, conflicts_with_all = ["before", "all"])]
     pub day: Option<UtcDay>,
-    /// Only the days before this one.
-    #[arg(long, value_parser = parse_day)]
+    /// Only the days before this one (default: before the current UTC day, the sealed days).
+    #[arg(long, value_parser = parse_day, conflicts_with = "all")]
     pub before: Option<UtcDay>,
+    /// Every day, the current UTC day included.
+    #[arg(long)]
+    pub all: bool,
     /// Size of the files to make, e.g. 128MiB, 64MB, 1GiB.
     #[arg(long, default_value = "128MiB", value_parser = parse_size)]
     pub target_size: u64,
     /// zstd level of the files to make, 1 to 22; days with a file below it are rewritten.
-    /// 19 makes cold days about a fifth smaller than ingest's 3, at some 60 times the CPU.
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..=22))]
+    /// The default, 19 (the cold level), makes a day about a fifth smaller than ingest's 3,
+    /// at some 28 CPU-s per 100k events.
+    #[arg(long, default_value_t = kaizen_store::codec::COLD_ZSTD_LEVEL,
+          value_parser = clap::value_parser!(i32).range(1..=22))]
     pub level: i32,
 }
 
@@ -430,11 +435,40 @@ pub struct GenerateArgs {
     pub start: Option<UtcDay>,
 }
 
+impl BenchArgs {
+    /// The corpus's name, as the bench's report gives it.
+    pub fn corpus_name(&self) -> &'static str {
+        match self.corpus {
+            BenchCorpus::Generated => "generated",
+            BenchCorpus::AgentLogs => "agent-logs",
+        }
+    }
+}
+
+/// Which events `kaizen bench` measures on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchCorpus {
+    /// gen_events.py's corpus.
+    Generated,
+    /// Imported agent logs.
+    AgentLogs,
+}
+
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// Events in the generated corpus.
     #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub events: u64,
+    /// The corpus: `generated` (gen_events.py's events, payloads of random words) or
+    /// `agent-logs` (a generated Claude Code, Codex and Gemini CLI tree of `--corpus-mb` MB,
+    /// imported, and its events as `kaizen scan` writes them: payloads of code, diffs and
+    /// tool output, as an archive holds).
+    #[arg(long, value_enum, default_value_t = BenchCorpus::Generated)]
+    pub corpus: BenchCorpus,
+    /// Megabytes (10^6 bytes) of agent logs for `--corpus agent-logs`.
+    #[arg(long, value_name = "N", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub corpus_mb: u64,
     /// Days the corpus's sessions start in.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
     pub days: u32,

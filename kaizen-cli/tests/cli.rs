@@ -996,3 +996,97 @@ fn store_paths_are_taken_as_spelled_and_file_urls_decoded() {
         stderr(&missed)
     );
 }
+
+/// `kaizen compact` with no arguments: the sealed days (before the current UTC day), each
+/// rewritten at the cold level (19, in the footer); today's files are left to their
+/// writers. `--all` takes today too.
+#[test]
+fn compact_rewrites_the_sealed_days_at_the_cold_level() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = dir.path().join("store");
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as u64;
+    let today_start = now_ms - now_ms % 86_400_000;
+    let sealed = today_start - 3 * 86_400_000;
+    let line = |session: &str, seq: u64, ts: u64| {
+        format!(
+            r#"{{"session_id":"{session}","seq":{seq},"ts_ms":{ts},"ts_exact":true,"kind":"Message","source":"Tail","payload":{{"text":"words {seq}"}}}}"#
+        )
+    };
+    // Two ingests: two files on each day.
+    for part in 0..2u64 {
+        let lines: Vec<String> = (0..50)
+            .flat_map(|i| {
+                let seq = part * 50 + i;
+                [
+                    line("old", seq, sealed + seq),
+                    line("new", seq, today_start + seq),
+                ]
+            })
+            .collect();
+        let file = dir.path().join(format!("part-{part}.jsonl"));
+        std::fs::write(&file, lines.join("\n") + "\n").expect("write");
+        let out = kaizen(&store, &["ingest", file.to_str().expect("path")]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    // The day folders in day order: the sealed day's, then today's.
+    let files_of = |day_ms: u64| -> Vec<PathBuf> {
+        let events = dir.path().join("store/cold/events");
+        let mut days: Vec<PathBuf> = std::fs::read_dir(&events)
+            .expect("events folder")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.is_dir())
+            .collect();
+        days.sort();
+        let folder = &days[usize::from(day_ms == today_start)];
+        let mut files: Vec<PathBuf> = std::fs::read_dir(folder)
+            .expect("day folder")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+            .collect();
+        files.sort();
+        files
+    };
+    let level_of = |path: &Path| -> Option<String> {
+        let file = std::fs::File::open(path).expect("open");
+        let reader = parquet::file::reader::SerializedFileReader::new(file).expect("parquet");
+        let meta = parquet::file::reader::FileReader::metadata(&reader)
+            .file_metadata()
+            .clone();
+        (meta.key_value_metadata().into_iter().flatten())
+            .find(|kv| kv.key == "kaizen_zstd_level")
+            .and_then(|kv| kv.value.clone())
+    };
+    let today_files = files_of(today_start);
+    assert_eq!(files_of(sealed).len(), 2);
+    assert_eq!(today_files.len(), 2);
+
+    let out = kaizen(&store, &["compact"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("compacted 1 day(s)"),
+        "{}",
+        stdout(&out)
+    );
+    let old = files_of(sealed);
+    assert_eq!(old.len(), 1);
+    assert_eq!(level_of(&old[0]).as_deref(), Some("19"));
+    assert_eq!(files_of(today_start), today_files, "today is left as it is");
+    // Run again: nothing left to do.
+    let again = kaizen(&store, &["compact"]);
+    assert!(
+        stdout(&again).contains("compacted 0 day(s)"),
+        "{}",
+        stdout(&again)
+    );
+
+    let all = kaizen(&store, &["compact", "--all"]);
+    assert!(
+        stdout(&all).contains("compacted 1 day(s)"),
+        "{}",
+        stdout(&all)
+    );
+    assert_eq!(files_of(today_start).len(), 1);
+}

@@ -270,7 +270,7 @@ fn ingest_compaction_and_scans_at_once_see_each_event_once() {
                     None => break,
                 }
             }
-            let compact = target.spawn(&["compact", "--target-size", "64MiB"]);
+            let compact = target.spawn(&["compact", "--target-size", "64MiB", "--level", "3"]);
             let seen = target.identities(); // fails on any duplicate or error
             assert!(seen.is_subset(&keys));
             let out = compact.wait_with_output().expect("wait");
@@ -282,7 +282,7 @@ fn ingest_compaction_and_scans_at_once_see_each_event_once() {
             rounds += 1;
             assert!(Instant::now() < deadline, "bounded: {rounds} rounds");
         }
-        target.ok(&["compact"]);
+        target.ok(&["compact", "--level", "3"]);
         assert_eq!(target.identities(), keys);
         target.ok(&["verify", "--deep"]);
     }

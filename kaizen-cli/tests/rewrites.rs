@@ -394,7 +394,7 @@ fn reports_over_pruned_days_are_unchanged() {
     let store = pristine(&place, dir.path());
     let compacted = place.store(1);
     store.copy_to(&compacted);
-    compacted.ok(&["compact"]);
+    compacted.ok(&["compact", "--level", "3"]);
     let report = |on: &Target, by: &str| {
         on.ok(&["report", "--days", "100000", "--by", by, "--format", "csv"])
     };

@@ -1,12 +1,19 @@
 //! `kaizen compact`: few large sorted files a day, crash-safe.
 
+use kaizen_core::UtcDay;
 use kaizen_store::{CompactTarget, Store, ZstdLevel};
 
 use crate::cli::CompactArgs;
 use crate::output;
 
 pub async fn run(store: Store, args: CompactArgs) -> anyhow::Result<()> {
-    let (day, before) = (args.day, args.before);
+    // By default the sealed days: today's day is still being written (a compaction of it
+    // would be undone by the next import's files).
+    let before = match (args.day, args.before, args.all) {
+        (None, None, false) => Some(UtcDay::today()),
+        (_, before, _) => before,
+    };
+    let day = args.day;
     let wanted = move |d| day.is_none_or(|only| d == only) && before.is_none_or(|b| d < b);
     let target = CompactTarget {
         file_bytes: args.target_size,

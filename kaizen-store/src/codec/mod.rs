@@ -15,9 +15,9 @@ pub use decode::{EventColumns, batch_to_events, check_file, check_schema};
 pub use derived::{derive_columns, has_derived_columns, with_derived_columns};
 pub use encode::events_to_batch;
 pub use file::{
-    COMPACTION_KEY, Compaction, FileEncoder, FileFacts, IDENTITY_GROUP_KEY, INGEST_ZSTD_LEVEL,
-    PAYLOAD_PRUNED_KEY, READABLE_SCHEMA_VERSIONS, SCHEMA_VERSION, SCHEMA_VERSION_KEY, WRITER_KEY,
-    ZSTD_LEVEL_KEY, encode_file, file_facts, ingest_zstd_level,
+    COLD_ZSTD_LEVEL, COMPACTION_KEY, Compaction, FileEncoder, FileFacts, IDENTITY_GROUP_KEY,
+    INGEST_ZSTD_LEVEL, PAYLOAD_PRUNED_KEY, READABLE_SCHEMA_VERSIONS, SCHEMA_VERSION,
+    SCHEMA_VERSION_KEY, WRITER_KEY, ZSTD_LEVEL_KEY, encode_file, file_facts, ingest_zstd_level,
 };
 pub use identities::{
     IDENTITIES_KEY, IdentitySummary, MAX_SUMMARY_RANGES, SeqRanges, first_overlap, union,

@@ -23,7 +23,7 @@ use crate::cli::BenchArgs;
 
 /// Bytes the generator writes per session, on average over the three agents (85.5 KB on
 /// trees of 5 and 50 MB): how many sessions make the size asked for.
-const BYTES_PER_SESSION: u64 = 85_500;
+pub(super) const BYTES_PER_SESSION: u64 = 85_500;
 
 /// Runs of each report (kaizen's and ccusage's), of which the fastest counts.
 pub(super) const REPORT_RUNS: usize = 3;

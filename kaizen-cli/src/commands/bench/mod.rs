@@ -21,7 +21,7 @@ use std::process::Command;
 use anyhow::{Context, bail};
 use serde::Serialize;
 
-use crate::cli::{BenchArgs, ReportFormat};
+use crate::cli::{BenchArgs, BenchCorpus, ReportFormat};
 use crate::generate::{Corpus, DEFAULT_START};
 use measure::Measured;
 
@@ -63,6 +63,8 @@ struct Ratio {
 #[derive(Debug, Serialize)]
 struct BenchReport {
     events: u64,
+    /// `generated` or `agent-logs`.
+    corpus: &'static str,
     days: u32,
     corpus_bytes: u64,
     cores: usize,
@@ -85,8 +87,8 @@ struct Queries {
 }
 
 impl Queries {
-    fn new(days: u32, session: &str) -> Self {
-        let last_week = DEFAULT_START.plus_days(days.saturating_sub(7));
+    fn new(first_day: kaizen_core::UtcDay, days: u32, session: &str) -> Self {
+        let last_week = first_day.plus_days(days.saturating_sub(7));
         Queries {
             q1: format!(
                 "SELECT day, sum(cost_usd_e6) AS cost FROM events \
@@ -190,13 +192,19 @@ fn bench(
     bucket: Option<&bucket::Bucket>,
 ) -> anyhow::Result<BenchReport> {
     let corpus = dir.join("events.jsonl");
-    eprintln!("generating {} events over {} days…", args.events, args.days);
-    let session = write_corpus(&corpus, args)?;
-    let queries = Queries::new(args.days, &session);
     let exe = std::env::current_exe().context("this program's path")?;
+    let written = match args.corpus {
+        BenchCorpus::Generated => {
+            eprintln!("generating {} events over {} days…", args.events, args.days);
+            write_corpus(&corpus, args)?
+        }
+        BenchCorpus::AgentLogs => agent_log_corpus(&exe, &corpus, args, dir)?,
+    };
+    let (session, events) = (written.session.as_str(), written.events);
+    let queries = Queries::new(written.first_day, args.days, session);
     let kaizen_engine = Engine::Kaizen { exe: exe.clone() };
     eprintln!("kaizen…");
-    let (kaizen, kaizen_answers) = run_engine(&kaizen_engine, &corpus, &queries, dir, args.events)?;
+    let (kaizen, kaizen_answers) = run_engine(&kaizen_engine, &corpus, &queries, dir, events)?;
     let kaizen_compacted = (args.compact_level)
         .map(|level| {
             eprintln!("kaizen compact --level {level}…");
@@ -218,7 +226,7 @@ fn bench(
         true => {
             eprintln!("DuckDB…");
             let (figures, answers) =
-                run_engine(&Engine::DuckDb, &corpus, &queries, dir, args.events)?;
+                run_engine(&Engine::DuckDb, &corpus, &queries, dir, events)?;
             if answers != kaizen_answers {
                 bail!(
                     "kaizen and DuckDB answer differently:\nkaizen: {kaizen_answers:?}\nDuckDB: {answers:?}"
@@ -236,7 +244,8 @@ fn bench(
         .map(|d| ratios(&kaizen, kaizen_compacted.as_ref(), d))
         .unwrap_or_default();
     Ok(BenchReport {
-        events: args.events,
+        events,
+        corpus: args.corpus_name(),
         days: args.days,
         corpus_bytes: std::fs::metadata(&corpus)?.len(),
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -266,7 +275,7 @@ fn compact(exe: &Path, store: &Path, level: i32, dir: &Path) -> anyhow::Result<C
 }
 
 /// Writes the corpus; the session of its first event (the one Q2 reads).
-pub(super) fn write_corpus(path: &Path, args: &BenchArgs) -> anyhow::Result<String> {
+pub(super) fn write_corpus(path: &Path, args: &BenchArgs) -> anyhow::Result<Written> {
     let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
     let mut first = None;
     for event in Corpus::new(args.events, args.days, DEFAULT_START, args.seed) {
@@ -277,7 +286,71 @@ pub(super) fn write_corpus(path: &Path, args: &BenchArgs) -> anyhow::Result<Stri
         out.write_all(b"\n")?;
     }
     out.flush()?;
-    first.context("--events 0: nothing to measure")
+    Ok(Written {
+        session: first.context("--events 0: nothing to measure")?,
+        events: args.events,
+        first_day: DEFAULT_START,
+    })
+}
+
+/// The corpus written: the session Q2 reads, its events, its first day.
+pub(super) struct Written {
+    session: String,
+    events: u64,
+    first_day: kaizen_core::UtcDay,
+}
+
+/// Writes an agent-log tree of `--corpus-mb` MB over `--days` days ending yesterday,
+/// imports it into a store of its own, and writes that store's events as JSON Lines (what
+/// `kaizen scan --format jsonl` gives): the events an archive of real logs holds.
+fn agent_log_corpus(
+    exe: &Path,
+    path: &Path,
+    args: &BenchArgs,
+    dir: &Path,
+) -> anyhow::Result<Written> {
+    let tree = dir.join("agent-logs");
+    let source = dir.join("agent-log-store");
+    let sessions_per_agent =
+        u32::try_from((args.corpus_mb * 1_000_000 / 3 / import::BYTES_PER_SESSION).max(1))
+            .context("--corpus-mb: too large")?;
+    let first_day = kaizen_core::UtcDay::today().minus_days(args.days);
+    let options = kaizen_import::sample::SampleOptions {
+        days: args.days,
+        sessions_per_agent,
+        seed: args.seed,
+        end_day: kaizen_core::UtcDay::today().minus_days(1),
+    };
+    eprintln!(
+        "writing about {} MB of agent logs and importing them…",
+        args.corpus_mb
+    );
+    kaizen_import::sample::write_tree(&tree, &options)?;
+    let mut import = Command::new(exe);
+    import.arg("--store").arg(&source).args(["import", "all"]).arg(&tree);
+    let imported = measure::run(import, dir, "corpus-import")?;
+    anyhow::ensure!(!imported.stdout.is_empty(), "the import printed nothing");
+    let out = File::create(path)?;
+    let status = Command::new(exe)
+        .arg("--store")
+        .arg(&source)
+        .args(["scan", "--format", "jsonl"])
+        .stdout(out)
+        .status()?;
+    anyhow::ensure!(status.success(), "kaizen scan of the imported logs failed");
+    let text = std::fs::read_to_string(path)?;
+    let events = text.lines().count() as u64;
+    let session = (text.lines().next())
+        .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .and_then(|v| v["session_id"].as_str().map(str::to_owned))
+        .context("the imported logs hold no event")?;
+    std::fs::remove_dir_all(&tree)?;
+    std::fs::remove_dir_all(&source)?;
+    Ok(Written {
+        session,
+        events,
+        first_day,
+    })
 }
 
 /// Each query's answer: Q1's rows, Q2's and Q3's counts.
@@ -600,11 +673,13 @@ fn print_table(report: &BenchReport) -> anyhow::Result<()> {
         }
     }
     outln!(
-        "{} events over {} days ({:.0} MiB of JSON Lines), {} cores; \
-         each query the fastest of {QUERY_RUNS} runs\n{table}",
+        "{} events ({} corpus) over {} days ({:.0} MiB of JSON Lines, {:.0} bytes an event), \
+         {} cores; each query the fastest of {QUERY_RUNS} runs\n{table}",
         report.events,
+        report.corpus,
         report.days,
         report.corpus_bytes as f64 / 1048576.0,
+        report.corpus_bytes as f64 / report.events.max(1) as f64,
         report.cores
     );
     if !report.ratios.is_empty() {
