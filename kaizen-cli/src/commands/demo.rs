@@ -93,8 +93,9 @@ pub async fn run(store: &Store, store_url: &str, args: DemoArgs) -> anyhow::Resu
          kaizen{s} report --by week,model --timezone Europe/Paris\n  \
          kaizen{s} report --by block --days 2       # 5-hour windows, the active one's burn rate\n  \
          kaizen{s} report --reprice           # cost under the shipped price table, per model\n  \
-         kaizen{s} sql \"SELECT json_get_text(payload, 'model') AS model, sum(tokens_out) FROM events GROUP BY 1\"\n  \
+         kaizen{s} sql \"SELECT model, sum(tokens_out) FROM events GROUP BY 1\"\n  \
          kaizen{s} import                        # again: only what your agents wrote since\n  \
+         kaizen{s} compact                       # daily: the sealed days, small and sorted\n  \
          kaizen{s} export claude --out restored/ # the transcripts back, byte for byte\n  \
          kaizen doctor                        # is an agent set to delete your history?\n  \
          kaizen{s} partitions\n  \
