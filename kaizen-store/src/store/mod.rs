@@ -12,6 +12,8 @@ mod rewrite;
 mod scan;
 mod sink;
 mod state;
+#[cfg(test)]
+mod test_batches;
 mod verify;
 mod writer;
 

@@ -144,30 +144,11 @@ fn take_rows(input: BatchStream, n: usize) -> BatchStream {
 
 #[cfg(test)]
 mod tests {
-    use arrow::array::{RecordBatch, UInt64Array};
+    use arrow::array::RecordBatch;
     use futures::TryStreamExt;
-    use kaizen_core::Field;
 
     use super::*;
-    use crate::codec::projected_schema;
-
-    fn batch(ts: &[u64]) -> RecordBatch {
-        let values = Arc::new(UInt64Array::from(ts.to_vec()));
-        RecordBatch::try_new(projected_schema(&[Field::TsMs]), vec![values]).expect("batch")
-    }
-
-    fn given_ts(batches: Vec<RecordBatch>) -> Vec<u64> {
-        let mut out = Vec::new();
-        for b in &batches {
-            let ts = b
-                .column(0)
-                .as_any()
-                .downcast_ref::<UInt64Array>()
-                .expect("ts");
-            out.extend_from_slice(ts.values());
-        }
-        out
-    }
+    use crate::store::test_batches::{given_ts, ts_batch as batch};
 
     #[tokio::test]
     async fn a_day_read_ahead_gives_its_batches_then_a_panic_as_an_error() {

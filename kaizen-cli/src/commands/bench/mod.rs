@@ -225,8 +225,7 @@ fn bench(
     let duckdb = match duckdb_available() {
         true => {
             eprintln!("DuckDB…");
-            let (figures, answers) =
-                run_engine(&Engine::DuckDb, &corpus, &queries, dir, events)?;
+            let (figures, answers) = run_engine(&Engine::DuckDb, &corpus, &queries, dir, events)?;
             if answers != kaizen_answers {
                 bail!(
                     "kaizen and DuckDB answer differently:\nkaizen: {kaizen_answers:?}\nDuckDB: {answers:?}"
@@ -327,7 +326,11 @@ fn agent_log_corpus(
     );
     kaizen_import::sample::write_tree(&tree, &options)?;
     let mut import = Command::new(exe);
-    import.arg("--store").arg(&source).args(["import", "all"]).arg(&tree);
+    import
+        .arg("--store")
+        .arg(&source)
+        .args(["import", "all"])
+        .arg(&tree);
     let imported = measure::run(import, dir, "corpus-import")?;
     anyhow::ensure!(!imported.stdout.is_empty(), "the import printed nothing");
     let out = File::create(path)?;

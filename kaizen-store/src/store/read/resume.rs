@@ -86,26 +86,9 @@ impl Given {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
-    use arrow::array::UInt64Array;
-
     use super::*;
-    use crate::codec::projected_schema;
     use crate::store::read::rows::check_time_order;
-
-    fn batch(ts: &[u64]) -> RecordBatch {
-        let values = Arc::new(UInt64Array::from(ts.to_vec()));
-        RecordBatch::try_new(projected_schema(&[Field::TsMs]), vec![values]).expect("batch")
-    }
-
-    fn given_ts(batches: Vec<RecordBatch>) -> Vec<u64> {
-        let mut out = Vec::new();
-        for b in &batches {
-            out.extend_from_slice(times(b).expect("ts"));
-        }
-        out
-    }
+    use crate::store::test_batches::{given_ts, ts_batch as batch};
 
     #[test]
     fn batches_are_given_whole_once_the_next_starts_later() {
