@@ -295,8 +295,8 @@ pub struct StoredRedactArgs {
 
 #[derive(Debug, Args)]
 pub struct EraseArgs {
-    /// A session whose every event is removed (repeatable).
-    #[arg(long = "session", value_name = "ID", required = true)]
+    /// A session whose every event is removed (repeatable), its whole id.
+    #[arg(long = "session", value_name = "ID", required = true, value_parser = parse_session_id)]
     pub sessions: Vec<String>,
     /// Print what would be removed; remove nothing.
     #[arg(long)]
@@ -591,4 +591,13 @@ fn parse_size(s: &str) -> Result<u64, String> {
         .checked_mul(scale)
         .filter(|n| *n > 0)
         .ok_or_else(|| format!("size {s:?} out of range"))
+}
+
+/// A session id as given: refused when empty or only spaces (no session has such an id, and
+/// an erase of it is a mistake).
+fn parse_session_id(text: &str) -> Result<String, String> {
+    if text.trim().is_empty() {
+        return Err("a session id cannot be empty".to_owned());
+    }
+    Ok(text.to_owned())
 }

@@ -464,6 +464,29 @@ fn erase_removes_the_import_cursors_of_the_session() {
         !holding(gone).is_empty(),
         "the cursors name the session before"
     );
+    // Part of an id, or an empty one, names no session: no cursor goes.
+    let snapshot = || -> Vec<(PathBuf, Vec<u8>)> {
+        let mut files: Vec<_> = (walk(&state).into_iter())
+            .map(|p| (p.clone(), std::fs::read(&p).expect("read")))
+            .collect();
+        files.sort();
+        files
+    };
+    let cursors_before = snapshot();
+    for partial in ["2222", "-", "claude", "jsonl"] {
+        let out = store.ok(&["erase", "--session", partial]);
+        assert!(
+            !out.contains("import cursor of"),
+            "--session {partial}: {out}"
+        );
+    }
+    let empty = store
+        .command(&["erase", "--session", ""])
+        .output()
+        .expect("kaizen");
+    assert!(!empty.status.success());
+    assert!(String::from_utf8_lossy(&empty.stderr).contains("a session id cannot be empty"));
+    assert!(cursors_before == snapshot(), "the cursors are as they were");
     let out = store.ok(&["erase", "--session", gone]);
     assert!(out.contains("removed the import cursor of claude"), "{out}");
     assert!(holding(gone).is_empty(), "{:?}", holding(gone));

@@ -67,8 +67,8 @@ pub async fn run(store: &Store, args: EraseArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Removes from the store's import cursors every cursor that names one of `sessions` (its
-/// session, its path or its saved state), every older version of the document going too.
+/// Removes from the store's import cursors every cursor that names one of `sessions`
+/// exactly ([`names_a_session`]), every older version of the document going too.
 /// Returns the paths of the cursors removed. A later `kaizen import` of that agent log
 /// would read the file again from its start: erase the log too, or the session is archived
 /// again.
@@ -86,15 +86,9 @@ async fn erase_cursors(
             kaizen_store::EventStore::location(store)
         )
     })?;
-    let names = |c: &Cursor| {
-        let state = c.state.to_value().to_string();
-        sessions.iter().any(|s| {
-            c.session_id.as_deref() == Some(s.as_str())
-                || c.path.contains(s.as_str())
-                || state.contains(s.as_str())
-        })
-    };
-    let (gone, kept): (Vec<Cursor>, Vec<Cursor>) = cursors.into_iter().partition(|c| names(c));
+    let (gone, kept): (Vec<Cursor>, Vec<Cursor>) = cursors
+        .into_iter()
+        .partition(|c| names_a_session(c, sessions));
     let removed: Vec<String> = gone
         .iter()
         .map(|c| format!("{} {}", c.agent.name(), c.path))
@@ -104,4 +98,31 @@ async fn erase_cursors(
         store.replace_state(CURSORS, Bytes::from(bytes)).await?;
     }
     Ok(removed)
+}
+
+/// Whether `cursor` names one of `sessions`, each compared whole (never a part of an id: a
+/// short or mistyped id must not take other sessions' cursors): its session; a segment of
+/// its path, or the path's file name without its extension (Claude writes
+/// `<session>.jsonl` and `<session>/subagents/…`); or a string anywhere in its saved state.
+fn names_a_session(cursor: &Cursor, sessions: &BTreeSet<String>) -> bool {
+    if (cursor.session_id.as_ref()).is_some_and(|s| sessions.contains(s)) {
+        return true;
+    }
+    let segments = cursor.path.split('/');
+    let stem = (cursor.path.rsplit('/').next())
+        .map(|name| name.rsplit_once('.').map_or(name, |(stem, _)| stem));
+    if segments.chain(stem).any(|part| sessions.contains(part)) {
+        return true;
+    }
+    fn has_string(value: &serde_json::Value, sessions: &BTreeSet<String>) -> bool {
+        match value {
+            serde_json::Value::String(s) => sessions.contains(s),
+            serde_json::Value::Array(items) => items.iter().any(|v| has_string(v, sessions)),
+            serde_json::Value::Object(fields) => fields
+                .iter()
+                .any(|(k, v)| sessions.contains(k) || has_string(v, sessions)),
+            _ => false,
+        }
+    }
+    has_string(&cursor.state.to_value(), sessions)
 }
