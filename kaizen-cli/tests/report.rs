@@ -868,3 +868,55 @@ fn hosts_are_named_by_the_payload_or_the_store() {
         "{doc}"
     );
 }
+
+/// Extreme arguments end in an answer or an error naming the argument, never a panic: a
+/// window of more days than the calendar holds starts at the epoch (no event is before
+/// it), and a price table whose prices would overflow a cost is refused, naming the model
+/// and the key.
+#[test]
+fn extreme_windows_and_prices_are_answered_or_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let tree = dir.path().join("logs");
+    claude_tree(
+        &tree,
+        &[claude_line(
+            1,
+            "2026-10-02T10:00:00.000Z",
+            "claude-opus-4-6",
+            [10, 20, 0, 0],
+        )],
+    );
+    let store = imported(dir.path(), &tree);
+    for days in ["4294967295", "3000000"] {
+        let doc = report(&[&store], &["--days", days, "--timezone", "UTC"]);
+        assert_eq!(doc["from"], "1970-01-01T00:00:00.000Z", "--days {days}");
+        assert_eq!(int(&doc["totals"], "input_tokens"), 10, "--days {days}");
+    }
+    for price in ["1e20", "-1", "1e308"] {
+        let prices = dir.path().join("prices.json");
+        std::fs::write(
+            &prices,
+            format!(
+                r#"{{"version":"x","models":{{"claude-opus-4-6":{{"input_cost_per_token":{price},"output_cost_per_token":0}}}}}}"#
+            ),
+        )
+        .expect("write");
+        let out = kaizen(
+            &[&store],
+            &[
+                "report",
+                "--reprice",
+                "--prices",
+                prices.to_str().expect("path"),
+                "--days",
+                "400",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(1), "price {price}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("claude-opus-4-6") && err.contains("input_cost_per_token"),
+            "price {price}: {err}"
+        );
+    }
+}

@@ -72,13 +72,18 @@ pub struct ModelPrice {
 }
 
 impl ModelPrice {
-    fn from_entry(entry: &BTreeMap<String, f64>) -> Option<Self> {
+    /// The prices of one model's entry; `Ok(None)` when it has no input or output price
+    /// (not a chat model), an error naming the key for a price that is negative, not finite,
+    /// or above 1 US dollar a token (no model costs that; such a price would overflow costs).
+    fn from_entry(entry: &BTreeMap<String, f64>) -> std::result::Result<Option<Self>, String> {
         let mut price = ModelPrice::default();
         for (key, &value) in entry {
             let (base, threshold) = match key.rsplit_once("_above_") {
                 Some((base, rest)) if rest.ends_with("k_tokens") => {
-                    let k: u64 = rest.trim_end_matches("k_tokens").parse().ok()?;
-                    (base, Some(k * 1000))
+                    let Ok(k) = rest.trim_end_matches("k_tokens").parse::<u64>() else {
+                        return Ok(None);
+                    };
+                    (base, Some(k.saturating_mul(1000)))
                 }
                 _ => (key.as_str(), None),
             };
@@ -90,6 +95,11 @@ impl ModelPrice {
                 "cache_creation_input_token_cost_above_1hr" => &mut price.cache_1h,
                 _ => continue,
             };
+            if !(value.is_finite() && (0.0..=1.0).contains(&value)) {
+                return Err(format!(
+                    "`{key}` is {value}: a price is US dollars a token, from 0 to 1"
+                ));
+            }
             match threshold {
                 None => slot.base = Some(value),
                 Some(t) => slot.tiers.push((t, value)),
@@ -104,9 +114,10 @@ impl ModelPrice {
         ] {
             slot.tiers.sort_by_key(|t| t.0);
         }
-        price.input.base?;
-        price.output.base?;
-        Some(price)
+        if price.input.base.is_none() || price.output.base.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(price))
     }
 
     /// Cost in US dollars. A price the table lacks falls back: cache reads and 5-minute
@@ -157,11 +168,14 @@ impl PriceTable {
     pub fn from_json(text: &str) -> Result<Self> {
         let file: TableFile =
             serde_json::from_str(text).map_err(|e| Error::Prices(e.to_string()))?;
-        let models = file
-            .models
-            .iter()
-            .filter_map(|(name, entry)| Some((name.clone(), ModelPrice::from_entry(entry)?)))
-            .collect();
+        let mut models = HashMap::new();
+        for (name, entry) in &file.models {
+            let price = ModelPrice::from_entry(entry)
+                .map_err(|reason| Error::Prices(format!("model {name:?}: {reason}")))?;
+            if let Some(price) = price {
+                models.insert(name.clone(), price);
+            }
+        }
         Ok(PriceTable {
             version: file.version,
             models,

@@ -177,7 +177,15 @@ impl Window {
         let last_day = until.unwrap_or(today);
         let first_day = match (since, days) {
             (Some(since), _) => since,
-            (None, days) => last_day - Duration::days(i64::from(days.unwrap_or(30)) - 1),
+            (None, days) => {
+                let days = days.unwrap_or(30);
+                let back = chrono::Days::new(u64::from(days.saturating_sub(1)));
+                match last_day.checked_sub_days(back) {
+                    // Before the epoch no event is (`ts_ms` is unsigned): as far back as that.
+                    Some(first) => first.max(epoch_day()),
+                    None => epoch_day(),
+                }
+            }
         };
         if first_day > last_day {
             bail!("--since {first_day} is after --until {last_day}: an empty window");
@@ -303,4 +311,9 @@ mod tests {
             .is_err()
         );
     }
+}
+
+/// 1970-01-01, the first day an event can be on.
+fn epoch_day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN)
 }

@@ -95,23 +95,35 @@ pub fn apply(
             };
             let responses = int(batch, "responses", i)?.unwrap_or(0);
             let recorded = int(batch, "cost_usd_e6", i)?.unwrap_or(0);
-            let repriced = table.cost_e6(&model, &usage).map(|c| c * responses);
+            // Costs are micro-dollars in an i64: a sum past it is an error, never a wrap.
+            let named = model.clone();
+            let overflow = move || anyhow::anyhow!("the repriced cost of {named} overflows");
+            let repriced = match table.cost_e6(&model, &usage) {
+                Some(c) => Some(c.checked_mul(responses).ok_or_else(&overflow)?),
+                None => None,
+            };
             let entry = models.entry(model.clone()).or_insert_with(|| ModelCost {
                 model,
                 repriced_usd_e6: Some(0),
                 ..ModelCost::default()
             });
             entry.responses += responses;
-            entry.recorded_usd_e6 += recorded;
+            entry.recorded_usd_e6 = (entry.recorded_usd_e6.checked_add(recorded))
+                .ok_or_else(|| anyhow::anyhow!("the recorded cost of {} overflows", entry.model))?;
             entry.repriced_usd_e6 = match (entry.repriced_usd_e6, repriced) {
-                (Some(a), Some(b)) => Some(a + b),
+                (Some(a), Some(b)) => Some(a.checked_add(b).ok_or_else(&overflow)?),
                 _ => None,
             };
             let keys = key_of(batch, i)?;
             if let Some(&r) = index.get(&keys) {
                 let row = &mut rows[r];
                 match repriced {
-                    Some(cost) => row.repriced_usd_e6 = row.repriced_usd_e6.map(|c| c + cost),
+                    Some(cost) => {
+                        row.repriced_usd_e6 = match row.repriced_usd_e6 {
+                            Some(c) => Some(c.checked_add(cost).ok_or_else(&overflow)?),
+                            None => None,
+                        }
+                    }
                     None => row.unpriced_responses = row.unpriced_responses.map(|u| u + responses),
                 }
             }
