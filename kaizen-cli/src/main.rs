@@ -181,13 +181,32 @@ fn open_stores(cli: &Cli, expand_globs: bool) -> anyhow::Result<Vec<(String, Sto
             names.push(given.clone());
         }
     }
-    names
+    let stores: Vec<(String, Store)> = names
         .into_iter()
         .map(|name| {
             let store = kaizen_store::open_store(&name, &cli.store_options)?;
-            Ok((name, store))
+            Ok::<_, anyhow::Error>((name, store))
         })
-        .collect()
+        .collect::<anyhow::Result<_>>()?;
+    refuse_repeated_stores(&stores)?;
+    Ok(stores)
+}
+
+/// One store given twice (`./a` and `a/`, a path and its `file://` URL, a glob matching a
+/// folder also given) would have its events counted twice by every report: refused.
+fn refuse_repeated_stores(stores: &[(String, Store)]) -> anyhow::Result<()> {
+    let mut seen: std::collections::HashMap<String, &str> = std::collections::HashMap::new();
+    for (name, store) in stores {
+        let location = store.location();
+        // A folder that exists compares by its real path (links and `..` resolved).
+        let key = std::fs::canonicalize(&location)
+            .map(|p| p.display().to_string())
+            .unwrap_or(location);
+        if let Some(first) = seen.insert(key, name) {
+            bail!("--store {name}: the same store as --store {first}; give each store once");
+        }
+    }
+    Ok(())
 }
 
 fn one_store(mut stores: Vec<(String, Store)>) -> anyhow::Result<(String, Store)> {

@@ -1090,3 +1090,36 @@ fn compact_rewrites_the_sealed_days_at_the_cold_level() {
     );
     assert_eq!(files_of(today_start).len(), 1);
 }
+
+/// One store given twice (a path and its `file://` URL, or with a trailing slash) is
+/// refused: every report would count its events twice.
+#[test]
+fn the_same_store_given_twice_is_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = dir.path().join("my store");
+    let line = r#"{"session_id":"s","seq":0,"ts_ms":1790812800000,"ts_exact":true,"kind":"Message","source":"Tail","payload":{}}"#;
+    let file = dir.path().join("e.jsonl");
+    std::fs::write(&file, format!("{line}\n")).expect("write");
+    assert!(
+        kaizen(&store, &["ingest", file.to_str().expect("path")])
+            .status
+            .success()
+    );
+    let path = store.to_str().expect("path").to_owned();
+    let url = format!("file://{}", path.replace(' ', "%20"));
+    for other in [url.as_str(), &format!("{path}/")] {
+        let out = Command::new(env!("CARGO_BIN_EXE_kaizen"))
+            .args([
+                "--store", &path, "--store", other, "report", "--by", "store",
+            ])
+            .env_remove("KAIZEN_STORE")
+            .output()
+            .expect("kaizen");
+        assert_eq!(out.status.code(), Some(1), "{other}");
+        assert!(
+            stderr(&out).contains("the same store as"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
