@@ -74,8 +74,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let result = dispatch(cli, stores).await;
     for (name, store) in counted {
-        if let Some(counts) = store.request_counts() {
-            eprintln!("{name}: {counts}");
+        match store.request_counts() {
+            Some(counts) => eprintln!("{name}: {counts}"),
+            None => eprintln!("{name}: a local folder: no requests to count"),
         }
     }
     result

@@ -17,6 +17,11 @@ pub async fn run(store: &Store, args: StoredRedactArgs) -> anyhow::Result<()> {
         anyhow::bail!("--keep-secrets: nothing to redact");
     };
     let (from, to) = (args.range.from, args.range.to);
+    if let (Some(f), Some(t)) = (from, to)
+        && f >= t
+    {
+        anyhow::bail!("--from is not before --to: an empty range, nothing to redact");
+    }
     // Times past the last day an event can have are no bound on the days.
     let day = |t: u64| UtcDay::of_ts_ms(t).ok();
     let mut scope = RewriteScope::default();

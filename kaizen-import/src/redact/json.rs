@@ -7,8 +7,10 @@
 //! a span that starts outside every string (a number, the structure) is no secret of a string
 //! and is left. The replacement, `[REDACTED:name]`, needs no escaping, so the text stays JSON.
 
-/// The byte ranges of the contents of every string of `json` (between their quotes),
-/// in order. `json` is valid JSON.
+/// The byte ranges of the contents of every string value of `json` (between their
+/// quotes), in order; object keys are not among them (a key is the document's structure:
+/// redacting two keys alike would make them one, and a reader would keep one value of
+/// the two). `json` is valid JSON.
 pub(crate) fn string_ranges(json: &str) -> Vec<(usize, usize)> {
     let bytes = json.as_bytes();
     let mut ranges = Vec::new();
@@ -20,8 +22,13 @@ pub(crate) fn string_ranges(json: &str) -> Vec<(usize, usize)> {
             match memchr::memchr2(b'"', b'\\', &bytes[j..]) {
                 Some(k) if bytes[j + k] == b'\\' => j += k + 2,
                 Some(k) => {
-                    ranges.push((start, j + k));
-                    i = j + k + 1;
+                    let after = j + k + 1;
+                    // In valid JSON a string followed by `:` is an object's key.
+                    let next = bytes[after..].iter().find(|b| !b.is_ascii_whitespace());
+                    if next != Some(&b':') {
+                        ranges.push((start, j + k));
+                    }
+                    i = after;
                     break;
                 }
                 None => return ranges, // not JSON after all: nothing more is a string

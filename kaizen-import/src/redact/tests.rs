@@ -348,3 +348,20 @@ fn any_line_stays_json() {
         }
     }
 }
+
+/// Object keys are the document's structure, never rewritten: two keys redacted alike would
+/// become one, and a JSON reader keeps one of their values. The values are redacted.
+#[test]
+fn object_keys_are_kept_and_values_redacted() {
+    let a = "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789";
+    let b = "ghp_zYxWvUtSrQpOnMlKjIhGfEdCbA9876543210";
+    let line = format!(r#"{{"tokens":{{"{a}":"alice","{b}":"bob"}},"out" : "{a}"}}"#);
+    let (out, counts) = redact(&line);
+    assert_eq!(
+        out,
+        format!(r#"{{"tokens":{{"{a}":"alice","{b}":"bob"}},"out" : "[REDACTED:github-token]"}}"#)
+    );
+    assert_eq!(counts.get("github-token"), Some(&1));
+    let value: serde_json::Value = serde_json::from_str(&out).expect("still JSON");
+    assert_eq!(value["tokens"].as_object().map(|o| o.len()), Some(2));
+}
