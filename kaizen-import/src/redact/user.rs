@@ -65,6 +65,8 @@ impl UserPattern {
     /// are skipped. Errors name `file:line`.
     pub fn from_file(path: &Path) -> Result<Vec<UserPattern>> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        // A byte-order mark (editors on Windows write one) is not part of the first name.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
         let mut out = Vec::new();
         for (i, line) in text.lines().enumerate() {
             let origin = format!("{}:{}", path.display(), i + 1);

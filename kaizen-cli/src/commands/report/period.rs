@@ -51,9 +51,18 @@ impl Zone {
     pub fn named(name: &str) -> anyhow::Result<Zone> {
         match name.parse::<Tz>() {
             Ok(tz) => Ok(Zone { tz }),
-            Err(_) => bail!(
-                "not an IANA time zone: {name:?} (such as UTC, Europe/Paris, America/New_York, Asia/Kolkata)"
-            ),
+            Err(_) => match (chrono_tz::TZ_VARIANTS.iter())
+                .find(|tz| tz.name().eq_ignore_ascii_case(name))
+            {
+                // Names are exact (as the tz database spells them): say the right one.
+                Some(tz) => bail!(
+                    "not an IANA time zone: {name:?}; did you mean {:?}?",
+                    tz.name()
+                ),
+                None => bail!(
+                    "not an IANA time zone: {name:?} (such as UTC, Europe/Paris, America/New_York, Asia/Kolkata)"
+                ),
+            },
         }
     }
 
