@@ -218,6 +218,11 @@ impl Window {
     }
 }
 
+/// 1970-01-01, the first day an event can be on.
+fn epoch_day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,9 +325,4 @@ mod tests {
             .is_err()
         );
     }
-}
-
-/// 1970-01-01, the first day an event can be on.
-fn epoch_day() -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN)
 }
