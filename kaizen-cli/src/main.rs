@@ -95,6 +95,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Command::Verify(args) => commands::verify::run(store, args).await,
                 Command::Copy(args) => commands::copy::run(store, args).await,
                 Command::Demo(args) => commands::demo::run(&store, &name, args).await,
+                Command::Serve(args) => commands::serve::run(store, args).await,
                 Command::Sql(_)
                 | Command::Report(_)
                 | Command::Generate(_)
@@ -117,6 +118,7 @@ fn reads_stores(command: &Command) -> bool {
             | Command::Hook(_)
             | Command::Doctor
             | Command::Demo(_)
+            | Command::Serve(_)
             | Command::Generate(_)
             | Command::Bench(_)
     )

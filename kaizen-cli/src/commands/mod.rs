@@ -14,6 +14,7 @@ pub mod partitions;
 pub mod prune;
 pub mod report;
 pub mod scan;
+pub mod serve;
 pub mod sql;
 pub mod stats;
 pub mod verify;

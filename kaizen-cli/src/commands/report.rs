@@ -26,12 +26,31 @@ struct Window {
 /// The report's columns of each event in the window. Only `--by tool|model|agent` read
 /// payloads (for failed tool results, a message's model or agent): they are most of a
 /// store's bytes, and every other figure comes from the typed columns.
+///
+/// A session both exported over OpenTelemetry (`kaizen serve`, `seq` namespace 4) and
+/// imported from its transcript (namespaces 1–3) has its API responses twice: its OTLP
+/// events are left out when the window holds a transcript event of the session (the
+/// transcript is the complete record), so that no token is counted twice.
 const RECENT: &str = "
+  transcribed AS (
+    SELECT DISTINCT session_id AS transcribed_id FROM events
+    WHERE ts_ms >= {from_ms} AND ts_ms <= {now_ms} AND seq >= {TRANSCRIPT_LO} AND seq < {OTEL_LO}
+  ),
   recent AS (
     SELECT session_id, seq, day, tool, kind, cost_usd_e6, tokens_in, tokens_out,
            cache_read_tokens, cache_creation_tokens, latency_ms, retry_count{extra}
-    FROM events WHERE ts_ms >= {from_ms} AND ts_ms <= {now_ms}
+    FROM events LEFT JOIN transcribed ON session_id = transcribed_id
+    WHERE ts_ms >= {from_ms} AND ts_ms <= {now_ms}
+      AND (transcribed_id IS NULL OR seq < {OTEL_LO} OR seq >= {OTEL_HI})
   )";
+
+/// Fills in the `seq` namespaces' bounds (`kaizen_import`'s layout: the top byte).
+fn namespaces(sql: &str) -> String {
+    use kaizen_import::{SEQ_KIND_CLAUDE, SEQ_KIND_OTEL};
+    sql.replace("{TRANSCRIPT_LO}", &(u64::from(SEQ_KIND_CLAUDE) << 56).to_string())
+        .replace("{OTEL_LO}", &(u64::from(SEQ_KIND_OTEL) << 56).to_string())
+        .replace("{OTEL_HI}", &(u64::from(SEQ_KIND_OTEL + 1) << 56).to_string())
+}
 
 /// Failed tool results of each event: 1 for a tool result whose payload's top-level `ok`
 /// is `false` (kaizen's own events), else the payload's top-level `tool_errors` (imported
@@ -94,7 +113,7 @@ fn report_sql(by: ReportBy, window: Window) -> String {
         ReportBy::Tool => (RECENT.replace("{extra}", FAILED), "recent e"),
         _ => (RECENT.replace("{extra}", ""), "recent e"),
     };
-    let with = with
+    let with = namespaces(&with)
         .replace("{from_ms}", &window.from_ms.to_string())
         .replace("{now_ms}", &window.now_ms.to_string());
     let failed = match by {
@@ -135,13 +154,17 @@ const CACHE_HIT_RATE: &str = "
                                               + coalesce(sum(e.cache_creation_tokens), 0) AS DOUBLE), 0), 4)
                 END AS cache_hit_rate,";
 
-/// Cost per day for the chart: no payload, so cheap beside any report.
+/// Cost per day for the chart: no payload, so cheap beside any report (the same events as
+/// the report's: [`RECENT`]).
 fn day_cost_sql(window: Window) -> String {
+    let with = namespaces(&RECENT.replace("{extra}", ""))
+        .replace("{from_ms}", &window.from_ms.to_string())
+        .replace("{now_ms}", &window.now_ms.to_string());
     format!(
-        "SELECT CAST(day AS VARCHAR) AS key, count(*) AS events,
+        "WITH {with}
+         SELECT CAST(day AS VARCHAR) AS key, count(*) AS events,
                 CAST(coalesce(sum(cost_usd_e6), 0) AS BIGINT) AS cost_usd_e6
-         FROM events WHERE ts_ms >= {} AND ts_ms <= {} GROUP BY day ORDER BY 1",
-        window.from_ms, window.now_ms
+         FROM recent GROUP BY day ORDER BY 1"
     )
 }
 

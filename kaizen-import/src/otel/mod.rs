@@ -59,8 +59,9 @@
 //! # One session from two sources
 //! A team may both run `kaizen serve` and import transcripts (`kaizen import`, the hook):
 //! the same API response is then one event from each. `kaizen report` counts a session's
-//! OTLP events only when the store holds no transcript event of that session (see
-//! [`is_otel_seq`]); `kaizen sql` sees both (`seq >> 56` tells the source: 4 is OTLP).
+//! OTLP events only when its window holds no transcript event of that session (the
+//! transcript is the complete record; see [`is_otel_seq`]); `kaizen sql` sees both
+//! (`seq >> 56` tells the source: 4 is OTLP).
 
 mod logs;
 mod spans;

@@ -10,6 +10,7 @@
 
 mod import;
 mod measure;
+mod serve;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -113,9 +114,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         );
     }
     std::fs::create_dir_all(&dir)?;
-    let result = match args.import {
-        true => import::bench(&args, &dir).map(|r| Done::Import(Box::new(r))),
-        false => bench(&args, &dir).map(|r| Done::Engines(Box::new(r))),
+    let result = if args.serve {
+        serve::bench(&dir, args.serve_records).map(|r| Done::Serve(Box::new(r)))
+    } else if args.import {
+        import::bench(&args, &dir).map(|r| Done::Import(Box::new(r)))
+    } else {
+        bench(&args, &dir).map(|r| Done::Engines(Box::new(r)))
     };
     if owned && !args.keep {
         // Only the folder this run made, and only when the user did not ask to keep it.
@@ -126,6 +130,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         (Done::Engines(r), ReportFormat::Table) => print_table(&r)?,
         (Done::Import(r), ReportFormat::Json) => outln!("{}", serde_json::to_string_pretty(&r)?),
         (Done::Import(r), ReportFormat::Table) => import::print_table(&r)?,
+        (Done::Serve(r), ReportFormat::Json) => outln!("{}", serde_json::to_string_pretty(&r)?),
+        (Done::Serve(r), ReportFormat::Table) => serve::print_table(&r)?,
     }
     Ok(())
 }
@@ -134,6 +140,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
 enum Done {
     Engines(Box<BenchReport>),
     Import(Box<import::ImportBenchReport>),
+    Serve(Box<serve::ServeBenchReport>),
 }
 
 fn bench(args: &BenchArgs, dir: &Path) -> anyhow::Result<BenchReport> {
