@@ -14,7 +14,10 @@ const TOKEN: &str = "team-token-0123456789";
 
 fn kaizen(store: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_kaizen"));
-    c.arg("--store").arg(store).env_remove("KAIZEN_STORE").stdin(Stdio::null());
+    c.arg("--store")
+        .arg(store)
+        .env_remove("KAIZEN_STORE")
+        .stdin(Stdio::null());
     c
 }
 
@@ -51,7 +54,10 @@ impl Server {
     /// SIGTERM, and waits (up to 60 s) for a clean exit: the spool flushed.
     fn stop(mut self) {
         let pid = self.child.id().to_string();
-        let status = Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+        let status = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
         assert!(status.success());
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
@@ -59,7 +65,10 @@ impl Server {
                 assert!(status.success(), "kaizen serve exited with {status}");
                 return;
             }
-            assert!(Instant::now() < deadline, "kaizen serve did not stop within 60 s");
+            assert!(
+                Instant::now() < deadline,
+                "kaizen serve did not stop within 60 s"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -79,10 +88,19 @@ struct Answer {
 
 /// One request on its own connection (a client as plain as can be: every byte is what the
 /// test says).
-fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<Answer> {
+fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<Answer> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     s.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -108,16 +126,24 @@ fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], bo
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect::<HashMap<_, _>>();
     let mut body = raw[split + 4..].to_vec();
-    if headers.get("transfer-encoding").is_some_and(|t| t == "chunked") {
+    if headers
+        .get("transfer-encoding")
+        .is_some_and(|t| t == "chunked")
+    {
         body = dechunk(&body);
     }
-    Ok(Answer { status, headers, body })
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
 }
 
 fn dechunk(mut b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     while let Some(i) = b.windows(2).position(|w| w == b"\r\n") {
-        let n = usize::from_str_radix(std::str::from_utf8(&b[..i]).unwrap_or("0").trim(), 16).unwrap_or(0);
+        let n = usize::from_str_radix(std::str::from_utf8(&b[..i]).unwrap_or("0").trim(), 16)
+            .unwrap_or(0);
         if n == 0 {
             break;
         }
@@ -131,13 +157,20 @@ fn json(v: &[u8]) -> serde_json::Value {
     serde_json::from_slice(v).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(v)))
 }
 
-/// `kaizen report --by day --days 2 --format json`, summed over the days.
+/// `kaizen report --days 2 --format json` (JSON Lines, a row a day), summed over the days.
 fn report_totals(store: &Path) -> HashMap<&'static str, i64> {
-    let out = kaizen(store).args(["report", "--days", "2", "--format", "json"]).output().expect("report");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let rows = json(&out.stdout);
+    let out = kaizen(store)
+        .args(["report", "--days", "2", "--format", "json"])
+        .output()
+        .expect("report");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut sums = HashMap::new();
-    for row in rows.as_array().expect("rows") {
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let row = json(line.as_bytes());
         for (key, col) in [
             ("records", "events"),
             ("tokens_in", "tokens_in"),
@@ -154,7 +187,10 @@ fn report_totals(store: &Path) -> HashMap<&'static str, i64> {
 
 fn python_sdk_present() -> bool {
     let ok = Command::new("python3")
-        .args(["-c", "import opentelemetry.sdk, opentelemetry.exporter.otlp.proto.http"])
+        .args([
+            "-c",
+            "import opentelemetry.sdk, opentelemetry.exporter.otlp.proto.http",
+        ])
         .status()
         .is_ok_and(|s| s.success());
     assert!(
@@ -174,20 +210,52 @@ fn python_sdk_exports_claude_and_codex_records_and_report_equals_what_was_sent()
     let (store, spool) = (dir.path().join("store"), dir.path().join("spool"));
     let tokens = dir.path().join("tokens");
     std::fs::write(&tokens, format!("laptop-1 {TOKEN}\n")).expect("tokens");
-    let server = Server::start(&store, &spool, "127.0.0.1:0", &["--token-file", tokens.to_str().expect("path"), "--flush-age", "200ms"]);
+    let server = Server::start(
+        &store,
+        &spool,
+        "127.0.0.1:0",
+        &[
+            "--token-file",
+            tokens.to_str().expect("path"),
+            "--flush-age",
+            "200ms",
+        ],
+    );
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/serve/otlp_send.py");
     let endpoint = format!("http://{}", server.addr);
     // An hour ago (inside `report --days 2`), the same for every run: a run repeated sends
     // the very same records.
-    let base_ns = (time::OffsetDateTime::now_utc() - time::Duration::hours(1)).unix_timestamp_nanos().to_string();
+    let base_ns = (time::OffsetDateTime::now_utc() - time::Duration::hours(1))
+        .unix_timestamp_nanos()
+        .to_string();
     let mut expected: HashMap<String, i64> = HashMap::new();
-    for (i, (format, gzip)) in [("protobuf", "gzip"), ("protobuf", "none"), ("json", "gzip"), ("json", "none")].into_iter().enumerate() {
+    for (i, (format, gzip)) in [
+        ("protobuf", "gzip"),
+        ("protobuf", "none"),
+        ("json", "gzip"),
+        ("json", "none"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let out = Command::new("python3")
             .arg(&script)
-            .args([&endpoint, TOKEN, format, gzip, "6", &i.to_string(), &base_ns])
+            .args([
+                &endpoint,
+                TOKEN,
+                format,
+                gzip,
+                "6",
+                &i.to_string(),
+                &base_ns,
+            ])
             .output()
             .expect("python3");
-        assert!(out.status.success(), "{format} {gzip}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{format} {gzip}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let sent = json(&out.stdout);
         for (k, v) in sent.as_object().expect("sums") {
             *expected.entry(k.clone()).or_insert(0) += v.as_i64().expect("number");
@@ -199,23 +267,49 @@ fn python_sdk_exports_claude_and_codex_records_and_report_equals_what_was_sent()
         .args([&endpoint, TOKEN, "json", "gzip", "6", "2", &base_ns])
         .output()
         .expect("python3");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let metrics = http(server.addr, "GET", "/metrics", &[], b"").expect("metrics");
     let text = String::from_utf8_lossy(&metrics.body).to_string();
-    assert!(text.contains("kaizen_serve_records_total{signal=\"logs\",outcome=\"stored\"}"), "{text}");
+    assert!(
+        text.contains("kaizen_serve_records_total{signal=\"logs\",outcome=\"stored\"}"),
+        "{text}"
+    );
     server.stop();
     let got = report_totals(&store);
-    for key in ["records", "tokens_in", "tokens_out", "cache_read", "cache_creation", "cost_usd_e6"] {
-        assert_eq!(got[key], expected[key], "{key}: report {got:?} against sent {expected:?}");
+    for key in [
+        "records",
+        "tokens_in",
+        "tokens_out",
+        "cache_read",
+        "cache_creation",
+        "cost_usd_e6",
+    ] {
+        assert_eq!(
+            got[key], expected[key],
+            "{key}: report {got:?} against sent {expected:?}"
+        );
     }
     assert!(expected["records"] > 40, "{expected:?}");
     // The token's name is the host; the spool is empty after a clean stop.
     let out = kaizen(&store)
-        .args(["sql", "SELECT count(*) AS n FROM events WHERE json_get_text(payload, 'host') = 'laptop-1'", "--format", "jsonl"])
+        .args([
+            "sql",
+            "SELECT count(*) AS n FROM events WHERE json_get_text(payload, 'host') = 'laptop-1'",
+            "--format",
+            "jsonl",
+        ])
         .output()
         .expect("sql");
     assert_eq!(json(&out.stdout)["n"].as_i64(), Some(expected["records"]));
-    let left: Vec<_> = std::fs::read_dir(&spool).expect("spool").flatten().filter(|e| e.file_name() != "spool.lock").collect();
+    let left: Vec<_> = std::fs::read_dir(&spool)
+        .expect("spool")
+        .flatten()
+        .filter(|e| e.file_name() != "spool.lock")
+        .collect();
     assert!(left.is_empty(), "{left:?}");
 }
 
@@ -248,19 +342,30 @@ fn stored_identities(store: &Path) -> Vec<(String, u64)> {
         .args(["scan", "--columns", "session_id,seq", "--format", "jsonl"])
         .output()
         .expect("scan");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).expect("jsonl");
-            (v["session_id"].as_str().expect("id").to_owned(), v["seq"].as_u64().expect("seq"))
+            (
+                v["session_id"].as_str().expect("id").to_owned(),
+                v["seq"].as_u64().expect("seq"),
+            )
         })
         .collect()
 }
 
 /// A free port on 127.0.0.1, for a server restarted on the same address.
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 /// kill -9 at ten random moments while a sender posts batches and retries every one not
@@ -284,7 +389,13 @@ fn kill_9_at_random_moments_loses_no_acknowledged_record_and_duplicates_none() {
                 let body = claude_request("kill9", batch * 5, 5);
                 // Retry this very batch until it is acknowledged (the server may be down).
                 loop {
-                    match http(addr, "POST", "/v1/logs", &[("Content-Type", "application/json")], &body) {
+                    match http(
+                        addr,
+                        "POST",
+                        "/v1/logs",
+                        &[("Content-Type", "application/json")],
+                        &body,
+                    ) {
                         Ok(a) if a.status == 200 => break,
                         _ if Instant::now() > deadline => return acked,
                         _ => std::thread::sleep(Duration::from_millis(5)),
@@ -301,7 +412,9 @@ fn kill_9_at_random_moments_loses_no_acknowledged_record_and_duplicates_none() {
         .map_or(7, |d| d.as_nanos() as u64);
     for _ in 0..10 {
         let server = Server::start(&store, &spool, &listen, &flags);
-        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         std::thread::sleep(Duration::from_millis(100 + (seed >> 33) % 700));
         server.kill9();
     }
@@ -311,7 +424,11 @@ fn kill_9_at_random_moments_loses_no_acknowledged_record_and_duplicates_none() {
     done.store(true, std::sync::atomic::Ordering::SeqCst);
     let acked = sender.join().expect("sender");
     server.stop();
-    assert!(acked.len() > 50, "too few acknowledged records to prove anything: {}", acked.len());
+    assert!(
+        acked.len() > 50,
+        "too few acknowledged records to prove anything: {}",
+        acked.len()
+    );
     let stored = stored_identities(&store);
     let mut per_sequence: HashMap<u64, usize> = HashMap::new();
     for (session, seq) in &stored {
@@ -319,18 +436,33 @@ fn kill_9_at_random_moments_loses_no_acknowledged_record_and_duplicates_none() {
         *per_sequence.entry(seq & 0xFFFF_FFFF).or_insert(0) += 1;
     }
     for n in &acked {
-        assert_eq!(per_sequence.get(n), Some(&1), "acknowledged record {n} stored {:?} times", per_sequence.get(n));
+        assert_eq!(
+            per_sequence.get(n),
+            Some(&1),
+            "acknowledged record {n} stored {:?} times",
+            per_sequence.get(n)
+        );
     }
-    assert!(per_sequence.values().all(|c| *c == 1), "a record stored twice");
+    assert!(
+        per_sequence.values().all(|c| *c == 1),
+        "a record stored twice"
+    );
     let verify = kaizen(&store).args(["verify"]).output().expect("verify");
-    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
 }
 
 /// A request that is refused: its status and a `google.rpc.Status` message naming why.
 fn refused(a: &Answer, status: u16, says: &str) {
     assert_eq!(a.status, status, "{}", String::from_utf8_lossy(&a.body));
     let text = String::from_utf8_lossy(&a.body);
-    assert!(text.contains(says), "{status}: {text:?} does not say {says:?}");
+    assert!(
+        text.contains(says),
+        "{status}: {text:?} does not say {says:?}"
+    );
 }
 
 #[test]
@@ -343,30 +475,83 @@ fn hostile_requests_get_their_status_never_a_panic_and_store_nothing() {
         &store,
         &spool,
         "127.0.0.1:0",
-        &["--token-file", tokens.to_str().expect("path"), "--max-body", "64KiB", "--max-records", "100", "--max-attribute-bytes", "1KiB"],
+        &[
+            "--token-file",
+            tokens.to_str().expect("path"),
+            "--max-body",
+            "64KiB",
+            "--max-records",
+            "100",
+            "--max-attribute-bytes",
+            "1KiB",
+        ],
     );
     let addr = server.addr;
     let auth = format!("Bearer {TOKEN}");
-    let pb = [("Content-Type", "application/x-protobuf"), ("Authorization", auth.as_str())];
-    let js = [("Content-Type", "application/json"), ("Authorization", auth.as_str())];
-    let post = |headers: &[(&str, &str)], body: &[u8]| http(addr, "POST", "/v1/logs", headers, body).expect("answer");
+    let pb = [
+        ("Content-Type", "application/x-protobuf"),
+        ("Authorization", auth.as_str()),
+    ];
+    let js = [
+        ("Content-Type", "application/json"),
+        ("Authorization", auth.as_str()),
+    ];
+    let post = |headers: &[(&str, &str)], body: &[u8]| {
+        http(addr, "POST", "/v1/logs", headers, body).expect("answer")
+    };
     let valid = claude_request("hostile", 0, 3);
 
     // No token, a wrong one: 401, before anything else is looked at.
-    refused(&post(&[("Content-Type", "application/json")], &valid), 401, "Authorization");
-    refused(&post(&[("Content-Type", "application/json"), ("Authorization", "Bearer team-token-0123456780")], &valid), 401, "unknown token");
+    refused(
+        &post(&[("Content-Type", "application/json")], &valid),
+        401,
+        "Authorization",
+    );
+    refused(
+        &post(
+            &[
+                ("Content-Type", "application/json"),
+                ("Authorization", "Bearer team-token-0123456780"),
+            ],
+            &valid,
+        ),
+        401,
+        "unknown token",
+    );
     // Another content type, another encoding: 415.
-    refused(&post(&[("Content-Type", "text/plain"), ("Authorization", &auth)], &valid), 415, "Content-Type");
-    refused(&post(&[js[0], js[1], ("Content-Encoding", "br")], &valid), 415, "Content-Encoding");
+    refused(
+        &post(
+            &[("Content-Type", "text/plain"), ("Authorization", &auth)],
+            &valid,
+        ),
+        415,
+        "Content-Type",
+    );
+    refused(
+        &post(&[js[0], js[1], ("Content-Encoding", "br")], &valid),
+        415,
+        "Content-Encoding",
+    );
     // Truncated protobuf: a field that says 200 bytes follow, 3 do.
-    refused(&post(&pb, &[0x0A, 0xC8, 0x01, 1, 2, 3]), 400, "invalid OTLP protobuf");
+    refused(
+        &post(&pb, &[0x0A, 0xC8, 0x01, 1, 2, 3]),
+        400,
+        "invalid OTLP protobuf",
+    );
     // A repeated field whose length header says a billion bytes (resource_logs, 1e9).
-    refused(&post(&pb, &[0x0A, 0x80, 0x94, 0xEB, 0xDC, 0x03, 0x0A]), 400, "invalid OTLP protobuf");
+    refused(
+        &post(&pb, &[0x0A, 0x80, 0x94, 0xEB, 0xDC, 0x03, 0x0A]),
+        400,
+        "invalid OTLP protobuf",
+    );
     // Invalid UTF-8 in a protobuf string (a resource attribute's key) and in JSON.
     let bad_utf8_pb = [0x0A, 0x08, 0x0A, 0x06, 0x0A, 0x04, 0x0A, 0x02, 0xFF, 0xFE];
     refused(&post(&pb, &bad_utf8_pb), 400, "invalid OTLP protobuf");
     let mut bad_utf8_json = valid.clone();
-    let at = bad_utf8_json.windows(7).position(|w| w == b"hostile").expect("session");
+    let at = bad_utf8_json
+        .windows(7)
+        .position(|w| w == b"hostile")
+        .expect("session");
     bad_utf8_json[at] = 0xFF;
     refused(&post(&js, &bad_utf8_json), 400, "invalid OTLP JSON");
     // Over the body limit, as sent and as inflated (a gzip bomb): 413.
@@ -374,22 +559,59 @@ fn hostile_requests_get_their_status_never_a_panic_and_store_nothing() {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gz.write_all(&vec![b' '; 8 << 20]).expect("gzip");
     let bomb = gz.finish().expect("gzip");
-    refused(&post(&[js[0], js[1], ("Content-Encoding", "gzip")], &bomb), 413, "inflates");
-    refused(&post(&[js[0], js[1], ("Content-Encoding", "gzip")], b"not gzip"), 400, "gzip");
+    refused(
+        &post(&[js[0], js[1], ("Content-Encoding", "gzip")], &bomb),
+        413,
+        "inflates",
+    );
+    refused(
+        &post(&[js[0], js[1], ("Content-Encoding", "gzip")], b"not gzip"),
+        400,
+        "gzip",
+    );
     // Too many records; an attribute over its limit (named).
-    refused(&post(&js, &claude_request("hostile", 0, 101)), 413, "--max-records");
-    let big = String::from_utf8(claude_request("hostile", 0, 1)).expect("utf8").replace("claude_code.api_request", &"x".repeat(2000));
+    refused(
+        &post(&js, &claude_request("hostile", 0, 101)),
+        413,
+        "--max-records",
+    );
+    let big = String::from_utf8(claude_request("hostile", 0, 1))
+        .expect("utf8")
+        .replace("claude_code.api_request", &"x".repeat(2000));
     refused(&post(&js, big.as_bytes()), 413, "--max-attribute-bytes");
     // Not POST, not a route.
-    assert_eq!(http(addr, "GET", "/v1/logs", &[], b"").expect("answer").status, 405);
-    assert_eq!(http(addr, "POST", "/v1/nothing", &js, &valid).expect("answer").status, 404);
+    assert_eq!(
+        http(addr, "GET", "/v1/logs", &[], b"")
+            .expect("answer")
+            .status,
+        405
+    );
+    assert_eq!(
+        http(addr, "POST", "/v1/nothing", &js, &valid)
+            .expect("answer")
+            .status,
+        404
+    );
     // Still alive and well; a JSON error body is JSON.
     let a = post(&[("Content-Type", "application/json")], &valid);
     assert_eq!(json(&a.body)["code"], 16);
     assert!(a.headers.contains_key("www-authenticate"));
-    assert_eq!(http(addr, "GET", "/healthz", &[], b"").expect("healthz").status, 200);
-    let metrics = String::from_utf8(http(addr, "GET", "/metrics", &[], b"").expect("metrics").body).expect("utf8");
-    assert!(metrics.contains("kaizen_serve_rejects_total{reason=\"auth\"} 3"), "{metrics}");
+    assert_eq!(
+        http(addr, "GET", "/healthz", &[], b"")
+            .expect("healthz")
+            .status,
+        200
+    );
+    let metrics = String::from_utf8(
+        http(addr, "GET", "/metrics", &[], b"")
+            .expect("metrics")
+            .body,
+    )
+    .expect("utf8");
+    assert!(
+        metrics.contains("kaizen_serve_rejects_total{reason=\"auth\"} 3"),
+        "{metrics}"
+    );
     server.stop();
     assert!(stored_identities(&store).is_empty(), "something was stored");
 }
@@ -406,7 +628,12 @@ fn metrics_are_answered_not_stored_and_partial_success_names_rejected_records() 
     assert_eq!(a.status, 200);
     let body = json(&a.body);
     assert_eq!(body["partialSuccess"]["rejectedDataPoints"], 2, "{body}");
-    assert!(body["partialSuccess"]["errorMessage"].as_str().expect("message").contains("does not store metrics"));
+    assert!(
+        body["partialSuccess"]["errorMessage"]
+            .as_str()
+            .expect("message")
+            .contains("does not store metrics")
+    );
     // One record with a time, one without: the second rejected, named.
     let logs = br#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[
       {"timeUnixNano":"1790846102000000000","attributes":[{"key":"session.id","value":{"stringValue":"p"}}]},
@@ -429,7 +656,10 @@ fn refuses_to_listen_beyond_loopback_without_a_token() {
         .expect("serve");
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("refusing to listen on 0.0.0.0:0 without --token-file"), "{err}");
+    assert!(
+        err.contains("refusing to listen on 0.0.0.0:0 without --token-file"),
+        "{err}"
+    );
 }
 
 /// One session from both sources: its transcript imported, its OTLP records served.
@@ -439,7 +669,9 @@ fn report_counts_a_session_from_its_transcript_and_otlp_once() {
     let dir = tempfile::tempdir().expect("tmp");
     let (store, spool) = (dir.path().join("store"), dir.path().join("spool"));
     let hour_ago = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
-    let ts = hour_ago.format(&time::format_description::well_known::Rfc3339).expect("time");
+    let ts = hour_ago
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("time");
     let ns = hour_ago.unix_timestamp_nanos();
     let root = dir.path().join("claude");
     std::fs::create_dir_all(root.join("projects/-p")).expect("mkdir");
@@ -450,8 +682,17 @@ fn report_counts_a_session_from_its_transcript_and_otlp_once() {
         ) + "\n",
     )
     .expect("transcript");
-    let out = kaizen(&store).arg("import").arg("claude").arg(&root).output().expect("import");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = kaizen(&store)
+        .arg("import")
+        .arg("claude")
+        .arg(&root)
+        .output()
+        .expect("import");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let server = Server::start(&store, &spool, "127.0.0.1:0", &[]);
     for session in ["both", "served-only"] {
         let body = String::from_utf8(claude_request(session, 0, 1))
@@ -459,12 +700,23 @@ fn report_counts_a_session_from_its_transcript_and_otlp_once() {
             .replace("1790846102000000000", &ns.to_string())
             .replace(r#"{"intValue":"10"}"#, r#"{"intValue":"100"}"#)
             .replace(r#"{"stringValue":"3"}"#, r#"{"stringValue":"7"}"#);
-        let a = http(server.addr, "POST", "/v1/logs", &[("Content-Type", "application/json")], body.as_bytes()).expect("post");
+        let a = http(
+            server.addr,
+            "POST",
+            "/v1/logs",
+            &[("Content-Type", "application/json")],
+            body.as_bytes(),
+        )
+        .expect("post");
         assert_eq!(a.status, 200);
     }
     server.stop();
     let totals = report_totals(&store);
-    assert_eq!((totals["tokens_in"], totals["tokens_out"]), (200, 14), "{totals:?}");
+    assert_eq!(
+        (totals["tokens_in"], totals["tokens_out"]),
+        (200, 14),
+        "{totals:?}"
+    );
     // Both are stored: sql sees the three events.
     assert_eq!(stored_identities(&store).len(), 3);
 }

@@ -47,9 +47,15 @@ const RECENT: &str = "
 /// Fills in the `seq` namespaces' bounds (`kaizen_import`'s layout: the top byte).
 fn namespaces(sql: &str) -> String {
     use kaizen_import::{SEQ_KIND_CLAUDE, SEQ_KIND_OTEL};
-    sql.replace("{TRANSCRIPT_LO}", &(u64::from(SEQ_KIND_CLAUDE) << 56).to_string())
-        .replace("{OTEL_LO}", &(u64::from(SEQ_KIND_OTEL) << 56).to_string())
-        .replace("{OTEL_HI}", &(u64::from(SEQ_KIND_OTEL + 1) << 56).to_string())
+    sql.replace(
+        "{TRANSCRIPT_LO}",
+        &(u64::from(SEQ_KIND_CLAUDE) << 56).to_string(),
+    )
+    .replace("{OTEL_LO}", &(u64::from(SEQ_KIND_OTEL) << 56).to_string())
+    .replace(
+        "{OTEL_HI}",
+        &(u64::from(SEQ_KIND_OTEL + 1) << 56).to_string(),
+    )
 }
 
 /// Failed tool results of each event: 1 for a tool result whose payload's top-level `ok`

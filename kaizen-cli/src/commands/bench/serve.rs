@@ -48,11 +48,23 @@ pub struct ServeBenchReport {
 }
 
 fn text(key: &str, v: String) -> KeyValue {
-    KeyValue { key: key.into(), value: Some(AnyValue { value: Some(Value::StringValue(v)) }), ..Default::default() }
+    KeyValue {
+        key: key.into(),
+        value: Some(AnyValue {
+            value: Some(Value::StringValue(v)),
+        }),
+        ..Default::default()
+    }
 }
 
 fn int(key: &str, v: i64) -> KeyValue {
-    KeyValue { key: key.into(), value: Some(AnyValue { value: Some(Value::IntValue(v)) }), ..Default::default() }
+    KeyValue {
+        key: key.into(),
+        value: Some(AnyValue {
+            value: Some(Value::IntValue(v)),
+        }),
+        ..Default::default()
+    }
 }
 
 /// One request's protobuf body: records `first..first + RECORDS_PER_REQUEST` of a session.
@@ -60,7 +72,9 @@ fn request(session: &str, first: u64, t0_ns: u64) -> Vec<u8> {
     let records = (first..first + RECORDS_PER_REQUEST as u64)
         .map(|i| LogRecord {
             time_unix_nano: t0_ns + i * 1_000_000,
-            body: Some(AnyValue { value: Some(Value::StringValue("claude_code.api_request".into())) }),
+            body: Some(AnyValue {
+                value: Some(Value::StringValue("claude_code.api_request".into())),
+            }),
             attributes: vec![
                 text("event.name", "api_request".into()),
                 text("session.id", session.into()),
@@ -82,7 +96,10 @@ fn request(session: &str, first: u64, t0_ns: u64) -> Vec<u8> {
                 attributes: vec![text("service.name", "claude-code".into())],
                 ..Default::default()
             }),
-            scope_logs: vec![ScopeLogs { log_records: records, ..Default::default() }],
+            scope_logs: vec![ScopeLogs {
+                log_records: records,
+                ..Default::default()
+            }],
             ..Default::default()
         }],
     }
@@ -100,7 +117,11 @@ fn post(conn: &mut BufReader<TcpStream>, addr: SocketAddr, body: &[u8]) -> anyho
     s.write_all(body)?;
     let mut line = String::new();
     conn.read_line(&mut line)?;
-    let status: u16 = line.split(' ').nth(1).and_then(|c| c.parse().ok()).context("no HTTP status")?;
+    let status: u16 = line
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .context("no HTTP status")?;
     let mut length = 0usize;
     loop {
         line.clear();
@@ -120,7 +141,13 @@ fn post(conn: &mut BufReader<TcpStream>, addr: SocketAddr, body: &[u8]) -> anyho
 }
 
 /// Runs `senders` threads, each posting `requests` requests; their latencies.
-fn level(addr: SocketAddr, senders: usize, requests: usize, tag: usize, t0_ns: u64) -> anyhow::Result<Level> {
+fn level(
+    addr: SocketAddr,
+    senders: usize,
+    requests: usize,
+    tag: usize,
+    t0_ns: u64,
+) -> anyhow::Result<Level> {
     let started = Instant::now();
     let threads: Vec<_> = (0..senders)
         .map(|s| {
@@ -143,11 +170,18 @@ fn level(addr: SocketAddr, senders: usize, requests: usize, tag: usize, t0_ns: u
         .collect();
     let mut all = Vec::new();
     for t in threads {
-        all.extend(t.join().map_err(|_| anyhow::anyhow!("a sender panicked"))??);
+        all.extend(
+            t.join()
+                .map_err(|_| anyhow::anyhow!("a sender panicked"))??,
+        );
     }
     let seconds = started.elapsed().as_secs_f64();
     all.sort_by(f64::total_cmp);
-    let at = |q: f64| all.get(((all.len() as f64 * q).ceil() as usize).saturating_sub(1)).copied().unwrap_or(0.0);
+    let at = |q: f64| {
+        all.get(((all.len() as f64 * q).ceil() as usize).saturating_sub(1))
+            .copied()
+            .unwrap_or(0.0)
+    };
     let records = (senders * requests * RECORDS_PER_REQUEST) as u64;
     Ok(Level {
         senders,
@@ -180,7 +214,9 @@ pub fn bench(dir: &Path, records: u64) -> anyhow::Result<ServeBenchReport> {
         .strip_prefix("kaizen serve: listening on http://")
         .context("kaizen serve did not say where it listens")?
         .parse()?;
-    let t0_ns = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos() as u64)
+    let t0_ns = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_nanos() as u64)
         .saturating_sub(3_600_000_000_000);
     let mut levels = Vec::new();
     let mut failed = None;
@@ -203,16 +239,33 @@ pub fn bench(dir: &Path, records: u64) -> anyhow::Result<ServeBenchReport> {
         return Err(e);
     }
     if !ok {
-        bail!("kaizen serve failed: {}", std::fs::read_to_string(dir.join("serve.err")).unwrap_or_default());
+        bail!(
+            "kaizen serve failed: {}",
+            std::fs::read_to_string(dir.join("serve.err")).unwrap_or_default()
+        );
     }
     std::thread::sleep(Duration::from_millis(10));
-    let out = Command::new(&exe).arg("--store").arg(&store).args(["scan", "--format", "count"]).output()?;
-    let stored_events = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0);
+    let out = Command::new(&exe)
+        .arg("--store")
+        .arg(&store)
+        .args(["scan", "--format", "count"])
+        .output()?;
+    let stored_events = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0);
     let sent: u64 = levels.iter().map(|l| l.records).sum();
     if stored_events != sent {
-        bail!("kaizen serve acknowledged {sent} records and the store holds {stored_events} events");
+        bail!(
+            "kaizen serve acknowledged {sent} records and the store holds {stored_events} events"
+        );
     }
-    Ok(ServeBenchReport { records_per_request: RECORDS_PER_REQUEST, levels, peak_rss, stored_events })
+    Ok(ServeBenchReport {
+        records_per_request: RECORDS_PER_REQUEST,
+        levels,
+        peak_rss,
+        stored_events,
+    })
 }
 
 pub fn print_table(r: &ServeBenchReport) -> anyhow::Result<()> {
@@ -228,7 +281,9 @@ pub fn print_table(r: &ServeBenchReport) -> anyhow::Result<()> {
             format!("{:.1}", l.p99_ms),
         ]);
     }
-    let rss = r.peak_rss.map_or("?".to_owned(), |b| format!("{:.0} MiB", b as f64 / 1048576.0));
+    let rss = r.peak_rss.map_or("?".to_owned(), |b| {
+        format!("{:.0} MiB", b as f64 / 1048576.0)
+    });
     outln!(
         "kaizen serve on loopback: OTLP protobuf requests of {} records, each answered once fsynced\n{table}\npeak RSS {rss}; {} events in the store after SIGTERM (every record acknowledged, once)\nno other collector installable from this machine's registries to run beside it",
         r.records_per_request,

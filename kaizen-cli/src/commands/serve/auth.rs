@@ -15,7 +15,9 @@ pub struct Tokens(Vec<(String, Vec<u8>)>);
 impl std::fmt::Debug for Tokens {
     /// Names only: a token never shows in output.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.0.iter().map(|(n, _)| n)).finish()
+        f.debug_list()
+            .entries(self.0.iter().map(|(n, _)| n))
+            .finish()
     }
 }
 
@@ -41,9 +43,16 @@ impl Tokens {
                     bail!("{}: expected `NAME TOKEN`", at());
                 };
                 if token.len() < MIN_TOKEN_LEN {
-                    bail!("{}: the token of {name:?} is shorter than {MIN_TOKEN_LEN} characters", at());
+                    bail!(
+                        "{}: the token of {name:?} is shorter than {MIN_TOKEN_LEN} characters",
+                        at()
+                    );
                 }
-                if tokens.0.iter().any(|(n, t)| n == name || t == token.as_bytes()) {
+                if tokens
+                    .0
+                    .iter()
+                    .any(|(n, t)| n == name || t == token.as_bytes())
+                {
                     bail!("{}: {name:?} or its token is given twice", at());
                 }
                 tokens.0.push((name.to_owned(), token.as_bytes().to_vec()));
@@ -89,7 +98,11 @@ mod tests {
     fn tokens_by_name() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("tokens");
-        std::fs::write(&f, "# team\nalice 0123456789abcdef0\n\nbob   fedcba98765432100\n").unwrap();
+        std::fs::write(
+            &f,
+            "# team\nalice 0123456789abcdef0\n\nbob   fedcba98765432100\n",
+        )
+        .unwrap();
         let t = Tokens::read(&[&f]).unwrap();
         assert_eq!(t.name_of(Some(b"Bearer fedcba98765432100")), Some("bob"));
         assert_eq!(t.name_of(Some(b"Bearer fedcba9876543210")), None);
@@ -98,6 +111,9 @@ mod tests {
         assert!(!format!("{t:?}").contains("0123"));
         std::fs::write(&f, "carol short\n").unwrap();
         let err = Tokens::read(&[&f]).unwrap_err().to_string();
-        assert!(err.contains(":1: the token of \"carol\" is shorter"), "{err}");
+        assert!(
+            err.contains(":1: the token of \"carol\" is shorter"),
+            "{err}"
+        );
     }
 }

@@ -32,7 +32,12 @@ pub struct Flushed {
 /// Flushes closed segments, oldest first, in commits of about `budget` bytes, until none
 /// is left. A segment with a line that is not an event (damaged on disk) is moved aside
 /// and named in the log; the others go on.
-pub async fn flush_all(store: &Store, spool: &Spool, metrics: &Metrics, budget: u64) -> anyhow::Result<Flushed> {
+pub async fn flush_all(
+    store: &Store,
+    spool: &Spool,
+    metrics: &Metrics,
+    budget: u64,
+) -> anyhow::Result<Flushed> {
     let mut total = Flushed::default();
     loop {
         let segments = spool.closed(budget);
@@ -41,10 +46,15 @@ pub async fn flush_all(store: &Store, spool: &Spool, metrics: &Metrics, budget: 
         }
         let started = Instant::now();
         let result = flush_segments(store, spool, &segments).await;
-        metrics.flush_seconds.observe(started.elapsed().as_secs_f64());
+        metrics
+            .flush_seconds
+            .observe(started.elapsed().as_secs_f64());
         match result {
             Ok(done) => {
-                metrics.flushes.get_or_create(&vec![("result".to_owned(), "ok".to_owned())]).inc();
+                metrics
+                    .flushes
+                    .get_or_create(&vec![("result".to_owned(), "ok".to_owned())])
+                    .inc();
                 metrics.flushed_events.inc_by(done.events);
                 tracing::info!(
                     segments = done.segments,
@@ -58,14 +68,21 @@ pub async fn flush_all(store: &Store, spool: &Spool, metrics: &Metrics, budget: 
                 total.duplicates += done.duplicates;
             }
             Err(e) => {
-                metrics.flushes.get_or_create(&vec![("result".to_owned(), "error".to_owned())]).inc();
+                metrics
+                    .flushes
+                    .get_or_create(&vec![("result".to_owned(), "error".to_owned())])
+                    .inc();
                 return Err(e);
             }
         }
     }
 }
 
-async fn flush_segments(store: &Store, spool: &Spool, segments: &[Segment]) -> anyhow::Result<Flushed> {
+async fn flush_segments(
+    store: &Store,
+    spool: &Spool,
+    segments: &[Segment],
+) -> anyhow::Result<Flushed> {
     let mut events = Vec::new();
     let mut good = Vec::new();
     for segment in segments {
@@ -92,9 +109,14 @@ async fn flush_segments(store: &Store, spool: &Spool, segments: &[Segment]) -> a
         let _ = writer.abort().await;
         return Err(e);
     }
-    let receipt = writer.commit().await.context("flushing the spool to the store")?;
+    let receipt = writer
+        .commit()
+        .await
+        .context("flushing the spool to the store")?;
     // Published: now, and only now, the segments may go.
-    spool.remove(&good).context("removing flushed spool segments")?;
+    spool
+        .remove(&good)
+        .context("removing flushed spool segments")?;
     Ok(Flushed {
         segments: good.len(),
         events: receipt.rows(),
@@ -117,8 +139,11 @@ async fn read_segment(segment: &Segment) -> anyhow::Result<Result<Vec<Event>, St
             if line.is_empty() {
                 continue;
             }
-            let text = std::str::from_utf8(line).map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))?;
-            events.push(Event::from_json(text).map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))?);
+            let text = std::str::from_utf8(line)
+                .map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))?;
+            events.push(
+                Event::from_json(text).map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))?,
+            );
         }
         Ok(events)
     })
@@ -128,7 +153,13 @@ async fn read_segment(segment: &Segment) -> anyhow::Result<Result<Vec<Event>, St
 
 /// Flushes whenever a segment is closed, until `stop` turns true; failures are logged and
 /// retried with a doubling wait (the segments stay in the spool meanwhile).
-pub async fn run(store: Store, spool: Arc<Spool>, metrics: Arc<Metrics>, budget: u64, mut stop: watch::Receiver<bool>) {
+pub async fn run(
+    store: Store,
+    spool: Arc<Spool>,
+    metrics: Arc<Metrics>,
+    budget: u64,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut backoff = Duration::from_secs(1);
     let mut failing = false;
     loop {

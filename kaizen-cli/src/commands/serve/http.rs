@@ -92,7 +92,11 @@ struct Refusal {
 }
 
 fn refuse(status: StatusCode, reason: &'static str, message: impl Into<String>) -> Refusal {
-    Refusal { status, message: message.into(), reason }
+    Refusal {
+        status,
+        message: message.into(),
+        reason,
+    }
 }
 
 pub async fn logs(State(app): State<Arc<App>>, req: Request) -> Response {
@@ -113,10 +117,15 @@ pub async fn healthz() -> &'static str {
 
 pub async fn prometheus(State(app): State<Arc<App>>) -> Response {
     let (bytes, segments) = app.spool.depth();
-    app.metrics.spool_bytes.set(i64::try_from(bytes).unwrap_or(i64::MAX));
+    app.metrics
+        .spool_bytes
+        .set(i64::try_from(bytes).unwrap_or(i64::MAX));
     app.metrics.spool_segments.set(segments as i64);
     (
-        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         app.metrics.render(),
     )
         .into_response()
@@ -133,7 +142,10 @@ async fn handle(app: &App, signal: Signal, req: Request) -> Response {
             error_response(r, format.unwrap_or(Format::Protobuf))
         }
     };
-    let labels = vec![("path".to_owned(), path), ("code".to_owned(), response.status().as_u16().to_string())];
+    let labels = vec![
+        ("path".to_owned(), path),
+        ("code".to_owned(), response.status().as_u16().to_string()),
+    ];
     app.metrics.requests.get_or_create(&labels).inc();
     response
 }
@@ -151,17 +163,32 @@ fn format_of(headers: &HeaderMap) -> Option<Format> {
 async fn accept(app: &App, signal: Signal, req: Request) -> Result<Response, Refusal> {
     // Bound memory first: each request in flight holds at most two bodies.
     let _permit = app.inflight.try_acquire().map_err(|_| {
-        refuse(StatusCode::TOO_MANY_REQUESTS, "busy", "too many requests at once; retry later")
+        refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            "busy",
+            "too many requests at once; retry later",
+        )
     })?;
     let host = if app.tokens.is_empty() {
         None
     } else {
-        let auth = req.headers().get(header::AUTHORIZATION).map(HeaderValue::as_bytes);
+        let auth = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .map(HeaderValue::as_bytes);
         match app.tokens.name_of(auth) {
             Some(name) => Some(name.to_owned()),
             None => {
-                let what = if auth.is_none() { "no Authorization header" } else { "an unknown token" };
-                return Err(refuse(StatusCode::UNAUTHORIZED, "auth", format!("{what}: send `Authorization: Bearer <token>`")));
+                let what = if auth.is_none() {
+                    "no Authorization header"
+                } else {
+                    "an unknown token"
+                };
+                return Err(refuse(
+                    StatusCode::UNAUTHORIZED,
+                    "auth",
+                    format!("{what}: send `Authorization: Bearer <token>`"),
+                ));
             }
         }
     };
@@ -172,7 +199,11 @@ async fn accept(app: &App, signal: Signal, req: Request) -> Result<Response, Ref
             "Content-Type must be application/x-protobuf or application/json",
         )
     })?;
-    let gzip = match req.headers().get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap_or("?").trim().to_ascii_lowercase()) {
+    let gzip = match req
+        .headers()
+        .get(header::CONTENT_ENCODING)
+        .map(|v| v.to_str().unwrap_or("?").trim().to_ascii_lowercase())
+    {
         None => false,
         Some(e) if e.is_empty() || e == "identity" => false,
         Some(e) if e == "gzip" => true,
@@ -186,7 +217,11 @@ async fn accept(app: &App, signal: Signal, req: Request) -> Result<Response, Ref
     };
     let body = read_body(app, req).await?;
     app.metrics.bytes.inc_by(body.len() as u64);
-    let body = if gzip { gunzip(&body, app.max_body)? } else { body };
+    let body = if gzip {
+        gunzip(&body, app.max_body)?
+    } else {
+        body
+    };
     let (mapped, accepted_records) = match signal {
         Signal::Logs => {
             let r: ExportLogsServiceRequest = decode(&body, format)?;
@@ -206,26 +241,45 @@ async fn accept(app: &App, signal: Signal, req: Request) -> Result<Response, Ref
                 rejected_data_points: i64::try_from(n).unwrap_or(i64::MAX),
                 error_message: "kaizen serve does not store metrics: the same figures come with the log records (OTEL_LOGS_EXPORTER)".into(),
             });
-            return Ok(ok_response(&ExportMetricsServiceResponse { partial_success: partial }, format));
+            return Ok(ok_response(
+                &ExportMetricsServiceResponse {
+                    partial_success: partial,
+                },
+                format,
+            ));
         }
     };
     spool(app, &mapped).await?;
     let stored = mapped.events.len() as u64;
     app.metrics.add_records(signal.name(), "stored", stored);
-    app.metrics.add_records(signal.name(), "rejected", mapped.rejected);
-    tracing::debug!(signal = signal.name(), records = accepted_records, stored, rejected = mapped.rejected, host = host.as_deref(), "accepted");
+    app.metrics
+        .add_records(signal.name(), "rejected", mapped.rejected);
+    tracing::debug!(
+        signal = signal.name(),
+        records = accepted_records,
+        stored,
+        rejected = mapped.rejected,
+        host = host.as_deref(),
+        "accepted"
+    );
     let rejected = i64::try_from(mapped.rejected).unwrap_or(i64::MAX);
     let message = mapped.first_error.unwrap_or_default();
     Ok(match signal {
         Signal::Logs => ok_response(
             &ExportLogsServiceResponse {
-                partial_success: (rejected > 0).then(|| ExportLogsPartialSuccess { rejected_log_records: rejected, error_message: message }),
+                partial_success: (rejected > 0).then(|| ExportLogsPartialSuccess {
+                    rejected_log_records: rejected,
+                    error_message: message,
+                }),
             },
             format,
         ),
         _ => ok_response(
             &ExportTraceServiceResponse {
-                partial_success: (rejected > 0).then(|| ExportTracePartialSuccess { rejected_spans: rejected, error_message: message }),
+                partial_success: (rejected > 0).then(|| ExportTracePartialSuccess {
+                    rejected_spans: rejected,
+                    error_message: message,
+                }),
             },
             format,
         ),
@@ -244,16 +298,28 @@ async fn read_body(app: &App, req: Request) -> Result<Vec<u8>, Refusal> {
             app.max_body
         ))
     };
-    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|n| n > app.max_body) {
         return Err(over());
     }
     let limit = usize::try_from(app.max_body).unwrap_or(usize::MAX);
-    let collected = tokio::time::timeout(BODY_TIMEOUT, Limited::new(req.into_body(), limit).collect()).await;
+    let collected =
+        tokio::time::timeout(BODY_TIMEOUT, Limited::new(req.into_body(), limit).collect()).await;
     match collected {
-        Err(_) => Err(refuse(StatusCode::REQUEST_TIMEOUT, "timeout", "the request body did not arrive in time")),
+        Err(_) => Err(refuse(
+            StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            "the request body did not arrive in time",
+        )),
         Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => Err(over()),
-        Ok(Err(e)) => Err(refuse(StatusCode::BAD_REQUEST, "body", format!("reading the request body: {e}"))),
+        Ok(Err(e)) => Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "body",
+            format!("reading the request body: {e}"),
+        )),
         Ok(Ok(c)) => Ok(c.to_bytes().to_vec()),
     }
 }
@@ -262,9 +328,13 @@ async fn read_body(app: &App, req: Request) -> Result<Vec<u8>, Refusal> {
 fn gunzip(body: &[u8], max: u64) -> Result<Vec<u8>, Refusal> {
     let mut out = Vec::new();
     let mut reader = flate2::read::GzDecoder::new(body).take(max + 1);
-    reader
-        .read_to_end(&mut out)
-        .map_err(|e| refuse(StatusCode::BAD_REQUEST, "gzip", format!("the body is not valid gzip: {e}")))?;
+    reader.read_to_end(&mut out).map_err(|e| {
+        refuse(
+            StatusCode::BAD_REQUEST,
+            "gzip",
+            format!("the body is not valid gzip: {e}"),
+        )
+    })?;
     if out.len() as u64 > max {
         return Err(too_large(format!(
             "the body inflates past the limit of {max} bytes (--max-body): send smaller batches"
@@ -273,10 +343,25 @@ fn gunzip(body: &[u8], max: u64) -> Result<Vec<u8>, Refusal> {
     Ok(out)
 }
 
-fn decode<T: Message + Default + serde::de::DeserializeOwned>(body: &[u8], format: Format) -> Result<T, Refusal> {
+fn decode<T: Message + Default + serde::de::DeserializeOwned>(
+    body: &[u8],
+    format: Format,
+) -> Result<T, Refusal> {
     match format {
-        Format::Protobuf => T::decode(body).map_err(|e| refuse(StatusCode::BAD_REQUEST, "decode", format!("invalid OTLP protobuf: {e}"))),
-        Format::Json => serde_json::from_slice(body).map_err(|e| refuse(StatusCode::BAD_REQUEST, "decode", format!("invalid OTLP JSON: {e}"))),
+        Format::Protobuf => T::decode(body).map_err(|e| {
+            refuse(
+                StatusCode::BAD_REQUEST,
+                "decode",
+                format!("invalid OTLP protobuf: {e}"),
+            )
+        }),
+        Format::Json => serde_json::from_slice(body).map_err(|e| {
+            refuse(
+                StatusCode::BAD_REQUEST,
+                "decode",
+                format!("invalid OTLP JSON: {e}"),
+            )
+        }),
     }
 }
 
@@ -307,7 +392,10 @@ fn ok_response<T: Message + serde::Serialize>(msg: &T, format: Format) -> Respon
 fn encode<T: Message + serde::Serialize>(status: StatusCode, msg: &T, format: Format) -> Response {
     let (ct, body) = match format {
         Format::Protobuf => ("application/x-protobuf", msg.encode_to_vec()),
-        Format::Json => ("application/json", serde_json::to_vec(msg).unwrap_or_default()),
+        Format::Json => (
+            "application/json",
+            serde_json::to_vec(msg).unwrap_or_default(),
+        ),
     };
     (status, [(header::CONTENT_TYPE, ct)], Body::from(body)).into_response()
 }
@@ -316,18 +404,32 @@ fn error_response(r: Refusal, format: Format) -> Response {
     // gRPC codes, as google.rpc.Status carries them.
     let code = match r.status {
         StatusCode::BAD_REQUEST | StatusCode::UNSUPPORTED_MEDIA_TYPE => 3, // INVALID_ARGUMENT
-        StatusCode::UNAUTHORIZED => 16,                                     // UNAUTHENTICATED
+        StatusCode::UNAUTHORIZED => 16,                                    // UNAUTHENTICATED
         StatusCode::PAYLOAD_TOO_LARGE | StatusCode::TOO_MANY_REQUESTS => 8, // RESOURCE_EXHAUSTED
-        StatusCode::REQUEST_TIMEOUT => 4,                                   // DEADLINE_EXCEEDED
-        _ => 14,                                                            // UNAVAILABLE
+        StatusCode::REQUEST_TIMEOUT => 4,                                  // DEADLINE_EXCEEDED
+        _ => 14,                                                           // UNAVAILABLE
     };
     let status = r.status;
-    let mut response = encode(status, &Status { code, message: r.message }, format);
-    if matches!(status, StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE) {
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_S));
+    let mut response = encode(
+        status,
+        &Status {
+            code,
+            message: r.message,
+        },
+        format,
+    );
+    if matches!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+    ) {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_S));
     }
     if status == StatusCode::UNAUTHORIZED {
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
     response
 }

@@ -20,7 +20,11 @@ fn value_bytes(v: Option<&AnyValue>) -> u64 {
         Some(Value::StringValue(s)) => s.len() as u64,
         Some(Value::BytesValue(b)) => b.len() as u64,
         Some(Value::ArrayValue(a)) => a.values.iter().map(|v| value_bytes(Some(v))).sum(),
-        Some(Value::KvlistValue(kv)) => kv.values.iter().map(|kv| kv.key.len() as u64 + value_bytes(kv.value.as_ref())).sum(),
+        Some(Value::KvlistValue(kv)) => kv
+            .values
+            .iter()
+            .map(|kv| kv.key.len() as u64 + value_bytes(kv.value.as_ref()))
+            .sum(),
         _ => 8,
     }
 }
@@ -53,7 +57,12 @@ impl Limits {
 
     /// Checks a logs request. The error is the 413's message.
     pub fn logs(&self, r: &ExportLogsServiceRequest) -> Result<u64, String> {
-        let n = r.resource_logs.iter().flat_map(|rl| &rl.scope_logs).map(|sl| sl.log_records.len() as u64).sum();
+        let n = r
+            .resource_logs
+            .iter()
+            .flat_map(|rl| &rl.scope_logs)
+            .map(|sl| sl.log_records.len() as u64)
+            .sum();
         self.records(n, "log records")?;
         for (i, rl) in r.resource_logs.iter().enumerate() {
             if let Some(res) = &rl.resource {
@@ -79,7 +88,12 @@ impl Limits {
 
     /// Checks a traces request (span, span event and resource attributes).
     pub fn traces(&self, r: &ExportTraceServiceRequest) -> Result<u64, String> {
-        let n = r.resource_spans.iter().flat_map(|rs| &rs.scope_spans).map(|ss| ss.spans.len() as u64).sum();
+        let n = r
+            .resource_spans
+            .iter()
+            .flat_map(|rs| &rs.scope_spans)
+            .map(|ss| ss.spans.len() as u64)
+            .sum();
         self.records(n, "spans")?;
         for (i, rs) in r.resource_spans.iter().enumerate() {
             if let Some(res) = &rs.resource {

@@ -49,15 +49,47 @@ impl Metrics {
             flushed_events: Counter::default(),
             registry: Registry::default(),
         };
-        registry.register("requests", "Requests answered, by path and HTTP code", m.requests.clone());
-        registry.register("records", "Records received, by signal and outcome", m.records.clone());
-        registry.register("received_bytes", "Request body bytes received, as sent", m.bytes.clone());
+        registry.register(
+            "requests",
+            "Requests answered, by path and HTTP code",
+            m.requests.clone(),
+        );
+        registry.register(
+            "records",
+            "Records received, by signal and outcome",
+            m.records.clone(),
+        );
+        registry.register(
+            "received_bytes",
+            "Request body bytes received, as sent",
+            m.bytes.clone(),
+        );
         registry.register("rejects", "Requests refused, by reason", m.rejects.clone());
-        registry.register("spool_bytes", "Bytes acknowledged and not yet in the store", m.spool_bytes.clone());
-        registry.register("spool_segments", "Closed spool segments waiting for a flush", m.spool_segments.clone());
-        registry.register("flush_seconds", "Seconds per flush to the store", m.flush_seconds.clone());
-        registry.register("flushes", "Flushes to the store, by result", m.flushes.clone());
-        registry.register("flushed_events", "Events published by flushes", m.flushed_events.clone());
+        registry.register(
+            "spool_bytes",
+            "Bytes acknowledged and not yet in the store",
+            m.spool_bytes.clone(),
+        );
+        registry.register(
+            "spool_segments",
+            "Closed spool segments waiting for a flush",
+            m.spool_segments.clone(),
+        );
+        registry.register(
+            "flush_seconds",
+            "Seconds per flush to the store",
+            m.flush_seconds.clone(),
+        );
+        registry.register(
+            "flushes",
+            "Flushes to the store, by result",
+            m.flushes.clone(),
+        );
+        registry.register(
+            "flushed_events",
+            "Events published by flushes",
+            m.flushed_events.clone(),
+        );
         Metrics { registry, ..m }
     }
 
@@ -71,13 +103,18 @@ impl Metrics {
 
     /// Counts a refused request.
     pub fn reject(&self, reason: &str) {
-        self.rejects.get_or_create(&vec![("reason".to_owned(), reason.to_owned())]).inc();
+        self.rejects
+            .get_or_create(&vec![("reason".to_owned(), reason.to_owned())])
+            .inc();
     }
 
     /// Adds records of a signal with an outcome.
     pub fn add_records(&self, signal: &str, outcome: &str, n: u64) {
         if n > 0 {
-            let labels = vec![("signal".to_owned(), signal.to_owned()), ("outcome".to_owned(), outcome.to_owned())];
+            let labels = vec![
+                ("signal".to_owned(), signal.to_owned()),
+                ("outcome".to_owned(), outcome.to_owned()),
+            ];
             self.records.get_or_create(&labels).inc_by(n);
         }
     }

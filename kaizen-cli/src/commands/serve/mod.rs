@@ -36,7 +36,12 @@ pub async fn run(store: Store, args: ServeArgs) -> anyhow::Result<()> {
             args.listen
         );
     }
-    let spool = Arc::new(spool::Spool::open(&args.spool, args.flush_bytes, args.flush_age, args.spool_max_bytes)?);
+    let spool = Arc::new(spool::Spool::open(
+        &args.spool,
+        args.flush_bytes,
+        args.flush_age,
+        args.spool_max_bytes,
+    )?);
     let metrics = Arc::new(metrics::Metrics::new());
     store.create().await.context("creating the store")?;
     // A commit takes a few segments at a time: the writer's memory is bounded anyway, and
@@ -56,7 +61,10 @@ pub async fn run(store: Store, args: ServeArgs) -> anyhow::Result<()> {
         tokens,
         spool: spool.clone(),
         metrics: metrics.clone(),
-        limits: limits::Limits { max_records: args.max_records, max_attribute_bytes: args.max_attribute_bytes },
+        limits: limits::Limits {
+            max_records: args.max_records,
+            max_attribute_bytes: args.max_attribute_bytes,
+        },
         max_body: args.max_body,
         inflight: Semaphore::new(args.max_inflight.max(1)),
     });
@@ -77,7 +85,13 @@ pub async fn run(store: Store, args: ServeArgs) -> anyhow::Result<()> {
     std::io::stdout().flush()?;
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let flusher = tokio::spawn(flush::run(store.clone(), spool.clone(), metrics.clone(), budget, stop_rx));
+    let flusher = tokio::spawn(flush::run(
+        store.clone(),
+        spool.clone(),
+        metrics.clone(),
+        budget,
+        stop_rx,
+    ));
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await
@@ -115,13 +129,14 @@ fn init_logs() {
 async fn shutdown_signal() {
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = term.recv() => {}
             _ = tokio::signal::ctrl_c() => {}

@@ -38,7 +38,9 @@ pub struct Segment {
 #[derive(Debug, thiserror::Error)]
 pub enum SpoolError {
     /// The spool holds `--spool-max-bytes` already: answered 503 with Retry-After.
-    #[error("the spool is full ({held} of {max} bytes held until the store takes them); retry later")]
+    #[error(
+        "the spool is full ({held} of {max} bytes held until the store takes them); retry later"
+    )]
     Full { held: u64, max: u64 },
     /// Writing or fsyncing failed (a full disk): answered 503 with Retry-After.
     #[error("the spool could not write: {0}")]
@@ -77,7 +79,12 @@ pub struct Spool {
 impl Spool {
     /// Opens (creates) the spool folder, locks it, and takes every segment already there as
     /// closed (recovered after a crash or a stop whose flush failed), oldest first.
-    pub fn open(dir: &Path, flush_bytes: u64, flush_age: Duration, max_bytes: u64) -> anyhow::Result<Spool> {
+    pub fn open(
+        dir: &Path,
+        flush_bytes: u64,
+        flush_age: Duration,
+        max_bytes: u64,
+    ) -> anyhow::Result<Spool> {
         fs::create_dir_all(dir).with_context(|| format!("--spool {}", dir.display()))?;
         let lock = lock(dir)?;
         let mut found: Vec<(u64, Segment)> = Vec::new();
@@ -88,7 +95,13 @@ impl Spool {
                 continue;
             };
             let bytes = entry.metadata()?.len();
-            found.push((number, Segment { path: entry.path(), bytes }));
+            found.push((
+                number,
+                Segment {
+                    path: entry.path(),
+                    bytes,
+                },
+            ));
         }
         found.sort_by_key(|(n, _)| *n);
         let next = found.last().map_or(1, |(n, _)| n + 1);
@@ -126,11 +139,20 @@ impl Spool {
         let held = self.shared.bytes.fetch_add(len, Ordering::SeqCst);
         if held + len > self.shared.max_bytes {
             self.shared.bytes.fetch_sub(len, Ordering::SeqCst);
-            return Err(SpoolError::Full { held, max: self.shared.max_bytes });
+            return Err(SpoolError::Full {
+                held,
+                max: self.shared.max_bytes,
+            });
         }
         let (ack, done) = oneshot::channel();
-        let sent = self.sender().is_some_and(|tx| tx.send(Msg::Append(lines, ack)).is_ok());
-        let result = if sent { done.await.unwrap_or(Err(SpoolError::Closed)) } else { Err(SpoolError::Closed) };
+        let sent = self
+            .sender()
+            .is_some_and(|tx| tx.send(Msg::Append(lines, ack)).is_ok());
+        let result = if sent {
+            done.await.unwrap_or(Err(SpoolError::Closed))
+        } else {
+            Err(SpoolError::Closed)
+        };
         if result.is_err() {
             self.shared.bytes.fetch_sub(len, Ordering::SeqCst);
         }
@@ -144,7 +166,10 @@ impl Spool {
     /// Closes the open segment (it becomes flushable) and returns when done.
     pub async fn close_open(&self) {
         let (ack, done) = oneshot::channel();
-        if self.sender().is_some_and(|tx| tx.send(Msg::Close(ack)).is_ok()) {
+        if self
+            .sender()
+            .is_some_and(|tx| tx.send(Msg::Close(ack)).is_ok())
+        {
             let _ = done.await;
         }
     }
@@ -161,7 +186,12 @@ impl Spool {
 
     /// The closed segments, oldest first, up to about `budget` bytes (at least one).
     pub fn closed(&self, budget: u64) -> Vec<Segment> {
-        let closed = self.shared.closed.lock().map(|c| c.clone()).unwrap_or_default();
+        let closed = self
+            .shared
+            .closed
+            .lock()
+            .map(|c| c.clone())
+            .unwrap_or_default();
         let mut total = 0;
         closed
             .into_iter()
@@ -220,7 +250,8 @@ impl Spool {
 /// `00000000000000000042.seg` → 42.
 fn segment_number(name: &str) -> Option<u64> {
     let digits = name.strip_suffix(".seg")?;
-    (digits.len() == 20 && digits.bytes().all(|b| b.is_ascii_digit())).then(|| digits.parse().ok())?
+    (digits.len() == 20 && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| digits.parse().ok())?
 }
 
 /// Takes the spool's lock (`spool.lock`, flock): two servers on one spool would each
@@ -319,18 +350,33 @@ impl Writer {
                 Err(e) => Err(SpoolError::Io(io::Error::new(e.kind(), e.to_string()))),
             });
         }
-        if self.open.as_ref().is_some_and(|o| o.bytes >= self.flush_bytes) {
+        if self
+            .open
+            .as_ref()
+            .is_some_and(|o| o.bytes >= self.flush_bytes)
+        {
             self.close();
         }
     }
 
-    fn write_synced(&mut self, batch: &[(Vec<u8>, oneshot::Sender<Result<(), SpoolError>>)]) -> io::Result<()> {
+    fn write_synced(
+        &mut self,
+        batch: &[(Vec<u8>, oneshot::Sender<Result<(), SpoolError>>)],
+    ) -> io::Result<()> {
         if self.open.is_none() {
             let path = self.shared.dir.join(format!("{:020}.seg", self.next));
             self.next += 1;
-            let file = OpenOptions::new().create_new(true).append(true).open(&path)?;
+            let file = OpenOptions::new()
+                .create_new(true)
+                .append(true)
+                .open(&path)?;
             sync_dir(&self.shared.dir)?;
-            self.open = Some(Open { file, path, bytes: 0, since: Instant::now() });
+            self.open = Some(Open {
+                file,
+                path,
+                bytes: 0,
+                since: Instant::now(),
+            });
         }
         let Some(open) = self.open.as_mut() else {
             return Err(io::Error::other("no open segment"));
@@ -359,7 +405,11 @@ impl Writer {
     }
 
     fn close_if_old(&mut self) {
-        if self.open.as_ref().is_some_and(|o| o.since.elapsed() >= self.flush_age) {
+        if self
+            .open
+            .as_ref()
+            .is_some_and(|o| o.since.elapsed() >= self.flush_age)
+        {
             self.close();
         }
     }
@@ -375,7 +425,10 @@ impl Writer {
             return;
         }
         if let Ok(mut closed) = self.shared.closed.lock() {
-            closed.push_back(Segment { path: open.path, bytes: open.bytes });
+            closed.push_back(Segment {
+                path: open.path,
+                bytes: open.bytes,
+            });
         }
         self.shared.closed_one.notify_one();
     }
