@@ -267,7 +267,7 @@ async fn accept(app: &App, signal: Signal, req: Request) -> Result<Response, Ref
     Ok(match signal {
         Signal::Logs => ok_response(
             &ExportLogsServiceResponse {
-                partial_success: (rejected > 0).then(|| ExportLogsPartialSuccess {
+                partial_success: (rejected > 0).then_some(ExportLogsPartialSuccess {
                     rejected_log_records: rejected,
                     error_message: message,
                 }),
@@ -276,7 +276,7 @@ async fn accept(app: &App, signal: Signal, req: Request) -> Result<Response, Ref
         ),
         _ => ok_response(
             &ExportTraceServiceResponse {
-                partial_success: (rejected > 0).then(|| ExportTracePartialSuccess {
+                partial_success: (rejected > 0).then_some(ExportTracePartialSuccess {
                     rejected_spans: rejected,
                     error_message: message,
                 }),

@@ -50,6 +50,9 @@ pub enum SpoolError {
     Closed,
 }
 
+/// An append waiting for its fsync: its lines and whom to answer.
+type Pending = (Vec<u8>, oneshot::Sender<Result<(), SpoolError>>);
+
 enum Msg {
     Append(Vec<u8>, oneshot::Sender<Result<(), SpoolError>>),
     /// Close the open segment now (shutdown), answer when done.
@@ -339,7 +342,7 @@ impl Writer {
     }
 
     /// Writes a group of appends, fsyncs once, answers each.
-    fn write(&mut self, batch: Vec<(Vec<u8>, oneshot::Sender<Result<(), SpoolError>>)>) {
+    fn write(&mut self, batch: Vec<Pending>) {
         if batch.is_empty() {
             return;
         }
@@ -359,10 +362,7 @@ impl Writer {
         }
     }
 
-    fn write_synced(
-        &mut self,
-        batch: &[(Vec<u8>, oneshot::Sender<Result<(), SpoolError>>)],
-    ) -> io::Result<()> {
+    fn write_synced(&mut self, batch: &[Pending]) -> io::Result<()> {
         if self.open.is_none() {
             let path = self.shared.dir.join(format!("{:020}.seg", self.next));
             self.next += 1;
