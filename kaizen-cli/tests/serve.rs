@@ -79,6 +79,16 @@ impl Server {
     }
 }
 
+impl Drop for Server {
+    /// A test that fails leaves no server behind (stopped ones are reaped already).
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// An HTTP/1.1 answer: status, headers (lowercase names), body.
 struct Answer {
     status: u16,
