@@ -76,6 +76,9 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Import this machine's agent logs (or a generated week of them) and report on them.
     Demo(DemoArgs),
+    /// An OpenTelemetry (OTLP/HTTP) collector whose output is the store: agents' log records
+    /// and GenAI spans, spooled to disk (acknowledged means durable) and flushed in batches.
+    Serve(ServeArgs),
     /// Time ingest and three queries, bytes and peak memory, beside DuckDB (python3 duckdb);
     /// with --import, agent-log import and reports beside ccusage.
     Bench(BenchArgs),
@@ -506,6 +509,15 @@ pub struct BenchArgs {
     #[arg(long, value_name = "N", conflicts_with = "compact_level",
           value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub report_stores: Option<u32>,
+    /// Instead: `kaizen serve` on loopback under 1, 8 and 64 concurrent OTLP senders
+    /// (records/s, p50/p99 request latency) and its peak RSS; every record acknowledged
+    /// must be in the store once after it stops.
+    #[arg(long, conflicts_with_all = ["events", "compact_level", "import", "report_stores"])]
+    pub serve: bool,
+    /// Records each concurrency level of `--serve` sends (in requests of 100).
+    #[arg(long, value_name = "N", default_value_t = 100_000, requires = "serve",
+          value_parser = clap::value_parser!(u64).range(100..))]
+    pub serve_records: u64,
 }
 
 #[derive(Debug, Args)]
@@ -520,6 +532,46 @@ pub struct CompletionsArgs {
     /// The shell the script is for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Where to listen (OTLP/HTTP's port is 4318). Anything but loopback needs --token-file.
+    #[arg(long, default_value = "127.0.0.1:4318")]
+    pub listen: std::net::SocketAddr,
+    /// A file of bearer tokens, one `NAME TOKEN` a line (`#` comments): a request must
+    /// carry one (`Authorization: Bearer TOKEN`), and its events get `host` = NAME.
+    /// Repeatable. Tokens are at least 16 characters.
+    #[arg(long = "token-file", value_name = "F")]
+    pub token_files: Vec<PathBuf>,
+    /// The spool: a folder of fsynced segments, what is acknowledged and not yet in the
+    /// store. One server per spool (locked).
+    #[arg(long, default_value = "./kaizen-spool")]
+    pub spool: PathBuf,
+    /// Flush to the store when the open segment holds this much (B, KiB, MiB, …).
+    #[arg(long, default_value = "32MiB", value_parser = parse_size)]
+    pub flush_bytes: u64,
+    /// Flush to the store when the open segment's first record is this old (500ms, 60s, 5m).
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub flush_age: std::time::Duration,
+    /// Largest request body, as sent and after gzip (413 above).
+    #[arg(long, default_value = "16MiB", value_parser = parse_size)]
+    pub max_body: u64,
+    /// Most log records (spans) in one request (413 above).
+    #[arg(long, default_value_t = 50_000)]
+    pub max_records: u64,
+    /// Largest attribute (key or value: a string, bytes, or an array's or map's total), and
+    /// largest log body (413 above).
+    #[arg(long, default_value = "256KiB", value_parser = parse_size)]
+    pub max_attribute_bytes: u64,
+    /// Most bytes the spool may hold on disk: over it, requests get 503 with Retry-After
+    /// until a flush makes room.
+    #[arg(long, default_value = "1GiB", value_parser = parse_size)]
+    pub spool_max_bytes: u64,
+    /// Requests handled at once; more get 429 with Retry-After (bounds memory: each holds
+    /// at most two --max-body buffers).
+    #[arg(long, default_value_t = 64)]
+    pub max_inflight: usize,
 }
 
 #[derive(Debug, Args)]
@@ -563,6 +615,26 @@ fn parse_option(s: &str) -> Result<(String, String), String> {
         .map(|(k, v)| (k.trim().to_owned(), v.to_owned()))
         .filter(|(k, _)| !k.is_empty())
         .ok_or_else(|| format!("expected KEY=VALUE, got {s:?}"))
+}
+
+/// A duration: a number with a unit (ms, s, m, h), e.g. `500ms`, `60s`, `5m`.
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("expected a duration such as 60s, got {s:?}"))?;
+    let ms = match unit {
+        "ms" => Some(n),
+        "s" => n.checked_mul(1_000),
+        "m" => n.checked_mul(60_000),
+        "h" => n.checked_mul(3_600_000),
+        _ => return Err(format!("unknown unit in {s:?} (ms, s, m, h)")),
+    };
+    ms.filter(|ms| *ms > 0)
+        .map(std::time::Duration::from_millis)
+        .ok_or_else(|| format!("duration {s:?} out of range"))
 }
 
 /// A size in bytes: a number with an optional unit (B, KB, MB, GB, KiB, MiB, GiB).

@@ -113,6 +113,7 @@ async fn dispatch(cli: Cli, stores: Vec<(String, Store)>) -> anyhow::Result<()> 
                 Command::Verify(args) => commands::verify::run(store, args).await,
                 Command::Copy(args) => commands::copy::run(store, args).await,
                 Command::Demo(args) => commands::demo::run(&store, &name, args).await,
+                Command::Serve(args) => commands::serve::run(store, args).await,
                 Command::Sql(_)
                 | Command::Report(_)
                 | Command::Generate(_)
@@ -135,6 +136,7 @@ fn reads_stores(command: &Command) -> bool {
             | Command::Hook(_)
             | Command::Doctor
             | Command::Demo(_)
+            | Command::Serve(_)
             | Command::Generate(_)
             | Command::Bench(_)
     )

@@ -70,7 +70,7 @@
 //! `seq = kind << 56 | file_hash << 32 | line`
 //!
 //! with `kind` [`SEQ_KIND_CLAUDE`] (1), [`SEQ_KIND_CODEX`] (2), [`SEQ_KIND_GEMINI`] (3),
-//! [`SEQ_KIND_OTEL`] (4, reserved); `file_hash` a 24-bit FNV-1a hash of the file's path
+//! [`SEQ_KIND_OTEL`] (4: OTLP records, see [`otel`]); `file_hash` a 24-bit FNV-1a hash of the file's path
 //! within its session (`agent-<id>.jsonl`, `subagents/agent-<id>.jsonl`), 0 for the
 //! session's own file; `line` the 1-based line number (a Gemini `.json` message: its
 //! index + 1, a later version `0x4000_0000 | version << 20 | index`; its document event:
@@ -170,6 +170,7 @@ mod kaizen_db;
 mod lenient;
 mod lines;
 mod native;
+pub mod otel;
 mod price;
 mod redact;
 mod report;

@@ -74,7 +74,7 @@ pub const SEQ_KIND_CLAUDE: u8 = 0x01;
 pub const SEQ_KIND_CODEX: u8 = 0x02;
 /// `seq` namespace of Gemini CLI chat records.
 pub const SEQ_KIND_GEMINI: u8 = 0x03;
-/// `seq` namespace reserved for OpenTelemetry log records (not imported by this crate yet).
+/// `seq` namespace of OpenTelemetry (OTLP) log records and GenAI spans ([`crate::otel`]).
 pub const SEQ_KIND_OTEL: u8 = 0x04;
 
 impl fmt::Display for Agent {

@@ -16,6 +16,7 @@ pub mod prune;
 pub mod redact;
 pub mod report;
 pub mod scan;
+pub mod serve;
 pub mod sql;
 pub mod stats;
 pub mod verify;

@@ -47,7 +47,7 @@ pub fn run(mut command: Command, scratch: &Path, what: &str) -> anyhow::Result<M
 
 /// Waits for the child; whether it succeeded and its peak RSS.
 #[cfg(unix)]
-fn wait(child: std::process::Child) -> anyhow::Result<(bool, Option<u64>)> {
+pub fn wait(child: std::process::Child) -> anyhow::Result<(bool, Option<u64>)> {
     let pid = libc::pid_t::try_from(child.id()).context("child pid")?;
     let mut status: libc::c_int = 0;
     // SAFETY: an all-zero `rusage` is a valid value of this plain C struct, and wait4 only
@@ -65,6 +65,6 @@ fn wait(child: std::process::Child) -> anyhow::Result<(bool, Option<u64>)> {
 }
 
 #[cfg(not(unix))]
-fn wait(mut child: std::process::Child) -> anyhow::Result<(bool, Option<u64>)> {
+pub fn wait(mut child: std::process::Child) -> anyhow::Result<(bool, Option<u64>)> {
     Ok((child.wait()?.success(), None))
 }

@@ -12,6 +12,7 @@ mod bucket;
 mod import;
 mod measure;
 mod reports;
+mod serve;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -126,12 +127,15 @@ pub async fn run(
         );
     }
     std::fs::create_dir_all(&dir)?;
-    let result = match (args.import, args.report_stores) {
-        (true, _) => import::bench(&args, &dir).map(|r| Done::Import(Box::new(r))),
-        (false, Some(stores)) => {
+    let result = match (args.serve, args.import, args.report_stores) {
+        (true, _, _) => serve::bench(&dir, args.serve_records).map(|r| Done::Serve(Box::new(r))),
+        (false, true, _) => import::bench(&args, &dir).map(|r| Done::Import(Box::new(r))),
+        (false, false, Some(stores)) => {
             reports::bench(&args, stores, &dir).map(|r| Done::Reports(Box::new(r)))
         }
-        (false, None) => bench(&args, &dir, bucket.as_ref()).map(|r| Done::Engines(Box::new(r))),
+        (false, false, None) => {
+            bench(&args, &dir, bucket.as_ref()).map(|r| Done::Engines(Box::new(r)))
+        }
     };
     if owned && !args.keep {
         // Only the folder this run made, and only when the user did not ask to keep it.
@@ -144,6 +148,8 @@ pub async fn run(
         (Done::Import(r), ReportFormat::Table) => import::print_table(&r)?,
         (Done::Reports(r), ReportFormat::Json) => outln!("{}", serde_json::to_string_pretty(&r)?),
         (Done::Reports(r), ReportFormat::Table) => reports::print_table(&r)?,
+        (Done::Serve(r), ReportFormat::Json) => outln!("{}", serde_json::to_string_pretty(&r)?),
+        (Done::Serve(r), ReportFormat::Table) => serve::print_table(&r)?,
     }
     Ok(())
 }
@@ -153,6 +159,7 @@ enum Done {
     Engines(Box<BenchReport>),
     Import(Box<import::ImportBenchReport>),
     Reports(Box<reports::ReportsBenchReport>),
+    Serve(Box<serve::ServeBenchReport>),
 }
 
 /// The bucket to run the queries against, when `--store` names an object store: under a new

@@ -84,7 +84,7 @@ fn window_ctes(window: &Window, attrs: &[Attr], with_failed: bool) -> String {
            cache_read_tokens, cache_creation_tokens, latency_ms, retry_count,
            {cache_1h} AS cache_1h,
            {failed} AS failed{owns}
-    FROM events WHERE ts_ms >= {from} AND ts_ms < {to}
+    FROM {events}
   )",
         owns = attrs
             .iter()
@@ -95,8 +95,7 @@ fn window_ctes(window: &Window, attrs: &[Attr], with_failed: bool) -> String {
             true => attrs::failed_tool_results(),
             false => "CAST(NULL AS BIGINT)".to_owned(),
         },
-        from = window.from_ms,
-        to = window.to_ms,
+        events = events_in(window),
     );
     if attrs.is_empty() {
         return format!("{recent},\n  attributed AS (SELECT * FROM recent)");
@@ -260,13 +259,38 @@ pub fn future(window: &Window) -> String {
     )
 }
 
-/// Cost per local day for the table's chart: typed columns only.
+/// Cost per local day for the table's chart: typed columns only, the report's events.
 pub fn day_costs(window: &Window) -> String {
     format!(
         "SELECT {}(ts_ms) AS day, CAST(coalesce(sum(cost_usd_e6), 0) AS BIGINT) AS cost_usd_e6
-         FROM events WHERE ts_ms >= {} AND ts_ms < {} GROUP BY 1",
+         FROM {} GROUP BY 1",
         udf::PERIOD,
-        window.from_ms,
-        window.to_ms
+        events_in(window)
+    )
+}
+
+/// The window's events, as every figure of the report counts them: `FROM` this.
+///
+/// A session both exported over OpenTelemetry (`kaizen serve`, `seq` namespace
+/// [`kaizen_import::SEQ_KIND_OTEL`]) and imported from its transcript (namespaces
+/// [`kaizen_import::SEQ_KIND_CLAUDE`] to [`kaizen_import::SEQ_KIND_GEMINI`]) has its API
+/// responses twice: its OpenTelemetry events are left out when the window holds a
+/// transcript event of the session (the transcript is the complete record), so that no
+/// token is counted twice.
+fn events_in(window: &Window) -> String {
+    use kaizen_import::{SEQ_KIND_CLAUDE, SEQ_KIND_OTEL};
+    let (from, to) = (window.from_ms, window.to_ms);
+    let transcript_lo = u64::from(SEQ_KIND_CLAUDE) << 56;
+    let (otel_lo, otel_hi) = (
+        u64::from(SEQ_KIND_OTEL) << 56,
+        u64::from(SEQ_KIND_OTEL + 1) << 56,
+    );
+    format!(
+        "events LEFT JOIN (
+       SELECT DISTINCT session_id AS transcribed_id FROM events
+       WHERE ts_ms >= {from} AND ts_ms < {to} AND seq >= {transcript_lo} AND seq < {otel_lo}
+     ) transcribed ON session_id = transcribed_id
+     WHERE ts_ms >= {from} AND ts_ms < {to}
+       AND (transcribed_id IS NULL OR seq < {otel_lo} OR seq >= {otel_hi})"
     )
 }
