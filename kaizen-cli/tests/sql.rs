@@ -564,8 +564,9 @@ fn report_by_model_bills_each_event_to_its_own_model() {
     assert_eq!(agents[0]["events"], 6, "{agents:?}");
 }
 
-/// A failed tool result is one whose payload's top-level `ok` is false: not one whose output
-/// happens to hold a nested `"ok": false`.
+/// A failed tool result is one whose payload's top-level `ok` is false (the derived
+/// `tool_errors` column: on a tool call or message too): not one whose output happens to
+/// hold a nested `"ok": false`.
 #[test]
 fn failed_results_read_the_top_level_ok_of_the_payload() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -614,8 +615,9 @@ fn failed_results_read_the_top_level_ok_of_the_payload() {
     ));
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(rows[0]["tool"], "bash");
-    // Its key spelled with an escape (`"\u006fk"`) is `ok` too.
-    assert_eq!(rows[0]["failed_tool_results"], 3, "{rows:?}");
+    // Its key spelled with an escape (`"\u006fk"`) is `ok` too; the tool call's top-level
+    // `ok: false` counts as well (seqs 1, 4, 5, 6).
+    assert_eq!(rows[0]["failed_tool_results"], 4, "{rows:?}");
     let direct = jsonl(&ok(
         &[&store],
         &[
