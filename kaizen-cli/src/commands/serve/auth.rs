@@ -72,7 +72,12 @@ impl Tokens {
     /// The name of the token an `Authorization` header carries. Every token is compared
     /// in constant time (a timing difference would tell how much of a guess was right).
     pub fn name_of(&self, authorization: Option<&[u8]>) -> Option<&str> {
-        let presented = authorization?.strip_prefix(b"Bearer ")?;
+        // The scheme's name is case-insensitive (RFC 7235 §2.1): `bearer` is `Bearer`.
+        let authorization = authorization?;
+        let (scheme, presented) = authorization.split_at_checked(7)?;
+        if !scheme.eq_ignore_ascii_case(b"Bearer ") {
+            return None;
+        }
         let mut found = None;
         for (name, token) in &self.0 {
             if constant_time_eq(token, presented) {
@@ -105,6 +110,7 @@ mod tests {
         .unwrap();
         let t = Tokens::read(&[&f]).unwrap();
         assert_eq!(t.name_of(Some(b"Bearer fedcba98765432100")), Some("bob"));
+        assert_eq!(t.name_of(Some(b"bearer fedcba98765432100")), Some("bob"));
         assert_eq!(t.name_of(Some(b"Bearer fedcba9876543210")), None);
         assert_eq!(t.name_of(Some(b"fedcba98765432100")), None);
         assert_eq!(t.name_of(None), None);

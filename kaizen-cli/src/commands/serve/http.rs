@@ -376,12 +376,13 @@ async fn spool(app: &App, mapped: &Mapped) -> Result<(), Refusal> {
         lines.push(b'\n');
     }
     app.spool.append(lines).await.map_err(|e| {
-        let reason = match e {
-            SpoolError::Full { .. } => "spool_full",
-            SpoolError::Io(_) => "spool_io",
-            SpoolError::Closed => "shutting_down",
+        let (status, reason) = match e {
+            SpoolError::Full { .. } => (StatusCode::SERVICE_UNAVAILABLE, "spool_full"),
+            SpoolError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "spool_too_small"),
+            SpoolError::Io(_) => (StatusCode::SERVICE_UNAVAILABLE, "spool_io"),
+            SpoolError::Closed => (StatusCode::SERVICE_UNAVAILABLE, "shutting_down"),
         };
-        refuse(StatusCode::SERVICE_UNAVAILABLE, reason, e.to_string())
+        refuse(status, reason, e.to_string())
     })
 }
 

@@ -42,6 +42,12 @@ pub enum SpoolError {
         "the spool is full ({held} of {max} bytes held until the store takes them); retry later"
     )]
     Full { held: u64, max: u64 },
+    /// The request alone is larger than the whole spool (`--spool-max-bytes`): it can never
+    /// be taken, answered 413 (a retry would not help).
+    #[error(
+        "the request's {len} bytes of events exceed the whole spool (--spool-max-bytes {max}): send fewer records a request"
+    )]
+    TooLarge { len: u64, max: u64 },
     /// Writing or fsyncing failed (a full disk): answered 503 with Retry-After.
     #[error("the spool could not write: {0}")]
     Io(#[from] io::Error),
@@ -139,6 +145,12 @@ impl Spool {
     /// fsynced. [`SpoolError::Full`] when the spool's disk bound would be passed.
     pub async fn append(&self, lines: Vec<u8>) -> Result<(), SpoolError> {
         let len = lines.len() as u64;
+        if len > self.shared.max_bytes {
+            return Err(SpoolError::TooLarge {
+                len,
+                max: self.shared.max_bytes,
+            });
+        }
         let held = self.shared.bytes.fetch_add(len, Ordering::SeqCst);
         if held + len > self.shared.max_bytes {
             self.shared.bytes.fetch_sub(len, Ordering::SeqCst);
@@ -431,5 +443,30 @@ impl Writer {
             });
         }
         self.shared.closed_one.notify_one();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A request larger than the whole spool is refused as too large (413: it can never be
+    /// taken), one that only finds the spool full as full (503: retry later).
+    #[tokio::test]
+    async fn a_request_larger_than_the_spool_is_too_large_not_full() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let spool = Spool::open(dir.path(), 1 << 20, Duration::from_secs(60), 100).expect("open");
+        let big = vec![b'x'; 150];
+        assert!(matches!(
+            spool.append(big).await,
+            Err(SpoolError::TooLarge { len: 150, max: 100 })
+        ));
+        let mut line = vec![b'y'; 59];
+        line.push(b'\n');
+        spool.append(line.clone()).await.expect("fits");
+        assert!(matches!(
+            spool.append(line).await,
+            Err(SpoolError::Full { held: 60, max: 100 })
+        ));
     }
 }
