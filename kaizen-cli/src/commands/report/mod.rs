@@ -106,6 +106,26 @@ fn session(stores: Vec<(String, Store)>) -> anyhow::Result<SessionContext> {
     Ok(ctx)
 }
 
+/// The window's sessions with both OpenTelemetry and transcript events ([`Window::doubled_sessions`]).
+async fn doubled_sessions(ctx: &SessionContext, window: &Window) -> anyhow::Result<Vec<String>> {
+    let texts = |batches: Vec<RecordBatch>| -> Vec<String> {
+        let mut out = Vec::new();
+        for b in &batches {
+            if let Some(ids) = arrow::array::AsArray::as_string_opt::<i32>(b.column(0)) {
+                out.extend(ids.iter().flatten().map(str::to_owned));
+            }
+        }
+        out
+    };
+    let otel = texts(collect(ctx, &sql::otel_sessions(window)).await?);
+    if otel.is_empty() {
+        return Ok(otel);
+    }
+    Ok(texts(
+        collect(ctx, &sql::transcribed_among(window, &otel)).await?,
+    ))
+}
+
 async fn collect(ctx: &SessionContext, sql: &str) -> anyhow::Result<Vec<RecordBatch>> {
     let frame = ctx.sql(sql).await?;
     Ok(frame.execute_stream().await?.try_collect().await?)
@@ -163,6 +183,8 @@ pub async fn run(stores: Vec<(String, Store)>, args: ReportArgs) -> anyhow::Resu
 
     let ctx = session(stores)?;
     ctx.register_udf(udf::PeriodUdf::udf(periods));
+    let mut window = window;
+    window.doubled_sessions = doubled_sessions(&ctx, &window).await?;
     let blocks = if keys.contains(&Key::Block) {
         let mut responses = Vec::new();
         for batch in collect(&ctx, &sql::responses(&window)).await? {

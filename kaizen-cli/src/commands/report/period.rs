@@ -158,7 +158,7 @@ impl Periods {
 /// The report's window: events with `from_ms <= ts_ms < to_ms`. A window reaching past now
 /// ends at now (included): events dated later (a clock ahead, a bad timestamp) are counted
 /// apart, in no period, until their time comes.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Window {
     pub from_ms: i64,
     pub to_ms: i64,
@@ -170,6 +170,10 @@ pub struct Window {
     /// The first and last local day asked for.
     pub first_day: NaiveDate,
     pub last_day: NaiveDate,
+    /// Sessions of the window both exported over OpenTelemetry and imported from their
+    /// transcript, whose OpenTelemetry events the report leaves out (see `sql::events_in`):
+    /// found before the report's queries, usually none.
+    pub doubled_sessions: Vec<String>,
 }
 
 impl Window {
@@ -214,6 +218,7 @@ impl Window {
             until_given: until.is_some(),
             first_day,
             last_day,
+            doubled_sessions: Vec::new(),
         })
     }
 }

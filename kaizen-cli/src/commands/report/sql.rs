@@ -276,21 +276,60 @@ pub fn day_costs(window: &Window) -> String {
 /// [`kaizen_import::SEQ_KIND_CLAUDE`] to [`kaizen_import::SEQ_KIND_GEMINI`]) has its API
 /// responses twice: its OpenTelemetry events are left out when the window holds a
 /// transcript event of the session (the transcript is the complete record), so that no
-/// token is counted twice.
+/// token is counted twice. Those sessions ([`Window::doubled_sessions`], found first by
+/// [`otel_sessions`] and [`transcribed_among`]) are named here as literals: a join of every
+/// event with them made DataFusion hash the whole window (10M events: over 512 MiB).
 fn events_in(window: &Window) -> String {
-    use kaizen_import::{SEQ_KIND_CLAUDE, SEQ_KIND_OTEL};
     let (from, to) = (window.from_ms, window.to_ms);
-    let transcript_lo = u64::from(SEQ_KIND_CLAUDE) << 56;
-    let (otel_lo, otel_hi) = (
+    let (otel_lo, otel_hi) = otel_seqs();
+    let doubled = match window.doubled_sessions.is_empty() {
+        true => String::new(),
+        false => format!(
+            " AND NOT (seq >= {otel_lo} AND seq < {otel_hi} AND session_id IN ({}))",
+            sql_list(&window.doubled_sessions)
+        ),
+    };
+    format!("events WHERE ts_ms >= {from} AND ts_ms < {to}{doubled}")
+}
+
+/// The `seq` range of OpenTelemetry events: [low, high).
+fn otel_seqs() -> (u64, u64) {
+    use kaizen_import::SEQ_KIND_OTEL;
+    (
         u64::from(SEQ_KIND_OTEL) << 56,
         u64::from(SEQ_KIND_OTEL + 1) << 56,
-    );
+    )
+}
+
+fn sql_list(items: &[String]) -> String {
+    (items.iter())
+        .map(|s| crate::output::sql_string(s))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The sessions of the window with OpenTelemetry events (a scan of `seq`, `session_id`
+/// and `ts_ms`; none on a store `kaizen serve` never wrote to).
+pub fn otel_sessions(window: &Window) -> String {
+    let (otel_lo, otel_hi) = otel_seqs();
     format!(
-        "events LEFT JOIN (
-       SELECT DISTINCT session_id AS transcribed_id FROM events
-       WHERE ts_ms >= {from} AND ts_ms < {to} AND seq >= {transcript_lo} AND seq < {otel_lo}
-     ) transcribed ON session_id = transcribed_id
-     WHERE ts_ms >= {from} AND ts_ms < {to}
-       AND (transcribed_id IS NULL OR seq < {otel_lo} OR seq >= {otel_hi})"
+        "SELECT DISTINCT session_id FROM events
+         WHERE ts_ms >= {} AND ts_ms < {} AND seq >= {otel_lo} AND seq < {otel_hi}",
+        window.from_ms, window.to_ms
+    )
+}
+
+/// Of `sessions`, those with a transcript event in the window.
+pub fn transcribed_among(window: &Window, sessions: &[String]) -> String {
+    use kaizen_import::SEQ_KIND_CLAUDE;
+    let transcript_lo = u64::from(SEQ_KIND_CLAUDE) << 56;
+    let (otel_lo, _) = otel_seqs();
+    format!(
+        "SELECT DISTINCT session_id FROM events
+         WHERE ts_ms >= {} AND ts_ms < {} AND seq >= {transcript_lo} AND seq < {otel_lo}
+           AND session_id IN ({})",
+        window.from_ms,
+        window.to_ms,
+        sql_list(sessions)
     )
 }
