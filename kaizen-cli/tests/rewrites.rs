@@ -221,25 +221,61 @@ fn biggest_sessions(events: &BTreeMap<(String, u64), serde_json::Value>, n: usiz
         .collect()
 }
 
-#[test]
-fn erase_killed_at_any_moment_reads_every_event_once() {
-    for place in places("erase") {
+/// Every event of a store, by identity.
+type Events = BTreeMap<(String, u64), serde_json::Value>;
+
+/// The kill test every rewrite passes, on each place (`places(name)`): the command
+/// `args_of(base)` runs on fresh copies of a pristine store, each killed with SIGKILL at
+/// one of `n` moments (from `seed`) of a whole run; after each kill the store verifies and
+/// `killed(base, now, at)` checks every event read (and says what it saw, printed); then
+/// the command runs again whole, the store verifies, and `done(base, after, at)` checks
+/// the result.
+fn killed_at_moments(
+    name: &str,
+    n: usize,
+    seed: u64,
+    args_of: impl Fn(&Events) -> Vec<String>,
+    killed: impl Fn(&Events, &Events, Duration) -> String,
+    done: impl Fn(&Events, &Events, Duration),
+) {
+    for place in places(name) {
         let dir = tempfile::tempdir().expect("tmp");
         let pristine = pristine(&place, dir.path());
         let base = pristine.events();
-        let gone = biggest_sessions(&base, 8);
-        let mut args = vec!["erase"];
-        for s in &gone {
-            args.extend(["--session", s.as_str()]);
-        }
+        let owned = args_of(&base);
+        let args: Vec<&str> = owned.iter().map(String::as_str).collect();
         let run = timed_run(&pristine, &place.store(1), &args);
-        for (i, at) in moments(run, 10, 0xe7a5e).into_iter().enumerate() {
+        for (i, at) in moments(run, n, seed).into_iter().enumerate() {
             let store = place.store(i + 2);
             pristine.copy_to(&store);
             kill_after(&store, &args, at);
             store.verifies();
-            let now = store.events();
-            for (key, event) in &base {
+            let seen = killed(&base, &store.events(), at);
+            eprintln!("{}: killed at {at:?} of {run:?}: {seen}", store.url);
+            store.ok(&args);
+            store.verifies();
+            done(&base, &store.events(), at);
+        }
+    }
+}
+
+#[test]
+fn erase_killed_at_any_moment_reads_every_event_once() {
+    let gone = |base: &Events| biggest_sessions(base, 8);
+    killed_at_moments(
+        "erase",
+        10,
+        0xe7a5e,
+        |base| {
+            let mut args = vec!["erase".to_owned()];
+            for s in gone(base) {
+                args.extend(["--session".to_owned(), s]);
+            }
+            args
+        },
+        |base, now, at| {
+            let gone = gone(base);
+            for (key, event) in base {
                 match now.get(key) {
                     Some(read) => assert_eq!(read, event, "{key:?} changed (killed at {at:?})"),
                     None => assert!(gone.contains(&key.0), "{key:?} lost (killed at {at:?})"),
@@ -247,21 +283,18 @@ fn erase_killed_at_any_moment_reads_every_event_once() {
             }
             assert!(now.keys().all(|k| base.contains_key(k)));
             let left = now.keys().filter(|k| gone.contains(&k.0)).count();
-            eprintln!(
-                "{}: killed at {at:?} of {run:?}: {left} erased event(s) still there",
-                store.url
-            );
+            format!("{left} erased event(s) still there")
+        },
+        |base, done, at| {
             // Run again: the erasure completes.
-            store.ok(&args);
-            store.verifies();
-            let done = store.events();
+            let gone = gone(base);
             let want: BTreeMap<_, _> = (base.iter())
                 .filter(|(k, _)| !gone.contains(&k.0))
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
-            assert_eq!(done, want, "killed at {at:?}, then run again");
-        }
-    }
+            assert_eq!(*done, want, "killed at {at:?}, then run again");
+        },
+    );
 }
 
 /// The typed columns of an event (everything but its payload).
@@ -273,20 +306,18 @@ fn typed(event: &serde_json::Value) -> serde_json::Value {
 
 #[test]
 fn payload_prune_killed_at_any_moment_reads_every_event_once() {
-    for place in places("payload") {
-        let dir = tempfile::tempdir().expect("tmp");
-        let pristine = pristine(&place, dir.path());
-        let base = pristine.events();
-        let args = ["prune", "--payload-older-than", "0d"];
-        let run = timed_run(&pristine, &place.store(1), &args);
-        for (i, at) in moments(run, 6, 0x9a1d).into_iter().enumerate() {
-            let store = place.store(i + 2);
-            pristine.copy_to(&store);
-            kill_after(&store, &args, at);
-            store.verifies();
-            let now = store.events();
+    killed_at_moments(
+        "payload",
+        6,
+        0x9a1d,
+        |_| {
+            ["prune", "--payload-older-than", "0d"]
+                .map(str::to_owned)
+                .to_vec()
+        },
+        |base, now, at| {
             assert_eq!(now.len(), base.len(), "killed at {at:?}");
-            for (key, event) in &base {
+            for (key, event) in base {
                 let read = now.get(key).expect("every event");
                 assert_eq!(typed(read), typed(event), "{key:?} (killed at {at:?})");
                 let pruned = read["payload"].get("kaizen_payload_pruned").is_some();
@@ -295,20 +326,16 @@ fn payload_prune_killed_at_any_moment_reads_every_event_once() {
             let pruned = (now.values())
                 .filter(|e| e["payload"].get("kaizen_payload_pruned").is_some())
                 .count();
-            eprintln!(
-                "{}: killed at {at:?} of {run:?}: {pruned} payload(s) pruned",
-                store.url
-            );
-            store.ok(&args);
-            store.verifies();
-            let done = store.events();
+            format!("{pruned} payload(s) pruned")
+        },
+        |base, done, _| {
             assert_eq!(done.len(), base.len());
             assert!(
                 done.values()
                     .all(|e| e["payload"]["kaizen_payload_pruned"] == true)
             );
-        }
-    }
+        },
+    );
 }
 
 /// `kaizen redact` killed at random moments (a user pattern, `naïve`, stands for a secret
@@ -316,25 +343,23 @@ fn payload_prune_killed_at_any_moment_reads_every_event_once() {
 /// its payload the original or the redacted one; run again, no match is left.
 #[test]
 fn redact_killed_at_any_moment_reads_every_event_once() {
-    for place in places("redact") {
-        let dir = tempfile::tempdir().expect("tmp");
-        let pristine = pristine(&place, dir.path());
-        let base = pristine.events();
-        let holding = (base.values())
-            .filter(|e| e["payload"].to_string().contains("naïve"))
-            .count();
-        assert!(holding > 1000, "{holding} payloads hold the word");
-        let args = ["redact", "--redact-pattern", "naïve"];
-        let run = timed_run(&pristine, &place.store(1), &args);
-        for (i, at) in moments(run, 6, 0x7ed4c7).into_iter().enumerate() {
-            let store = place.store(i + 2);
-            pristine.copy_to(&store);
-            kill_after(&store, &args, at);
-            store.verifies();
-            let now = store.events();
+    killed_at_moments(
+        "redact",
+        6,
+        0x7ed4c7,
+        |base| {
+            let holding = (base.values())
+                .filter(|e| e["payload"].to_string().contains("naïve"))
+                .count();
+            assert!(holding > 1000, "{holding} payloads hold the word");
+            ["redact", "--redact-pattern", "naïve"]
+                .map(str::to_owned)
+                .to_vec()
+        },
+        |base, now, at| {
             assert_eq!(now.len(), base.len(), "killed at {at:?}");
             let mut redacted = 0;
-            for (key, event) in &base {
+            for (key, event) in base {
                 let read = now.get(key).expect("every event");
                 assert_eq!(typed(read), typed(event), "{key:?} (killed at {at:?})");
                 if read != event {
@@ -346,20 +371,16 @@ fn redact_killed_at_any_moment_reads_every_event_once() {
                     redacted += 1;
                 }
             }
-            eprintln!(
-                "{}: killed at {at:?} of {run:?}: {redacted} payload(s) redacted",
-                store.url
-            );
-            store.ok(&args);
-            store.verifies();
-            let done = store.events();
+            format!("{redacted} payload(s) redacted")
+        },
+        |base, done, _| {
             assert_eq!(done.len(), base.len());
             assert!(
                 done.values()
                     .all(|e| !e["payload"].to_string().contains("naïve"))
             );
-        }
-    }
+        },
+    );
 }
 
 /// The columns of a report's CSV other than the latency percentiles, which DataFusion's

@@ -3,6 +3,7 @@
 //! file they write, and by scans of v1 files, which have none. One function, so the two can
 //! never disagree.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, StringArray, StringBuilder, UInt32Builder};
@@ -41,25 +42,28 @@ pub fn derive_columns(payloads: &StringArray) -> [ArrayRef; 5] {
     ]
 }
 
-/// `batch` (of the 22-column event schema) with the derived columns appended: a batch of
-/// the file schema.
+/// `batch` as a batch of the file schema: as it is when it has the derived columns
+/// already, else (a batch of the 22-column event schema) with them appended, computed from
+/// its payloads.
 ///
 /// # Errors
 /// [`Error::Column`] when `batch` has no text `payload` column (not an event batch).
-pub fn with_derived_columns(batch: &RecordBatch, path: &str) -> Result<RecordBatch> {
+pub fn with_derived_columns<'a>(
+    batch: &'a RecordBatch,
+    path: &str,
+) -> Result<Cow<'a, RecordBatch>> {
+    let has_them = Field::DERIVED
+        .iter()
+        .all(|f| batch.schema_ref().column_with_name(f.name()).is_some());
+    if has_them {
+        return Ok(Cow::Borrowed(batch));
+    }
     let payloads = batch
         .column_by_name(Field::Payload.name())
         .and_then(|c| c.as_string_opt::<i32>())
         .ok_or_else(|| Error::column(path, Field::Payload.name(), "missing"))?;
     let mut columns = batch.columns().to_vec();
     columns.extend(derive_columns(payloads));
-    RecordBatch::try_new(file_schema(), columns).map_err(|e| Error::arrow(path, e))
-}
-
-/// Whether `batch` has the derived columns already (a batch of the file schema) or must
-/// have them appended before it is written.
-pub fn has_derived_columns(batch: &RecordBatch) -> bool {
-    Field::DERIVED
-        .iter()
-        .all(|f| batch.schema_ref().column_with_name(f.name()).is_some())
+    let batch = RecordBatch::try_new(file_schema(), columns).map_err(|e| Error::arrow(path, e))?;
+    Ok(Cow::Owned(batch))
 }

@@ -14,7 +14,7 @@ use parquet::schema::types::ColumnPath;
 
 use super::budget::{ROW_GROUP_BYTES, rows_within, slice_bytes};
 use super::schema::{column_type, event_schema, file_schema};
-use super::{has_derived_columns, with_derived_columns};
+use super::with_derived_columns;
 use crate::{Error, Result};
 
 /// Footer key naming the column schema's version: what v1 writers wrote, so readers of
@@ -193,13 +193,11 @@ impl FileEncoder {
     /// Appends `batch`'s rows, closing the row group being written whenever the next rows
     /// would take it over its rows or bytes: a writer holds one row group's pages at a time.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
-        let with_derived;
-        let batch = if self.derive && !has_derived_columns(batch) {
-            with_derived = with_derived_columns(batch, &self.path)?;
-            &with_derived
-        } else {
-            batch
+        let batch = match self.derive {
+            true => with_derived_columns(batch, &self.path)?,
+            false => std::borrow::Cow::Borrowed(batch),
         };
+        let batch = batch.as_ref();
         if let Some(identities) = &mut self.identities
             && identities.add_batch(batch, &self.path).is_err()
         {

@@ -12,7 +12,7 @@ mod schema;
 
 pub use budget::{BATCH_BYTES, ROW_GROUP_BYTES, batch_rows_for, rows_within, slice_bytes};
 pub use decode::{EventColumns, batch_to_events, check_file, check_schema};
-pub use derived::{derive_columns, has_derived_columns, with_derived_columns};
+pub use derived::{derive_columns, with_derived_columns};
 pub use encode::events_to_batch;
 pub use file::{
     COLD_ZSTD_LEVEL, COMPACTION_KEY, Compaction, FileEncoder, FileFacts, IDENTITY_GROUP_KEY,

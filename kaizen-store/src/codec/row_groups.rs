@@ -10,7 +10,7 @@ use parquet::file::writer::SerializedFileWriter;
 use super::budget::{ROW_GROUP_BYTES, rows_within};
 use super::file::{IDENTITY_GROUP_KEY, ROW_GROUP_ROWS, ingest_zstd_level, writer_properties};
 use super::identities::{IDENTITIES_KEY, IdentitySummary};
-use super::{file_schema, has_derived_columns, with_derived_columns};
+use super::{file_schema, with_derived_columns};
 use crate::{Error, Result};
 
 /// Sorted events encoded as row groups (of 65,536 rows and [`ROW_GROUP_BYTES`]
@@ -34,13 +34,8 @@ pub fn encode_row_groups(
     batch: &arrow::record_batch::RecordBatch,
     path: &str,
 ) -> Result<EncodedRowGroups> {
-    let with_derived;
-    let batch = if has_derived_columns(batch) {
-        batch
-    } else {
-        with_derived = with_derived_columns(batch, path)?;
-        &with_derived
-    };
+    let batch = with_derived_columns(batch, path)?;
+    let batch = batch.as_ref();
     let (_, factory) = file_writer(path)?;
     let fail = |e| Error::parquet(path, e);
     let mut identities = IdentitySummary::default();
