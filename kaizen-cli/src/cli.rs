@@ -568,10 +568,20 @@ pub struct ServeArgs {
     /// until a flush makes room.
     #[arg(long, default_value = "1GiB", value_parser = parse_size)]
     pub spool_max_bytes: u64,
-    /// Requests handled at once; more get 429 with Retry-After (bounds memory: each holds
-    /// at most two --max-body buffers).
-    #[arg(long, default_value_t = 64)]
+    /// Requests decoded and spooled at once; more get 429 with Retry-After. Request bodies
+    /// being received hold at most --max-inflight x --max-body bytes of memory between them
+    /// (429 beyond), so a slow sender holds what it sent, not a request slot. At least 1.
+    #[arg(long, default_value_t = 64, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub max_inflight: usize,
+    /// Most connections open at once. At the cap no connection is accepted: new ones wait
+    /// in the kernel's backlog until one closes. At least 1.
+    #[arg(long, default_value_t = 512, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_connections: usize,
+    /// A connection that does not send a whole request head within this time (the first,
+    /// or the next on a kept-alive connection) is closed: half-sent requests cannot hold
+    /// connections (slowloris).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub header_timeout: std::time::Duration,
 }
 
 #[derive(Debug, Args)]

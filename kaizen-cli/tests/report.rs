@@ -920,3 +920,100 @@ fn extreme_windows_and_prices_are_answered_or_refused() {
         );
     }
 }
+
+/// Attribution within a session: a session that names one model bills every event to it
+/// (those before its first naming one too); one that names two bills each event to the
+/// latest named before it (by `seq`), and the events before the first to that first; a
+/// session that names none is `(unknown)`. Two stores, so that both ways of attributing
+/// (a lookup per session; a sort of the mixed sessions) meet in one report.
+#[test]
+fn events_are_billed_to_their_sessions_models_in_seq_order() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let event = |session: &str, seq: u64, model: Option<&str>| {
+        let kind = match model {
+            Some(_) => kaizen_core::EventKind::Cost,
+            None => kaizen_core::EventKind::ToolCall,
+        };
+        let mut e = kaizen_core::Event::new(
+            session.to_owned(),
+            seq,
+            1_790_846_102_000 + seq * 1_000,
+            kind,
+            kaizen_core::EventSource::Hook,
+        );
+        e.tokens_in = model.map(|_| 10);
+        let mut v: Value = serde_json::from_str(&e.to_json()).expect("json");
+        if let Some(model) = model {
+            v["payload"] = serde_json::json!({ "model": model });
+        }
+        v.to_string()
+    };
+    let lines = [
+        // Mixed: sonnet, then haiku; its first event names none.
+        event("mixed", 1, None),
+        event("mixed", 2, Some("sonnet")),
+        event("mixed", 3, None),
+        event("mixed", 4, Some("haiku")),
+        event("mixed", 5, None),
+        // One model; its first event names none.
+        event("single", 1, None),
+        event("single", 2, Some("opus")),
+        event("single", 3, None),
+        event("single", 4, Some("opus")),
+        // None at all.
+        event("nameless", 1, None),
+    ];
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    for (store, lines) in [(&a, &lines[..5]), (&b, &lines[5..])] {
+        let file = dir.path().join("events.jsonl");
+        std::fs::write(&file, lines.join("\n") + "\n").expect("jsonl");
+        ok(kaizen(&[store], &["ingest", file.to_str().expect("path")]));
+    }
+    let doc = report(
+        &[&a, &b],
+        &[
+            "--by",
+            "model",
+            "--since",
+            "2026-09-01",
+            "--timezone",
+            "UTC",
+        ],
+    );
+    let got: BTreeMap<String, (i64, i64, i64)> = rows(&doc)
+        .iter()
+        .map(|r| {
+            (
+                r["model"].as_str().expect("model").to_owned(),
+                (
+                    int(r, "events"),
+                    int(r, "tool_calls"),
+                    int(r, "input_tokens"),
+                ),
+            )
+        })
+        .collect();
+    let want: BTreeMap<String, (i64, i64, i64)> = [
+        ("sonnet", (3, 2, 10)),
+        ("haiku", (2, 1, 10)),
+        ("opus", (4, 2, 20)),
+        ("(unknown)", (1, 1, 0)),
+    ]
+    .into_iter()
+    .map(|(m, f)| (m.to_owned(), f))
+    .collect();
+    assert_eq!(got, want, "{doc}");
+    // By session and model: the mixed session in two rows, the others in one.
+    let doc = report(
+        &[&a, &b],
+        &[
+            "--by",
+            "session,model",
+            "--since",
+            "2026-09-01",
+            "--timezone",
+            "UTC",
+        ],
+    );
+    assert_eq!(rows(&doc).len(), 4, "{doc}");
+}

@@ -24,7 +24,7 @@ mod udf;
 use std::sync::Arc;
 
 use anyhow::bail;
-use arrow::array::RecordBatch;
+use arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
@@ -111,7 +111,7 @@ async fn doubled_sessions(ctx: &SessionContext, window: &Window) -> anyhow::Resu
     let texts = |batches: Vec<RecordBatch>| -> Vec<String> {
         let mut out = Vec::new();
         for b in &batches {
-            if let Some(ids) = arrow::array::AsArray::as_string_opt::<i32>(b.column(0)) {
+            if let Some(ids) = b.column(0).as_string_opt::<i32>() {
                 out.extend(ids.iter().flatten().map(str::to_owned));
             }
         }
@@ -124,6 +124,42 @@ async fn doubled_sessions(ctx: &SessionContext, window: &Window) -> anyhow::Resu
     Ok(texts(
         collect(ctx, &sql::transcribed_among(window, &otel)).await?,
     ))
+}
+
+/// Runs [`sql::session_values`] for `attrs` and registers its rows as the table
+/// [`sql::SESSION_VALUES`] (in memory: a row per session); returns the mixed sessions.
+/// Nothing to do without attributes.
+async fn register_session_values(
+    ctx: &SessionContext,
+    window: &Window,
+    attrs: &[Attr],
+) -> anyhow::Result<Vec<String>> {
+    if attrs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let frame = ctx.sql(&sql::session_values(window, attrs)).await?;
+    let schema = Arc::new(frame.schema().as_arrow().clone());
+    let batches: Vec<RecordBatch> = frame.execute_stream().await?.try_collect().await?;
+    let mut mixed = Vec::new();
+    for b in &batches {
+        let ids = b
+            .column_by_name("session_id")
+            .and_then(|c| c.as_string_opt::<i32>());
+        let flags = b.column_by_name("mixed").and_then(|c| c.as_boolean_opt());
+        let (Some(ids), Some(flags)) = (ids, flags) else {
+            bail!("the session values query gave no session_id or mixed column");
+        };
+        for i in 0..b.num_rows() {
+            if flags.is_valid(i) && flags.value(i) {
+                mixed.push(ids.value(i).to_owned());
+            }
+        }
+    }
+    // The batches' own schema (nullability as computed), else the plan's.
+    let schema = batches.first().map_or(schema, |b| b.schema());
+    let table = datafusion::datasource::MemTable::try_new(schema, vec![batches])?;
+    ctx.register_table(sql::SESSION_VALUES, Arc::new(table))?;
+    Ok(mixed)
 }
 
 async fn collect(ctx: &SessionContext, sql: &str) -> anyhow::Result<Vec<RecordBatch>> {
@@ -185,6 +221,12 @@ pub async fn run(stores: Vec<(String, Store)>, args: ReportArgs) -> anyhow::Resu
     ctx.register_udf(udf::PeriodUdf::udf(periods));
     let mut window = window;
     window.doubled_sessions = doubled_sessions(&ctx, &window).await?;
+    window.mixed_sessions = register_session_values(
+        &ctx,
+        &window,
+        &sql::attributes_needed(&keys, prices.is_some()),
+    )
+    .await?;
     let blocks = if keys.contains(&Key::Block) {
         let mut responses = Vec::new();
         for batch in collect(&ctx, &sql::responses(&window)).await? {

@@ -174,6 +174,10 @@ pub struct Window {
     /// transcript, whose OpenTelemetry events the report leaves out (see `sql::events_in`):
     /// found before the report's queries, usually none.
     pub doubled_sessions: Vec<String>,
+    /// Sessions of the window whose events name two or more models (agents, projects,
+    /// hosts: the attributes a report groups by), which only a sort by `seq` attributes
+    /// (see `sql::window_ctes`): found before the report's queries, usually few.
+    pub mixed_sessions: Vec<String>,
 }
 
 impl Window {
@@ -219,6 +223,7 @@ impl Window {
             first_day,
             last_day,
             doubled_sessions: Vec::new(),
+            mixed_sessions: Vec::new(),
         })
     }
 }

@@ -55,6 +55,11 @@ fn attr_column(attr: Attr) -> String {
     format!("coalesce(attr_{}, {})", attr.name(), attr.fallback_sql())
 }
 
+/// The attributes a report by `keys` attributes (with `--reprice`, the model too).
+pub fn attributes_needed(keys: &[Key], reprice: bool) -> Vec<Attr> {
+    attrs_of(keys, if reprice { &[Attr::Model] } else { &[] })
+}
+
 /// The attributes the keys (and `extra`) need, each once.
 fn attrs_of(keys: &[Key], extra: &[Attr]) -> Vec<Attr> {
     let mut out: Vec<Attr> = Vec::new();
@@ -71,21 +76,41 @@ fn attrs_of(keys: &[Key], extra: &[Attr]) -> Vec<Attr> {
     out
 }
 
-/// `WITH recent AS (…), attributed AS (…)`: the window's events with the columns the
-/// report reads, and each attribute carried within its session: the event's own; else that
-/// of the latest event before it in its session (by `seq`) that names one; else, for the
-/// events before any names one, the first that does; else NULL.
-fn window_ctes(window: &Window, attrs: &[Attr], with_failed: bool) -> String {
-    // Payload figures are taken here, before any sort: it then carries two integers, not
-    // the payloads.
-    let recent = format!(
+/// The columns of the `recent` rows, attributes' own values (`own_<name>`) after them.
+const RECENT_COLUMNS: [&str; 16] = [
+    "ts_ms",
+    "session_id",
+    "seq",
+    "kind",
+    "tool",
+    "store",
+    "cost_usd_e6",
+    "tokens_in",
+    "tokens_out",
+    "cache_read_tokens",
+    "cache_creation_tokens",
+    "latency_ms",
+    "retry_count",
+    "cache_1h",
+    "tool_call",
+    "failed",
+];
+
+/// `recent AS (…)`: the window's events with the columns the report reads, and the own
+/// value of each of `attrs` (`own_<name>`).
+fn recent_cte(window: &Window, attrs: &[Attr], with_failed: bool) -> String {
+    // Payload figures are taken here, before any sort or join: rows then carry two
+    // integers, not the payloads.
+    format!(
         "recent AS (
     SELECT ts_ms, session_id, seq, kind, tool, store, cost_usd_e6, tokens_in, tokens_out,
            cache_read_tokens, cache_creation_tokens, latency_ms, retry_count,
            {cache_1h} AS cache_1h,
+           {tool_call} AS tool_call,
            {failed} AS failed{owns}
     FROM {events}
   )",
+        tool_call = tool_call(),
         owns = attrs
             .iter()
             .map(|a| format!(",\n           {} AS own_{}", a.own_sql(), a.name()))
@@ -96,14 +121,81 @@ fn window_ctes(window: &Window, attrs: &[Attr], with_failed: bool) -> String {
             false => "CAST(NULL AS BIGINT)".to_owned(),
         },
         events = events_in(window),
-    );
+    )
+}
+
+/// The name of the table of [`session_values`]' rows, registered before any query that
+/// attributes.
+pub const SESSION_VALUES: &str = "session_values";
+
+/// Per session of the window: the value of each of `attrs` when its events name at most
+/// one (`value_<name>`, NULL when none does), and `mixed`, whether any attribute has two
+/// or more values in the session. Only mixed sessions need the order of their events to
+/// attribute them; in the others every event takes the one value. A grouping by session,
+/// far cheaper than sorting the window (10 stores x 1M events by model: one in seconds,
+/// the other in tens of seconds).
+pub fn session_values(window: &Window, attrs: &[Attr]) -> String {
+    let values: String = attrs
+        .iter()
+        .map(|a| format!(", min(own_{n}) AS value_{n}", n = a.name()))
+        .collect();
+    let mixed: Vec<String> = attrs
+        .iter()
+        .map(|a| {
+            format!(
+                "coalesce(min(own_{n}) <> max(own_{n}), false)",
+                n = a.name()
+            )
+        })
+        .collect();
+    format!(
+        "WITH {recent}
+SELECT session_id{values}, {mixed} AS mixed
+FROM recent GROUP BY session_id",
+        recent = recent_cte(window, attrs, false),
+        mixed = mixed.join(" OR "),
+    )
+}
+
+/// `WITH recent AS (…), attributed AS (…)`: the window's events with the columns the
+/// report reads, and each attribute carried within its session: the event's own; else that
+/// of the latest event before it in its session (by `seq`) that names one; else, for the
+/// events before any names one, the first that does; else NULL.
+///
+/// Sessions that name one value (see [`session_values`], whose table must be registered
+/// for `attrs` or more) take it from that table by a join; only the window's
+/// `mixed_sessions` are sorted by `seq` to carry their values along.
+fn window_ctes(window: &Window, attrs: &[Attr], with_failed: bool) -> String {
+    let recent = recent_cte(window, attrs, with_failed);
     if attrs.is_empty() {
         return format!("{recent},\n  attributed AS (SELECT * FROM recent)");
     }
-    // Carried forward by a window that only looks back (it streams over the sorted
-    // events, and the sort spills past the memory limit); the events before a session's
-    // first naming one take that first value from a per-session aggregate, joined back
-    // (a window looking forward would hold the whole window in memory).
+    let columns = |table: &str| -> String {
+        RECENT_COLUMNS
+            .iter()
+            .map(|c| format!("{table}.{c}"))
+            .chain(attrs.iter().map(|a| format!("{table}.own_{}", a.name())))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let single = format!(
+        "SELECT {columns}{values}
+    FROM {SESSION_VALUES} s JOIN recent r ON s.session_id = r.session_id
+    WHERE NOT s.mixed",
+        columns = columns("r"),
+        values = attrs
+            .iter()
+            .map(|a| format!(", s.value_{n} AS attr_{n}", n = a.name()))
+            .collect::<String>(),
+    );
+    if window.mixed_sessions.is_empty() {
+        return format!("{recent},\n  attributed AS (\n    {single}\n  )");
+    }
+    // Carried by a window that only looks back (it streams over the sorted events, and
+    // the sort spills past the memory limit); the events before a session's first naming
+    // one take that first value from a per-session aggregate, joined back (a window
+    // looking forward would hold the whole window in memory).
+    let mixed = format!("session_id IN ({})", sql_list(&window.mixed_sessions));
     let carried: String = attrs
         .iter()
         .map(|a| {
@@ -137,17 +229,20 @@ fn window_ctes(window: &Window, attrs: &[Attr], with_failed: bool) -> String {
         "{recent},
   carried AS (
     SELECT *{carried}
-    FROM recent
+    FROM recent WHERE {mixed}
   ),
   firsts AS (
     SELECT session_id AS first_session, {firsts}
-    FROM recent GROUP BY session_id
+    FROM recent WHERE {mixed} GROUP BY session_id
   ),
   attributed AS (
-    SELECT c.*{attributed}
+    {single}
+    UNION ALL
+    SELECT {columns}{attributed}
     FROM firsts f RIGHT JOIN carried c ON f.first_session = c.session_id
   )",
         firsts = firsts.join(", "),
+        columns = columns("c"),
     )
 }
 
@@ -171,7 +266,7 @@ pub fn report(window: &Window, keys: &[Key], with_failed: bool) -> String {
         "WITH {ctes},
   keyed AS (
     SELECT {key_select}kind, cost_usd_e6, tokens_in, tokens_out, cache_read_tokens,
-           cache_creation_tokens, latency_ms, retry_count, cache_1h, failed
+           cache_creation_tokens, latency_ms, retry_count, cache_1h, tool_call, failed
     FROM attributed
   )
 SELECT {key_list}
@@ -184,7 +279,7 @@ SELECT {key_list}
        CAST(coalesce(sum(cost_usd_e6), 0) AS BIGINT) AS cost_usd_e6,
        count(cache_read_tokens) + count(cache_creation_tokens) AS cache_figures,
        sum(CASE WHEN kind = 'Error' THEN 1 ELSE 0 END) AS api_errors,
-       sum(CASE WHEN kind = 'ToolCall' THEN 1 ELSE 0 END) AS tool_calls,
+       CAST(sum(tool_call) AS BIGINT) AS tool_calls,
        {failed_sum} AS failed_tool_results,
        CAST(coalesce(sum(retry_count), 0) AS BIGINT) AS retries,
        CAST(approx_percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS BIGINT) AS p50_latency_ms,
@@ -293,6 +388,19 @@ fn events_in(window: &Window) -> String {
 }
 
 /// The `seq` range of OpenTelemetry events: [low, high).
+/// 1 for an event that stands for one tool call: a `ToolCall`, or a `ToolResult` of
+/// OpenTelemetry, whose agents send a record per finished call (`claude_code.tool_result`,
+/// `codex.tool_result`, `gemini_cli.tool_call`) and none when it starts. A transcript's
+/// result answers a call it also holds, and is not counted again.
+fn tool_call() -> String {
+    let (otel_lo, otel_hi) = otel_seqs();
+    format!(
+        "CASE WHEN kind = 'ToolCall'
+              OR (kind = 'ToolResult' AND seq >= {otel_lo} AND seq < {otel_hi})
+         THEN 1 ELSE 0 END"
+    )
+}
+
 fn otel_seqs() -> (u64, u64) {
     use kaizen_import::SEQ_KIND_OTEL;
     (

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use kaizen_core::Event;
-use kaizen_store::{EventStore, Store};
+use kaizen_store::{APPENDED, AppendReceipt, EventStore, Store};
 use tokio::sync::watch;
 
 use super::metrics::Metrics;
@@ -30,8 +30,9 @@ pub struct Flushed {
 }
 
 /// Flushes closed segments, oldest first, in commits of about `budget` bytes, until none
-/// is left. A segment with a line that is not an event (damaged on disk) is moved aside
-/// and named in the log; the others go on.
+/// is left. A line that is not an event (damaged on disk), or an event the store refuses,
+/// is kept aside in the spool folder (`<segment>.damaged`, `<segment>.refused`), named in
+/// the log and counted in `/metrics`; the rest is stored.
 pub async fn flush_all(
     store: &Store,
     spool: &Spool,
@@ -45,7 +46,7 @@ pub async fn flush_all(
             return Ok(total);
         }
         let started = Instant::now();
-        let result = flush_segments(store, spool, &segments).await;
+        let result = flush_segments(store, spool, metrics, &segments).await;
         metrics
             .flush_seconds
             .observe(started.elapsed().as_secs_f64());
@@ -81,22 +82,70 @@ pub async fn flush_all(
 async fn flush_segments(
     store: &Store,
     spool: &Spool,
+    metrics: &Metrics,
     segments: &[Segment],
 ) -> anyhow::Result<Flushed> {
     let mut events = Vec::new();
-    let mut good = Vec::new();
+    let mut damaged = Vec::new();
     for segment in segments {
-        match read_segment(segment).await? {
-            Ok(mut e) => {
-                events.append(&mut e);
-                good.push(segment.clone());
-            }
-            Err(reason) => {
-                let bad = spool.quarantine(segment)?;
-                tracing::error!(segment = %bad.display(), %reason, "spool segment is damaged: moved aside, not flushed");
-            }
+        let read = read_segment(segment).await?;
+        events.extend(read.events);
+        for line in &read.damaged {
+            tracing::error!(at = %format!("{}:{}", segment.path.display(), line.number), error = %line.error, "damaged spool line: kept aside, not stored");
+        }
+        if !read.damaged.is_empty() {
+            damaged.push((segment.clone(), read.damaged));
         }
     }
+    // An event the store refuses (another event already holds its identity) is set aside
+    // with the reason, and the rest is written again: one bad record must not hold back
+    // every later one forever.
+    let mut refused: Vec<(Event, String)> = Vec::new();
+    let receipt = loop {
+        let error = match write_all(store, &events).await {
+            Ok(receipt) => break receipt,
+            Err(e) => e,
+        };
+        let Some(identity) = refused_identity(&error) else {
+            return Err(error);
+        };
+        let taken = identity.take_from(&mut events);
+        if taken.is_empty() || refused.len() + taken.len() > MAX_REFUSED {
+            return Err(error);
+        }
+        let reason = format!("{error:#}");
+        tracing::error!(session_id = %identity.session_id, seq = identity.seq, %reason, "the store refused a spooled event: kept aside, not stored");
+        refused.extend(taken.into_iter().map(|e| (e, reason.clone())));
+    };
+    // What was not stored is kept beside the spool before its segments go.
+    for (segment, lines) in &damaged {
+        spool.keep_aside(segment, "damaged", lines.iter().map(|l| l.bytes.clone()))?;
+        metrics.damaged_lines.inc_by(lines.len() as u64);
+    }
+    if let Some(first) = segments.first().filter(|_| !refused.is_empty()) {
+        let lines = refused.iter().map(|(event, reason)| {
+            let reason = serde_json::Value::String(reason.clone());
+            format!("{{\"reason\":{reason},\"event\":{}}}", event.to_json()).into_bytes()
+        });
+        spool.keep_aside(first, "refused", lines)?;
+        metrics.refused_events.inc_by(refused.len() as u64);
+    }
+    // Published: now, and only now, the segments may go.
+    spool
+        .remove(segments)
+        .context("removing flushed spool segments")?;
+    Ok(Flushed {
+        segments: segments.len(),
+        events: receipt.rows(),
+        duplicates: receipt.duplicates_dropped,
+    })
+}
+
+/// Most events one flush sets aside before it gives up (and retries later).
+const MAX_REFUSED: usize = 1_000;
+
+/// Writes and commits `events` in one all-or-nothing commit.
+async fn write_all(store: &Store, events: &[Event]) -> anyhow::Result<AppendReceipt> {
     let mut writer = store.writer();
     let written: anyhow::Result<()> = async {
         for chunk in events.chunks(CHUNK_EVENTS) {
@@ -109,50 +158,120 @@ async fn flush_segments(
         let _ = writer.abort().await;
         return Err(e);
     }
-    let receipt = writer
+    writer
         .commit()
         .await
-        .context("flushing the spool to the store")?;
-    // Published: now, and only now, the segments may go.
-    spool
-        .remove(&good)
-        .context("removing flushed spool segments")?;
-    Ok(Flushed {
-        segments: good.len(),
-        events: receipt.rows(),
-        duplicates: receipt.duplicates_dropped,
-    })
+        .context("flushing the spool to the store")
 }
 
-/// A segment's events. The outer error is I/O (retried later); the inner one a line that
-/// is not an event (the segment is damaged). Bytes after the last newline were never
-/// acknowledged (see the spool) and are left out.
-async fn read_segment(segment: &Segment) -> anyhow::Result<Result<Vec<Event>, String>> {
+/// An identity the store refused to take from the writer's input.
+struct RefusedIdentity {
+    session_id: String,
+    seq: u64,
+    /// Both versions were in the input: the first is kept, the later ones set aside.
+    keep_first: bool,
+}
+
+impl RefusedIdentity {
+    /// Takes the input's events of this identity that are refused (see `keep_first`).
+    fn take_from(&self, events: &mut Vec<Event>) -> Vec<Event> {
+        let mut kept_one = !self.keep_first;
+        let mut taken = Vec::new();
+        events.retain(|e| {
+            if e.session_id != self.session_id || e.seq != self.seq {
+                return true;
+            }
+            if !kept_one {
+                kept_one = true;
+                return true;
+            }
+            taken.push(e.clone());
+            false
+        });
+        taken
+    }
+}
+
+/// The identity behind a store's refusal of one event: a conflict with another version
+/// (stored, or in the same input), or an event the model refuses.
+fn refused_identity(error: &anyhow::Error) -> Option<RefusedIdentity> {
+    error
+        .chain()
+        .find_map(|e| e.downcast_ref::<kaizen_store::Error>())
+        .and_then(|e| match e {
+            kaizen_store::Error::Conflict {
+                session_id,
+                seq,
+                first,
+                second,
+            } => Some(RefusedIdentity {
+                session_id: session_id.clone(),
+                seq: *seq,
+                keep_first: first.starts_with(APPENDED) && second.starts_with(APPENDED),
+            }),
+            kaizen_store::Error::InvalidEvent {
+                session_id, seq, ..
+            } => Some(RefusedIdentity {
+                session_id: session_id.clone(),
+                seq: *seq,
+                keep_first: false,
+            }),
+            _ => None,
+        })
+}
+
+/// A line of a segment that is not an event (damaged on disk).
+pub struct DamagedLine {
+    /// 1-based.
+    pub number: usize,
+    pub bytes: Vec<u8>,
+    pub error: String,
+}
+
+/// What a segment holds.
+struct SegmentEvents {
+    events: Vec<Event>,
+    damaged: Vec<DamagedLine>,
+}
+
+/// A segment's events, and its lines that are not events. The error is I/O (retried
+/// later). Bytes after the last newline were never acknowledged (see the spool) and are
+/// left out.
+async fn read_segment(segment: &Segment) -> anyhow::Result<SegmentEvents> {
     let bytes = tokio::fs::read(&segment.path)
         .await
         .with_context(|| segment.path.display().to_string())?;
-    let path = segment.path.clone();
-    let parsed = tokio::task::spawn_blocking(move || -> Result<Vec<Event>, String> {
+    let parsed = tokio::task::spawn_blocking(move || {
         let end = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-        let mut events = Vec::new();
+        let mut read = SegmentEvents {
+            events: Vec::new(),
+            damaged: Vec::new(),
+        };
         for (i, line) in bytes[..end].split(|b| *b == b'\n').enumerate() {
             if line.is_empty() {
                 continue;
             }
-            let text = std::str::from_utf8(line)
-                .map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))?;
-            events.push(
-                Event::from_json(text).map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))?,
-            );
+            let parsed = std::str::from_utf8(line)
+                .map_err(|e| e.to_string())
+                .and_then(|text| Event::from_json(text).map_err(|e| e.to_string()));
+            match parsed {
+                Ok(event) => read.events.push(event),
+                Err(error) => read.damaged.push(DamagedLine {
+                    number: i + 1,
+                    bytes: line.to_vec(),
+                    error,
+                }),
+            }
         }
-        Ok(events)
+        read
     })
     .await?;
     Ok(parsed)
 }
 
-/// Flushes whenever a segment is closed, until `stop` turns true; failures are logged and
-/// retried with a doubling wait (the segments stay in the spool meanwhile).
+/// Creates the store, then flushes whenever a segment is closed, until `stop` turns true;
+/// failures (the store unreachable) are logged and retried with a doubling wait (the
+/// segments stay in the spool meanwhile, and requests are still taken into it).
 pub async fn run(
     store: Store,
     spool: Arc<Spool>,
@@ -161,9 +280,12 @@ pub async fn run(
     mut stop: watch::Receiver<bool>,
 ) {
     let mut backoff = Duration::from_secs(1);
-    let mut failing = false;
+    // At once at start: the store is created (or found unreachable) and what the last run
+    // left in the spool goes first, while requests are already taken.
+    let mut wait = false;
+    let mut created = false;
     loop {
-        if !failing {
+        if wait {
             tokio::select! {
                 _ = spool.segment_closed() => {}
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {}
@@ -173,14 +295,23 @@ pub async fn run(
         if *stop.borrow() {
             return;
         }
-        match flush_all(&store, &spool, &metrics, budget).await {
+        let flushed = async {
+            if !created {
+                store.create().await.context("creating the store")?;
+                created = true;
+            }
+            flush_all(&store, &spool, &metrics, budget).await
+        }
+        .await;
+        metrics.store_up.set(i64::from(flushed.is_ok()));
+        match flushed {
             Ok(_) => {
-                failing = false;
+                wait = true;
                 backoff = Duration::from_secs(1);
             }
             Err(e) => {
                 tracing::error!(error = %format!("{e:#}"), retry_in_s = backoff.as_secs(), "flush failed; the segments stay in the spool");
-                failing = true;
+                wait = false;
                 tokio::select! {
                     _ = tokio::time::sleep(backoff) => {}
                     _ = stop.changed() => return,

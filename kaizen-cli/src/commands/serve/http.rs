@@ -15,7 +15,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::BodyExt;
 use kaizen_import::otel::proto::collector::logs::v1::{
     ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
 };
@@ -27,15 +27,23 @@ use kaizen_import::otel::proto::collector::trace::v1::{
 };
 use kaizen_import::otel::{self, Mapped};
 use prost::Message;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::auth::Tokens;
 use super::limits::Limits;
 use super::metrics::Metrics;
 use super::spool::{Spool, SpoolError};
 
-/// How long a client may take to send its body (a slow client holds a request slot).
-const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a client may take to send its body. A slow body holds only the memory of
+/// what has arrived (see [`App::body_budget`]), not a request slot.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Longest message of an error response (a serde error on a deeply nested body can be long).
+const MAX_MESSAGE_CHARS: usize = 1_000;
+
+/// How far past the server's clock a record's time may be (a client's clock may be off;
+/// a time years ahead is a wrong field, and would sit in a day no report reads).
+const MAX_AHEAD_MS: u64 = 24 * 60 * 60 * 1000;
 
 /// Seconds a client is told to wait on 429 and 503.
 const RETRY_AFTER_S: u32 = 5;
@@ -47,7 +55,51 @@ pub struct App {
     pub metrics: Arc<Metrics>,
     pub limits: Limits,
     pub max_body: u64,
+    /// Requests being decoded and spooled at once (`--max-inflight`): 429 beyond.
     pub inflight: Semaphore,
+    /// Bodies in memory, in KiB: `--max-inflight` × `--max-body`. A body takes its bytes
+    /// from it as they arrive, so a slow sender holds what it sent, and no request slot.
+    pub body_budget: Arc<Semaphore>,
+    /// Refusals logged: at most one line a second per reason.
+    pub refusal_log: RefusalLog,
+}
+
+/// The body budget in KiB for `max_inflight` bodies of `max_body` bytes.
+pub fn body_budget(max_inflight: usize, max_body: u64) -> Arc<Semaphore> {
+    let kib = (max_inflight as u64)
+        .saturating_mul(max_body.div_ceil(1024))
+        .min(Semaphore::MAX_PERMITS as u64);
+    Arc::new(Semaphore::new(kib as usize))
+}
+
+/// Logs refused requests at most once a second per reason, with how many were not
+/// logged since: a flood of bad tokens must not become a flood of log lines (each is
+/// counted in `/metrics` anyway).
+#[derive(Default)]
+pub struct RefusalLog(
+    std::sync::Mutex<std::collections::HashMap<&'static str, (std::time::Instant, u64)>>,
+);
+
+impl RefusalLog {
+    /// Whether to log a refusal for `reason` now, and how many went unlogged before it.
+    fn admit(&self, reason: &'static str) -> Option<u64> {
+        let mut seen = self.0.lock().ok()?;
+        let now = std::time::Instant::now();
+        match seen.get_mut(reason) {
+            Some((last, skipped)) if now.duration_since(*last) < Duration::from_secs(1) => {
+                *skipped += 1;
+                None
+            }
+            Some((last, skipped)) => {
+                *last = now;
+                Some(std::mem::take(skipped))
+            }
+            None => {
+                seen.insert(reason, (now, 0));
+                Some(0)
+            }
+        }
+    }
 }
 
 /// `google.rpc.Status`, the body of OTLP/HTTP error responses. opentelemetry-proto does
@@ -92,9 +144,14 @@ struct Refusal {
 }
 
 fn refuse(status: StatusCode, reason: &'static str, message: impl Into<String>) -> Refusal {
+    let mut message = message.into();
+    if let Some((cut, _)) = message.char_indices().nth(MAX_MESSAGE_CHARS) {
+        message.truncate(cut);
+        message.push('…');
+    }
     Refusal {
         status,
-        message: message.into(),
+        message,
         reason,
     }
 }
@@ -115,7 +172,40 @@ pub async fn healthz() -> &'static str {
     "ok\n"
 }
 
-pub async fn prometheus(State(app): State<Arc<App>>) -> Response {
+/// The routes there are, for a 404 or 405.
+const ROUTES: &str =
+    "POST /v1/logs, POST /v1/traces, POST /v1/metrics (OTLP/HTTP); GET /healthz, GET /metrics";
+
+pub async fn not_found(req: Request) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        format!(
+            "no route {} {}: the routes are {ROUTES}\n",
+            req.method(),
+            req.uri().path()
+        ),
+    )
+        .into_response()
+}
+
+pub async fn method_not_allowed(req: Request) -> Response {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!(
+            "{} is not allowed on {}: the routes are {ROUTES}\n",
+            req.method(),
+            req.uri().path()
+        ),
+    )
+        .into_response()
+}
+
+/// `/metrics`: behind the same tokens as the OTLP routes, when there are any.
+pub async fn prometheus(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    if let Err(r) = authorize(&app, &headers) {
+        app.metrics.reject(r.reason);
+        return (r.status, [(header::WWW_AUTHENTICATE, "Bearer")], r.message).into_response();
+    }
     let (bytes, segments) = app.spool.depth();
     app.metrics
         .spool_bytes
@@ -138,7 +228,9 @@ async fn handle(app: &App, signal: Signal, req: Request) -> Response {
         Ok(r) => r,
         Err(r) => {
             app.metrics.reject(r.reason);
-            tracing::warn!(path = %path, status = r.status.as_u16(), reason = r.reason, message = %r.message, "refused");
+            if let Some(not_logged) = app.refusal_log.admit(r.reason) {
+                tracing::warn!(path = %path, status = r.status.as_u16(), reason = r.reason, message = %r.message, not_logged, "refused");
+            }
             error_response(r, format.unwrap_or(Format::Protobuf))
         }
     };
@@ -160,38 +252,34 @@ fn format_of(headers: &HeaderMap) -> Option<Format> {
     }
 }
 
-async fn accept(app: &App, signal: Signal, req: Request) -> Result<Response, Refusal> {
-    // Bound memory first: each request in flight holds at most two bodies.
-    let _permit = app.inflight.try_acquire().map_err(|_| {
-        refuse(
-            StatusCode::TOO_MANY_REQUESTS,
-            "busy",
-            "too many requests at once; retry later",
-        )
-    })?;
-    let host = if app.tokens.is_empty() {
-        None
-    } else {
-        let auth = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .map(HeaderValue::as_bytes);
-        match app.tokens.name_of(auth) {
-            Some(name) => Some(name.to_owned()),
-            None => {
-                let what = if auth.is_none() {
-                    "no Authorization header"
-                } else {
-                    "an unknown token"
-                };
-                return Err(refuse(
-                    StatusCode::UNAUTHORIZED,
-                    "auth",
-                    format!("{what}: send `Authorization: Bearer <token>`"),
-                ));
-            }
+/// The sender's name (the events' `host`): `None` when the server has no tokens.
+fn authorize(app: &App, headers: &HeaderMap) -> Result<Option<String>, Refusal> {
+    if app.tokens.is_empty() {
+        return Ok(None);
+    }
+    let auth = headers
+        .get(header::AUTHORIZATION)
+        .map(HeaderValue::as_bytes);
+    match app.tokens.name_of(auth) {
+        Some(name) => Ok(Some(name.to_owned())),
+        None => {
+            let what = if auth.is_none() {
+                "no Authorization header"
+            } else {
+                "an unknown token"
+            };
+            Err(refuse(
+                StatusCode::UNAUTHORIZED,
+                "auth",
+                format!("{what}: send `Authorization: Bearer <token>`"),
+            ))
         }
-    };
+    }
+}
+
+async fn accept(app: &App, signal: Signal, req: Request) -> Result<Response, Refusal> {
+    // Everything the head says first: nothing of the body is read for a request refused.
+    let host = authorize(app, req.headers())?;
     let format = format_of(req.headers()).ok_or_else(|| {
         refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -215,8 +303,16 @@ async fn accept(app: &App, signal: Signal, req: Request) -> Result<Response, Ref
             ));
         }
     };
-    let body = read_body(app, req).await?;
+    let (body, _body_memory) = read_body(app, req).await?;
     app.metrics.bytes.inc_by(body.len() as u64);
+    // Then a request slot: decoding takes a few times the body's memory, and CPU.
+    let _slot = app.inflight.try_acquire().map_err(|_| {
+        refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            "busy",
+            "too many requests at once (--max-inflight); retry later",
+        )
+    })?;
     let body = if gzip {
         gunzip(&body, app.max_body)?
     } else {
@@ -249,6 +345,11 @@ async fn accept(app: &App, signal: Signal, req: Request) -> Result<Response, Ref
             ));
         }
     };
+    let mut mapped = mapped;
+    refuse_far_future(&mut mapped);
+    if mapped.events.is_empty() && mapped.rejected == 0 && format == Format::Json {
+        mapped.first_error = empty_json_warning(&body);
+    }
     spool(app, &mapped).await?;
     let stored = mapped.events.len() as u64;
     app.metrics.add_records(signal.name(), "stored", stored);
@@ -263,11 +364,13 @@ async fn accept(app: &App, signal: Signal, req: Request) -> Result<Response, Ref
         "accepted"
     );
     let rejected = i64::try_from(mapped.rejected).unwrap_or(i64::MAX);
+    // A message with nothing rejected is a warning, as the specification allows.
+    let partial = rejected > 0 || mapped.first_error.is_some();
     let message = mapped.first_error.unwrap_or_default();
     Ok(match signal {
         Signal::Logs => ok_response(
             &ExportLogsServiceResponse {
-                partial_success: (rejected > 0).then_some(ExportLogsPartialSuccess {
+                partial_success: partial.then_some(ExportLogsPartialSuccess {
                     rejected_log_records: rejected,
                     error_message: message,
                 }),
@@ -276,7 +379,7 @@ async fn accept(app: &App, signal: Signal, req: Request) -> Result<Response, Ref
         ),
         _ => ok_response(
             &ExportTraceServiceResponse {
-                partial_success: (rejected > 0).then_some(ExportTracePartialSuccess {
+                partial_success: partial.then_some(ExportTracePartialSuccess {
                     rejected_spans: rejected,
                     error_message: message,
                 }),
@@ -290,8 +393,13 @@ fn too_large(message: String) -> Refusal {
     refuse(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message)
 }
 
-/// The body, at most `max_body` bytes, within [`BODY_TIMEOUT`].
-async fn read_body(app: &App, req: Request) -> Result<Vec<u8>, Refusal> {
+/// The body, at most `max_body` bytes, within [`BODY_TIMEOUT`], and the part of the body
+/// budget it holds (released when the request is done with it). A body that finds the
+/// budget spent is refused with 429: the server holds as many bodies as it may.
+async fn read_body(
+    app: &App,
+    req: Request,
+) -> Result<(Vec<u8>, Option<OwnedSemaphorePermit>), Refusal> {
     let over = || {
         too_large(format!(
             "the request body is over the limit of {} bytes (--max-body): send smaller batches",
@@ -305,29 +413,130 @@ async fn read_body(app: &App, req: Request) -> Result<Vec<u8>, Refusal> {
     if declared.is_some_and(|n| n > app.max_body) {
         return Err(over());
     }
-    let limit = usize::try_from(app.max_body).unwrap_or(usize::MAX);
-    let collected =
-        tokio::time::timeout(BODY_TIMEOUT, Limited::new(req.into_body(), limit).collect()).await;
-    match collected {
-        Err(_) => Err(refuse(
-            StatusCode::REQUEST_TIMEOUT,
-            "timeout",
-            "the request body did not arrive in time",
-        )),
-        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => Err(over()),
-        Ok(Err(e)) => Err(refuse(
-            StatusCode::BAD_REQUEST,
-            "body",
-            format!("reading the request body: {e}"),
-        )),
-        Ok(Ok(c)) => Ok(c.to_bytes().to_vec()),
+    let mut memory = BodyMemory::default();
+    // A declared length is taken at once: refused now rather than after its upload.
+    memory.reserve(app, declared.unwrap_or(0))?;
+    let mut body = Vec::with_capacity(usize::try_from(declared.unwrap_or(0)).unwrap_or(0));
+    let mut stream = req.into_body();
+    let deadline = tokio::time::Instant::now() + BODY_TIMEOUT;
+    loop {
+        let frame = match tokio::time::timeout_at(deadline, stream.frame()).await {
+            Err(_) => {
+                return Err(refuse(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "timeout",
+                    format!(
+                        "the request body did not arrive within {} s",
+                        BODY_TIMEOUT.as_secs()
+                    ),
+                ));
+            }
+            Ok(None) => break,
+            Ok(Some(Err(e))) => {
+                return Err(refuse(
+                    StatusCode::BAD_REQUEST,
+                    "body",
+                    format!("reading the request body: {e}"),
+                ));
+            }
+            Ok(Some(Ok(frame))) => frame,
+        };
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers
+        };
+        let len = body.len() as u64 + data.len() as u64;
+        if len > app.max_body {
+            return Err(over());
+        }
+        memory.reserve(app, len)?;
+        body.extend_from_slice(&data);
+    }
+    Ok((body, memory.permit))
+}
+
+/// What a body being read holds of [`App::body_budget`], in KiB.
+#[derive(Default)]
+struct BodyMemory {
+    permit: Option<OwnedSemaphorePermit>,
+    kib: u64,
+}
+
+impl BodyMemory {
+    /// Holds enough of the budget for `bytes` in all (429 when it is spent).
+    fn reserve(&mut self, app: &App, bytes: u64) -> Result<(), Refusal> {
+        let more = bytes.div_ceil(1024).saturating_sub(self.kib);
+        if more == 0 {
+            return Ok(());
+        }
+        let busy = || {
+            refuse(
+                StatusCode::TOO_MANY_REQUESTS,
+                "busy",
+                "the server holds as many request bodies as it may (--max-inflight x --max-body); retry later",
+            )
+        };
+        let n = u32::try_from(more).map_err(|_| busy())?;
+        let permit = app
+            .body_budget
+            .clone()
+            .try_acquire_many_owned(n)
+            .map_err(|_| busy())?;
+        match &mut self.permit {
+            Some(held) => held.merge(permit),
+            None => self.permit = Some(permit),
+        }
+        self.kib += more;
+        Ok(())
     }
 }
 
+/// Records dated more than [`MAX_AHEAD_MS`] past the server's clock are rejected (counted
+/// in the partial success, the first named).
+fn refuse_far_future(mapped: &mut Mapped) {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let horizon = now_ms.saturating_add(MAX_AHEAD_MS);
+    let before = mapped.events.len();
+    let mut first = None;
+    mapped.events.retain(|e| {
+        if e.ts_ms <= horizon {
+            return true;
+        }
+        first.get_or_insert(e.ts_ms);
+        false
+    });
+    let dropped = (before - mapped.events.len()) as u64;
+    if let Some(ts_ms) = first {
+        mapped.rejected += dropped;
+        mapped.first_error.get_or_insert_with(|| {
+            format!(
+                "a record's time ({ts_ms} ms since the epoch) is more than a day past the server's clock: its timeUnixNano is wrong"
+            )
+        });
+    }
+}
+
+/// The warning for a JSON request that decoded to no record although it is not empty:
+/// OTLP/JSON ignores unknown keys, so `resource_logs` (snake_case) silently holds nothing.
+fn empty_json_warning(body: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let keys = value.as_object()?;
+    if keys.is_empty() {
+        return None;
+    }
+    let names: Vec<&str> = keys.keys().map(String::as_str).take(5).collect();
+    Some(format!(
+        "the request holds no record: its keys ({}) are not OTLP/JSON's, which are lowerCamelCase (resourceLogs, scopeLogs, logRecords; resourceSpans); unknown keys are ignored",
+        names.join(", ")
+    ))
+}
+
 /// Decompresses a gzip body, refusing one that inflates past `max` bytes (a gzip bomb).
+/// Members may follow one another (RFC 1952); anything else after the last is an error.
 fn gunzip(body: &[u8], max: u64) -> Result<Vec<u8>, Refusal> {
     let mut out = Vec::new();
-    let mut reader = flate2::read::GzDecoder::new(body).take(max + 1);
+    let mut reader = flate2::bufread::MultiGzDecoder::new(body).take(max + 1);
     reader.read_to_end(&mut out).map_err(|e| {
         refuse(
             StatusCode::BAD_REQUEST,

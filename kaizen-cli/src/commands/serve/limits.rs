@@ -4,7 +4,9 @@
 use kaizen_import::otel::proto::collector::logs::v1::ExportLogsServiceRequest;
 use kaizen_import::otel::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use kaizen_import::otel::proto::collector::trace::v1::ExportTraceServiceRequest;
-use kaizen_import::otel::proto::common::v1::{AnyValue, KeyValue, any_value::Value};
+use kaizen_import::otel::proto::common::v1::{
+    AnyValue, InstrumentationScope, KeyValue, any_value::Value,
+};
 use kaizen_import::otel::proto::metrics::v1::metric::Data;
 
 /// The bounds (from the command line).
@@ -45,6 +47,26 @@ impl Limits {
         Ok(())
     }
 
+    /// An instrumentation scope: its name and version count as attributes (they are kept
+    /// in every event's payload).
+    fn scope(&self, scope: Option<&InstrumentationScope>, i: usize) -> Result<(), String> {
+        let Some(scope) = scope else {
+            return Ok(());
+        };
+        let what = || format!("the scope of resource {i}");
+        for (field, text) in [("name", &scope.name), ("version", &scope.version)] {
+            let n = text.len() as u64;
+            if n > self.max_attribute_bytes {
+                return Err(format!(
+                    "the {field} of {} is {n} bytes, over the limit of {} bytes (--max-attribute-bytes)",
+                    what(),
+                    self.max_attribute_bytes
+                ));
+            }
+        }
+        self.attrs(&scope.attributes, &what)
+    }
+
     fn records(&self, n: u64, what: &str) -> Result<(), String> {
         if n > self.max_records {
             return Err(format!(
@@ -69,6 +91,7 @@ impl Limits {
                 self.attrs(&res.attributes, &|| format!("resource {i}"))?;
             }
             for sl in &rl.scope_logs {
+                self.scope(sl.scope.as_ref(), i)?;
                 for (j, rec) in sl.log_records.iter().enumerate() {
                     let what = || format!("log record {j} of resource {i}");
                     self.attrs(&rec.attributes, &what)?;
@@ -100,6 +123,7 @@ impl Limits {
                 self.attrs(&res.attributes, &|| format!("resource {i}"))?;
             }
             for ss in &rs.scope_spans {
+                self.scope(ss.scope.as_ref(), i)?;
                 for (j, span) in ss.spans.iter().enumerate() {
                     let what = || format!("span {j} ({:?}) of resource {i}", truncate(&span.name));
                     self.attrs(&span.attributes, &what)?;

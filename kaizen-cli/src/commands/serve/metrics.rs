@@ -32,6 +32,14 @@ pub struct Metrics {
     pub flushes: Family<Labels, Counter>,
     /// Events the flushes published (copies of stored events not counted).
     pub flushed_events: Counter,
+    /// Spool lines that were not events (damaged on disk), kept aside.
+    pub damaged_lines: Counter,
+    /// Spooled events the store refused (another event holds their identity), kept aside.
+    pub refused_events: Counter,
+    /// 1 while the last flush (or the store's creation) succeeded, 0 while it fails.
+    pub store_up: Gauge,
+    /// Connections open.
+    pub connections: Gauge,
 }
 
 impl Metrics {
@@ -47,6 +55,10 @@ impl Metrics {
             flush_seconds: Histogram::new(exponential_buckets(0.005, 2.0, 14)),
             flushes: Family::default(),
             flushed_events: Counter::default(),
+            damaged_lines: Counter::default(),
+            refused_events: Counter::default(),
+            store_up: Gauge::default(),
+            connections: Gauge::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -90,6 +102,22 @@ impl Metrics {
             "Events published by flushes",
             m.flushed_events.clone(),
         );
+        registry.register(
+            "damaged_lines",
+            "Spool lines that were not events, kept aside in <segment>.damaged",
+            m.damaged_lines.clone(),
+        );
+        registry.register(
+            "refused_events",
+            "Spooled events the store refused, kept aside in <segment>.refused",
+            m.refused_events.clone(),
+        );
+        registry.register(
+            "store_up",
+            "1 while flushing to the store succeeds, 0 while it fails",
+            m.store_up.clone(),
+        );
+        registry.register("connections", "Connections open", m.connections.clone());
         Metrics { registry, ..m }
     }
 

@@ -1,5 +1,6 @@
 //! `kaizen serve`: an OpenTelemetry collector (OTLP/HTTP) whose output is the store.
 //!
+//! - [`listen`]: connections: the accept loop, a connection cap, a header deadline;
 //! - [`http`]: the routes, decoding, bounds and answers;
 //! - [`auth`]: bearer tokens and their names (the events' `host`);
 //! - [`limits`]: records per request, attribute sizes;
@@ -13,6 +14,7 @@ mod auth;
 mod flush;
 mod http;
 mod limits;
+mod listen;
 mod metrics;
 mod spool;
 
@@ -43,19 +45,10 @@ pub async fn run(store: Store, args: ServeArgs) -> anyhow::Result<()> {
         args.spool_max_bytes,
     )?);
     let metrics = Arc::new(metrics::Metrics::new());
-    store.create().await.context("creating the store")?;
     // A commit takes a few segments at a time: the writer's memory is bounded anyway, and
     // a failure then holds back less.
     let budget = args.flush_bytes.saturating_mul(4);
-
-    // What the last run acknowledged and did not flush goes first.
-    let (pending, _) = spool.depth();
-    if pending > 0 {
-        tracing::info!(bytes = pending, "flushing what the spool held at start");
-        if let Err(e) = flush::flush_all(&store, &spool, &metrics, budget).await {
-            tracing::error!(error = %format!("{e:#}"), "flushing the recovered spool failed; retried in the background");
-        }
-    }
+    listen::raise_open_files_limit(args.max_connections);
 
     let app = Arc::new(http::App {
         tokens,
@@ -66,7 +59,9 @@ pub async fn run(store: Store, args: ServeArgs) -> anyhow::Result<()> {
             max_attribute_bytes: args.max_attribute_bytes,
         },
         max_body: args.max_body,
-        inflight: Semaphore::new(args.max_inflight.max(1)),
+        inflight: Semaphore::new(args.max_inflight),
+        body_budget: http::body_budget(args.max_inflight, args.max_body),
+        refusal_log: http::RefusalLog::default(),
     });
     let router = Router::new()
         .route("/v1/logs", post(http::logs))
@@ -74,6 +69,8 @@ pub async fn run(store: Store, args: ServeArgs) -> anyhow::Result<()> {
         .route("/v1/metrics", post(http::metrics_otlp))
         .route("/healthz", get(http::healthz))
         .route("/metrics", get(http::prometheus))
+        .fallback(http::not_found)
+        .method_not_allowed_fallback(http::method_not_allowed)
         .with_state(app);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -84,6 +81,17 @@ pub async fn run(store: Store, args: ServeArgs) -> anyhow::Result<()> {
     println!("kaizen serve: listening on http://{addr}");
     std::io::stdout().flush()?;
 
+    // Listening comes first: what the last run acknowledged and did not flush is flushed
+    // by the background flusher, oldest first, before anything newer; and a store that
+    // cannot be reached now (a bucket's network down) is retried there, while requests are
+    // still taken into the spool.
+    let (pending, _) = spool.depth();
+    if pending > 0 {
+        tracing::info!(
+            bytes = pending,
+            "the spool holds what the last run acknowledged: flushed first, in the background"
+        );
+    }
     let (stop_tx, stop_rx) = watch::channel(false);
     let flusher = tokio::spawn(flush::run(
         store.clone(),
@@ -92,10 +100,17 @@ pub async fn run(store: Store, args: ServeArgs) -> anyhow::Result<()> {
         budget,
         stop_rx,
     ));
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving")?;
+    listen::serve(
+        listener,
+        router,
+        listen::ConnectionLimits {
+            max_connections: args.max_connections,
+            header_timeout: args.header_timeout,
+        },
+        metrics.clone(),
+        shutdown_signal(),
+    )
+    .await;
 
     // Every request answered: close the open segment, stop the background flusher, flush.
     tracing::info!("shutting down: flushing the spool");
@@ -103,8 +118,16 @@ pub async fn run(store: Store, args: ServeArgs) -> anyhow::Result<()> {
     let _ = stop_tx.send(true);
     let _ = flusher.await;
     spool.stop();
-    match flush::flush_all(&store, &spool, &metrics, budget).await {
-        Ok(done) => tracing::info!(events = done.events, "spool flushed; stopped"),
+    let flushed = async {
+        store.create().await.context("creating the store")?;
+        flush::flush_all(&store, &spool, &metrics, budget).await
+    }
+    .await;
+    match flushed {
+        Ok(_) => tracing::info!(
+            events_stored = metrics.flushed_events.get(),
+            "spool flushed; stopped"
+        ),
         Err(e) => {
             let (bytes, segments) = spool.depth();
             tracing::error!(error = %format!("{e:#}"), bytes, segments, "the spool could not be flushed: it is kept, and flushed at the next start");

@@ -232,14 +232,26 @@ impl Spool {
         Ok(())
     }
 
-    /// Moves a segment that cannot be read as events aside (`<name>.bad`, kept for a
-    /// person to look at), so that the segments after it still reach the store.
-    pub fn quarantine(&self, segment: &Segment) -> io::Result<PathBuf> {
-        let bad = segment.path.with_extension("seg.bad");
-        fs::rename(&segment.path, &bad)?;
+    /// Keeps `lines` beside `segment`, in `<segment>.<what>` (fsynced, and its folder
+    /// entry): what a flush could not store, for a person to look at. Replaces a file of
+    /// the same name, which only an interrupted earlier flush of the same segment wrote.
+    pub fn keep_aside(
+        &self,
+        segment: &Segment,
+        what: &str,
+        lines: impl Iterator<Item = Vec<u8>>,
+    ) -> io::Result<PathBuf> {
+        let mut name = segment.path.as_os_str().to_owned();
+        name.push(format!(".{what}"));
+        let path = PathBuf::from(name);
+        let mut file = File::create(&path)?;
+        for mut line in lines {
+            line.push(b'\n');
+            file.write_all(&line)?;
+        }
+        file.sync_all()?;
         sync_dir(&self.shared.dir)?;
-        self.forget(std::slice::from_ref(segment));
-        Ok(bad)
+        Ok(path)
     }
 
     fn forget(&self, segments: &[Segment]) {

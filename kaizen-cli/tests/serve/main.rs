@@ -10,6 +10,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod bounds;
+
 const TOKEN: &str = "team-token-0123456789";
 
 fn kaizen(store: &Path) -> Command {
@@ -52,7 +54,13 @@ impl Server {
     }
 
     /// SIGTERM, and waits (up to 60 s) for a clean exit: the spool flushed.
-    fn stop(mut self) {
+    fn stop(self) {
+        let status = self.terminate();
+        assert!(status.success(), "kaizen serve exited with {status}");
+    }
+
+    /// SIGTERM, and waits (up to 60 s) for the exit.
+    fn terminate(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
         let status = Command::new("kill")
             .args(["-TERM", &pid])
@@ -62,8 +70,7 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Some(status) = self.child.try_wait().expect("wait") {
-                assert!(status.success(), "kaizen serve exited with {status}");
-                return;
+                return status;
             }
             assert!(
                 Instant::now() < deadline,
@@ -289,7 +296,15 @@ fn python_sdk_exports_claude_and_codex_records_and_report_equals_what_was_sent()
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let metrics = http(server.addr, "GET", "/metrics", &[], b"").expect("metrics");
+    let auth = format!("Bearer {TOKEN}");
+    let metrics = http(
+        server.addr,
+        "GET",
+        "/metrics",
+        &[("Authorization", &auth)],
+        b"",
+    )
+    .expect("metrics");
     let text = String::from_utf8_lossy(&metrics.body).to_string();
     assert!(
         text.contains("kaizen_serve_records_total{signal=\"logs\",outcome=\"stored\"}"),
@@ -473,6 +488,33 @@ fn kill_9_at_random_moments_loses_no_acknowledged_record_and_duplicates_none() {
 }
 
 /// A request that is refused: its status and a `google.rpc.Status` message naming why.
+/// A protobuf logs request whose one record's body is `depth` nested kvlists, the last
+/// one cut short (a field that says 5 bytes follow, 1 does).
+fn deep_kvlist_protobuf(depth: usize) -> Vec<u8> {
+    fn varint(mut n: usize, out: &mut Vec<u8>) {
+        while n >= 0x80 {
+            out.push((n as u8) | 0x80);
+            n >>= 7;
+        }
+        out.push(n as u8);
+    }
+    // A length-delimited field.
+    fn ld(field: usize, bytes: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        varint((field << 3) | 2, &mut out);
+        varint(bytes.len(), &mut out);
+        out.extend_from_slice(bytes);
+        out
+    }
+    let mut value = vec![0x0A, 0x05, b'a']; // AnyValue.string_value, truncated
+    for _ in 0..depth {
+        let key_value = [ld(1, b"k"), ld(2, &value)].concat(); // KeyValue {key, value}
+        value = ld(6, &ld(1, &key_value)); // AnyValue.kvlist_value.values
+    }
+    let record = ld(5, &value); // LogRecord.body
+    ld(1, &ld(2, &ld(2, &record))) // request.resource_logs.scope_logs.log_records
+}
+
 fn refused(a: &Answer, status: u16, says: &str) {
     assert_eq!(a.status, status, "{}", String::from_utf8_lossy(&a.body));
     let text = String::from_utf8_lossy(&a.body);
@@ -586,6 +628,16 @@ fn hostile_requests_get_their_status_never_a_panic_and_store_nothing() {
         400,
         "gzip",
     );
+    // A valid gzip member followed by junk: 400 (members may follow one another, junk not).
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&valid).expect("gzip");
+    let mut junk_after = gz.finish().expect("gzip");
+    junk_after.extend_from_slice(b"trailing junk");
+    refused(
+        &post(&[js[0], js[1], ("Content-Encoding", "gzip")], &junk_after),
+        400,
+        "gzip",
+    );
     // Too many records; an attribute over its limit (named).
     refused(
         &post(&js, &claude_request("hostile", 0, 101)),
@@ -596,18 +648,38 @@ fn hostile_requests_get_their_status_never_a_panic_and_store_nothing() {
         .expect("utf8")
         .replace("claude_code.api_request", &"x".repeat(2000));
     refused(&post(&js, big.as_bytes()), 413, "--max-attribute-bytes");
-    // Not POST, not a route.
-    assert_eq!(
-        http(addr, "GET", "/v1/logs", &[], b"")
-            .expect("answer")
-            .status,
-        405
+    // The scope's name is kept in every payload: bounded as an attribute.
+    let long_scope = String::from_utf8(claude_request("hostile", 0, 1))
+        .expect("utf8")
+        .replace(
+            r#""scopeLogs":[{"#,
+            &format!(
+                r#""scopeLogs":[{{"scope":{{"name":"{}"}},"#,
+                "s".repeat(2000)
+            ),
+        );
+    refused(
+        &post(&js, long_scope.as_bytes()),
+        413,
+        "the name of the scope",
     );
-    assert_eq!(
-        http(addr, "POST", "/v1/nothing", &js, &valid)
-            .expect("answer")
-            .status,
-        404
+    // An error message is at most 1,000 characters, however deep the body's error.
+    // (prost names every level of a nested message: a body 60 kvlists deep, cut short.)
+    let a = post(&pb, &deep_kvlist_protobuf(60));
+    assert_eq!(a.status, 400, "{}", String::from_utf8_lossy(&a.body));
+    let message = String::from_utf8_lossy(&a.body).to_string();
+    assert!(message.contains("invalid OTLP protobuf"), "{message}");
+    assert!(message.len() < 1_100, "{} bytes: {message}", message.len());
+    // Not POST, not a route: the answer says which routes there are.
+    refused(
+        &http(addr, "GET", "/v1/logs", &[], b"").expect("answer"),
+        405,
+        "POST /v1/logs",
+    );
+    refused(
+        &http(addr, "POST", "/v1/nothing", &js, &valid).expect("answer"),
+        404,
+        "no route POST /v1/nothing",
     );
     // Still alive and well; a JSON error body is JSON.
     let a = post(&[("Content-Type", "application/json")], &valid);
@@ -619,14 +691,20 @@ fn hostile_requests_get_their_status_never_a_panic_and_store_nothing() {
             .status,
         200
     );
+    // /metrics is behind the tokens too.
+    refused(
+        &http(addr, "GET", "/metrics", &[], b"").expect("metrics"),
+        401,
+        "Authorization",
+    );
     let metrics = String::from_utf8(
-        http(addr, "GET", "/metrics", &[], b"")
+        http(addr, "GET", "/metrics", &[("Authorization", &auth)], b"")
             .expect("metrics")
             .body,
     )
     .expect("utf8");
     assert!(
-        metrics.contains("kaizen_serve_rejects_total{reason=\"auth\"} 3"),
+        metrics.contains("kaizen_serve_rejects_total{reason=\"auth\"} 4"),
         "{metrics}"
     );
     server.stop();
