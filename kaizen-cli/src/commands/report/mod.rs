@@ -126,9 +126,9 @@ async fn doubled_sessions(ctx: &SessionContext, window: &Window) -> anyhow::Resu
     ))
 }
 
-/// Runs [`sql::session_values`] for `attrs` and registers its rows as the table
-/// [`sql::SESSION_VALUES`] (in memory: a row per session); returns the mixed sessions.
-/// Nothing to do without attributes.
+/// Runs [`sql::session_values`] for `attrs` and registers, for each, the lookup of its
+/// one value per session ([`udf::SessionValueUdf`]); returns the mixed sessions. Nothing
+/// to do without attributes.
 async fn register_session_values(
     ctx: &SessionContext,
     window: &Window,
@@ -137,28 +137,40 @@ async fn register_session_values(
     if attrs.is_empty() {
         return Ok(Vec::new());
     }
-    let frame = ctx.sql(&sql::session_values(window, attrs)).await?;
-    let schema = Arc::new(frame.schema().as_arrow().clone());
-    let batches: Vec<RecordBatch> = frame.execute_stream().await?.try_collect().await?;
+    let mut values: Vec<foldhash::HashMap<String, String>> = vec![Default::default(); attrs.len()];
     let mut mixed = Vec::new();
-    for b in &batches {
-        let ids = b
-            .column_by_name("session_id")
-            .and_then(|c| c.as_string_opt::<i32>());
+    for b in collect(ctx, &sql::session_values(window, attrs)).await? {
+        let text = |name: &str| {
+            let column = b.column_by_name(name)?;
+            arrow::compute::cast(column, &arrow::datatypes::DataType::Utf8).ok()
+        };
+        let ids = text("session_id");
         let flags = b.column_by_name("mixed").and_then(|c| c.as_boolean_opt());
         let (Some(ids), Some(flags)) = (ids, flags) else {
             bail!("the session values query gave no session_id or mixed column");
         };
+        let ids = ids.as_string::<i32>();
+        let columns: Vec<_> = attrs
+            .iter()
+            .map(|a| text(&format!("value_{}", a.name())))
+            .collect::<Option<_>>()
+            .ok_or_else(|| anyhow::anyhow!("the session values query lacks a value column"))?;
         for i in 0..b.num_rows() {
             if flags.is_valid(i) && flags.value(i) {
                 mixed.push(ids.value(i).to_owned());
+                continue;
+            }
+            for (map, column) in values.iter_mut().zip(&columns) {
+                let column = column.as_string::<i32>();
+                if column.is_valid(i) {
+                    map.insert(ids.value(i).to_owned(), column.value(i).to_owned());
+                }
             }
         }
     }
-    // The batches' own schema (nullability as computed), else the plan's.
-    let schema = batches.first().map_or(schema, |b| b.schema());
-    let table = datafusion::datasource::MemTable::try_new(schema, vec![batches])?;
-    ctx.register_table(sql::SESSION_VALUES, Arc::new(table))?;
+    for (attr, map) in attrs.iter().zip(values) {
+        ctx.register_udf(udf::SessionValueUdf::udf(attr.name(), map));
+    }
     Ok(mixed)
 }
 

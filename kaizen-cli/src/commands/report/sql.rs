@@ -124,16 +124,12 @@ fn recent_cte(window: &Window, attrs: &[Attr], with_failed: bool) -> String {
     )
 }
 
-/// The name of the table of [`session_values`]' rows, registered before any query that
-/// attributes.
-pub const SESSION_VALUES: &str = "session_values";
-
 /// Per session of the window: the value of each of `attrs` when its events name at most
 /// one (`value_<name>`, NULL when none does), and `mixed`, whether any attribute has two
 /// or more values in the session. Only mixed sessions need the order of their events to
-/// attribute them; in the others every event takes the one value. A grouping by session,
-/// far cheaper than sorting the window (10 stores x 1M events by model: one in seconds,
-/// the other in tens of seconds).
+/// attribute them; in the others every event takes the one value, looked up by session
+/// (`udf::SessionValueUdf`). A grouping by session, far cheaper than sorting the window
+/// (10 stores x 1M events by model: 9.6 s with every session sorted).
 pub fn session_values(window: &Window, attrs: &[Attr]) -> String {
     let values: String = attrs
         .iter()
@@ -162,9 +158,9 @@ FROM recent GROUP BY session_id",
 /// of the latest event before it in its session (by `seq`) that names one; else, for the
 /// events before any names one, the first that does; else NULL.
 ///
-/// Sessions that name one value (see [`session_values`], whose table must be registered
-/// for `attrs` or more) take it from that table by a join; only the window's
-/// `mixed_sessions` are sorted by `seq` to carry their values along.
+/// Sessions that name one value (see [`session_values`], whose lookups must be registered
+/// for `attrs` or more) take it by a lookup per row; only the window's `mixed_sessions`
+/// are sorted by `seq` to carry their values along.
 fn window_ctes(window: &Window, attrs: &[Attr], with_failed: bool) -> String {
     let recent = recent_cte(window, attrs, with_failed);
     if attrs.is_empty() {
@@ -178,24 +174,31 @@ fn window_ctes(window: &Window, attrs: &[Attr], with_failed: bool) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let single = format!(
-        "SELECT {columns}{values}
-    FROM {SESSION_VALUES} s JOIN recent r ON s.session_id = r.session_id
-    WHERE NOT s.mixed",
-        columns = columns("r"),
-        values = attrs
-            .iter()
-            .map(|a| format!(", s.value_{n} AS attr_{n}", n = a.name()))
-            .collect::<String>(),
-    );
+    let values: String = attrs
+        .iter()
+        .map(|a| {
+            format!(
+                ", {}(r.session_id) AS attr_{}",
+                udf::SessionValueUdf::name_of(a.name()),
+                a.name()
+            )
+        })
+        .collect();
     if window.mixed_sessions.is_empty() {
-        return format!("{recent},\n  attributed AS (\n    {single}\n  )");
+        return format!(
+            "{recent},\n  attributed AS (\n    SELECT {columns}{values} FROM recent r\n  )",
+            columns = columns("r"),
+        );
     }
+    let mixed = format!("session_id IN ({})", sql_list(&window.mixed_sessions));
+    let single = format!(
+        "SELECT {columns}{values} FROM recent r WHERE NOT r.{mixed}",
+        columns = columns("r"),
+    );
     // Carried by a window that only looks back (it streams over the sorted events, and
     // the sort spills past the memory limit); the events before a session's first naming
     // one take that first value from a per-session aggregate, joined back (a window
     // looking forward would hold the whole window in memory).
-    let mixed = format!("session_id IN ({})", sql_list(&window.mixed_sessions));
     let carried: String = attrs
         .iter()
         .map(|a| {
