@@ -117,6 +117,14 @@ async fn doubled_sessions(ctx: &SessionContext, window: &Window) -> anyhow::Resu
         }
         out
     };
+    let counted = collect(ctx, &sql::otel_events(window)).await?;
+    let otel_events = match counted.iter().find(|b| b.num_rows() > 0) {
+        Some(b) => row::int(b, "n", 0)?.unwrap_or(0),
+        None => 0,
+    };
+    if otel_events == 0 {
+        return Ok(Vec::new());
+    }
     let otel = texts(collect(ctx, &sql::otel_sessions(window)).await?);
     if otel.is_empty() {
         return Ok(otel);

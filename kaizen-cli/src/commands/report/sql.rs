@@ -285,8 +285,8 @@ SELECT {key_list}
        CAST(sum(tool_call) AS BIGINT) AS tool_calls,
        {failed_sum} AS failed_tool_results,
        CAST(coalesce(sum(retry_count), 0) AS BIGINT) AS retries,
-       CAST(approx_percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS BIGINT) AS p50_latency_ms,
-       CAST(approx_percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS BIGINT) AS p95_latency_ms
+       CAST(percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS BIGINT) AS p50_latency_ms,
+       CAST(percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS BIGINT) AS p95_latency_ms
 FROM keyed
 {group}",
         ctes = window_ctes(window, &attrs, with_failed),
@@ -419,8 +419,20 @@ fn sql_list(items: &[String]) -> String {
         .join(", ")
 }
 
+/// How many events of the window came over OpenTelemetry (a scan of `seq` and `ts_ms`
+/// only: no text column is decoded, and on a store `kaizen serve` never wrote to the
+/// answer is 0 and [`otel_sessions`] is not run).
+pub fn otel_events(window: &Window) -> String {
+    let (otel_lo, otel_hi) = otel_seqs();
+    format!(
+        "SELECT count(*) AS n FROM events
+         WHERE ts_ms >= {} AND ts_ms < {} AND seq >= {otel_lo} AND seq < {otel_hi}",
+        window.from_ms, window.to_ms
+    )
+}
+
 /// The sessions of the window with OpenTelemetry events (a scan of `seq`, `session_id`
-/// and `ts_ms`; none on a store `kaizen serve` never wrote to).
+/// and `ts_ms`).
 pub fn otel_sessions(window: &Window) -> String {
     let (otel_lo, otel_hi) = otel_seqs();
     format!(
