@@ -37,6 +37,24 @@ fn closed_by_server(s: &mut TcpStream, within: Duration) -> bool {
     }
 }
 
+/// An event's JSON line, as the spool holds it: a `Cost` of 10 input tokens, with a
+/// payload `{"note": NOTE}` when given.
+fn spooled_event(session: &str, seq: u64, note: Option<&str>) -> String {
+    let mut e = kaizen_core::Event::new(
+        session.to_owned(),
+        seq,
+        1_790_846_102_000 + seq,
+        kaizen_core::EventKind::Cost,
+        kaizen_core::EventSource::Hook,
+    );
+    e.tokens_in = Some(10);
+    let mut v: serde_json::Value = serde_json::from_str(&e.to_json()).expect("json");
+    if let Some(note) = note {
+        v["payload"] = serde_json::json!({ "note": note });
+    }
+    v.to_string()
+}
+
 /// Half-sent request heads are closed after `--header-timeout`; while they hold every
 /// slot of `--max-connections`, a new client waits (it is not accepted), then is served.
 #[test]
@@ -55,14 +73,7 @@ fn half_sent_heads_are_closed_and_the_connection_cap_holds() {
     // The fourth connection is in the kernel's backlog: no answer while the three hold.
     let waiting = std::thread::spawn(move || {
         let started = Instant::now();
-        let a = http(
-            addr,
-            "POST",
-            "/v1/logs",
-            &[("Content-Type", "application/json")],
-            &claude_request("capped", 0, 1),
-        )
-        .expect("answer");
+        let a = post_json_logs(addr, &claude_request("capped", 0, 1));
         (a.status, started.elapsed())
     });
     for s in &mut slow {
@@ -101,14 +112,7 @@ fn a_slow_body_holds_no_request_slot() {
     .expect("write");
     std::thread::sleep(Duration::from_millis(300));
     for i in 0..3 {
-        let a = http(
-            server.addr,
-            "POST",
-            "/v1/logs",
-            &[("Content-Type", "application/json")],
-            &claude_request("beside-a-slow-one", i, 1),
-        )
-        .expect("answer");
+        let a = post_json_logs(server.addr, &claude_request("beside-a-slow-one", i, 1));
         assert_eq!(a.status, 200, "{}", String::from_utf8_lossy(&a.body));
     }
     drop(slow);
@@ -123,16 +127,7 @@ fn a_damaged_spool_line_is_kept_aside_and_the_rest_stored() {
     let dir = tempfile::tempdir().expect("tmp");
     let (store, spool) = (dir.path().join("store"), dir.path().join("spool"));
     std::fs::create_dir_all(&spool).expect("mkdir");
-    let event = |seq| {
-        kaizen_core::Event::new(
-            "spooled".to_owned(),
-            seq,
-            1_790_846_102_000 + seq,
-            kaizen_core::EventKind::Cost,
-            kaizen_core::EventSource::Hook,
-        )
-        .to_json()
-    };
+    let event = |seq| spooled_event("spooled", seq, None);
     let segment = spool.join("00000000000000000007.seg");
     std::fs::write(
         &segment,
@@ -174,14 +169,7 @@ fn listens_while_the_store_is_unreachable_and_flushes_when_it_is_back() {
         "127.0.0.1:0",
         &["--flush-age", "100ms"],
     );
-    let a = http(
-        server.addr,
-        "POST",
-        "/v1/logs",
-        &[("Content-Type", "application/json")],
-        &claude_request("kept", 0, 5),
-    )
-    .expect("answer");
+    let a = post_json_logs(server.addr, &claude_request("kept", 0, 5));
     assert_eq!(a.status, 200, "{}", String::from_utf8_lossy(&a.body));
     assert_eq!(metric(server.addr, "kaizen_serve_store_up"), 0.0);
     let status = server.terminate();
@@ -198,19 +186,7 @@ fn listens_while_the_store_is_unreachable_and_flushes_when_it_is_back() {
 fn an_event_the_store_refuses_is_kept_aside_and_the_rest_stored() {
     let dir = tempfile::tempdir().expect("tmp");
     let (store, spool) = (dir.path().join("store"), dir.path().join("spool"));
-    let event = |seq: u64, note: &str| {
-        let mut e = kaizen_core::Event::new(
-            "twice".to_owned(),
-            seq,
-            1_790_846_102_000 + seq,
-            kaizen_core::EventKind::Cost,
-            kaizen_core::EventSource::Hook,
-        );
-        e.tokens_in = Some(10);
-        let mut v: serde_json::Value = serde_json::from_str(&e.to_json()).expect("json");
-        v["payload"] = serde_json::json!({ "note": note });
-        v.to_string()
-    };
+    let event = |seq, note| spooled_event("twice", seq, Some(note));
     let first = dir.path().join("first.jsonl");
     std::fs::write(&first, event(5, "stored first") + "\n").expect("jsonl");
     let out = kaizen(&store)
@@ -279,11 +255,10 @@ fn far_future_records_are_rejected_and_snake_case_json_is_warned() {
     let dir = tempfile::tempdir().expect("tmp");
     let (store, spool) = (dir.path().join("store"), dir.path().join("spool"));
     let server = Server::start(&store, &spool, "127.0.0.1:0", &[]);
-    let js = [("Content-Type", "application/json")];
     let future = String::from_utf8(claude_request("ahead", 0, 2))
         .expect("utf8")
         .replacen("1790846102000000000", "18446744073709551615", 1);
-    let a = http(server.addr, "POST", "/v1/logs", &js, future.as_bytes()).expect("answer");
+    let a = post_json_logs(server.addr, future.as_bytes());
     assert_eq!(a.status, 200);
     let body = json(&a.body);
     assert_eq!(body["partialSuccess"]["rejectedLogRecords"], 1, "{body}");
@@ -295,7 +270,7 @@ fn far_future_records_are_rejected_and_snake_case_json_is_warned() {
         "{body}"
     );
     let snake = br#"{"resource_logs":[{"scope_logs":[{"log_records":[{"time_unix_nano":"1790846102000000000"}]}]}]}"#;
-    let a = http(server.addr, "POST", "/v1/logs", &js, snake).expect("answer");
+    let a = post_json_logs(server.addr, snake);
     assert_eq!(a.status, 200);
     let body = json(&a.body);
     assert!(
@@ -334,34 +309,10 @@ fn report_counts_otlp_tool_results_as_tool_calls() {
         r#"{{"resourceLogs":[{{"scopeLogs":[{{"logRecords":[{}]}}]}}]}}"#,
         records.join(",")
     );
-    let a = http(
-        server.addr,
-        "POST",
-        "/v1/logs",
-        &[("Content-Type", "application/json")],
-        body.as_bytes(),
-    )
-    .expect("answer");
+    let a = post_json_logs(server.addr, body.as_bytes());
     assert_eq!(a.status, 200, "{}", String::from_utf8_lossy(&a.body));
     server.stop();
-    let out = kaizen(&store)
-        .args([
-            "report",
-            "--days",
-            "2",
-            "--timezone",
-            "UTC",
-            "--format",
-            "json",
-        ])
-        .output()
-        .expect("report");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc = json(&out.stdout);
+    let doc = report_json(&store);
     assert_eq!(doc["totals"]["tool_calls"], 3, "{doc}");
     assert_eq!(doc["totals"]["failed_tool_results"], 1, "{doc}");
 }

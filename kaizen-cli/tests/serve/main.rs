@@ -156,6 +156,18 @@ fn http(
     })
 }
 
+/// `POST /v1/logs` of an OTLP JSON body, no token.
+fn post_json_logs(addr: SocketAddr, body: &[u8]) -> Answer {
+    http(
+        addr,
+        "POST",
+        "/v1/logs",
+        &[("Content-Type", "application/json")],
+        body,
+    )
+    .expect("answer")
+}
+
 fn dechunk(mut b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     while let Some(i) = b.windows(2).position(|w| w == b"\r\n") {
@@ -174,8 +186,8 @@ fn json(v: &[u8]) -> serde_json::Value {
     serde_json::from_slice(v).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(v)))
 }
 
-/// The totals of `kaizen report --days 2 --format json` (the `kaizen.report/1` document).
-fn report_totals(store: &Path) -> HashMap<&'static str, i64> {
+/// `kaizen report --days 2 --timezone UTC --format json`: the `kaizen.report/1` document.
+fn report_json(store: &Path) -> serde_json::Value {
     let out = kaizen(store)
         .args([
             "report",
@@ -193,7 +205,12 @@ fn report_totals(store: &Path) -> HashMap<&'static str, i64> {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let doc = json(&out.stdout);
+    json(&out.stdout)
+}
+
+/// The totals of [`report_json`].
+fn report_totals(store: &Path) -> HashMap<&'static str, i64> {
+    let doc = report_json(store);
     let totals = &doc["totals"];
     let n = |col: &str| totals[col].as_i64().unwrap_or(0);
     HashMap::from([
@@ -795,14 +812,7 @@ fn report_counts_a_session_from_its_transcript_and_otlp_once() {
             .replace("1790846102000000000", &ns.to_string())
             .replace(r#"{"intValue":"10"}"#, r#"{"intValue":"100"}"#)
             .replace(r#"{"stringValue":"3"}"#, r#"{"stringValue":"7"}"#);
-        let a = http(
-            server.addr,
-            "POST",
-            "/v1/logs",
-            &[("Content-Type", "application/json")],
-            body.as_bytes(),
-        )
-        .expect("post");
+        let a = post_json_logs(server.addr, body.as_bytes());
         assert_eq!(a.status, 200);
     }
     server.stop();
