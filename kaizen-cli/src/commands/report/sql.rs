@@ -77,7 +77,7 @@ fn attrs_of(keys: &[Key], extra: &[Attr]) -> Vec<Attr> {
 }
 
 /// The columns of the `recent` rows, attributes' own values (`own_<name>`) after them.
-const RECENT_COLUMNS: [&str; 16] = [
+const RECENT_COLUMNS: [&str; 17] = [
     "ts_ms",
     "session_id",
     "seq",
@@ -94,6 +94,7 @@ const RECENT_COLUMNS: [&str; 16] = [
     "cache_1h",
     "tool_call",
     "failed",
+    "otel",
 ];
 
 /// `recent AS (…)`: the window's events with the columns the report reads, and the own
@@ -107,10 +108,12 @@ fn recent_cte(window: &Window, attrs: &[Attr], with_failed: bool) -> String {
            cache_read_tokens, cache_creation_tokens, latency_ms, retry_count,
            {cache_1h} AS cache_1h,
            {tool_call} AS tool_call,
-           {failed} AS failed{owns}
+           {failed} AS failed,
+           {otel} AS otel{owns}
     FROM {events}
   )",
         tool_call = tool_call(),
+        otel = is_otel(),
         owns = attrs
             .iter()
             .map(|a| format!(",\n           {} AS own_{}", a.own_sql(), a.name()))
@@ -250,7 +253,8 @@ fn window_ctes(window: &Window, attrs: &[Attr], with_failed: bool) -> String {
 }
 
 /// The report: one row per group of `keys` (columns named by [`Key::name`]), with the
-/// figures [`super::row::metrics`] reads; failed tool results only `with_failed` (they
+/// figures [`super::row::metrics`] reads, and `otel_events`, how many of its events came
+/// over OpenTelemetry (see `Window::doubled_sessions`); failed tool results only `with_failed` (they
 /// read payloads), else NULL.
 pub fn report(window: &Window, keys: &[Key], with_failed: bool) -> String {
     let attrs = attrs_of(keys, &[]);
@@ -269,7 +273,7 @@ pub fn report(window: &Window, keys: &[Key], with_failed: bool) -> String {
         "WITH {ctes},
   keyed AS (
     SELECT {key_select}kind, cost_usd_e6, tokens_in, tokens_out, cache_read_tokens,
-           cache_creation_tokens, latency_ms, retry_count, cache_1h, tool_call, failed
+           cache_creation_tokens, latency_ms, retry_count, cache_1h, tool_call, failed, otel
     FROM attributed
   )
 SELECT {key_list}
@@ -285,6 +289,7 @@ SELECT {key_list}
        CAST(sum(tool_call) AS BIGINT) AS tool_calls,
        {failed_sum} AS failed_tool_results,
        CAST(coalesce(sum(retry_count), 0) AS BIGINT) AS retries,
+       CAST(sum(otel) AS BIGINT) AS otel_events,
        CAST(percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS BIGINT) AS p50_latency_ms,
        CAST(percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS BIGINT) AS p95_latency_ms
 FROM keyed
@@ -402,6 +407,12 @@ fn tool_call() -> String {
               OR (kind = 'ToolResult' AND seq >= {otel_lo} AND seq < {otel_hi})
          THEN 1 ELSE 0 END"
     )
+}
+
+/// 1 for an event that came over OpenTelemetry (`kaizen serve`), by its `seq`'s namespace.
+fn is_otel() -> String {
+    let (otel_lo, otel_hi) = otel_seqs();
+    format!("CASE WHEN seq >= {otel_lo} AND seq < {otel_hi} THEN 1 ELSE 0 END")
 }
 
 fn otel_seqs() -> (u64, u64) {
