@@ -98,16 +98,23 @@ fn half_sent_heads_are_closed_and_the_connection_cap_holds() {
     assert_eq!(stored_identities(&store).len(), 1);
 }
 
-/// A sender that trickles its body holds no request slot: with `--max-inflight 1`, a
-/// complete request beside it is answered 200.
+/// A sender that trickles its body holds no request slot, nor the memory it declared: with
+/// `--max-inflight 1`, a complete request beside it is answered 200.
 #[test]
 fn a_slow_body_holds_no_request_slot() {
     let dir = tempfile::tempdir().expect("tmp");
     let (store, spool) = (dir.path().join("store"), dir.path().join("spool"));
-    let server = Server::start(&store, &spool, "127.0.0.1:0", &["--max-inflight", "1"]);
+    // Its declared length is the whole body budget (1 x 64 KiB): what it declares is not
+    // taken before it arrives.
+    let server = Server::start(
+        &store,
+        &spool,
+        "127.0.0.1:0",
+        &["--max-inflight", "1", "--max-body", "64KiB"],
+    );
     let mut slow = TcpStream::connect_timeout(&server.addr, Duration::from_secs(5)).expect("c");
     slow.write_all(
-        b"POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"resourceLogs\":",
+        b"POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 65536\r\n\r\n{\"resourceLogs\":",
     )
     .expect("write");
     std::thread::sleep(Duration::from_millis(300));
@@ -120,8 +127,8 @@ fn a_slow_body_holds_no_request_slot() {
     assert_eq!(stored_identities(&store).len(), 3);
 }
 
-/// A line of a recovered segment that is not an event is kept aside, named, counted; the
-/// segment's other events are stored.
+/// A line of a recovered segment that is not an event, and an end without a newline, are
+/// kept aside, named, counted; the segment's other events are stored.
 #[test]
 fn a_damaged_spool_line_is_kept_aside_and_the_rest_stored() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -131,7 +138,11 @@ fn a_damaged_spool_line_is_kept_aside_and_the_rest_stored() {
     let segment = spool.join("00000000000000000007.seg");
     std::fs::write(
         &segment,
-        format!("{}\n{{\"session_id\": \"cut\n{}\n", event(1), event(2)),
+        format!(
+            "{}\n{{\"session_id\": \"cut\n{}\n{{\"session",
+            event(1),
+            event(2)
+        ),
     )
     .expect("segment");
     let server = Server::start(&store, &spool, "127.0.0.1:0", &[]);
@@ -140,7 +151,7 @@ fn a_damaged_spool_line_is_kept_aside_and_the_rest_stored() {
         assert!(Instant::now() < deadline, "the segment was not flushed");
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(metric(server.addr, "kaizen_serve_damaged_lines_total"), 1.0);
+    assert_eq!(metric(server.addr, "kaizen_serve_damaged_lines_total"), 2.0);
     server.stop();
     let mut stored = stored_identities(&store);
     stored.sort();
@@ -150,7 +161,8 @@ fn a_damaged_spool_line_is_kept_aside_and_the_rest_stored() {
     );
     let kept = std::fs::read_to_string(spool.join("00000000000000000007.seg.damaged"))
         .expect("the damaged line is kept");
-    assert_eq!(kept, "{\"session_id\": \"cut\n");
+    // The cut line, and the end without a newline (a write a crash cut short).
+    assert_eq!(kept, "{\"session_id\": \"cut\n{\"session\n");
 }
 
 /// The store unreachable at start (its folder cannot be created): the server listens and
@@ -179,9 +191,9 @@ fn listens_while_the_store_is_unreachable_and_flushes_when_it_is_back() {
     assert_eq!(stored_identities(&store).len(), 5);
 }
 
-/// A spooled event whose identity the store holds with other content (OTLP identities
-/// hash the record, so only a hash collision or a hand-made spool does this) is kept
-/// aside with the reason; the segment's other events are stored.
+/// A spooled event whose identity the store, or an earlier event of the same flush, holds
+/// with other content (OTLP identities hash the record into 24 bits: a collision, or a
+/// hand-made spool) is kept aside with the reason; the segment's other events are stored.
 #[test]
 fn an_event_the_store_refuses_is_kept_aside_and_the_rest_stored() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -203,7 +215,12 @@ fn an_event_the_store_refuses_is_kept_aside_and_the_rest_stored() {
     let segment = spool.join("00000000000000000003.seg");
     std::fs::write(
         &segment,
-        format!("{}\n{}\n", event(5, "another version"), event(6, "new")),
+        format!(
+            "{}\n{}\n{}\n",
+            event(5, "another version"),
+            event(6, "new"),
+            event(6, "a second version of 6, in the same flush")
+        ),
     )
     .expect("segment");
     let server = Server::start(&store, &spool, "127.0.0.1:0", &[]);
@@ -214,7 +231,7 @@ fn an_event_the_store_refuses_is_kept_aside_and_the_rest_stored() {
     }
     assert_eq!(
         metric(server.addr, "kaizen_serve_refused_events_total"),
-        1.0
+        2.0
     );
     server.stop();
     let mut stored = stored_identities(&store);
@@ -222,15 +239,21 @@ fn an_event_the_store_refuses_is_kept_aside_and_the_rest_stored() {
     assert_eq!(stored, [("twice".to_owned(), 5), ("twice".to_owned(), 6)]);
     let line = std::fs::read_to_string(spool.join("00000000000000000003.seg.refused"))
         .expect("the refused event is kept");
-    let v = json(line.trim().as_bytes());
+    let kept: Vec<serde_json::Value> = line.lines().map(|l| json(l.as_bytes())).collect();
+    assert_eq!(kept.len(), 2, "{line}");
+    for v in &kept {
+        let reason = v["reason"].as_str().expect("reason");
+        assert!(reason.contains("identity conflict"), "{v}");
+    }
+    let notes: Vec<&str> = kept
+        .iter()
+        .map(|v| v["event"]["payload"]["note"].as_str().expect("note"))
+        .collect();
+    assert!(notes.contains(&"another version"), "{notes:?}");
     assert!(
-        v["reason"]
-            .as_str()
-            .expect("reason")
-            .contains("identity conflict"),
-        "{v}"
+        notes.contains(&"a second version of 6, in the same flush"),
+        "{notes:?}"
     );
-    assert_eq!(v["event"]["payload"]["note"], "another version");
     let out = kaizen(&store)
         .args([
             "sql",
@@ -315,4 +338,40 @@ fn report_counts_otlp_tool_results_as_tool_calls() {
     let doc = report_json(&store);
     assert_eq!(doc["totals"]["tool_calls"], 3, "{doc}");
     assert_eq!(doc["totals"]["failed_tool_results"], 1, "{doc}");
+}
+
+/// A client that pipelines requests and never reads the answers holds its connection only
+/// until a write makes no progress for three times `--header-timeout`: with one
+/// connection allowed, the next client is then served.
+#[test]
+fn a_client_that_reads_no_answer_is_cut_off() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (store, spool) = (dir.path().join("store"), dir.path().join("spool"));
+    let server = Server::start(
+        &store,
+        &spool,
+        "127.0.0.1:0",
+        &["--header-timeout", "1s", "--max-connections", "1"],
+    );
+    let addr = server.addr;
+    let mut greedy = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("c");
+    greedy
+        .set_write_timeout(Some(Duration::from_secs(2)))
+        .expect("timeout");
+    // 404s that echo an 8 KB path, pipelined until the sockets are full (at most 64 MB).
+    let request = format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "x".repeat(8000));
+    let mut sent = 0usize;
+    while sent < 64 << 20 && greedy.write_all(request.as_bytes()).is_ok() {
+        sent += request.len();
+    }
+    let started = Instant::now();
+    let a = post_json_logs(addr, &claude_request("after-the-greedy-one", 0, 1));
+    assert_eq!(a.status, 200);
+    assert!(
+        started.elapsed() < Duration::from_secs(25),
+        "served after {:?}",
+        started.elapsed()
+    );
+    drop(greedy);
+    server.stop();
 }

@@ -18,6 +18,9 @@ use super::spool::{Segment, Spool};
 /// Events handed to the writer at a time.
 const CHUNK_EVENTS: usize = 2_048;
 
+/// How often the store is reached while nothing is flushed (one listing).
+const PROBE_EVERY: Duration = Duration::from_secs(60);
+
 /// Longest wait between two failed flushes (the store unreachable): doubling from 1 s.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
@@ -99,8 +102,9 @@ async fn flush_segments(
     }
     // An event the store refuses (another event already holds its identity) is set aside
     // with the reason, and the rest is written again: one bad record must not hold back
-    // every later one forever.
-    let mut refused: Vec<(Event, String)> = Vec::new();
+    // every later one. Conflicts within the batch are found first, in one pass (a request
+    // can carry thousands of records crafted to share identities).
+    let mut refused = conflicts_within(&mut events);
     let receipt = loop {
         let error = match write_all(store, &events).await {
             Ok(receipt) => break receipt,
@@ -109,8 +113,9 @@ async fn flush_segments(
         let Some(identity) = refused_identity(&error) else {
             return Err(error);
         };
+        // Each round takes at least one event out: the loop ends.
         let taken = identity.take_from(&mut events);
-        if taken.is_empty() || refused.len() + taken.len() > MAX_REFUSED {
+        if taken.is_empty() {
             return Err(error);
         }
         let reason = format!("{error:#}");
@@ -141,8 +146,42 @@ async fn flush_segments(
     })
 }
 
-/// Most events one flush sets aside before it gives up (and retries later).
-const MAX_REFUSED: usize = 1_000;
+/// Takes out of `events` each one whose identity an earlier, different event of the batch
+/// holds (exact copies stay: the writer stores them once), with the reason.
+fn conflicts_within(events: &mut Vec<Event>) -> Vec<(Event, String)> {
+    let mut first: foldhash::HashMap<(String, u64), usize> = Default::default();
+    let mut conflicting = vec![false; events.len()];
+    for (i, e) in events.iter().enumerate() {
+        match first.entry((e.session_id.clone(), e.seq)) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(i);
+            }
+            std::collections::hash_map::Entry::Occupied(o) => {
+                conflicting[i] = events[*o.get()] != *e;
+            }
+        }
+    }
+    let mut refused = Vec::new();
+    let mut i = 0;
+    events.retain(|e| {
+        let keep = !conflicting[i];
+        i += 1;
+        if !keep {
+            refused.push((
+                e.clone(),
+                format!(
+                    "identity conflict: another record of this flush is stored as (session_id {:?}, seq {}) (their hashes collide)",
+                    e.session_id, e.seq
+                ),
+            ));
+        }
+        keep
+    });
+    if let Some((e, _)) = refused.first() {
+        tracing::error!(count = refused.len(), first_session_id = %e.session_id, first_seq = e.seq, "spooled events share an identity with another of the flush: kept aside, not stored");
+    }
+    refused
+}
 
 /// Writes and commits `events` in one all-or-nothing commit.
 async fn write_all(store: &Store, events: &[Event]) -> anyhow::Result<AppendReceipt> {
@@ -234,9 +273,9 @@ struct SegmentEvents {
     damaged: Vec<DamagedLine>,
 }
 
-/// A segment's events, and its lines that are not events. The error is I/O (retried
-/// later). Bytes after the last newline were never acknowledged (see the spool) and are
-/// left out.
+/// A segment's events, and its lines that are not events (bytes after the last newline
+/// among them: never acknowledged, see the spool, but kept aside all the same). The error
+/// is I/O (retried later).
 async fn read_segment(segment: &Segment) -> anyhow::Result<SegmentEvents> {
     let bytes = tokio::fs::read(&segment.path)
         .await
@@ -263,6 +302,15 @@ async fn read_segment(segment: &Segment) -> anyhow::Result<SegmentEvents> {
                 }),
             }
         }
+        // Bytes after the last newline: a write a crash cut short (never acknowledged), or
+        // a damaged end. Either way kept aside, never dropped unseen.
+        if end < bytes.len() {
+            read.damaged.push(DamagedLine {
+                number: bytes[..end].iter().filter(|b| **b == b'\n').count() + 1,
+                bytes: bytes[end..].to_vec(),
+                error: "no newline at the end: a write cut short (never acknowledged), or a damaged end".into(),
+            });
+        }
         read
     })
     .await?;
@@ -284,6 +332,10 @@ pub async fn run(
     // left in the spool goes first, while requests are already taken.
     let mut wait = false;
     let mut created = false;
+    // When the store was last reached (a listing): at start, then every PROBE_EVERY, so
+    // that `_store_up` says whether it can be reached even while nothing is flushed (an
+    // object store's `create` sends no request).
+    let mut reached: Option<Instant> = None;
     loop {
         if wait {
             tokio::select! {
@@ -299,6 +351,13 @@ pub async fn run(
             if !created {
                 store.create().await.context("creating the store")?;
                 created = true;
+            }
+            if reached.is_none_or(|at| at.elapsed() >= PROBE_EVERY) {
+                store
+                    .days(&kaizen_store::Query::all())
+                    .await
+                    .context("reaching the store (listing its days)")?;
+                reached = Some(Instant::now());
             }
             flush_all(&store, &spool, &metrics, budget).await
         }

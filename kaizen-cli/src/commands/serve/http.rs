@@ -38,6 +38,9 @@ use super::spool::{Spool, SpoolError};
 /// what has arrived (see [`App::body_budget`]), not a request slot.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Most bytes a body's buffer is sized for from its declared length, before they arrive.
+const INITIAL_BODY_CAPACITY: u64 = 64 << 10;
+
 /// Longest message of an error response (a serde error on a deeply nested body can be long).
 const MAX_MESSAGE_CHARS: usize = 1_000;
 
@@ -413,10 +416,12 @@ async fn read_body(
     if declared.is_some_and(|n| n > app.max_body) {
         return Err(over());
     }
+    // The budget is taken as bytes arrive, never for a declared length: 64 heads that
+    // declare 16 MiB each and send nothing would otherwise hold all of it.
     let mut memory = BodyMemory::default();
-    // A declared length is taken at once: refused now rather than after its upload.
-    memory.reserve(app, declared.unwrap_or(0))?;
-    let mut body = Vec::with_capacity(usize::try_from(declared.unwrap_or(0)).unwrap_or(0));
+    let mut body = Vec::with_capacity(
+        usize::try_from(declared.unwrap_or(0).min(INITIAL_BODY_CAPACITY)).unwrap_or(0),
+    );
     let mut stream = req.into_body();
     let deadline = tokio::time::Instant::now() + BODY_TIMEOUT;
     loop {

@@ -5,6 +5,9 @@
 //!   closed (hyper's `header_read_timeout`, which needs a timer that `axum::serve` does not
 //!   give it). Without it a client that sends half a request head holds its connection
 //!   forever, and enough of them use up the process's file descriptors (slowloris).
+//! - **A write deadline** (three times `--header-timeout`): a client that stops reading its
+//!   answers (pipelined requests filling the socket) is cut off when a write makes no
+//!   progress for that long; else it would hold a connection slot with no time limit.
 //! - **A connection cap** (`--max-connections`): at the cap no connection is accepted; new
 //!   ones wait in the kernel's listen backlog until one closes, so the descriptors the
 //!   spool and the store need are never taken by clients.
@@ -85,10 +88,15 @@ pub async fn serve(
             metrics.connections.inc();
             // Small responses: do not wait for more to fill a segment.
             let _ = stream.set_nodelay(true);
+            // A client that stops reading its answers (pipelined requests, a full socket
+            // buffer) holds its connection only this long: writes that make no progress
+            // end it.
+            let mut io = tokio_io_timeout::TimeoutStream::new(stream);
+            io.set_write_timeout(Some(header_timeout.saturating_mul(3)));
             let connection = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(header_timeout)
-                .serve_connection(TokioIo::new(stream), service);
+                .serve_connection(TokioIo::new(Box::pin(io)), service);
             tokio::pin!(connection);
             let ended = tokio::select! {
                 ended = connection.as_mut() => ended,

@@ -97,10 +97,17 @@ impl Spool {
         fs::create_dir_all(dir).with_context(|| format!("--spool {}", dir.display()))?;
         let lock = lock(dir)?;
         let mut found: Vec<(u64, Segment)> = Vec::new();
+        // Numbers are never used again while a file of theirs is kept (`.damaged`,
+        // `.refused`): what a flush kept aside is not replaced by a later segment's.
+        let mut highest = 0;
         for entry in fs::read_dir(dir).with_context(|| format!("--spool {}", dir.display()))? {
             let entry = entry?;
             let name = entry.file_name();
-            let Some(number) = name.to_str().and_then(segment_number) else {
+            let name = name.to_str().unwrap_or_default();
+            if let Some(number) = name.get(..20).and_then(|digits| digits.parse::<u64>().ok()) {
+                highest = highest.max(number);
+            }
+            let Some(number) = segment_number(name) else {
                 continue;
             };
             let bytes = entry.metadata()?.len();
@@ -113,7 +120,7 @@ impl Spool {
             ));
         }
         found.sort_by_key(|(n, _)| *n);
-        let next = found.last().map_or(1, |(n, _)| n + 1);
+        let next = highest + 1;
         let held = found.iter().map(|(_, s)| s.bytes).sum();
         let shared = Arc::new(Shared {
             dir: dir.to_owned(),
@@ -480,5 +487,21 @@ mod tests {
             spool.append(line).await,
             Err(SpoolError::Full { held: 60, max: 100 })
         ));
+    }
+
+    /// A number whose kept-aside file is still in the spool is not used again.
+    #[tokio::test]
+    async fn numbers_of_kept_aside_files_are_not_used_again() {
+        let dir = tempfile::tempdir().expect("tmp");
+        std::fs::write(dir.path().join("00000000000000000007.seg.damaged"), "x\n").expect("w");
+        let spool =
+            Spool::open(dir.path(), 1 << 20, Duration::from_secs(60), 1 << 20).expect("open");
+        spool.append(b"{}\n".to_vec()).await.expect("append");
+        assert!(dir.path().join("00000000000000000008.seg").exists());
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("00000000000000000007.seg.damaged"))
+                .expect("kept"),
+            "x\n"
+        );
     }
 }
