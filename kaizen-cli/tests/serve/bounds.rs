@@ -375,3 +375,28 @@ fn a_client_that_reads_no_answer_is_cut_off() {
     drop(greedy);
     server.stop();
 }
+
+/// proto3's JSON mapping lets a double be a string: `"1.5"` is read as the number,
+/// `"NaN"` kept as text (JSON has no number for it); the request is not refused.
+#[test]
+fn doubles_sent_as_strings_are_read() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (store, spool) = (dir.path().join("store"), dir.path().join("spool"));
+    let server = Server::start(&store, &spool, "127.0.0.1:0", &[]);
+    let ns = (time::OffsetDateTime::now_utc() - time::Duration::hours(1)).unix_timestamp_nanos();
+    let body = String::from_utf8(claude_request("doubles", 0, 1))
+        .expect("utf8")
+        .replace("1790846102000000000", &ns.to_string())
+        .replace(r#"{"doubleValue":0.001}"#, r#"{"doubleValue":"1.5"}"#)
+        .replace(
+            r#"{"key":"session.id""#,
+            r#"{"key":"ratio","value":{"doubleValue":"NaN"}},{"key":"session.id""#,
+        );
+    assert!(body.contains(r#""doubleValue":"1.5""#), "{body}");
+    let a = post_json_logs(server.addr, body.as_bytes());
+    assert_eq!(a.status, 200, "{}", String::from_utf8_lossy(&a.body));
+    server.stop();
+    let doc = report_json(&store);
+    assert_eq!(doc["totals"]["cost_usd_e6"], 1_500_000, "{doc}");
+    assert_eq!(stored_identities(&store).len(), 1);
+}

@@ -316,25 +316,31 @@ async fn accept(app: &App, signal: Signal, req: Request) -> Result<Response, Ref
             "too many requests at once (--max-inflight); retry later",
         )
     })?;
-    let body = if gzip {
-        gunzip(&body, app.max_body)?
-    } else {
-        body
-    };
-    let (mapped, accepted_records) = match signal {
-        Signal::Logs => {
-            let r: ExportLogsServiceRequest = decode(&body, format)?;
-            let n = app.limits.logs(&r).map_err(too_large)?;
-            (otel::logs_to_events(&r, host.as_deref()), n)
-        }
-        Signal::Traces => {
-            let r: ExportTraceServiceRequest = decode(&body, format)?;
-            let n = app.limits.traces(&r).map_err(too_large)?;
-            (otel::spans_to_events(&r, host.as_deref()), n)
-        }
-        Signal::Metrics => {
-            let r: ExportMetricsServiceRequest = decode(&body, format)?;
-            let n = app.limits.metrics(&r).map_err(too_large)?;
+    // Inflating, decoding and mapping are CPU work: off the async threads, so that
+    // `/healthz` and the other connections are answered while a large body decodes.
+    let (limits, max_body, for_mapping) = (app.limits, app.max_body, host.clone());
+    let decoded = tokio::task::spawn_blocking(move || {
+        decode_request(
+            signal,
+            format,
+            gzip,
+            body,
+            max_body,
+            limits,
+            for_mapping.as_deref(),
+        )
+    })
+    .await
+    .map_err(|e| {
+        refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "decode_task",
+            format!("decoding the request failed: {e}"),
+        )
+    })??;
+    let (mapped, accepted_records) = match decoded {
+        Decoded::Events(mapped, n) => (mapped, n),
+        Decoded::Metrics(n) => {
             app.metrics.add_records("metrics", "not_stored", n);
             let partial = (n > 0).then(|| ExportMetricsPartialSuccess {
                 rejected_data_points: i64::try_from(n).unwrap_or(i64::MAX),
@@ -348,11 +354,6 @@ async fn accept(app: &App, signal: Signal, req: Request) -> Result<Response, Ref
             ));
         }
     };
-    let mut mapped = mapped;
-    refuse_far_future(&mut mapped);
-    if mapped.events.is_empty() && mapped.rejected == 0 && format == Format::Json {
-        mapped.first_error = empty_json_warning(&body);
-    }
     spool(app, &mapped).await?;
     let stored = mapped.events.len() as u64;
     app.metrics.add_records(signal.name(), "stored", stored);
@@ -390,6 +391,48 @@ async fn accept(app: &App, signal: Signal, req: Request) -> Result<Response, Ref
             format,
         ),
     })
+}
+
+/// A decoded request: its events and how many records it held, or a metrics request's
+/// data points (not stored).
+enum Decoded {
+    Events(Mapped, u64),
+    Metrics(u64),
+}
+
+/// Inflates (gzip), decodes, bounds and maps a request body (CPU work, on a blocking
+/// thread). Records dated far ahead are rejected; a JSON body of no record is warned.
+fn decode_request(
+    signal: Signal,
+    format: Format,
+    gzip: bool,
+    body: Vec<u8>,
+    max_body: u64,
+    limits: Limits,
+    host: Option<&str>,
+) -> Result<Decoded, Refusal> {
+    let body = if gzip { gunzip(&body, max_body)? } else { body };
+    let (mut mapped, n) = match signal {
+        Signal::Logs => {
+            let r: ExportLogsServiceRequest = decode(&body, format)?;
+            let n = limits.logs(&r).map_err(too_large)?;
+            (otel::logs_to_events(&r, host), n)
+        }
+        Signal::Traces => {
+            let r: ExportTraceServiceRequest = decode(&body, format)?;
+            let n = limits.traces(&r).map_err(too_large)?;
+            (otel::spans_to_events(&r, host), n)
+        }
+        Signal::Metrics => {
+            let r: ExportMetricsServiceRequest = decode(&body, format)?;
+            return Ok(Decoded::Metrics(limits.metrics(&r).map_err(too_large)?));
+        }
+    };
+    refuse_far_future(&mut mapped);
+    if mapped.events.is_empty() && mapped.rejected == 0 && format == Format::Json {
+        mapped.first_error = empty_json_warning(&body);
+    }
+    Ok(Decoded::Events(mapped, n))
 }
 
 fn too_large(message: String) -> Refusal {
@@ -569,13 +612,62 @@ fn decode<T: Message + Default + serde::de::DeserializeOwned>(
                 format!("invalid OTLP protobuf: {e}"),
             )
         }),
-        Format::Json => serde_json::from_slice(body).map_err(|e| {
-            refuse(
-                StatusCode::BAD_REQUEST,
-                "decode",
-                format!("invalid OTLP JSON: {e}"),
-            )
+        Format::Json => serde_json::from_slice(body).or_else(|e| {
+            // proto3's JSON mapping lets a double be a string ("1.5", "NaN", "Infinity",
+            // as Python's json_format writes a NaN); the generated types take numbers
+            // only. Read again with such values made numbers (or, for NaN and the
+            // infinities, which JSON numbers cannot hold, kept as the string).
+            let retried = serde_json::from_slice::<serde_json::Value>(body)
+                .ok()
+                .filter(|_| names_double_value(body))
+                .and_then(|mut value| {
+                    doubles_as_numbers(&mut value);
+                    serde_json::from_value::<T>(value).ok()
+                });
+            retried.ok_or_else(|| {
+                refuse(
+                    StatusCode::BAD_REQUEST,
+                    "decode",
+                    format!("invalid OTLP JSON: {e}"),
+                )
+            })
         }),
+    }
+}
+
+/// Whether a JSON body names `doubleValue` at all (else there is nothing to read again).
+fn names_double_value(body: &[u8]) -> bool {
+    body.windows(b"doubleValue".len())
+        .any(|w| w == b"doubleValue")
+}
+
+/// Rewrites every `"doubleValue": "<text>"` of an OTLP JSON value: a finite number becomes
+/// a JSON number; `NaN` and the infinities become `"stringValue"` (JSON has no number for
+/// them). Anything that is not a number is left for the decoder to refuse.
+fn doubles_as_numbers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            let text = match map.get("doubleValue") {
+                Some(serde_json::Value::String(text)) => Some(text.clone()),
+                _ => None,
+            };
+            if let Some(text) = text
+                && let Ok(n) = text.trim().parse::<f64>()
+            {
+                match serde_json::Number::from_f64(n) {
+                    Some(n) => {
+                        map.insert("doubleValue".into(), serde_json::Value::Number(n));
+                    }
+                    None => {
+                        map.remove("doubleValue");
+                        map.insert("stringValue".into(), serde_json::Value::String(text));
+                    }
+                }
+            }
+            map.values_mut().for_each(doubles_as_numbers);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(doubles_as_numbers),
+        _ => {}
     }
 }
 
