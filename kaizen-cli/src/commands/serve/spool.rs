@@ -288,6 +288,9 @@ fn segment_number(name: &str) -> Option<u64> {
         .then(|| digits.parse().ok())?
 }
 
+/// How long a start waits for another server to let go of the spool.
+const LOCK_WAIT: Duration = Duration::from_secs(30);
+
 /// Takes the spool's lock (`spool.lock`, flock): two servers on one spool would each
 /// flush and delete the other's segments.
 fn lock(dir: &Path) -> anyhow::Result<File> {
@@ -301,13 +304,25 @@ fn lock(dir: &Path) -> anyhow::Result<File> {
     #[cfg(unix)]
     {
         use std::os::fd::AsRawFd;
+        // A server stopping (SIGTERM: it flushes, then exits) holds the lock a while: a
+        // restart waits for it, up to LOCK_WAIT, instead of failing at once.
+        let started = Instant::now();
+        let mut said = false;
         // SAFETY: flock on a file descriptor this function owns.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-            anyhow::bail!(
-                "{}: another kaizen serve uses this spool ({})",
-                dir.display(),
-                io::Error::last_os_error()
-            );
+        while unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            let error = io::Error::last_os_error();
+            if started.elapsed() >= LOCK_WAIT {
+                anyhow::bail!(
+                    "{}: another kaizen serve uses this spool ({error}; waited {} s)",
+                    dir.display(),
+                    LOCK_WAIT.as_secs()
+                );
+            }
+            if !said {
+                tracing::warn!(spool = %dir.display(), "another kaizen serve holds this spool: waiting for it to stop");
+                said = true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
         }
     }
     Ok(file)
