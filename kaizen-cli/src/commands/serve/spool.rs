@@ -100,12 +100,18 @@ impl Spool {
         // Numbers are never used again while a file of theirs is kept (`.damaged`,
         // `.refused`): what a flush kept aside is not replaced by a later segment's.
         let mut highest = 0;
+        let mut kept_aside = 0;
         for entry in fs::read_dir(dir).with_context(|| format!("--spool {}", dir.display()))? {
             let entry = entry?;
             let name = entry.file_name();
             let name = name.to_str().unwrap_or_default();
             if let Some(number) = name.get(..20).and_then(|digits| digits.parse::<u64>().ok()) {
                 highest = highest.max(number);
+                // What a flush kept aside stays in the spool's disk bound until a person
+                // removes it: else a sender could fill the disk with records refused.
+                if name.ends_with(".damaged") || name.ends_with(".refused") {
+                    kept_aside += entry.metadata()?.len();
+                }
             }
             let Some(number) = segment_number(name) else {
                 continue;
@@ -121,7 +127,7 @@ impl Spool {
         }
         found.sort_by_key(|(n, _)| *n);
         let next = highest + 1;
-        let held = found.iter().map(|(_, s)| s.bytes).sum();
+        let held = found.iter().map(|(_, s)| s.bytes).sum::<u64>() + kept_aside;
         let shared = Arc::new(Shared {
             dir: dir.to_owned(),
             bytes: AtomicU64::new(held),
@@ -240,7 +246,8 @@ impl Spool {
     }
 
     /// Keeps `lines` beside `segment`, in `<segment>.<what>` (fsynced, and its folder
-    /// entry): what a flush could not store, for a person to look at. Replaces a file of
+    /// entry): what a flush could not store, for a person to look at. Its bytes count in
+    /// `--spool-max-bytes` until it is removed (and the server restarted). Replaces a file of
     /// the same name, which only an interrupted earlier flush of the same segment wrote.
     pub fn keep_aside(
         &self,
@@ -251,13 +258,22 @@ impl Spool {
         let mut name = segment.path.as_os_str().to_owned();
         name.push(format!(".{what}"));
         let path = PathBuf::from(name);
+        // A file of the same name is an interrupted earlier flush's, counted already.
+        let replaced = fs::metadata(&path).map_or(0, |m| m.len());
         let mut file = File::create(&path)?;
+        let mut written = 0;
         for mut line in lines {
             line.push(b'\n');
             file.write_all(&line)?;
+            written += line.len() as u64;
         }
         file.sync_all()?;
         sync_dir(&self.shared.dir)?;
+        // Counted in the spool's disk bound (see `open`).
+        self.shared.bytes.fetch_add(written, Ordering::SeqCst);
+        self.shared
+            .bytes
+            .fetch_sub(replaced.min(written), Ordering::SeqCst);
         Ok(path)
     }
 
@@ -518,5 +534,32 @@ mod tests {
                 .expect("kept"),
             "x\n"
         );
+    }
+
+    /// Files kept aside count in the spool's disk bound, at open too.
+    #[tokio::test]
+    async fn kept_aside_files_count_in_the_disk_bound() {
+        let dir = tempfile::tempdir().expect("tmp");
+        std::fs::write(
+            dir.path().join("00000000000000000002.seg.refused"),
+            vec![b'x'; 60],
+        )
+        .expect("w");
+        let spool = Spool::open(dir.path(), 1 << 20, Duration::from_secs(60), 100).expect("open");
+        assert_eq!(spool.depth().0, 60);
+        let mut line = vec![b'y'; 49];
+        line.push(b'\n');
+        assert!(matches!(
+            spool.append(line).await,
+            Err(SpoolError::Full { held: 60, max: 100 })
+        ));
+        let segment = Segment {
+            path: dir.path().join("00000000000000000003.seg"),
+            bytes: 0,
+        };
+        spool
+            .keep_aside(&segment, "damaged", std::iter::once(b"z".to_vec()))
+            .expect("kept");
+        assert_eq!(spool.depth().0, 62);
     }
 }
