@@ -119,7 +119,22 @@ pub trait EventWriter: Send {
 
     /// Removes every staged file.
     async fn abort(self: Box<Self>) -> Result<()>;
+
+    /// From now on, an event whose identity the store holds with other content is not an
+    /// error ([`crate::Error::Conflict`]) but is left out of the append and pushed to
+    /// `refused`, with the conflict's message: for a caller that must keep going past a few
+    /// bad events in one pass (`kaizen serve`'s flush), not retry once per event. Exact
+    /// copies of stored events are dropped as always. Returns false for a writer that
+    /// cannot (its conflicts stay errors); the store's own writer can.
+    fn set_aside_conflicts(&mut self, refused: RefusedEvents) -> bool {
+        let _ = refused;
+        false
+    }
 }
+
+/// Where [`EventWriter::set_aside_conflicts`] puts the events it leaves out: each with the
+/// message of its conflict (naming the stored file).
+pub type RefusedEvents = std::sync::Arc<std::sync::Mutex<Vec<(Event, String)>>>;
 
 /// A store of events partitioned by UTC day.
 #[async_trait]

@@ -22,7 +22,7 @@ mod store;
 pub use error::{Error, Result};
 pub use event_store::{
     AppendReceipt, BatchStream, EventStore, EventWriter, Partition, PruneReport, PrunedFile,
-    WrittenFile,
+    RefusedEvents, WrittenFile,
 };
 pub use home::expand_home;
 pub use open::{open, open_store, open_with_options, store_on};

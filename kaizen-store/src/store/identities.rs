@@ -115,11 +115,15 @@ impl StoredIdentities {
     /// stored event is removed (it is stored already); another event with a stored identity
     /// (the same identity at another time, on this day or another, or with other content)
     /// is the error of that identity, naming the stored file. Returns the copies removed.
+    ///
+    /// With `refused`, such an event is left out and pushed there with its conflict's
+    /// message instead (see `EventWriter::set_aside_conflicts`).
     pub async fn check(
         &self,
         backend: &Arc<dyn Backend>,
         chunks: &mut [Vec<Event>],
         batch_rows: usize,
+        mut refused: Option<&mut Vec<(Event, String)>>,
     ) -> Result<u64> {
         if self.sessions.is_empty() {
             return Ok(0);
@@ -168,12 +172,17 @@ impl StoredIdentities {
                         false
                     }
                     Some((_, path)) => {
-                        conflict.get_or_insert_with(|| Error::Conflict {
+                        let error = || Error::Conflict {
                             session_id: event.session_id.clone(),
                             seq: event.seq,
                             first: (*path).to_owned(),
                             second: APPENDED.to_owned(),
-                        });
+                        };
+                        if let Some(refused) = refused.as_deref_mut() {
+                            refused.push((event.clone(), error().to_string()));
+                            return false;
+                        }
+                        conflict.get_or_insert_with(error);
                         true
                     }
                     None => true,

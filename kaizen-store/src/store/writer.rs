@@ -50,6 +50,9 @@ pub(crate) struct StoreWriter {
     /// Days where a part shared identities with an earlier file of this writer: their
     /// files are compared event by event before anything is published.
     overlapping_days: BTreeSet<UtcDay>,
+    /// Where events conflicting with stored ones go, when the caller asked for that
+    /// (`EventWriter::set_aside_conflicts`); else they are an error.
+    refused: Option<crate::event_store::RefusedEvents>,
 }
 
 /// Days encoded at once while events still arrive: two, so that encoding (the slower side)
@@ -163,6 +166,7 @@ impl StoreWriter {
             stored: None,
             run_days: BTreeMap::new(),
             overlapping_days: BTreeSet::new(),
+            refused: None,
         }
     }
 
@@ -197,9 +201,15 @@ impl StoreWriter {
         let mut attempt = 1;
         loop {
             let stored = self.stored().await?;
-            match stored.check(&self.backend, &mut chunks, batch_rows).await {
+            let mut refused = self.refused.as_ref().map(|_| Vec::new());
+            match (stored.check(&self.backend, &mut chunks, batch_rows, refused.as_mut())).await {
                 Ok(copies) => {
                     self.duplicates_dropped += copies;
+                    if let (Some(sink), Some(refused)) = (&self.refused, refused)
+                        && let Ok(mut sink) = sink.lock()
+                    {
+                        sink.extend(refused);
+                    }
                     break;
                 }
                 Err(e) if e.is_vanished_file() && attempt < 8 => {
@@ -615,6 +625,11 @@ impl EventWriter for StoreWriter {
     async fn abort(mut self: Box<Self>) -> Result<()> {
         self.buffered.clear();
         self.discard_all().await
+    }
+
+    fn set_aside_conflicts(&mut self, refused: crate::event_store::RefusedEvents) -> bool {
+        self.refused = Some(refused);
+        true
     }
 }
 

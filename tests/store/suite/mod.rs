@@ -295,6 +295,49 @@ pub async fn identity_is_deduplicated(store: Store) {
     assert_eq!((receipt.rows(), receipt.duplicates_dropped), (1, 5));
 }
 
+/// A writer asked to set conflicts aside (`EventWriter::set_aside_conflicts`, what `kaizen
+/// serve`'s flush uses) leaves each event that conflicts with a stored one out, with the
+/// conflict's message, in one pass, and publishes the rest; the stored version stays.
+pub async fn conflicts_set_aside_leave_the_rest_published(store: Store) {
+    let base = day("2026-10-05").start_ms();
+    store
+        .append(vec![event("s", 0, base), event("s", 1, base + 1)])
+        .await
+        .expect("first");
+    let mut changed_0 = event("s", 0, base);
+    changed_0.tokens_in = Some(7);
+    let mut changed_1 = event("s", 1, base + 1);
+    changed_1.tokens_in = Some(8);
+    let refused: kaizen::store::RefusedEvents = Default::default();
+    let mut writer = store.writer();
+    assert!(writer.set_aside_conflicts(refused.clone()));
+    writer
+        .write(vec![
+            changed_0.clone(),
+            event("s", 2, base + 2),
+            changed_1.clone(),
+            event("s", 1, base + 1),
+        ])
+        .await
+        .expect("write");
+    let receipt = writer.commit().await.expect("commit");
+    assert_eq!((receipt.rows(), receipt.duplicates_dropped), (1, 1));
+    let refused = refused.lock().expect("lock").clone();
+    let events: Vec<&Event> = refused.iter().map(|(e, _)| e).collect();
+    assert_eq!(events, vec![&changed_0, &changed_1]);
+    for (_, reason) in &refused {
+        assert!(reason.contains("identity conflict"), "{reason}");
+    }
+    let stored = scan(&store, Query::all()).await;
+    assert_eq!(
+        stored
+            .iter()
+            .map(|e| (e.seq, e.tokens_in))
+            .collect::<Vec<_>>(),
+        vec![(0, None), (1, None), (2, None)]
+    );
+}
+
 /// The identity rule where data comes in: a second version of a stored event (other
 /// content, another time of its day, or re-stamped to another day) is refused, naming the
 /// stored file, and nothing of the append is written; an exact copy is stored once. Two
@@ -1837,6 +1880,13 @@ macro_rules! conformance_suite {
                 return; // this backend is not configured here
             };
             suite::identity_is_deduplicated(store).await
+        }
+        #[tokio::test]
+        async fn conflicts_set_aside_leave_the_rest_published() {
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
+            suite::conflicts_set_aside_leave_the_rest_published(store).await
         }
         #[tokio::test]
         async fn identity_conflicts_are_refused_at_append() {

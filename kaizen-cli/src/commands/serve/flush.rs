@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use kaizen_core::Event;
-use kaizen_store::{APPENDED, AppendReceipt, EventStore, Store};
+use kaizen_store::{APPENDED, AppendReceipt, EventStore, RefusedEvents, Store};
 use tokio::sync::watch;
 
 use super::metrics::Metrics;
@@ -106,8 +106,22 @@ async fn flush_segments(
     // can carry thousands of records crafted to share identities).
     let mut refused = conflicts_within(&mut events);
     let receipt = loop {
-        let error = match write_all(store, &events).await {
-            Ok(receipt) => break receipt,
+        // Events that conflict with stored ones are left out by the writer in the same
+        // pass (each would otherwise cost one more try of the whole commit).
+        let set_aside: RefusedEvents = Default::default();
+        let result = write_all(store, &events, set_aside.clone()).await;
+        let from_writer = set_aside
+            .lock()
+            .map(|mut v| std::mem::take(&mut *v))
+            .unwrap_or_default();
+        let error = match result {
+            Ok(receipt) => {
+                if let Some((e, reason)) = from_writer.first() {
+                    tracing::error!(count = from_writer.len(), first_session_id = %e.session_id, first_seq = e.seq, first_reason = %reason, "spooled events conflict with stored ones: kept aside, not stored");
+                }
+                refused.extend(from_writer);
+                break receipt;
+            }
             Err(e) => e,
         };
         let Some(identity) = refused_identity(&error) else {
@@ -183,9 +197,15 @@ fn conflicts_within(events: &mut Vec<Event>) -> Vec<(Event, String)> {
     refused
 }
 
-/// Writes and commits `events` in one all-or-nothing commit.
-async fn write_all(store: &Store, events: &[Event]) -> anyhow::Result<AppendReceipt> {
+/// Writes and commits `events` in one all-or-nothing commit; events that conflict with
+/// stored ones are left out and put in `set_aside`.
+async fn write_all(
+    store: &Store,
+    events: &[Event],
+    set_aside: RefusedEvents,
+) -> anyhow::Result<AppendReceipt> {
     let mut writer = store.writer();
+    writer.set_aside_conflicts(set_aside);
     let written: anyhow::Result<()> = async {
         for chunk in events.chunks(CHUNK_EVENTS) {
             writer.write(chunk.to_vec()).await?;
