@@ -59,14 +59,8 @@ fn spooled_event(session: &str, seq: u64, note: Option<&str>) -> String {
 /// slot of `--max-connections`, a new client waits (it is not accepted), then is served.
 #[test]
 fn half_sent_heads_are_closed_and_the_connection_cap_holds() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let (store, spool) = (dir.path().join("store"), dir.path().join("spool"));
-    let server = Server::start(
-        &store,
-        &spool,
-        "127.0.0.1:0",
-        &["--header-timeout", "3s", "--max-connections", "3"],
-    );
+    let (_dir, store, _, server) =
+        serve_in_tempdir(&["--header-timeout", "3s", "--max-connections", "3"]);
     let addr = server.addr;
     let mut slow: Vec<TcpStream> = (0..3).map(|_| half_head(addr)).collect();
     std::thread::sleep(Duration::from_millis(300));
@@ -275,9 +269,7 @@ fn an_event_the_store_refuses_is_kept_aside_and_the_rest_stored() {
 /// a warning instead of a silent nothing.
 #[test]
 fn far_future_records_are_rejected_and_snake_case_json_is_warned() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let (store, spool) = (dir.path().join("store"), dir.path().join("spool"));
-    let server = Server::start(&store, &spool, "127.0.0.1:0", &[]);
+    let (_dir, store, _, server) = serve_in_tempdir(&[]);
     let future = String::from_utf8(claude_request("ahead", 0, 2))
         .expect("utf8")
         .replacen("1790846102000000000", "18446744073709551615", 1);
@@ -311,9 +303,7 @@ fn far_future_records_are_rejected_and_snake_case_json_is_warned() {
 /// call record: `report` counts each as a call.
 #[test]
 fn report_counts_otlp_tool_results_as_tool_calls() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let (store, spool) = (dir.path().join("store"), dir.path().join("spool"));
-    let server = Server::start(&store, &spool, "127.0.0.1:0", &[]);
+    let (_dir, store, _, server) = serve_in_tempdir(&[]);
     let ns = (time::OffsetDateTime::now_utc() - time::Duration::hours(1)).unix_timestamp_nanos();
     let records: Vec<String> = (0..3)
         .map(|i| {
@@ -345,14 +335,8 @@ fn report_counts_otlp_tool_results_as_tool_calls() {
 /// connection allowed, the next client is then served.
 #[test]
 fn a_client_that_reads_no_answer_is_cut_off() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let (store, spool) = (dir.path().join("store"), dir.path().join("spool"));
-    let server = Server::start(
-        &store,
-        &spool,
-        "127.0.0.1:0",
-        &["--header-timeout", "1s", "--max-connections", "1"],
-    );
+    let (_dir, _, _, server) =
+        serve_in_tempdir(&["--header-timeout", "1s", "--max-connections", "1"]);
     let addr = server.addr;
     let mut greedy = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("c");
     greedy
@@ -380,9 +364,7 @@ fn a_client_that_reads_no_answer_is_cut_off() {
 /// `"NaN"` kept as text (JSON has no number for it); the request is not refused.
 #[test]
 fn doubles_sent_as_strings_are_read() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let (store, spool) = (dir.path().join("store"), dir.path().join("spool"));
-    let server = Server::start(&store, &spool, "127.0.0.1:0", &[]);
+    let (_dir, store, _, server) = serve_in_tempdir(&[]);
     let ns = (time::OffsetDateTime::now_utc() - time::Duration::hours(1)).unix_timestamp_nanos();
     let body = String::from_utf8(claude_request("doubles", 0, 1))
         .expect("utf8")

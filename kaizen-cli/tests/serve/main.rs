@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -21,6 +21,15 @@ fn kaizen(store: &Path) -> Command {
         .env_remove("KAIZEN_STORE")
         .stdin(Stdio::null());
     c
+}
+
+/// A temporary folder with a store and a spool (`store`, `spool`), and a server on them
+/// on 127.0.0.1, a free port, started with `flags`.
+fn serve_in_tempdir(flags: &[&str]) -> (tempfile::TempDir, PathBuf, PathBuf, Server) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (store, spool) = (dir.path().join("store"), dir.path().join("spool"));
+    let server = Server::start(&store, &spool, "127.0.0.1:0", flags);
+    (dir, store, spool, server)
 }
 
 /// A running `kaizen serve`.
@@ -730,9 +739,7 @@ fn hostile_requests_get_their_status_never_a_panic_and_store_nothing() {
 
 #[test]
 fn metrics_are_answered_not_stored_and_partial_success_names_rejected_records() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let (store, spool) = (dir.path().join("store"), dir.path().join("spool"));
-    let server = Server::start(&store, &spool, "127.0.0.1:0", &["--flush-age", "100ms"]);
+    let (_dir, store, _, server) = serve_in_tempdir(&["--flush-age", "100ms"]);
     let js = [("Content-Type", "application/json")];
     let metrics = br#"{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"claude_code.token.usage",
       "sum":{"dataPoints":[{"asInt":"5","timeUnixNano":"1790846102000000000"},{"asInt":"7"}]}}]}]}]}"#;
