@@ -869,6 +869,52 @@ fn hosts_are_named_by_the_payload_or_the_store() {
     );
 }
 
+/// Figures taken from two columns each: 1-hour cache writes are the payload's
+/// `cache_creation_1h`, never more than the event's cache writes and none where either is
+/// missing; failed tool results count on tool results, tool calls and messages only.
+#[test]
+fn one_hour_cache_writes_and_failed_results_follow_their_rules() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = dir.path().join("store");
+    let file = dir.path().join("events.jsonl");
+    let ms = chrono::DateTime::parse_from_rfc3339("2026-10-01T10:00:00Z")
+        .expect("time")
+        .timestamp_millis();
+    let event = |seq: i64, kind: &str, cache_writes: Option<u32>, payload: &str| {
+        let writes = cache_writes
+            .map(|n| format!(r#","cache_creation_tokens":{n}"#))
+            .unwrap_or_default();
+        format!(
+            r#"{{"session_id":"s","seq":{seq},"ts_ms":{},"ts_exact":true,"kind":"{kind}","source":"Hook"{writes},"payload":{payload}}}"#,
+            ms + seq
+        )
+    };
+    let lines = [
+        // More 1-hour writes than writes: the writes.
+        event(1, "Message", Some(100), r#"{"cache_creation_1h":500}"#),
+        event(2, "Message", Some(300), r#"{"cache_creation_1h":200}"#),
+        // No writes, or no split: no 1-hour writes.
+        event(3, "Message", None, r#"{"cache_creation_1h":50}"#),
+        event(4, "Message", Some(40), "{}"),
+        event(5, "Message", Some(0), r#"{"cache_creation_1h":10}"#),
+        event(6, "ToolResult", None, r#"{"tool_errors":2}"#),
+        event(7, "ToolCall", None, r#"{"tool_errors":1}"#),
+        event(8, "Error", None, r#"{"tool_errors":5}"#),
+    ];
+    std::fs::write(&file, lines.join("\n") + "\n").expect("write");
+    ok(kaizen(&[&store], &["ingest", file.to_str().expect("path")]));
+    for by in ["session", "day"] {
+        let doc = report(&[&store], &["--by", by, "--timezone", "UTC"]);
+        let row = &rows(&doc)[0];
+        assert_eq!(int(row, "cache_write_1h_tokens"), 300, "{doc}");
+        assert_eq!(int(row, "cache_write_5m_tokens"), 140, "{doc}");
+        assert_eq!(int(row, "failed_tool_results"), 3, "{doc}");
+        assert_eq!(int(row, "tool_calls"), 1, "{doc}");
+        assert_eq!(int(row, "api_errors"), 1, "{doc}");
+        assert_eq!(doc["totals"]["cache_write_1h_tokens"], 300, "{doc}");
+    }
+}
+
 /// Extreme arguments end in an answer or an error naming the argument, never a panic: a
 /// window of more days than the calendar holds starts at the epoch (no event is before
 /// it), and a price table whose prices would overflow a cost is refused, naming the model

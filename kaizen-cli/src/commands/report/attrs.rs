@@ -64,11 +64,12 @@ fn may_have(key: &str) -> String {
     format!("(contains(payload, '\"{key}\"') OR contains(payload, '\\u'))")
 }
 
-/// Tokens written to the 1-hour prompt cache, of `cache_creation_tokens` (the rest are
-/// 5-minute writes, as are all writes of a source that does not say which: priced so by
-/// ccusage and the price table too): the derived column `cache_creation_1h_tokens` (the
-/// payload's top-level `cache_creation_1h`, which `kaizen-import` writes where the log
-/// splits cache writes), never more than the event's cache writes.
+/// Tokens written to the 1-hour prompt cache by one event, of `cache_creation_tokens`
+/// (the rest are 5-minute writes, as are all writes of a source that does not say which:
+/// priced so by ccusage and the price table too): the derived column
+/// `cache_creation_1h_tokens` (the payload's top-level `cache_creation_1h`, which
+/// `kaizen-import` writes where the log splits cache writes), never more than the event's
+/// cache writes.
 pub fn cache_write_1h() -> String {
     "CASE WHEN cache_creation_tokens > 0
      THEN least(coalesce(CAST(cache_creation_1h_tokens AS BIGINT), 0),
@@ -77,15 +78,26 @@ pub fn cache_write_1h() -> String {
         .to_owned()
 }
 
-/// Failed tool results of each event: the derived column `tool_errors` (the payload's
-/// top-level `tool_errors`, which imported agent logs carry on a tool result, or on a
-/// Gemini message for its calls; else 1 for a payload whose `ok` is `false`, kaizen's own
-/// tool results), for tool results, tool calls and messages.
-pub fn failed_tool_results() -> String {
-    "CASE WHEN kind IN ('ToolResult', 'ToolCall', 'Message')
-     THEN coalesce(CAST(tool_errors AS BIGINT), 0)
-     ELSE 0 END"
+/// [`cache_write_1h`] summed over a group's events (0 for none), as aggregates with a
+/// filter: no per-row `CASE` (see `sql::recent_cte`).
+pub fn cache_write_1h_sum() -> String {
+    // The lesser of the two figures where both are known (an event lacking either wrote no
+    // 1-hour tokens; one without cache writes adds 0), taken as two sums so that each
+    // filter is one comparison: DataFusion evaluates the right side of an `AND` whose left
+    // side holds for few rows on a filtered copy of the whole batch.
+    "(coalesce(sum(cache_creation_1h_tokens)
+                FILTER (WHERE cache_creation_1h_tokens <= cache_creation_tokens), 0)
+      + coalesce(sum(cache_creation_tokens)
+                FILTER (WHERE cache_creation_tokens < cache_creation_1h_tokens), 0))"
         .to_owned()
+}
+
+/// Failed tool results summed over a group's events (NULL for none): the derived column
+/// `tool_errors` (the payload's top-level `tool_errors`, which imported agent logs carry
+/// on a tool result, or on a Gemini message for its calls; else 1 for a payload whose `ok`
+/// is `false`, kaizen's own tool results), of tool results, tool calls and messages.
+pub fn failed_tool_results_sum() -> String {
+    "sum(tool_errors) FILTER (WHERE kind IN ('ToolResult', 'ToolCall', 'Message'))".to_owned()
 }
 
 /// An API response's event: one that carries token figures (ccusage's "entries": a

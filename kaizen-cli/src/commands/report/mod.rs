@@ -281,13 +281,11 @@ pub async fn run(stores: Vec<(String, Store)>, args: ReportArgs) -> anyhow::Resu
 
     let mut rows = Vec::new();
     let agent_at = keys.iter().position(|k| *k == Key::Attr(Attr::Agent));
-    // Failed tool results come from a typed (derived) column: every report counts them.
-    let with_failed = true;
-    let mut figures = collect(&ctx, &sql::report(&window, &keys, with_failed)).await?;
+    let mut figures = collect(&ctx, &sql::report(&window, &keys)).await?;
     if !doubles_first && otel_events_in(&figures)? > 0 {
         window.doubled_sessions = doubled_sessions(&ctx, &window).await?;
         if !window.doubled_sessions.is_empty() {
-            figures = collect(&ctx, &sql::report(&window, &keys, with_failed)).await?;
+            figures = collect(&ctx, &sql::report(&window, &keys)).await?;
         }
     }
     for batch in figures {

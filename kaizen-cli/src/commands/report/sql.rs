@@ -77,7 +77,7 @@ fn attrs_of(keys: &[Key], extra: &[Attr]) -> Vec<Attr> {
 }
 
 /// The columns of the `recent` rows, attributes' own values (`own_<name>`) after them.
-const RECENT_COLUMNS: [&str; 17] = [
+const RECENT_COLUMNS: [&str; 15] = [
     "ts_ms",
     "session_id",
     "seq",
@@ -91,38 +91,29 @@ const RECENT_COLUMNS: [&str; 17] = [
     "cache_creation_tokens",
     "latency_ms",
     "retry_count",
-    "cache_1h",
-    "tool_call",
-    "failed",
-    "otel",
+    "cache_creation_1h_tokens",
+    "tool_errors",
 ];
 
 /// `recent AS (…)`: the window's events with the columns the report reads, and the own
 /// value of each of `attrs` (`own_<name>`).
-fn recent_cte(window: &Window, attrs: &[Attr], with_failed: bool) -> String {
-    // Payload figures are taken here, before any sort or join: rows then carry two
-    // integers, not the payloads.
+///
+/// Figures derived from several columns (a tool call, a 1-hour cache write) are taken
+/// where they are summed, as aggregates with a `FILTER`, not here: DataFusion evaluates a
+/// `CASE` (which `coalesce` becomes) on a filtered copy of the whole batch, and a cast per
+/// row copies too (a by-session report spent a quarter of its time there).
+fn recent_cte(window: &Window, attrs: &[Attr]) -> String {
     format!(
         "recent AS (
     SELECT ts_ms, session_id, seq, kind, tool, store, cost_usd_e6, tokens_in, tokens_out,
            cache_read_tokens, cache_creation_tokens, latency_ms, retry_count,
-           {cache_1h} AS cache_1h,
-           {tool_call} AS tool_call,
-           {failed} AS failed,
-           {otel} AS otel{owns}
+           cache_creation_1h_tokens, tool_errors{owns}
     FROM {events}
   )",
-        tool_call = tool_call(),
-        otel = is_otel(),
         owns = attrs
             .iter()
             .map(|a| format!(",\n           {} AS own_{}", a.own_sql(), a.name()))
             .collect::<String>(),
-        cache_1h = attrs::cache_write_1h(),
-        failed = match with_failed {
-            true => attrs::failed_tool_results(),
-            false => "CAST(NULL AS BIGINT)".to_owned(),
-        },
         events = events_in(window),
     )
 }
@@ -151,7 +142,7 @@ pub fn session_values(window: &Window, attrs: &[Attr]) -> String {
         "WITH {recent}
 SELECT session_id{values}, {mixed} AS mixed
 FROM recent GROUP BY session_id",
-        recent = recent_cte(window, attrs, false),
+        recent = recent_cte(window, attrs),
         mixed = mixed.join(" OR "),
     )
 }
@@ -164,8 +155,8 @@ FROM recent GROUP BY session_id",
 /// Sessions that name one value (see [`session_values`], whose lookups must be registered
 /// for `attrs` or more) take it by a lookup per row; only the window's `mixed_sessions`
 /// are sorted by `seq` to carry their values along.
-fn window_ctes(window: &Window, attrs: &[Attr], with_failed: bool) -> String {
-    let recent = recent_cte(window, attrs, with_failed);
+fn window_ctes(window: &Window, attrs: &[Attr]) -> String {
+    let recent = recent_cte(window, attrs);
     if attrs.is_empty() {
         return format!("{recent},\n  attributed AS (SELECT * FROM recent)");
     }
@@ -254,9 +245,8 @@ fn window_ctes(window: &Window, attrs: &[Attr], with_failed: bool) -> String {
 
 /// The report: one row per group of `keys` (columns named by [`Key::name`]), with the
 /// figures [`super::row::metrics`] reads, and `otel_events`, how many of its events came
-/// over OpenTelemetry (see `Window::doubled_sessions`); failed tool results only `with_failed` (they
-/// read payloads), else NULL.
-pub fn report(window: &Window, keys: &[Key], with_failed: bool) -> String {
+/// over OpenTelemetry (see `Window::doubled_sessions`).
+pub fn report(window: &Window, keys: &[Key]) -> String {
     let attrs = attrs_of(keys, &[]);
     let key_select: String = keys
         .iter()
@@ -272,33 +262,34 @@ pub fn report(window: &Window, keys: &[Key], with_failed: bool) -> String {
     format!(
         "WITH {ctes},
   keyed AS (
-    SELECT {key_select}kind, cost_usd_e6, tokens_in, tokens_out, cache_read_tokens,
-           cache_creation_tokens, latency_ms, retry_count, cache_1h, tool_call, failed, otel
+    SELECT {key_select}kind, seq, cost_usd_e6, tokens_in, tokens_out, cache_read_tokens,
+           cache_creation_tokens, cache_creation_1h_tokens, latency_ms, retry_count,
+           tool_errors
     FROM attributed
   )
 SELECT {key_list}
        count(*) AS events,
        CAST(coalesce(sum(tokens_in), 0) AS BIGINT) AS input,
        CAST(coalesce(sum(tokens_out), 0) AS BIGINT) AS output,
-       CAST(coalesce(sum(cache_1h), 0) AS BIGINT) AS cache_write_1h,
+       CAST(coalesce({cache_1h}, 0) AS BIGINT) AS cache_write_1h,
        CAST(coalesce(sum(cache_creation_tokens), 0) AS BIGINT) AS cache_creation,
        CAST(coalesce(sum(cache_read_tokens), 0) AS BIGINT) AS cache_read,
        CAST(coalesce(sum(cost_usd_e6), 0) AS BIGINT) AS cost_usd_e6,
        count(cache_read_tokens) + count(cache_creation_tokens) AS cache_figures,
-       sum(CASE WHEN kind = 'Error' THEN 1 ELSE 0 END) AS api_errors,
-       CAST(sum(tool_call) AS BIGINT) AS tool_calls,
-       {failed_sum} AS failed_tool_results,
+       count(*) FILTER (WHERE kind = 'Error') AS api_errors,
+       count(*) FILTER (WHERE {tool_call}) AS tool_calls,
+       CAST(coalesce({failed}, 0) AS BIGINT) AS failed_tool_results,
        CAST(coalesce(sum(retry_count), 0) AS BIGINT) AS retries,
-       CAST(sum(otel) AS BIGINT) AS otel_events,
+       count(*) FILTER (WHERE {otel}) AS otel_events,
        CAST(percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS BIGINT) AS p50_latency_ms,
        CAST(percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS BIGINT) AS p95_latency_ms
 FROM keyed
 {group}",
-        ctes = window_ctes(window, &attrs, with_failed),
-        failed_sum = match with_failed {
-            true => "CAST(coalesce(sum(failed), 0) AS BIGINT)",
-            false => "CAST(NULL AS BIGINT)",
-        },
+        ctes = window_ctes(window, &attrs),
+        cache_1h = attrs::cache_write_1h_sum(),
+        failed = attrs::failed_tool_results_sum(),
+        tool_call = is_tool_call(),
+        otel = is_otel(),
     )
 }
 
@@ -309,7 +300,7 @@ pub fn responses(window: &Window) -> String {
 SELECT {agent} AS agent, CAST(ts_ms AS BIGINT) AS ts_ms, count(*) AS responses
 FROM attributed WHERE {is_response}
 GROUP BY 1, 2",
-        ctes = window_ctes(window, &[Attr::Agent], false),
+        ctes = window_ctes(window, &[Attr::Agent]),
         agent = attr_column(Attr::Agent),
         is_response = attrs::IS_RESPONSE,
     )
@@ -333,7 +324,7 @@ pub fn reprice(window: &Window, keys: &[Key]) -> String {
            CAST(coalesce(tokens_out, 0) AS BIGINT) AS output,
            CAST(coalesce(cache_read_tokens, 0) AS BIGINT) AS cache_read,
            CAST(coalesce(cache_creation_tokens, 0) AS BIGINT) AS cache_creation,
-           CAST(cache_1h AS BIGINT) AS cache_write_1h,
+           {cache_1h} AS cache_write_1h,
            cost_usd_e6
     FROM attributed WHERE {is_response}
   )
@@ -341,7 +332,8 @@ SELECT {key_list}reprice_model, input, output, cache_read, cache_creation, cache
        count(*) AS responses, CAST(coalesce(sum(cost_usd_e6), 0) AS BIGINT) AS cost_usd_e6
 FROM keyed
 GROUP BY {key_list}reprice_model, input, output, cache_read, cache_creation, cache_write_1h",
-        ctes = window_ctes(window, &attrs, false),
+        ctes = window_ctes(window, &attrs),
+        cache_1h = attrs::cache_write_1h(),
         model = attr_column(Attr::Model),
         is_response = attrs::IS_RESPONSE,
     )
@@ -396,23 +388,22 @@ fn events_in(window: &Window) -> String {
 }
 
 /// The `seq` range of OpenTelemetry events: [low, high).
-/// 1 for an event that stands for one tool call: a `ToolCall`, or a `ToolResult` of
+/// Whether an event stands for one tool call: a `ToolCall`, or a `ToolResult` of
 /// OpenTelemetry, whose agents send a record per finished call (`claude_code.tool_result`,
 /// `codex.tool_result`, `gemini_cli.tool_call`) and none when it starts. A transcript's
 /// result answers a call it also holds, and is not counted again.
-fn tool_call() -> String {
+fn is_tool_call() -> String {
     let (otel_lo, otel_hi) = otel_seqs();
-    format!(
-        "CASE WHEN kind = 'ToolCall'
-              OR (kind = 'ToolResult' AND seq >= {otel_lo} AND seq < {otel_hi})
-         THEN 1 ELSE 0 END"
-    )
+    // The namespace first: it holds for no event of a store that `kaizen serve` never
+    // wrote to, and DataFusion then skips the rest of the `AND` (were the kind first, the
+    // namespace would be tested on a filtered copy of the batch).
+    format!("kind = 'ToolCall' OR (seq >= {otel_lo} AND seq < {otel_hi} AND kind = 'ToolResult')")
 }
 
-/// 1 for an event that came over OpenTelemetry (`kaizen serve`), by its `seq`'s namespace.
+/// Whether an event came over OpenTelemetry (`kaizen serve`), by its `seq`'s namespace.
 fn is_otel() -> String {
     let (otel_lo, otel_hi) = otel_seqs();
-    format!("CASE WHEN seq >= {otel_lo} AND seq < {otel_hi} THEN 1 ELSE 0 END")
+    format!("seq >= {otel_lo} AND seq < {otel_hi}")
 }
 
 fn otel_seqs() -> (u64, u64) {
