@@ -182,3 +182,47 @@ async fn the_aggregate_table_counts_what_the_ordered_one_does() {
         );
     }
 }
+
+/// Over more stores than cores, the table for aggregates reads one partition per core
+/// (stores one after another: every partition is read at once, and memory grew with the
+/// stores), and counts every store's events, each under its name.
+#[tokio::test]
+async fn the_aggregate_table_reads_many_stores_in_one_partition_per_core() {
+    let mut stores = Vec::new();
+    for i in 0..5u64 {
+        let store = open_store("memory://", &[]).expect("memory");
+        let events: Vec<_> = (0..=i)
+            .map(|seq| suite::event(&format!("s{i}"), seq, suite::day("2026-10-05").start_ms()))
+            .collect();
+        store.append(events).await.expect("append");
+        stores.push((format!("m{i}"), store));
+    }
+    let ordered = sql::session(stores.clone()).expect("session");
+    let unordered = sql::aggregate_session(stores).expect("session");
+    let partitions = |ctx: SessionContext| async move {
+        use datafusion::physical_plan::ExecutionPlanProperties;
+        let frame = ctx.sql("SELECT * FROM events").await.expect("plan");
+        let plan = frame.create_physical_plan().await.expect("physical plan");
+        let cores = ctx.state().config().target_partitions();
+        (plan.output_partitioning().partition_count(), cores)
+    };
+    let query = "SELECT store, count(*) AS n FROM events GROUP BY store ORDER BY store";
+    let counted = run(&unordered, query).await;
+    assert_eq!(run(&ordered, query).await, counted);
+    for i in 0..5 {
+        assert!(
+            counted.contains(&format!("| m{i}    | {} |", i + 1)),
+            "{counted}"
+        );
+    }
+    let (read_at_once, cores) = partitions(unordered).await;
+    assert!(
+        read_at_once <= cores.max(1),
+        "{read_at_once} partitions, {cores} cores"
+    );
+    assert_eq!(
+        partitions(ordered).await.0,
+        5,
+        "an ordered table: a partition per store"
+    );
+}

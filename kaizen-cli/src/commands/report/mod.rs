@@ -15,6 +15,7 @@
 mod attrs;
 mod blocks;
 mod format;
+mod percentiles;
 mod period;
 mod reprice;
 mod row;
@@ -250,6 +251,7 @@ pub async fn run(stores: Vec<(String, Store)>, args: ReportArgs) -> anyhow::Resu
 
     let ctx = session(stores)?;
     ctx.register_udf(udf::PeriodUdf::udf(periods));
+    ctx.register_udaf(percentiles::LatencyPercentiles::udaf());
     let mut window = window;
     let attrs = sql::attributes_needed(&keys, prices.is_some());
     // The sessions sent both over OpenTelemetry and from their transcript are found first

@@ -8,7 +8,7 @@
 
 use super::attrs::{self, Attr};
 use super::period::{Unit, Window};
-use super::udf;
+use super::{percentiles, udf};
 
 /// One dimension of `--by`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -281,8 +281,8 @@ SELECT {key_list}
        CAST(coalesce({failed}, 0) AS BIGINT) AS failed_tool_results,
        CAST(coalesce(sum(retry_count), 0) AS BIGINT) AS retries,
        count(*) FILTER (WHERE {otel}) AS otel_events,
-       CAST(percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS BIGINT) AS p50_latency_ms,
-       CAST(percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS BIGINT) AS p95_latency_ms
+       get_field({percentiles}(latency_ms), 'p50') AS p50_latency_ms,
+       get_field({percentiles}(latency_ms), 'p95') AS p95_latency_ms
 FROM keyed
 {group}",
         ctes = window_ctes(window, &attrs),
@@ -290,6 +290,7 @@ FROM keyed
         failed = attrs::failed_tool_results_sum(),
         tool_call = is_tool_call(),
         otel = is_otel(),
+        percentiles = percentiles::LATENCY_PERCENTILES,
     )
 }
 

@@ -1,0 +1,389 @@
+//! `kaizen_latency_percentiles(latency_ms)`: a group's p50 and p95 latency, exact, as a
+//! struct `{p50, p95}` of BIGINT milliseconds (NULL for a group without latencies).
+//!
+//! DataFusion's `percentile_cont` keeps every value of a group until the end (8 bytes a
+//! row: a report over 30M events peaked at 716 MiB, against 269 MiB with an estimate). This
+//! keeps how many times each distinct latency occurs, so memory grows with the distinct
+//! milliseconds of a group, not with its events, and both quantiles come from one table.
+//! The figures are `CAST(percentile_cont(q) WITHIN GROUP (ORDER BY latency_ms) AS BIGINT)`'s
+//! to the millisecond: the same interpolation between the two nearest ranks
+//! (`datafusion-functions-aggregate` 55, `percentile_cont.rs`), then truncated.
+
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Int64Array, ListArray, StructArray, UInt32Array,
+    UInt64Array,
+};
+use arrow::buffer::OffsetBuffer;
+use arrow::datatypes::{DataType, Field, FieldRef, Fields, UInt32Type, UInt64Type};
+use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
+use datafusion::logical_expr::{
+    Accumulator, AggregateUDF, AggregateUDFImpl, EmitTo, GroupsAccumulator, Signature, Volatility,
+};
+use datafusion::scalar::ScalarValue;
+
+/// The SQL name of [`LatencyPercentiles`].
+pub const LATENCY_PERCENTILES: &str = "kaizen_latency_percentiles";
+
+/// The quantiles, with their field names in the result.
+const QUANTILES: [(&str, f64); 2] = [("p50", 0.5), ("p95", 0.95)];
+
+/// `percentile_cont`'s interpolation weight is rounded down to millionths.
+const INTERPOLATION_PRECISION: f64 = 1_000_000.0;
+
+/// The aggregate function (see the module's documentation).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct LatencyPercentiles {
+    signature: Signature,
+}
+
+impl LatencyPercentiles {
+    /// The function, to register with a session.
+    pub fn udaf() -> AggregateUDF {
+        AggregateUDF::new_from_impl(LatencyPercentiles {
+            signature: Signature::exact(vec![DataType::UInt32], Volatility::Immutable),
+        })
+    }
+}
+
+fn result_fields() -> Fields {
+    QUANTILES
+        .iter()
+        .map(|(name, _)| Field::new(*name, DataType::Int64, true))
+        .collect()
+}
+
+impl AggregateUDFImpl for LatencyPercentiles {
+    fn name(&self) -> &str {
+        LATENCY_PERCENTILES
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> DfResult<DataType> {
+        Ok(DataType::Struct(result_fields()))
+    }
+
+    /// The partial state of a group: its distinct latencies and how many times each came.
+    fn state_fields(&self, args: StateFieldsArgs) -> DfResult<Vec<FieldRef>> {
+        let list = |name: &str, item: DataType| {
+            let item = Arc::new(Field::new_list_field(item, false));
+            Arc::new(Field::new(
+                format!("{}[{name}]", args.name),
+                DataType::List(item),
+                true,
+            ))
+        };
+        Ok(vec![
+            list("latencies", DataType::UInt32),
+            list("counts", DataType::UInt64),
+        ])
+    }
+
+    fn accumulator(&self, _args: AccumulatorArgs) -> DfResult<Box<dyn Accumulator>> {
+        Ok(Box::new(OneGroup(Groups::default())))
+    }
+
+    fn groups_accumulator_supported(&self, _args: AccumulatorArgs) -> bool {
+        true
+    }
+
+    fn create_groups_accumulator(
+        &self,
+        _args: AccumulatorArgs,
+    ) -> DfResult<Box<dyn GroupsAccumulator>> {
+        Ok(Box::new(Groups::default()))
+    }
+}
+
+/// How many times each latency came in one group.
+#[derive(Debug, Default)]
+struct Histogram(foldhash::HashMap<u32, u64>);
+
+impl Histogram {
+    fn add(&mut self, latency: u32, times: u64) {
+        *self.0.entry(latency).or_default() += times;
+    }
+
+    /// The quantiles of [`QUANTILES`], NULL for no latency.
+    fn quantiles(&self) -> [Option<i64>; 2] {
+        let mut sorted: Vec<(u32, u64)> = self.0.iter().map(|(&v, &n)| (v, n)).collect();
+        sorted.sort_unstable();
+        let n: u64 = sorted.iter().map(|(_, times)| times).sum();
+        QUANTILES.map(|(_, q)| (n > 0).then(|| percentile_cont(&sorted, n, q)))
+    }
+
+    fn bytes(&self) -> usize {
+        self.0.capacity() * (size_of::<(u32, u64)>() + 1)
+    }
+}
+
+/// `percentile_cont(q)` over `n > 0` values given as distinct values in order with their
+/// counts, truncated to an integer as `CAST(… AS BIGINT)` does.
+fn percentile_cont(sorted: &[(u32, u64)], n: u64, q: f64) -> i64 {
+    // The value of rank `i` (from 0) in order.
+    let nth = |i: u64| -> f64 {
+        let mut below = 0;
+        for &(value, times) in sorted {
+            below += times;
+            if i < below {
+                return f64::from(value);
+            }
+        }
+        sorted.last().map_or(0.0, |&(value, _)| f64::from(value))
+    };
+    if n == 1 {
+        return nth(0) as i64;
+    }
+    let index = q * ((n - 1) as f64);
+    let (lower, upper) = (index.floor() as u64, index.ceil() as u64);
+    if lower == upper {
+        return nth(lower) as i64;
+    }
+    let fraction = index - lower as f64;
+    let weight = ((fraction * INTERPOLATION_PRECISION) as u64) as f64 / INTERPOLATION_PRECISION;
+    let (low, high) = (nth(lower), nth(upper));
+    (low + (high - low) * weight) as i64
+}
+
+/// The histograms of every group.
+#[derive(Debug, Default)]
+struct Groups(Vec<Histogram>);
+
+impl Groups {
+    fn grow(&mut self, total_num_groups: usize) {
+        if self.0.len() < total_num_groups {
+            self.0.resize_with(total_num_groups, Histogram::default);
+        }
+    }
+
+    fn result(groups: &[Histogram]) -> StructArray {
+        let quantiles: Vec<[Option<i64>; 2]> = groups.iter().map(Histogram::quantiles).collect();
+        let columns: Vec<ArrayRef> = (0..QUANTILES.len())
+            .map(|i| Arc::new(quantiles.iter().map(|q| q[i]).collect::<Int64Array>()) as ArrayRef)
+            .collect();
+        StructArray::new(result_fields(), columns, None)
+    }
+
+    fn states(groups: &[Histogram]) -> Vec<ArrayRef> {
+        let lengths = groups.iter().map(|h| h.0.len());
+        let offsets = OffsetBuffer::<i32>::from_lengths(lengths);
+        let latencies: UInt32Array = groups.iter().flat_map(|h| h.0.keys().copied()).collect();
+        let counts: UInt64Array = groups.iter().flat_map(|h| h.0.values().copied()).collect();
+        let list = |values: ArrayRef, item: DataType| -> ArrayRef {
+            let field = Arc::new(Field::new_list_field(item, false));
+            Arc::new(ListArray::new(field, offsets.clone(), values, None))
+        };
+        vec![
+            list(Arc::new(latencies), DataType::UInt32),
+            list(Arc::new(counts), DataType::UInt64),
+        ]
+    }
+}
+
+fn state_lists(values: &[ArrayRef]) -> DfResult<(&ListArray, &ListArray)> {
+    match values {
+        [latencies, counts] => Ok((latencies.as_list::<i32>(), counts.as_list::<i32>())),
+        _ => Err(DataFusionError::Internal(format!(
+            "{LATENCY_PERCENTILES}: a state of {} columns, not 2",
+            values.len()
+        ))),
+    }
+}
+
+impl GroupsAccumulator for Groups {
+    fn update_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        opt_filter: Option<&BooleanArray>,
+        total_num_groups: usize,
+    ) -> DfResult<()> {
+        self.grow(total_num_groups);
+        let Some(latencies) = values.first() else {
+            return Err(DataFusionError::Internal(format!(
+                "{LATENCY_PERCENTILES} takes one argument (latency_ms)"
+            )));
+        };
+        let latencies = latencies.as_primitive::<UInt32Type>();
+        for (row, &group) in group_indices.iter().enumerate() {
+            let kept = opt_filter.is_none_or(|f| f.is_valid(row) && f.value(row));
+            if kept && latencies.is_valid(row) {
+                self.0[group].add(latencies.value(row), 1);
+            }
+        }
+        Ok(())
+    }
+
+    fn evaluate(&mut self, emit_to: EmitTo) -> DfResult<ArrayRef> {
+        Ok(Arc::new(Self::result(&emit_to.take_needed(&mut self.0))))
+    }
+
+    fn state(&mut self, emit_to: EmitTo) -> DfResult<Vec<ArrayRef>> {
+        Ok(Self::states(&emit_to.take_needed(&mut self.0)))
+    }
+
+    fn merge_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        total_num_groups: usize,
+    ) -> DfResult<()> {
+        self.grow(total_num_groups);
+        let (latencies, counts) = state_lists(values)?;
+        for (row, &group) in group_indices.iter().enumerate() {
+            if latencies.is_null(row) || counts.is_null(row) {
+                continue;
+            }
+            let (l, c) = (latencies.value(row), counts.value(row));
+            let (l, c) = (
+                l.as_primitive::<UInt32Type>(),
+                c.as_primitive::<UInt64Type>(),
+            );
+            for (&latency, &times) in l.values().iter().zip(c.values().iter()) {
+                self.0[group].add(latency, times);
+            }
+        }
+        Ok(())
+    }
+
+    /// Each row as the state of a group of its own.
+    fn convert_to_state(
+        &self,
+        values: &[ArrayRef],
+        opt_filter: Option<&BooleanArray>,
+    ) -> DfResult<Vec<ArrayRef>> {
+        let rows = values.first().map_or(0, |v| v.len());
+        let mut each = Groups::default();
+        each.update_batch(values, &(0..rows).collect::<Vec<_>>(), opt_filter, rows)?;
+        Ok(Self::states(&each.0))
+    }
+
+    fn size(&self) -> usize {
+        self.0.capacity() * size_of::<Histogram>()
+            + self.0.iter().map(Histogram::bytes).sum::<usize>()
+    }
+}
+
+/// The function without `GROUP BY`: one group.
+#[derive(Debug)]
+struct OneGroup(Groups);
+
+impl OneGroup {
+    fn zeros(rows: usize) -> Vec<usize> {
+        vec![0; rows]
+    }
+}
+
+impl Accumulator for OneGroup {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> DfResult<()> {
+        let rows = values.first().map_or(0, |v| v.len());
+        self.0.update_batch(values, &Self::zeros(rows), None, 1)
+    }
+
+    fn evaluate(&mut self) -> DfResult<ScalarValue> {
+        self.0.grow(1);
+        ScalarValue::try_from_array(&Groups::result(&self.0.0), 0)
+    }
+
+    fn size(&self) -> usize {
+        size_of::<Self>() + self.0.size()
+    }
+
+    fn state(&mut self) -> DfResult<Vec<ScalarValue>> {
+        self.0.grow(1);
+        (Groups::states(&self.0.0).iter())
+            .map(|column| ScalarValue::try_from_array(column, 0))
+            .collect()
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> DfResult<()> {
+        let rows = states.first().map_or(0, |v| v.len());
+        GroupsAccumulator::merge_batch(&mut self.0, states, &Self::zeros(rows), 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// DataFusion's own `percentile_cont` over the same values, for the comparison.
+    fn datafusion_percentile(values: &[u32], q: f64) -> Option<i64> {
+        use datafusion::prelude::SessionContext;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let ctx = SessionContext::new();
+            let column = UInt32Array::from(values.to_vec());
+            let batch = arrow::record_batch::RecordBatch::try_from_iter([(
+                "latency_ms",
+                Arc::new(column) as ArrayRef,
+            )])
+            .expect("batch");
+            ctx.register_batch("t", batch).expect("table");
+            let sql = format!(
+                "SELECT CAST(percentile_cont({q}) WITHIN GROUP (ORDER BY latency_ms) AS BIGINT) AS p FROM t"
+            );
+            let batches = ctx
+                .sql(&sql)
+                .await
+                .expect("plan")
+                .collect()
+                .await
+                .expect("run");
+            let p = batches[0].column(0).as_primitive::<arrow::datatypes::Int64Type>();
+            p.is_valid(0).then(|| p.value(0))
+        })
+    }
+
+    fn ours(values: &[u32]) -> [Option<i64>; 2] {
+        let mut histogram = Histogram::default();
+        for &v in values {
+            histogram.add(v, 1);
+        }
+        histogram.quantiles()
+    }
+
+    #[test]
+    fn equal_to_datafusions_percentile_cont() {
+        let cases: Vec<Vec<u32>> = vec![
+            vec![7],
+            vec![1, 2],
+            vec![10, 10, 10, 3],
+            (0..1000).map(|i| (i * 7919) % 1013).collect(),
+            (0..37).map(|i| i * i).collect(),
+            vec![u32::MAX, 0, u32::MAX, 5],
+        ];
+        for values in cases {
+            let expected = QUANTILES.map(|(_, q)| datafusion_percentile(&values, q));
+            assert_eq!(ours(&values), expected, "{values:?}");
+        }
+        assert_eq!(ours(&[]), [None, None]);
+    }
+
+    #[test]
+    fn partial_states_merge_into_the_same_figures() {
+        let values: Vec<u32> = (0..500).map(|i| (i * 31) % 97).collect();
+        let (left, right) = values.split_at(200);
+        let mut parts = Groups::default();
+        for (group, part) in [left, right].into_iter().enumerate() {
+            let column: ArrayRef = Arc::new(UInt32Array::from(part.to_vec()));
+            parts
+                .update_batch(&[column], &vec![group; part.len()], None, 2)
+                .expect("update");
+        }
+        let states = parts.state(EmitTo::All).expect("state");
+        let mut merged = Groups::default();
+        merged.merge_batch(&states, &[0, 0], 1).expect("merge");
+        let got = merged.evaluate(EmitTo::All).expect("evaluate");
+        let got = got.as_struct();
+        let p50 = got.column(0).as_primitive::<arrow::datatypes::Int64Type>();
+        let p95 = got.column(1).as_primitive::<arrow::datatypes::Int64Type>();
+        assert_eq!([Some(p50.value(0)), Some(p95.value(0))], ours(&values));
+    }
+}
