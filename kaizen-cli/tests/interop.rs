@@ -67,7 +67,9 @@ fn duckdb_pyarrow_and_polars_read_the_store_unchanged() {
         &[
             "sql",
             "SELECT count(*) AS rows, count(DISTINCT session_id) AS sessions, sum(cost_usd_e6) AS cost, \
-             sum(tokens_in) AS tin, sum(tokens_out) AS tout FROM events",
+             sum(tokens_in) AS tin, sum(tokens_out) AS tout, \
+             sum(character_length(payload)) AS payload_chars, \
+             sum(character_length(tool_call_id)) AS call_id_chars FROM events",
             "--format",
             "jsonl",
         ],
@@ -132,6 +134,15 @@ fn duckdb_pyarrow_and_polars_read_the_store_unchanged() {
         assert_eq!(r["cost_usd_e6"], ours["cost"], "{reader} cost");
         assert_eq!(r["tokens_in"], ours["tin"], "{reader} tokens in");
         assert_eq!(r["tokens_out"], ours["tout"], "{reader} tokens out");
+        // Payloads (delta-length byte arrays) and call ids (plain) decode to the same text.
+        assert_eq!(
+            r["payload_chars"], ours["payload_chars"],
+            "{reader} payloads"
+        );
+        assert_eq!(
+            r["call_id_chars"], ours["call_id_chars"],
+            "{reader} call ids"
+        );
         assert_eq!(
             r["days"].as_object().expect("days"),
             &our_days,

@@ -82,9 +82,15 @@ pub(super) fn writer_properties(level: ZstdLevel) -> WriterProperties {
         .set_statistics_enabled(EnabledStatistics::Page)
         // Payloads and call ids are nearly all distinct: a dictionary only costs time.
         .set_column_dictionary_enabled(ColumnPath::from(Field::Payload.name()), false)
-        // Plain values, as in v1 files (v2's fallback, delta byte arrays, only finds shared
-        // prefixes, which zstd finds anyway), in pages of 4 MiB: 0.7% fewer bytes than 1 MiB.
-        .set_column_encoding(ColumnPath::from(Field::Payload.name()), Encoding::PLAIN)
+        // Delta-length byte arrays: the lengths packed apart, so that zstd sees the texts
+        // back to back (0.7% fewer bytes than plain values, whose 4-byte lengths interrupt
+        // them; v2's fallback, delta byte arrays, only finds shared prefixes, which zstd
+        // finds anyway). Pages of 4 MiB: 0.7% fewer bytes than 1 MiB. DuckDB, pyarrow and
+        // polars read the encoding (tests/interop).
+        .set_column_encoding(
+            ColumnPath::from(Field::Payload.name()),
+            Encoding::DELTA_LENGTH_BYTE_ARRAY,
+        )
         .set_column_data_page_size_limit(ColumnPath::from(Field::Payload.name()), 4 << 20)
         // No query filters on a payload's first bytes, and a page's min and max are copies
         // of its largest values: megabytes each for a tool result holding an image.
@@ -93,6 +99,8 @@ pub(super) fn writer_properties(level: ZstdLevel) -> WriterProperties {
             EnabledStatistics::None,
         )
         .set_column_dictionary_enabled(ColumnPath::from(Field::ToolCallId.name()), false)
+        // Plain: random ids share no prefix for delta byte arrays to find (5% more bytes).
+        .set_column_encoding(ColumnPath::from(Field::ToolCallId.name()), Encoding::PLAIN)
         // Sorted timestamps are small deltas.
         .set_column_dictionary_enabled(ColumnPath::from(Field::TsMs.name()), false)
         .set_column_encoding(
@@ -498,7 +506,8 @@ mod tests {
         }
     }
 
-    /// The encodings `writer_properties` chooses: v2 data pages, plain payloads, packed deltas
+    /// The encodings `writer_properties` chooses: v2 data pages, delta-length payloads, plain
+    /// call ids, packed deltas
     /// (no dictionary) for every integer column, dictionaries for the repeated strings.
     #[test]
     fn pages_are_v2_with_the_chosen_encodings() {
@@ -545,6 +554,8 @@ mod tests {
             let expected = if integer {
                 Encoding::DELTA_BINARY_PACKED
             } else if field == Field::Payload {
+                Encoding::DELTA_LENGTH_BYTE_ARRAY
+            } else if field == Field::ToolCallId {
                 Encoding::PLAIN
             } else {
                 continue;
