@@ -27,7 +27,7 @@ use datafusion::physical_expr::{LexOrdering, PhysicalSortExpr};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
 use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream};
-use datafusion::prelude::SessionContext;
+use datafusion::prelude::{SessionConfig, SessionContext};
 use futures::{StreamExt, TryStreamExt};
 use kaizen_core::{EventKind, Field, UtcDay};
 
@@ -60,10 +60,24 @@ pub fn table_schema() -> SchemaRef {
 
 pub use json::{JSON_GET_TEXT, JsonGetText};
 
+/// The DataFusion configuration of every session over stores: DataFusion's defaults, but
+/// partial aggregation is never skipped for groups that are nearly all distinct (the
+/// skip converts each row to a partial state, and DataFusion 55.2's `percentile_cont`
+/// then fails: "one argument to merge_batch", for a `GROUP BY session_id` over 300k
+/// one-event sessions).
+pub fn session_config() -> SessionConfig {
+    let mut config = SessionConfig::new();
+    config
+        .options_mut()
+        .execution
+        .skip_partial_aggregation_probe_rows_threshold = usize::MAX;
+    config
+}
+
 /// A DataFusion session with the stores registered as one table `events`, and
 /// [`JsonGetText`] as `json_get_text`.
 pub fn session(stores: Vec<(String, Store)>) -> DfResult<SessionContext> {
-    let ctx = SessionContext::new();
+    let ctx = SessionContext::new_with_config(session_config());
     register(&ctx, "events", stores)?;
     Ok(ctx)
 }
@@ -71,7 +85,7 @@ pub fn session(stores: Vec<(String, Store)>) -> DfResult<SessionContext> {
 /// [`session`] with an [`EventsTable::unordered`] table: for queries that aggregate (a
 /// report, stats), which need each event once and no order.
 pub fn aggregate_session(stores: Vec<(String, Store)>) -> DfResult<SessionContext> {
-    let ctx = SessionContext::new();
+    let ctx = SessionContext::new_with_config(session_config());
     ctx.register_table("events", Arc::new(EventsTable::new(stores).unordered()))?;
     register_functions(&ctx);
     Ok(ctx)

@@ -226,3 +226,36 @@ async fn the_aggregate_table_reads_many_stores_in_one_partition_per_core() {
         "an ordered table: a partition per store"
     );
 }
+
+/// A group per row (240k one-event sessions, past DataFusion's 100k-row probe for skipping
+/// partial aggregation) with `percentile_cont`: answered, not "one argument to
+/// merge_batch" (DataFusion 55.2's, when the skip turns rows into partial states).
+#[tokio::test]
+async fn percentiles_over_groups_of_one_row_are_answered() {
+    let store = open_store("memory://", &[]).expect("memory");
+    // Two days: two partitions, each past the probe, partial aggregates then a final one.
+    let start = suite::day("2026-10-05").start_ms();
+    let events: Vec<_> = (0..240_000u64)
+        .map(|i| {
+            let mut e = suite::event(&format!("s{i}"), 0, start + i * 720);
+            e.latency_ms = Some((i % 1000) as u32);
+            e
+        })
+        .collect();
+    store.append(events).await.expect("append");
+    for ctx in [
+        sql::session(vec![("m".into(), store.clone())]).expect("session"),
+        sql::aggregate_session(vec![("m".into(), store.clone())]).expect("session"),
+    ] {
+        let text = run(
+            &ctx,
+            "SELECT count(*) AS groups, sum(p) AS latency FROM (
+               SELECT session_id,
+                      CAST(percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS BIGINT) AS p
+               FROM events GROUP BY session_id)",
+        )
+        .await;
+        // 240 runs of 0..999: 240 × 499,500.
+        assert!(text.contains("| 240000 | 119880000 |"), "{text}");
+    }
+}

@@ -17,7 +17,7 @@ pub async fn run(stores: Vec<(String, Store)>, args: SqlArgs) -> anyhow::Result<
     if let Some(log) = &skipped {
         table = table.skip_corrupt(log.clone());
     }
-    let ctx = SessionContext::new();
+    let ctx = SessionContext::new_with_config(kaizen_store::sql::session_config());
     ctx.register_table("events", Arc::new(table))?;
     kaizen_store::sql::register_functions(&ctx);
     let result = match args.query {

@@ -28,7 +28,7 @@ use anyhow::bail;
 use arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::prelude::SessionContext;
 use futures::TryStreamExt;
 use kaizen_store::Store;
 use kaizen_store::sql::EventsTable;
@@ -101,7 +101,7 @@ fn session(stores: Vec<(String, Store)>) -> anyhow::Result<SessionContext> {
     let runtime = RuntimeEnvBuilder::new()
         .with_memory_pool(Arc::new(FairSpillPool::new(MEMORY_LIMIT)))
         .build_arc()?;
-    let ctx = SessionContext::new_with_config_rt(SessionConfig::new(), runtime);
+    let ctx = SessionContext::new_with_config_rt(kaizen_store::sql::session_config(), runtime);
     ctx.register_table("events", Arc::new(EventsTable::new(stores).unordered()))?;
     kaizen_store::sql::register_functions(&ctx);
     Ok(ctx)
