@@ -100,41 +100,123 @@ impl AggregateUDFImpl for LatencyPercentiles {
     }
 }
 
-/// How many times each latency came in one group.
+/// Latencies taken before they are counted in, at least.
+const MIN_PENDING: usize = 1024;
+
+/// How many times each latency came in one group: the distinct latencies in order with
+/// their counts (`values`, `counts`: 8 bytes a distinct latency; a count that would pass
+/// `u32::MAX` goes on in another run of the same value), and the latencies taken since
+/// (`pending`, 4 bytes each), counted in (sorted and merged) whenever they are as many as
+/// the runs. So a group costs at most about 12 bytes a distinct latency however many events
+/// it has, and no more than `percentile_cont`'s 8 bytes an event when nearly all differ.
 #[derive(Debug, Default)]
-struct Histogram(foldhash::HashMap<u32, u64>);
+struct Histogram {
+    values: Vec<u32>,
+    counts: Vec<u32>,
+    pending: Vec<u32>,
+}
 
 impl Histogram {
-    fn add(&mut self, latency: u32, times: u64) {
-        *self.0.entry(latency).or_default() += times;
+    fn add(&mut self, latency: u32) {
+        self.pending.push(latency);
+        if self.pending.len() >= self.values.len().max(MIN_PENDING) {
+            self.count_pending();
+        }
+    }
+
+    /// Counts `pending` into the runs.
+    fn count_pending(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.sort_unstable();
+        let runs = pending
+            .chunk_by(|a, b| a == b)
+            .map(|r| (r[0], r.len() as u64));
+        self.merge(runs);
+        pending.clear();
+        self.pending = pending;
+    }
+
+    /// Merges `incoming` (latencies in order, each with how many times it came) into the
+    /// runs.
+    fn merge(&mut self, incoming: impl Iterator<Item = (u32, u64)>) {
+        let (values, counts) = (
+            std::mem::take(&mut self.values),
+            std::mem::take(&mut self.counts),
+        );
+        let mut ours = values
+            .iter()
+            .copied()
+            .zip(counts.iter().map(|&n| u64::from(n)));
+        let mut theirs = incoming.peekable();
+        let mut next_ours = ours.next();
+        self.values.reserve(values.len());
+        self.counts.reserve(values.len());
+        loop {
+            let (value, times) = match (next_ours, theirs.peek().copied()) {
+                (Some(a), Some(b)) if b.0 < a.0 => {
+                    theirs.next();
+                    b
+                }
+                (Some(a), _) => {
+                    next_ours = ours.next();
+                    a
+                }
+                (None, Some(b)) => {
+                    theirs.next();
+                    b
+                }
+                (None, None) => break,
+            };
+            self.push_run(value, times);
+        }
+    }
+
+    /// Adds `times` of `value`, at or after the last run's value.
+    fn push_run(&mut self, value: u32, mut times: u64) {
+        if self.values.last() == Some(&value)
+            && let Some(last) = self.counts.last_mut()
+        {
+            let take = times.min(u64::from(u32::MAX - *last));
+            *last += take as u32;
+            times -= take;
+        }
+        while times > 0 {
+            let take = times.min(u64::from(u32::MAX));
+            self.values.push(value);
+            self.counts.push(take as u32);
+            times -= take;
+        }
     }
 
     /// The quantiles of [`QUANTILES`], NULL for no latency.
-    fn quantiles(&self) -> [Option<i64>; 2] {
-        let mut sorted: Vec<(u32, u64)> = self.0.iter().map(|(&v, &n)| (v, n)).collect();
-        sorted.sort_unstable();
-        let n: u64 = sorted.iter().map(|(_, times)| times).sum();
-        QUANTILES.map(|(_, q)| (n > 0).then(|| percentile_cont(&sorted, n, q)))
+    fn quantiles(&mut self) -> [Option<i64>; 2] {
+        self.count_pending();
+        let n: u64 = self.counts.iter().map(|&c| u64::from(c)).sum();
+        QUANTILES.map(|(_, q)| (n > 0).then(|| percentile_cont(&self.values, &self.counts, n, q)))
     }
 
     fn bytes(&self) -> usize {
-        self.0.capacity() * (size_of::<(u32, u64)>() + 1)
+        (self.values.capacity() + self.counts.capacity() + self.pending.capacity())
+            * size_of::<u32>()
     }
 }
 
-/// `percentile_cont(q)` over `n > 0` values given as distinct values in order with their
-/// counts, truncated to an integer as `CAST(… AS BIGINT)` does.
-fn percentile_cont(sorted: &[(u32, u64)], n: u64, q: f64) -> i64 {
+/// `percentile_cont(q)` over `n > 0` latencies given in order as `values`, each `counts`
+/// times, truncated to an integer as `CAST(… AS BIGINT)` does.
+fn percentile_cont(values: &[u32], counts: &[u32], n: u64, q: f64) -> i64 {
     // The value of rank `i` (from 0) in order.
     let nth = |i: u64| -> f64 {
         let mut below = 0;
-        for &(value, times) in sorted {
-            below += times;
+        for (&value, &times) in values.iter().zip(counts) {
+            below += u64::from(times);
             if i < below {
                 return f64::from(value);
             }
         }
-        sorted.last().map_or(0.0, |&(value, _)| f64::from(value))
+        values.last().map_or(0.0, |&value| f64::from(value))
     };
     if n == 1 {
         return nth(0) as i64;
@@ -161,19 +243,26 @@ impl Groups {
         }
     }
 
-    fn result(groups: &[Histogram]) -> StructArray {
-        let quantiles: Vec<[Option<i64>; 2]> = groups.iter().map(Histogram::quantiles).collect();
+    fn result(groups: &mut [Histogram]) -> StructArray {
+        let quantiles: Vec<[Option<i64>; 2]> =
+            groups.iter_mut().map(Histogram::quantiles).collect();
         let columns: Vec<ArrayRef> = (0..QUANTILES.len())
             .map(|i| Arc::new(quantiles.iter().map(|q| q[i]).collect::<Int64Array>()) as ArrayRef)
             .collect();
         StructArray::new(result_fields(), columns, None)
     }
 
-    fn states(groups: &[Histogram]) -> Vec<ArrayRef> {
-        let lengths = groups.iter().map(|h| h.0.len());
-        let offsets = OffsetBuffer::<i32>::from_lengths(lengths);
-        let latencies: UInt32Array = groups.iter().flat_map(|h| h.0.keys().copied()).collect();
-        let counts: UInt64Array = groups.iter().flat_map(|h| h.0.values().copied()).collect();
+    /// Each group's runs, as a list of latencies and a list of their counts.
+    fn states(groups: &mut [Histogram]) -> Vec<ArrayRef> {
+        groups.iter_mut().for_each(Histogram::count_pending);
+        let offsets = OffsetBuffer::<i32>::from_lengths(groups.iter().map(|h| h.values.len()));
+        let latencies: UInt32Array = groups
+            .iter()
+            .flat_map(|h| h.values.iter().copied())
+            .collect();
+        let counts: UInt64Array = (groups.iter())
+            .flat_map(|h| h.counts.iter().map(|&c| u64::from(c)))
+            .collect();
         let list = |values: ArrayRef, item: DataType| -> ArrayRef {
             let field = Arc::new(Field::new_list_field(item, false));
             Arc::new(ListArray::new(field, offsets.clone(), values, None))
@@ -213,18 +302,20 @@ impl GroupsAccumulator for Groups {
         for (row, &group) in group_indices.iter().enumerate() {
             let kept = opt_filter.is_none_or(|f| f.is_valid(row) && f.value(row));
             if kept && latencies.is_valid(row) {
-                self.0[group].add(latencies.value(row), 1);
+                self.0[group].add(latencies.value(row));
             }
         }
         Ok(())
     }
 
     fn evaluate(&mut self, emit_to: EmitTo) -> DfResult<ArrayRef> {
-        Ok(Arc::new(Self::result(&emit_to.take_needed(&mut self.0))))
+        Ok(Arc::new(Self::result(
+            &mut emit_to.take_needed(&mut self.0),
+        )))
     }
 
     fn state(&mut self, emit_to: EmitTo) -> DfResult<Vec<ArrayRef>> {
-        Ok(Self::states(&emit_to.take_needed(&mut self.0)))
+        Ok(Self::states(&mut emit_to.take_needed(&mut self.0)))
     }
 
     fn merge_batch(
@@ -244,9 +335,14 @@ impl GroupsAccumulator for Groups {
                 l.as_primitive::<UInt32Type>(),
                 c.as_primitive::<UInt64Type>(),
             );
-            for (&latency, &times) in l.values().iter().zip(c.values().iter()) {
-                self.0[group].add(latency, times);
+            let mut runs: Vec<(u32, u64)> = (l.values().iter().copied())
+                .zip(c.values().iter().copied())
+                .collect();
+            // States are written in order; one that is not is put in order, not trusted.
+            if !runs.is_sorted_by_key(|r| r.0) {
+                runs.sort_unstable_by_key(|r| r.0);
             }
+            self.0[group].merge(runs.into_iter());
         }
         Ok(())
     }
@@ -260,7 +356,7 @@ impl GroupsAccumulator for Groups {
         let rows = values.first().map_or(0, |v| v.len());
         let mut each = Groups::default();
         each.update_batch(values, &(0..rows).collect::<Vec<_>>(), opt_filter, rows)?;
-        Ok(Self::states(&each.0))
+        Ok(Self::states(&mut each.0))
     }
 
     fn size(&self) -> usize {
@@ -287,7 +383,7 @@ impl Accumulator for OneGroup {
 
     fn evaluate(&mut self) -> DfResult<ScalarValue> {
         self.0.grow(1);
-        ScalarValue::try_from_array(&Groups::result(&self.0.0), 0)
+        ScalarValue::try_from_array(&Groups::result(&mut self.0.0), 0)
     }
 
     fn size(&self) -> usize {
@@ -296,7 +392,7 @@ impl Accumulator for OneGroup {
 
     fn state(&mut self) -> DfResult<Vec<ScalarValue>> {
         self.0.grow(1);
-        (Groups::states(&self.0.0).iter())
+        (Groups::states(&mut self.0.0).iter())
             .map(|column| ScalarValue::try_from_array(column, 0))
             .collect()
     }
@@ -344,7 +440,7 @@ mod tests {
     fn ours(values: &[u32]) -> [Option<i64>; 2] {
         let mut histogram = Histogram::default();
         for &v in values {
-            histogram.add(v, 1);
+            histogram.add(v);
         }
         histogram.quantiles()
     }
@@ -358,12 +454,27 @@ mod tests {
             (0..1000).map(|i| (i * 7919) % 1013).collect(),
             (0..37).map(|i| i * i).collect(),
             vec![u32::MAX, 0, u32::MAX, 5],
+            // Several rounds of pending latencies counted in.
+            (0..5000).map(|i| (i * 48271) % 3001).collect(),
+            (0..5000).map(|i| 5000 - i).collect(),
         ];
         for values in cases {
             let expected = QUANTILES.map(|(_, q)| datafusion_percentile(&values, q));
             assert_eq!(ours(&values), expected, "{values:?}");
         }
         assert_eq!(ours(&[]), [None, None]);
+    }
+
+    /// A count past `u32::MAX` goes on in another run of the same latency.
+    #[test]
+    fn counts_past_u32_go_on_in_another_run() {
+        let mut h = Histogram::default();
+        let many = u64::from(u32::MAX) + 10;
+        h.merge([(5, many), (9, 1)].into_iter());
+        h.merge([(5, 7)].into_iter());
+        assert_eq!(h.values, [5, 5, 9]);
+        assert_eq!(h.counts, [u32::MAX, 17, 1]);
+        assert_eq!(h.quantiles(), [Some(5), Some(5)]);
     }
 
     #[test]
