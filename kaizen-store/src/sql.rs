@@ -287,7 +287,10 @@ impl PartitionStream for StorePartition {
             futures::stream::once(async move { store.scan(query).await })
                 .try_flatten()
                 .map(move |batch| {
-                    let batch = batch.map_err(|e| DataFusionError::External(Box::new(e)))?;
+                    // A file's error names it within its store: say which store.
+                    let batch = batch.map_err(|e| {
+                        DataFusionError::External(Box::new(e)).context(format!("store {name}"))
+                    })?;
                     table_batch(&batch, &schema, &name)
                 })
         });

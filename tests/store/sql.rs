@@ -259,3 +259,34 @@ async fn percentiles_over_groups_of_one_row_are_answered() {
         assert!(text.contains("| 240000 | 119880000 |"), "{text}");
     }
 }
+
+/// A file that cannot be read fails the query with an error naming its store (the file's
+/// own path is within the store), whichever of several stores holds it.
+#[tokio::test]
+async fn an_unreadable_file_is_named_with_its_store() {
+    let (good, broken) = (
+        open_store("memory://", &[]).expect("memory"),
+        open_store("memory://", &[]).expect("memory"),
+    );
+    good.append(suite::fixture_events()).await.expect("append");
+    let path = format!(
+        "{}/damaged.parquet",
+        kaizen::store::layout::day_dir(suite::day("2026-10-01"))
+    );
+    suite::put_file(
+        &broken,
+        &path,
+        bytes::Bytes::from_static(b"PAR1 not parquet PAR1"),
+    )
+    .await;
+    let stores = vec![("a".into(), good), ("b".into(), broken)];
+    let ctx = sql::aggregate_session(stores).expect("session");
+    let frame = ctx.sql("SELECT count(*) FROM events").await.expect("plan");
+    let error = frame
+        .collect()
+        .await
+        .expect_err("a damaged file")
+        .to_string();
+    assert!(error.contains("store b"), "{error}");
+    assert!(error.contains("damaged.parquet"), "{error}");
+}
