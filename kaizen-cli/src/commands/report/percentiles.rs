@@ -1,12 +1,12 @@
 //! `kaizen_latency_percentiles(latency_ms)`: a group's p50 and p95 latency, exact, as a
 //! struct `{p50, p95}` of BIGINT milliseconds (NULL for a group without latencies).
 //!
-//! DataFusion's `percentile_cont` keeps every value of a group until the end (8 bytes a
-//! row: a report over 30M events peaked at 716 MiB, against 269 MiB with an estimate). This
-//! keeps how many times each distinct latency occurs, so memory grows with the distinct
-//! milliseconds of a group, not with its events, and both quantiles come from one table.
-//! The figures are `CAST(percentile_cont(q) WITHIN GROUP (ORDER BY latency_ms) AS BIGINT)`'s
-//! to the millisecond: the same interpolation between the two nearest ranks
+//! DataFusion's `percentile_cont` keeps every value of a group until the end, 8 bytes an
+//! event of the window. This keeps how many times each distinct latency came (see
+//! [`Histogram`]), so memory grows with the distinct milliseconds of a group, not with its
+//! events, and both quantiles come from one table. The figures are
+//! `CAST(percentile_cont(q) WITHIN GROUP (ORDER BY latency_ms) AS BIGINT)`'s to the
+//! millisecond: the same interpolation between the two nearest ranks
 //! (`datafusion-functions-aggregate` 55, `percentile_cont.rs`), then truncated.
 
 use std::sync::Arc;
