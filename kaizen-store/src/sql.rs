@@ -60,7 +60,8 @@ pub fn table_schema() -> SchemaRef {
 
 pub use json::{JSON_GET_TEXT, JsonGetText};
 
-/// The DataFusion configuration of every session over stores: DataFusion's defaults, but
+/// The DataFusion configuration of the sessions over stores for any SQL (`kaizen sql`,
+/// [`session`], [`aggregate_session`]): DataFusion's defaults, but
 /// partial aggregation is never skipped for groups that are nearly all distinct (the
 /// skip converts each row to a partial state, and DataFusion 55.2's `percentile_cont`
 /// then fails: "one argument to merge_batch", for a `GROUP BY session_id` over 300k

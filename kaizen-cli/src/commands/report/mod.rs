@@ -28,7 +28,7 @@ use anyhow::bail;
 use arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::prelude::SessionContext;
+use datafusion::prelude::{SessionConfig, SessionContext};
 use futures::TryStreamExt;
 use kaizen_store::Store;
 use kaizen_store::sql::EventsTable;
@@ -101,7 +101,10 @@ fn session(stores: Vec<(String, Store)>) -> anyhow::Result<SessionContext> {
     let runtime = RuntimeEnvBuilder::new()
         .with_memory_pool(Arc::new(FairSpillPool::new(MEMORY_LIMIT)))
         .build_arc()?;
-    let ctx = SessionContext::new_with_config_rt(kaizen_store::sql::session_config(), runtime);
+    // DataFusion's defaults, not `kaizen_store::sql::session_config()`: the report uses no
+    // `percentile_cont`, and skipping partial aggregation where groups are nearly all
+    // distinct (a session each) is faster (300k one-event sessions: 1.8 s against 2.1–2.4).
+    let ctx = SessionContext::new_with_config_rt(SessionConfig::new(), runtime);
     ctx.register_table("events", Arc::new(EventsTable::new(stores).unordered()))?;
     kaizen_store::sql::register_functions(&ctx);
     Ok(ctx)

@@ -134,14 +134,14 @@ impl Histogram {
         let runs = pending
             .chunk_by(|a, b| a == b)
             .map(|r| (r[0], r.len() as u64));
-        self.merge(runs);
+        self.merge(runs, pending.len());
         pending.clear();
         self.pending = pending;
     }
 
-    /// Merges `incoming` (latencies in order, each with how many times it came) into the
-    /// runs.
-    fn merge(&mut self, incoming: impl Iterator<Item = (u32, u64)>) {
+    /// Merges `incoming` (latencies in order, each with how many times it came; at most
+    /// `most` of them) into the runs.
+    fn merge(&mut self, incoming: impl Iterator<Item = (u32, u64)>, most: usize) {
         let (values, counts) = (
             std::mem::take(&mut self.values),
             std::mem::take(&mut self.counts),
@@ -152,8 +152,9 @@ impl Histogram {
             .zip(counts.iter().map(|&n| u64::from(n)));
         let mut theirs = incoming.peekable();
         let mut next_ours = ours.next();
-        self.values.reserve(values.len());
-        self.counts.reserve(values.len());
+        // Exactly what the runs can come to: growing by doubling would hold up to twice it.
+        self.values.reserve_exact(values.len() + most);
+        self.counts.reserve_exact(values.len() + most);
         loop {
             let (value, times) = match (next_ours, theirs.peek().copied()) {
                 (Some(a), Some(b)) if b.0 < a.0 => {
@@ -342,7 +343,8 @@ impl GroupsAccumulator for Groups {
             if !runs.is_sorted_by_key(|r| r.0) {
                 runs.sort_unstable_by_key(|r| r.0);
             }
-            self.0[group].merge(runs.into_iter());
+            let most = runs.len();
+            self.0[group].merge(runs.into_iter(), most);
         }
         Ok(())
     }
@@ -470,8 +472,8 @@ mod tests {
     fn counts_past_u32_go_on_in_another_run() {
         let mut h = Histogram::default();
         let many = u64::from(u32::MAX) + 10;
-        h.merge([(5, many), (9, 1)].into_iter());
-        h.merge([(5, 7)].into_iter());
+        h.merge([(5, many), (9, 1)].into_iter(), 2);
+        h.merge([(5, 7)].into_iter(), 1);
         assert_eq!(h.values, [5, 5, 9]);
         assert_eq!(h.counts, [u32::MAX, 17, 1]);
         assert_eq!(h.quantiles(), [Some(5), Some(5)]);
