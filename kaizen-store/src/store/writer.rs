@@ -205,9 +205,10 @@ impl StoreWriter {
             match (stored.check(&self.backend, &mut chunks, batch_rows, refused.as_mut())).await {
                 Ok(copies) => {
                     self.duplicates_dropped += copies;
-                    if let (Some(sink), Some(refused)) = (&self.refused, refused)
-                        && let Ok(mut sink) = sink.lock()
-                    {
+                    if let (Some(sink), Some(refused)) = (&self.refused, refused) {
+                        // A poisoned lock still holds the list: these events are left out
+                        // of the append, so they must reach it.
+                        let mut sink = sink.lock().unwrap_or_else(|p| p.into_inner());
                         sink.extend(refused);
                     }
                     break;

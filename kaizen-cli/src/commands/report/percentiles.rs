@@ -264,15 +264,41 @@ impl Groups {
         let counts: UInt64Array = (groups.iter())
             .flat_map(|h| h.counts.iter().map(|&c| u64::from(c)))
             .collect();
-        let list = |values: ArrayRef, item: DataType| -> ArrayRef {
-            let field = Arc::new(Field::new_list_field(item, false));
-            Arc::new(ListArray::new(field, offsets.clone(), values, None))
-        };
-        vec![
-            list(Arc::new(latencies), DataType::UInt32),
-            list(Arc::new(counts), DataType::UInt64),
-        ]
+        state_arrays(offsets, latencies, counts)
     }
+}
+
+/// The state columns (see `state_fields`): per group, its latencies and their counts.
+fn state_arrays(
+    offsets: OffsetBuffer<i32>,
+    latencies: UInt32Array,
+    counts: UInt64Array,
+) -> Vec<ArrayRef> {
+    let list = |values: ArrayRef, item: DataType| -> ArrayRef {
+        let field = Arc::new(Field::new_list_field(item, false));
+        Arc::new(ListArray::new(field, offsets.clone(), values, None))
+    };
+    vec![
+        list(Arc::new(latencies), DataType::UInt32),
+        list(Arc::new(counts), DataType::UInt64),
+    ]
+}
+
+/// The argument's latencies, and whether row `row` counts: a latency, not filtered out.
+fn latencies_of<'a>(
+    values: &'a [ArrayRef],
+    opt_filter: Option<&'a BooleanArray>,
+) -> DfResult<(&'a UInt32Array, impl Fn(usize) -> bool + 'a)> {
+    let Some(latencies) = values.first() else {
+        return Err(DataFusionError::Internal(format!(
+            "{LATENCY_PERCENTILES} takes one argument (latency_ms)"
+        )));
+    };
+    let latencies = latencies.as_primitive::<UInt32Type>();
+    let counts = move |row: usize| {
+        latencies.is_valid(row) && opt_filter.is_none_or(|f| f.is_valid(row) && f.value(row))
+    };
+    Ok((latencies, counts))
 }
 
 fn state_lists(values: &[ArrayRef]) -> DfResult<(&ListArray, &ListArray)> {
@@ -294,15 +320,9 @@ impl GroupsAccumulator for Groups {
         total_num_groups: usize,
     ) -> DfResult<()> {
         self.grow(total_num_groups);
-        let Some(latencies) = values.first() else {
-            return Err(DataFusionError::Internal(format!(
-                "{LATENCY_PERCENTILES} takes one argument (latency_ms)"
-            )));
-        };
-        let latencies = latencies.as_primitive::<UInt32Type>();
+        let (latencies, counts) = latencies_of(values, opt_filter)?;
         for (row, &group) in group_indices.iter().enumerate() {
-            let kept = opt_filter.is_none_or(|f| f.is_valid(row) && f.value(row));
-            if kept && latencies.is_valid(row) {
+            if counts(row) {
                 self.0[group].add(latencies.value(row));
             }
         }
@@ -349,16 +369,24 @@ impl GroupsAccumulator for Groups {
         Ok(())
     }
 
-    /// Each row as the state of a group of its own.
+    /// Each row as the state of a group of its own: its latency once, or nothing. Built
+    /// straight as arrays (DataFusion calls this on every row where groups are nearly all
+    /// distinct, a session each).
     fn convert_to_state(
         &self,
         values: &[ArrayRef],
         opt_filter: Option<&BooleanArray>,
     ) -> DfResult<Vec<ArrayRef>> {
-        let rows = values.first().map_or(0, |v| v.len());
-        let mut each = Groups::default();
-        each.update_batch(values, &(0..rows).collect::<Vec<_>>(), opt_filter, rows)?;
-        Ok(Self::states(&mut each.0))
+        let (latencies, counts) = latencies_of(values, opt_filter)?;
+        let rows = 0..latencies.len();
+        let offsets =
+            OffsetBuffer::<i32>::from_lengths(rows.clone().map(|r| usize::from(counts(r))));
+        let kept: UInt32Array = rows
+            .filter(|&r| counts(r))
+            .map(|r| latencies.value(r))
+            .collect();
+        let ones = UInt64Array::from(vec![1; kept.len()]);
+        Ok(state_arrays(offsets, kept, ones))
     }
 
     fn size(&self) -> usize {
@@ -465,6 +493,31 @@ mod tests {
             assert_eq!(ours(&values), expected, "{values:?}");
         }
         assert_eq!(ours(&[]), [None, None]);
+    }
+
+    /// Rows turned into states one by one (what DataFusion does where groups are nearly
+    /// all distinct), then merged: the figures of the rows that count (a latency, not
+    /// filtered out).
+    #[test]
+    fn rows_as_states_merge_into_the_same_figures() {
+        let latencies: ArrayRef = Arc::new(UInt32Array::from(vec![
+            Some(30),
+            None,
+            Some(10),
+            Some(99),
+            Some(20),
+        ]));
+        let filter =
+            BooleanArray::from(vec![Some(true), Some(true), Some(true), Some(false), None]);
+        let states = Groups::default()
+            .convert_to_state(&[latencies], Some(&filter))
+            .expect("states");
+        let mut merged = Groups::default();
+        merged.merge_batch(&states, &[0; 5], 1).expect("merge");
+        let got = merged.evaluate(EmitTo::All).expect("evaluate");
+        let got = got.as_struct();
+        let p50 = got.column(0).as_primitive::<arrow::datatypes::Int64Type>();
+        assert_eq!(Some(p50.value(0)), ours(&[30, 10])[0]);
     }
 
     /// A count past `u32::MAX` goes on in another run of the same latency.

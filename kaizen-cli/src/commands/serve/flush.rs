@@ -110,10 +110,8 @@ async fn flush_segments(
         // pass (each would otherwise cost one more try of the whole commit).
         let set_aside: RefusedEvents = Default::default();
         let result = write_all(store, &events, set_aside.clone()).await;
-        let from_writer = set_aside
-            .lock()
-            .map(|mut v| std::mem::take(&mut *v))
-            .unwrap_or_default();
+        // A poisoned lock still holds the events: they were left out of the commit.
+        let from_writer = std::mem::take(&mut *set_aside.lock().unwrap_or_else(|p| p.into_inner()));
         let error = match result {
             Ok(receipt) => {
                 if let Some((e, reason)) = from_writer.first() {
@@ -124,6 +122,9 @@ async fn flush_segments(
             }
             Err(e) => e,
         };
+        // What is left here is an error naming one event (an invalid event, or a conflict
+        // from a writer that cannot set conflicts aside): that event is set aside and the
+        // rest written again.
         let Some(identity) = refused_identity(&error) else {
             return Err(error);
         };
