@@ -283,7 +283,7 @@ impl<'a> FieldReader<'_, 'a> {
     ) -> Result<Option<T>> {
         match self.values[field.index()] {
             None => Ok(None),
-            Some(raw) if raw == "null" => Ok(None),
+            Some("null") => Ok(None),
             Some(raw) => read(self, field, raw).map(Some),
         }
     }
