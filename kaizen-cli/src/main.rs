@@ -4,6 +4,7 @@
 #[macro_use]
 mod output;
 
+mod alloc;
 mod build_info;
 mod cli;
 mod commands;
@@ -17,20 +18,6 @@ use clap::Parser;
 use kaizen_store::{EventStore, Store};
 
 use cli::{Cli, Command};
-
-#[cfg(unix)]
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-
-/// jemalloc's options, read at its start (a C string; the slice's pointer comes first): one
-/// arena and freed pages returned soon keep ingest's peak RSS flat as the input grows
-/// (measured with 1 s: 1M events 129 MB, 3M 144 MB), at the same speed (kaizen bench).
-/// Within 100 ms rather than 1 s: a 1 GB `import` peaked at 172–181 MB instead of 196–206 MB, in the
-/// same time (8.0–9.3 s), and ingest of 1M events was as fast (3.1–3.2 s); returning them
-/// at once (0 ms) made both 50% slower.
-#[cfg(unix)]
-#[unsafe(export_name = "_rjem_malloc_conf")]
-static JEMALLOC_CONF: &[u8] = b"narenas:1,background_thread:true,dirty_decay_ms:100\0";
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

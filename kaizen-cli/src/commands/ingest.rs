@@ -43,6 +43,8 @@ pub struct IngestSummary {
 }
 
 pub async fn run(store: &Store, args: IngestArgs) -> anyhow::Result<()> {
+    // One bulk write, then the process ends: freed buffers are worth more kept than returned.
+    crate::alloc::keep_freed_pages();
     let inputs = if args.files.is_empty() {
         vec![PathBuf::from("-")]
     } else {
