@@ -52,7 +52,8 @@ struct Compacted {
     bytes_on_disk: u64,
 }
 
-/// kaizen's figure over DuckDB's, each with the target the issue set.
+/// kaizen's figure over DuckDB's, each with the target the issue set (issue 19 for bytes:
+/// at most 0.96 of DuckDB's straight after ingest, 0.85 after `compact` of sealed days).
 #[derive(Debug, Clone, Serialize)]
 struct Ratio {
     name: &'static str,
@@ -587,8 +588,8 @@ fn ratios(kaizen: &Figures, compacted: Option<&Compacted>, duckdb: &Figures) -> 
             "bytes on disk",
             kaizen.bytes_on_disk as f64,
             duckdb.bytes_on_disk as f64,
-            "<= 0.9",
-            |r| r <= 0.9,
+            "<= 0.96",
+            |r| r <= 0.96,
         ),
     ];
     if let Some(c) = compacted {
@@ -596,8 +597,8 @@ fn ratios(kaizen: &Figures, compacted: Option<&Compacted>, duckdb: &Figures) -> 
             "bytes after compact --level",
             c.bytes_on_disk as f64,
             duckdb.bytes_on_disk as f64,
-            "<= 0.9",
-            |r| r <= 0.9,
+            "<= 0.85",
+            |r| r <= 0.85,
         ));
     }
     ratios
@@ -699,7 +700,7 @@ fn print_table(report: &BenchReport) -> anyhow::Result<()> {
         for r in &report.ratios {
             ratios.add_row([
                 r.name.to_owned(),
-                format!("{:.2}", r.kaizen_over_duckdb),
+                format!("{:.3}", r.kaizen_over_duckdb),
                 r.target.to_owned(),
                 if r.met { "yes" } else { "no" }.to_owned(),
             ]);
