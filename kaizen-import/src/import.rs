@@ -457,7 +457,7 @@ impl<'a> LineText<'a> {
             Some(body) => (body, true),
             None => (raw, false),
         };
-        match std::str::from_utf8(body) {
+        match simdutf8::basic::from_utf8(body) {
             Ok(text) => LineText {
                 text: Some(text),
                 bytes: raw,

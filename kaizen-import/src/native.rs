@@ -13,7 +13,7 @@ use crate::{Cursor, Result};
 /// The error is the reason alone (`invalid UTF-8 at column 3`, or the event's validation
 /// error); callers prefix `file:line: `.
 pub fn parse_event_line(raw: &[u8], first: bool) -> Result<Option<Event>, String> {
-    let text = std::str::from_utf8(raw)
+    let text = simdutf8::compat::from_utf8(raw)
         .map_err(|e| format!("invalid UTF-8 at column {}", e.valid_up_to() + 1))?;
     let text = if first {
         text.strip_prefix('\u{feff}').unwrap_or(text)
