@@ -5,47 +5,46 @@
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-/// jemalloc's options, read at its start (a C string; the slice's pointer comes first): one
-/// arena and freed pages returned soon keep ingest's peak RSS flat as the input grows
-/// (measured with 1 s: 1M events 129 MB, 3M 144 MB), at the same speed (kaizen bench).
-/// Within 100 ms rather than 1 s: a 1 GB `import` peaked at 172–181 MB instead of 196–206 MB, in the
-/// same time (8.0–9.3 s), and ingest of 1M events was as fast (3.1–3.2 s); returning them
-/// at once (0 ms) made both 50% slower.
+/// jemalloc's options, read at its start (a C string; the slice's pointer comes first), for
+/// every command: one arena, and freed pages returned soon, which keeps a long import's or a
+/// server's peak RSS flat as its input grows. Within 100 ms rather than 1 s: a 1 GB `import`
+/// peaked at 172–181 MB instead of 196–206 MB, in the same time (8.0–9.3 s); returning them
+/// at once (0 ms) made it 50% slower. `kaizen ingest` then turns the returning off
+/// ([`keep_freed_pages`]). Allocations of 32 MiB and more (`oversize_threshold`, 8 MiB by
+/// default: a day part's payload column is about 24 MiB) go to a second arena that returns
+/// their pages at once: only lines of tens of megabytes make them. The 1 GB `import`
+/// peaked at 178–186 MB with 32 MiB against 163–177 MB with 8 MiB.
 #[cfg(unix)]
 #[unsafe(export_name = "_rjem_malloc_conf")]
-static JEMALLOC_CONF: &[u8] = b"narenas:1,background_thread:true,dirty_decay_ms:100\0";
+static JEMALLOC_CONF: &[u8] =
+    b"narenas:1,background_thread:true,dirty_decay_ms:100,oversize_threshold:33554432\0";
 
-/// From now on, freed pages are kept for reuse instead of being returned to the system,
-/// for a command that writes a bounded working set over and over and then exits
-/// (`kaizen ingest`).
+/// From now on, freed pages of allocations under 32 MiB are kept for reuse instead of
+/// being returned to the system, for a command that writes a bounded working set over and
+/// over and then exits (`kaizen ingest`).
 ///
-/// Why: the writer's large buffers (a day part's Arrow payload column, parquet's page
-/// buffers, about 1.4 GB for 1M events) are each freed once encoded; returned within
-/// 100 ms, each one's pages were zeroed and faulted in again by the next (367k page faults
-/// for 1M events, 1.2 CPU-s in the kernel). Kept: 93k faults, 0.66 CPU-s, for a peak RSS
-/// of 215–240 MB against 170–190 MB. Not for `kaizen import`, whose goal is a peak under
-/// 200 MB: it peaked at 281 MB so (its buffers come in more sizes, so fewer are reused).
-/// jemalloc's decay applies per arena, and its arena for allocations of 8 MiB and more
-/// is made when first needed, from the default set here.
+/// Why: the writer's buffers (parquet's page buffers, the Arrow columns of a day part,
+/// about 1.4 GB allocated and freed per 1M events) were returned within 100 ms and each
+/// one's pages zeroed and faulted in again by the next: 368k page faults for 1M events,
+/// 1.2 CPU-s in the kernel. Kept: 100k faults, 0.55 CPU-s, 2.70 -> 2.45 s, for a peak
+/// RSS of 250-260 MB against 200. Only jemalloc's one arena is changed; allocations of
+/// 32 MiB and more (`oversize_threshold`) live in its other arena, which still returns
+/// them at once, so that a line of hundreds of megabytes (a tool result holding an image)
+/// does not stay in memory beside the next one (a 200 MB line: 684 MB at peak, against
+/// 646 MB before and 914 MB with every page kept). Not for `kaizen import`, whose goal is
+/// a peak under 200 MB (it peaked at 281 MB with every page kept).
 pub fn keep_freed_pages() {
     #[cfg(unix)]
     {
-        use tikv_jemalloc_ctl::{arenas, raw};
-        // -1: never purge (jemalloc's `dirty_decay_ms`, `muzzy_decay_ms`; `ssize_t`).
+        // -1: never purge (jemalloc's `ssize_t` settings); arena 0 is the one arena of
+        // `narenas:1`.
         let never: isize = -1;
-        let mut names = vec![
-            "arenas.dirty_decay_ms".to_owned(),
-            "arenas.muzzy_decay_ms".to_owned(),
-        ];
-        for arena in 0..arenas::narenas::read().unwrap_or(0) {
-            names.push(format!("arena.{arena}.dirty_decay_ms"));
-            names.push(format!("arena.{arena}.muzzy_decay_ms"));
-        }
-        for name in names {
-            let name = format!("{name}\0");
-            // SAFETY: each of these jemalloc settings is an `ssize_t`, which `isize` is. An
-            // arena not yet made refuses the setting: it takes the default when it is made.
-            let _ = unsafe { raw::write(name.as_bytes(), never) };
+        for name in [
+            &b"arena.0.dirty_decay_ms\0"[..],
+            b"arena.0.muzzy_decay_ms\0",
+        ] {
+            // SAFETY: both settings are an `ssize_t`, which `isize` is.
+            let _ = unsafe { tikv_jemalloc_ctl::raw::write(name, never) };
         }
     }
 }

@@ -345,7 +345,7 @@ impl<'a> FieldReader<'_, 'a> {
 
     /// A whole number in `0..=max`. `1.0`, `1e3` and `"1"` are type errors, not coerced.
     fn unsigned(&self, field: Field, raw: &str, max: u64) -> Result<u64> {
-        let value = self.integer(field, raw)?;
+        let value = self.integer(field, raw, 0, max.into())?;
         u64::try_from(value)
             .ok()
             .filter(|v| *v <= max)
@@ -353,12 +353,13 @@ impl<'a> FieldReader<'_, 'a> {
     }
 
     fn i64(&self, field: Field, raw: &str) -> Result<i64> {
-        let value = self.integer(field, raw)?;
+        let value = self.integer(field, raw, i64::MIN.into(), i64::MAX.into())?;
         i64::try_from(value)
             .map_err(|_| self.out_of_range(field, raw, i64::MIN.into(), i64::MAX.into()))
     }
 
-    fn integer(&self, field: Field, raw: &str) -> Result<i128> {
+    /// A whole number; one too long for an i128 is out of the field's range `min..=max`.
+    fn integer(&self, field: Field, raw: &str, min: i128, max: i128) -> Result<i128> {
         let text = raw;
         let is_integer = text
             .strip_prefix('-')
@@ -370,7 +371,7 @@ impl<'a> FieldReader<'_, 'a> {
         }
         // Longer than any i128: out of range for every field type.
         text.parse::<i128>()
-            .map_err(|_| self.out_of_range(field, raw, i128::MIN, i128::MAX))
+            .map_err(|_| self.out_of_range(field, raw, min, max))
     }
 
     fn out_of_range(&self, field: Field, raw: &str, min: i128, max: i128) -> Error {

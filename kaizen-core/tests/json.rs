@@ -168,6 +168,34 @@ fn out_of_range_integers_are_refused() {
 }
 
 #[test]
+fn numbers_past_any_integer_type_are_out_of_the_fields_own_range() {
+    for (field, number, range) in [
+        (
+            "seq",
+            "689859363009850292770335107883708450675",
+            "0..=18446744073709551615",
+        ),
+        (
+            "latency_ms",
+            "-99999999999999999999999999999999999999999",
+            "0..=4294967295",
+        ),
+        (
+            "cost_usd_e6",
+            "99999999999999999999999999999999999999999",
+            "-9223372036854775808..=9223372036854775807",
+        ),
+    ] {
+        let line = with(field, Value::Null).replace(
+            &format!("\"{field}\":null"),
+            &format!("\"{field}\":{number}"),
+        );
+        let err = Event::from_json(&line).expect_err(&line).to_string();
+        assert!(err.contains(range), "{field}={number}: {err}");
+    }
+}
+
+#[test]
 fn unknown_kinds_sources_and_fields_are_refused() {
     let err = Event::from_json(&with("kind", json!("message"))).expect_err("case matters");
     assert!(

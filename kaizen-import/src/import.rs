@@ -481,7 +481,7 @@ impl<'a> LineText<'a> {
     }
 
     pub(crate) fn is_blank(&self) -> bool {
-        self.text.is_some_and(|t| t.trim().is_empty())
+        self.text.is_some_and(crate::util::is_blank)
     }
 }
 

@@ -22,7 +22,7 @@ pub fn parse_event_line(raw: &[u8], first: bool) -> Result<Option<Event>, String
     };
     let text = text.strip_suffix('\n').unwrap_or(text);
     let text = text.strip_suffix('\r').unwrap_or(text);
-    if text.trim().is_empty() {
+    if crate::util::is_blank(text) {
         return Ok(None);
     }
     Event::from_json(text).map(Some).map_err(|e| e.to_string())
@@ -51,4 +51,24 @@ pub(crate) fn import(start: Option<&Cursor>, out: &mut Out<'_>) -> Result<Progre
         state: serde_json::Value::Object(Default::default()),
         truncated_tail: read.tail,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_event_line;
+
+    #[test]
+    fn only_json_whitespace_makes_a_blank_line() {
+        for blank in ["", "\n", " \t \r\n", "\u{feff}\n"] {
+            assert!(
+                matches!(parse_event_line(blank.as_bytes(), true), Ok(None)),
+                "{blank:?}"
+            );
+        }
+        // Unicode spaces are not JSON's: such a line is reported, never skipped unseen.
+        for other in ["\u{a0}\n", "\u{2028}", "\u{c}\n", "\u{3000} "] {
+            let err = parse_event_line(other.as_bytes(), false).expect_err(other);
+            assert!(err.contains("column 1"), "{other:?}: {err}");
+        }
+    }
 }

@@ -263,3 +263,11 @@ impl<'de> serde::Deserialize<'de> for KeySet {
         ))
     }
 }
+
+/// Whether `text` is empty or only JSON's whitespace (space, tab, CR, LF): a blank line.
+/// Other Unicode spaces (NBSP, U+2028, form feed…) are not JSON's, so a line of them is
+/// an invalid line, reported, not a blank one skipped.
+pub(crate) fn is_blank(text: &str) -> bool {
+    text.bytes()
+        .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+}
