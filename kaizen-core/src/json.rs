@@ -21,7 +21,7 @@ use crate::{Error, Event, EventKind, EventSource, Field, MAX_TS_MS, Payload, Res
 
 pub(crate) fn parse_event(text: &str) -> Result<Event> {
     match canonical_slots(text) {
-        Some(slots) => Slots::build(&slots, text),
+        Some(slots) => slots.build(text),
         None => parse_event_general(text),
     }
 }
@@ -35,7 +35,7 @@ fn parse_event_general(text: &str) -> Result<Event> {
     if let Some(problem) = slots.problem {
         return Err(problem);
     }
-    Slots::build(&slots, text)
+    slots.build(text)
 }
 
 fn syntax(e: serde_json::Error) -> Error {
@@ -194,10 +194,10 @@ impl Visitor<'_> for KeyVisitor {
 }
 
 impl Slots<'_> {
-    fn build(slots: &Slots<'_>, text: &str) -> Result<Event> {
+    fn build(&self, text: &str) -> Result<Event> {
         let base = text.as_ptr() as usize;
         let reader = FieldReader {
-            values: &slots.values,
+            values: &self.values,
             base,
         };
         let ts_ms = reader.required(Field::TsMs, |r, f, raw| r.unsigned(f, raw, MAX_TS_MS))?;
@@ -235,7 +235,7 @@ impl Slots<'_> {
             cache_creation_tokens: reader.optional(Field::CacheCreationTokens, FieldReader::u32)?,
             cache_read_tokens: reader.optional(Field::CacheReadTokens, FieldReader::u32)?,
             system_prompt_tokens: reader.optional(Field::SystemPromptTokens, FieldReader::u32)?,
-            payload: match slots.payload {
+            payload: match self.payload {
                 Some(raw) => Payload::from_raw(raw),
                 None => {
                     return Err(Error::MissingField {
@@ -303,8 +303,7 @@ impl<'a> FieldReader<'_, 'a> {
 
     /// A string value, borrowed from the line when it has no escapes.
     fn text<'r>(&self, field: Field, raw: &'r str) -> Result<Cow<'r, str>> {
-        let quoted = raw;
-        let Some(inner) = quoted.strip_prefix('"').and_then(|s| s.strip_suffix('"')) else {
+        let Some(inner) = raw.strip_prefix('"').and_then(|s| s.strip_suffix('"')) else {
             return Err(self.wrong_type(field, raw, "a string"));
         };
         // The parser has checked the string: without a backslash its text is its value.
@@ -313,7 +312,7 @@ impl<'a> FieldReader<'_, 'a> {
         }
         // The first pass skipped the string without decoding its `\\u` escapes: one that is
         // half a surrogate pair is found here, and named with its own column.
-        serde_json::from_str(quoted).map(Cow::Owned).map_err(|e| {
+        serde_json::from_str(raw).map(Cow::Owned).map_err(|e| {
             let column = self.column_of(raw);
             match lone_surrogate(inner) {
                 Some((at, escape)) => Error::InvalidString {
@@ -360,17 +359,16 @@ impl<'a> FieldReader<'_, 'a> {
 
     /// A whole number; one too long for an i128 is out of the field's range `min..=max`.
     fn integer(&self, field: Field, raw: &str, min: i128, max: i128) -> Result<i128> {
-        let text = raw;
-        let is_integer = text
+        let is_integer = raw
             .strip_prefix('-')
-            .unwrap_or(text)
+            .unwrap_or(raw)
             .bytes()
             .all(|b| b.is_ascii_digit());
         if !is_integer {
             return Err(self.wrong_type(field, raw, "an integer"));
         }
         // Longer than any i128: out of range for every field type.
-        text.parse::<i128>()
+        raw.parse::<i128>()
             .map_err(|_| self.out_of_range(field, raw, min, max))
     }
 
