@@ -14,7 +14,7 @@ use object_store::throttle::{ThrottleConfig, ThrottledStore};
 use object_store::{ObjectStore, ObjectStoreScheme, RetryConfig};
 use url::Url;
 
-use crate::backend::ObjectStoreBackend;
+use crate::backend::{FooterCache, ObjectStoreBackend};
 use crate::{Error, EventStore, Result, Store};
 
 /// kaizen's own options, beside object_store's configuration keys: how many times and for
@@ -165,7 +165,8 @@ pub fn store_on(client: Arc<dyn ObjectStore>, url: &str) -> Result<Store> {
 
 fn on_prefix(client: Arc<dyn ObjectStore>, prefix: Path, url: &str) -> Store {
     let backend = ObjectStoreBackend::counted(client, prefix, redact(url));
-    Store::new(Arc::new(backend))
+    // Footers fetched once per process: every request to a bucket is a round trip.
+    Store::new(Arc::new(FooterCache::new(Arc::new(backend))))
 }
 
 /// The one derivation of where an object-store URL's store lives: its kind and the key

@@ -38,3 +38,50 @@ async fn an_object_store_is_there_while_it_holds_objects() {
         "nothing left under cold/"
     );
 }
+
+/// A footer is fetched once per store handle (the writer's checks, then queries): a second
+/// query over the same files reads no footer, with the same answer; files a compaction
+/// replaced are never read from the cache.
+#[tokio::test]
+async fn footers_are_fetched_once_per_store() {
+    use kaizen::store::{CompactTarget, Query};
+    let store = open_store("memory://", &[]).expect("memory store");
+    let days = ["2026-10-05", "2026-10-06", "2026-10-07"];
+    for seq in 0..2 {
+        // Two appends a day: two files a day, which compaction makes one.
+        let events = days
+            .iter()
+            .map(|d| suite::event(d, seq, suite::day(d).start_ms() + seq));
+        store.append(events.collect()).await.expect("append");
+    }
+    let counted = |store: &Store| store.request_counts().expect("counted");
+    let before = counted(&store);
+    let first = store.scan_events(Query::all()).await.expect("scan");
+    let after_first = counted(&store);
+    let second = store.scan_events(Query::all()).await.expect("scan again");
+    let after_second = counted(&store);
+    assert_eq!(first, second);
+    assert_eq!(first.len(), 6);
+    let (gets_first, gets_second) = (
+        after_first.get - before.get,
+        after_second.get - after_first.get,
+    );
+    // Six files: the second scan reads each one's rows (one `get` a file), no footer.
+    assert_eq!(gets_second, 6, "{gets_first} then {gets_second}");
+    assert!(gets_first > gets_second, "{gets_first} then {gets_second}");
+    assert_eq!(
+        after_second.list - after_first.list,
+        after_first.list - before.list
+    );
+
+    let compacted = store
+        .compact(|_| true, CompactTarget::default())
+        .await
+        .expect("compact");
+    assert_eq!(compacted.len(), 3, "{compacted:?}");
+    let third = store
+        .scan_events(Query::all())
+        .await
+        .expect("scan after compaction");
+    assert_eq!(third, first);
+}

@@ -4,6 +4,7 @@
 //! publishes it under its final name without ever replacing one, and deletes files.
 
 mod counting;
+mod footer_cache;
 mod local;
 mod object;
 mod reader;
@@ -15,6 +16,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 pub use counting::{CountingStore, RequestCounter, RequestCounts};
+pub use footer_cache::FooterCache;
 pub use local::LocalBackend;
 pub use object::ObjectStoreBackend;
 pub use reader::BackendFileReader;

@@ -11,6 +11,10 @@ use parquet::file::metadata::{PageIndexPolicy, ParquetMetaData, ParquetMetaDataR
 
 use super::Backend;
 
+/// Bytes read from a file's end to find its footer: one read for most footers instead of
+/// two (a footer is about 10 KB).
+pub const FOOTER_PREFETCH: u64 = 64 * 1024;
+
 /// Reads a Parquet file of any backend with ranged reads: the footer first, then only the
 /// column chunks a query needs.
 pub struct BackendFileReader {
@@ -62,8 +66,7 @@ impl AsyncFileReader for BackendFileReader {
         async move {
             let mut reader = ParquetMetaDataReader::new()
                 .with_page_index_policy(PageIndexPolicy::Skip)
-                // One read for most footers instead of two.
-                .with_prefetch_hint(Some(64 * 1024));
+                .with_prefetch_hint(Some(FOOTER_PREFETCH as usize));
             if let Some(options) = options {
                 reader = reader
                     .with_column_index_policy(options.column_index_policy())
