@@ -26,11 +26,11 @@ static JEMALLOC_CONF: &[u8] =
 /// Why: the writer's buffers (parquet's page buffers, the Arrow columns of a day part,
 /// about 1.4 GB allocated and freed per 1M events) were returned within 100 ms and each
 /// one's pages zeroed and faulted in again by the next: 368k page faults for 1M events,
-/// 1.2 CPU-s in the kernel. Kept: 100k faults, 0.55 CPU-s, 2.70 -> 2.45 s, for a peak
-/// RSS of 250-260 MB against 200. Only jemalloc's one arena is changed; allocations of
+/// 1.2 CPU-s in the kernel. Kept: 100k faults and 0.55 CPU-s, for a peak RSS of
+/// 250-265 MiB against 190-205. Only jemalloc's one arena is changed; allocations of
 /// 32 MiB and more (`oversize_threshold`) live in its other arena, which still returns
 /// them at once, so that a line of hundreds of megabytes (a tool result holding an image)
-/// does not stay in memory beside the next one (a 200 MB line: 684 MB at peak, against
+/// does not stay in memory beside the next one (a 200 MB line: 685 MB at peak, against
 /// 646 MB before and 914 MB with every page kept). Not for `kaizen import`, whose goal is
 /// a peak under 200 MB (it peaked at 281 MB with every page kept).
 pub fn keep_freed_pages() {

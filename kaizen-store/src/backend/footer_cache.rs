@@ -46,7 +46,29 @@ struct State {
     bytes: usize,
 }
 
+/// What the cache holds for a read.
+enum Lookup {
+    /// Not a footer read: never kept.
+    NotTail,
+    /// A footer read, kept: its bytes.
+    Kept(Bytes),
+    /// A footer read not kept yet.
+    Missing,
+}
+
 impl State {
+    /// Whether a read of `range` of `path` is a footer read (of a listed data file, ending
+    /// at its end, [`TAIL_BYTES`] at most), and if so what is kept of it.
+    fn lookup(&self, path: &str, range: &Range<u64>) -> Lookup {
+        if self.sizes.get(path) != Some(&range.end) || range.end - range.start > TAIL_BYTES {
+            return Lookup::NotTail;
+        }
+        match self.tails.get(path) {
+            Some((kept, tail)) if kept == range => Lookup::Kept(tail.clone()),
+            _ => Lookup::Missing,
+        }
+    }
+
     fn forget(&mut self, path: &str) {
         if let Some((_, tail)) = self.tails.remove(path) {
             self.bytes -= tail.len();
@@ -83,12 +105,6 @@ impl FooterCache {
         // The state is a cache: after a panic elsewhere it is still a valid one.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
-
-    /// Whether a read of `range` of `path` is a footer read to keep.
-    fn is_tail(&self, path: &str, range: &Range<u64>) -> bool {
-        let state = self.state();
-        state.sizes.get(path) == Some(&range.end) && range.end - range.start <= TAIL_BYTES
-    }
 }
 
 #[async_trait]
@@ -120,17 +136,16 @@ impl Backend for FooterCache {
     }
 
     async fn get_range(&self, path: &str, range: Range<u64>) -> Result<Bytes> {
-        if !self.is_tail(path, &range) {
-            return self.inner.get_range(path, range).await;
+        let lookup = self.state().lookup(path, &range);
+        match lookup {
+            Lookup::NotTail => self.inner.get_range(path, range).await,
+            Lookup::Kept(tail) => Ok(tail),
+            Lookup::Missing => {
+                let tail = self.inner.get_range(path, range.clone()).await?;
+                self.state().keep(path, range, tail.clone());
+                Ok(tail)
+            }
         }
-        if let Some((kept, tail)) = self.state().tails.get(path)
-            && *kept == range
-        {
-            return Ok(tail.clone());
-        }
-        let tail = self.inner.get_range(path, range.clone()).await?;
-        self.state().keep(path, range, tail.clone());
-        Ok(tail)
     }
 
     async fn get_ranges(&self, path: &str, ranges: Vec<Range<u64>>) -> Result<Vec<Bytes>> {

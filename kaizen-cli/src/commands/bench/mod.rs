@@ -357,11 +357,7 @@ fn agent_log_corpus(
         .and_then(|l| serde_json::from_str::<serde_json::Value>(&l).ok())
         .and_then(|v| v["session_id"].as_str().map(str::to_owned))
         .context("the imported logs hold no event")?;
-    let mut events = 1;
-    for line in lines {
-        line?;
-        events += 1;
-    }
+    let events = lines.try_fold(1, |n, line| line.map(|_| n + 1))?;
     std::fs::remove_dir_all(&tree)?;
     std::fs::remove_dir_all(&source)?;
     Ok(Written {
