@@ -85,3 +85,55 @@ async fn footers_are_fetched_once_per_store() {
         .expect("scan after compaction");
     assert_eq!(third, first);
 }
+
+/// A data file another tool replaces in place, at the same size, is read anew: the next
+/// query's listing shows its new version, so no footer kept from before is used (here the
+/// replacement's footer is damaged, and the query must say so, not answer from the old one).
+#[tokio::test]
+async fn a_file_replaced_in_place_is_not_read_from_the_cache() {
+    use std::sync::Arc;
+
+    use kaizen::store::{Query, store_on};
+    use object_store::{ObjectStore, ObjectStoreExt, PutPayload, path::Path};
+
+    let client: Arc<dyn ObjectStore> = Arc::new(object_store::memory::InMemory::new());
+    let store = store_on(client.clone(), "memory:///replaced").expect("store");
+    let day = suite::day("2026-10-05");
+    let events = (0..3).map(|seq| suite::event("s", seq, day.start_ms() + seq));
+    store.append(events.collect()).await.expect("append");
+    assert_eq!(
+        store.scan_events(Query::all()).await.expect("scan").len(),
+        3
+    );
+
+    let listed = client.list(Some(&Path::from("replaced/cold/events")));
+    let files: Vec<_> = futures::TryStreamExt::try_collect(listed)
+        .await
+        .expect("list");
+    assert_eq!(files.len(), 1, "{files:?}");
+    let key = files[0].location.clone();
+    let mut bytes = client
+        .get(&key)
+        .await
+        .expect("get")
+        .bytes()
+        .await
+        .expect("bytes")
+        .to_vec();
+    // The same size, the footer's length and magic gone.
+    let end = bytes.len();
+    bytes[end - 8..].fill(0);
+    client
+        .put(&key, PutPayload::from(bytes))
+        .await
+        .expect("replace");
+
+    let err = store
+        .scan_events(Query::all())
+        .await
+        .expect_err("the damaged footer");
+    assert!(
+        err.to_string().contains(key.filename().expect("name")),
+        "{err}"
+    );
+}

@@ -5,9 +5,12 @@
 //!
 //! Safe because the store's data files are never rewritten in place (a compaction writes
 //! new files and deletes the old ones): under one path and size, a data file's bytes never
-//! change. The cache learns sizes from listings; it keeps a read only when it is of a data
-//! file, ends at the file's end and is at most [`TAIL_BYTES`] long; it forgets a file it is
-//! asked to delete, and holds [`BUDGET_BYTES`] at most (the oldest read goes first).
+//! change. The cache learns each file's size and version (an object's ETag and
+//! last-modified time) from listings; it keeps a read only when it is of a data file, ends
+//! at the file's end and is at most [`TAIL_BYTES`] long; it forgets a file it is asked to
+//! delete, or whose size or version a listing shows changed (a file another tool replaced
+//! in place: every query lists its days first), and holds [`BUDGET_BYTES`] at most (the
+//! oldest read goes first).
 
 use std::collections::{HashMap, VecDeque};
 use std::ops::Range;
@@ -36,8 +39,8 @@ pub struct FooterCache {
 
 #[derive(Debug, Default)]
 struct State {
-    /// Each data file's size, as the last listing gave it.
-    sizes: HashMap<String, u64>,
+    /// Each data file's size and version, as the last listing gave them.
+    files: HashMap<String, (u64, Option<String>)>,
     /// The tail read kept for a file: its range and bytes.
     tails: HashMap<String, (Range<u64>, Bytes)>,
     /// Files in the order their tail was kept, oldest first.
@@ -60,7 +63,8 @@ impl State {
     /// Whether a read of `range` of `path` is a footer read (of a listed data file, ending
     /// at its end, [`TAIL_BYTES`] at most), and if so what is kept of it.
     fn lookup(&self, path: &str, range: &Range<u64>) -> Lookup {
-        if self.sizes.get(path) != Some(&range.end) || range.end - range.start > TAIL_BYTES {
+        let size = self.files.get(path).map(|(size, _)| *size);
+        if size != Some(range.end) || range.end - range.start > TAIL_BYTES {
             return Lookup::NotTail;
         }
         match self.tails.get(path) {
@@ -125,11 +129,12 @@ impl Backend for FooterCache {
         let listing = self.inner.list(dir).await?;
         let mut state = self.state();
         for file in &listing.files {
-            // A size it did not have before: what was kept is not of this file.
-            if layout::classify(&file.path).is_some()
-                && state.sizes.insert(file.path.clone(), file.size) != Some(file.size)
+            // Another size or version than before: what was kept is not of this file.
+            let seen = (file.size, file.version.clone());
+            if layout::classify(&file.path).is_some() && state.files.get(&file.path) != Some(&seen)
             {
                 state.forget(&file.path);
+                state.files.insert(file.path.clone(), seen);
             }
         }
         Ok(listing)
@@ -173,7 +178,7 @@ impl Backend for FooterCache {
         {
             let mut state = self.state();
             state.forget(path);
-            state.sizes.remove(path);
+            state.files.remove(path);
         }
         self.inner.delete(path).await
     }

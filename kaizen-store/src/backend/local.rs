@@ -117,6 +117,7 @@ impl Backend for LocalBackend {
                     listing.files.push(FileMeta {
                         path,
                         size: meta.len(),
+                        version: None,
                     });
                 }
             }

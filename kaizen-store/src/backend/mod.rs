@@ -30,6 +30,10 @@ pub struct FileMeta {
     pub path: String,
     /// Bytes.
     pub size: u64,
+    /// What the service says of this version of the file, when it says anything: an
+    /// object's ETag and last-modified time (`None` on a local folder). A file replaced in
+    /// place by another tool (a restore, `aws s3 cp`) shows a new one even at the same size.
+    pub version: Option<String>,
 }
 
 /// One level of a folder: its files and its sub-folders (paths relative to the store root).

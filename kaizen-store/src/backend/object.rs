@@ -119,6 +119,11 @@ impl Backend for ObjectStoreBackend {
                 .map(|o| FileMeta {
                     path: self.relative(&o.location),
                     size: o.size,
+                    version: Some(format!(
+                        "{} {}",
+                        o.e_tag.as_deref().unwrap_or("-"),
+                        o.last_modified.to_rfc3339()
+                    )),
                 })
                 .collect(),
             dirs: result
