@@ -17,7 +17,8 @@ pub use encode::events_to_batch;
 pub use file::{
     COLD_ZSTD_LEVEL, COMPACTION_KEY, Compaction, FileEncoder, FileFacts, IDENTITY_GROUP_KEY,
     INGEST_ZSTD_LEVEL, PAYLOAD_PRUNED_KEY, READABLE_SCHEMA_VERSIONS, SCHEMA_VERSION,
-    SCHEMA_VERSION_KEY, WRITER_KEY, ZSTD_LEVEL_KEY, encode_file, file_facts, ingest_zstd_level,
+    SCHEMA_VERSION_KEY, UNRECORDED_ZSTD_LEVEL, WRITER_KEY, ZSTD_LEVEL_KEY, encode_file, file_facts,
+    ingest_zstd_level,
 };
 pub use identities::{
     IDENTITIES_KEY, IdentitySummary, MAX_SUMMARY_RANGES, SeqRanges, first_overlap, union,

@@ -16,7 +16,7 @@ use super::Store;
 use super::catalog::{self, DayFiles, FileEntry};
 use super::read::{DayScan, DayState, day_state};
 use super::rewrite::DayRewrite;
-use crate::codec::{FileFacts, INGEST_ZSTD_LEVEL, SCHEMA_VERSION, ingest_zstd_level};
+use crate::codec::{FileFacts, SCHEMA_VERSION, UNRECORDED_ZSTD_LEVEL, ingest_zstd_level};
 use crate::event_store::WrittenFile;
 use crate::layout::{self, DataFileKind};
 use crate::{Error, Query, Result};
@@ -68,7 +68,7 @@ impl CompactTarget {
             (live.iter()).any(|(_, f)| f.schema_version.as_deref() != Some(SCHEMA_VERSION));
         let wanted = self.zstd_level.compression_level();
         // Files kaizen wrote before levels were recorded are at ingest's level.
-        let levels = || (live.iter()).map(|(_, f)| f.zstd_level.unwrap_or(INGEST_ZSTD_LEVEL));
+        let levels = || (live.iter()).map(|(_, f)| f.zstd_level.unwrap_or(UNRECORDED_ZSTD_LEVEL));
         let below = levels().any(|level| level < wanted);
         if small < 2 && !v1 && !older_schema && !below {
             return None;

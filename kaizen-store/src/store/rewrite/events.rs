@@ -10,7 +10,7 @@ use kaizen_core::{Event, UtcDay};
 use parquet::basic::ZstdLevel;
 
 use super::switch::{DayRewrite, finish_stopped};
-use crate::codec::{INGEST_ZSTD_LEVEL, batch_to_events, events_to_batch, ingest_zstd_level};
+use crate::codec::{UNRECORDED_ZSTD_LEVEL, batch_to_events, events_to_batch, ingest_zstd_level};
 use crate::event_store::WrittenFile;
 use crate::store::Store;
 use crate::store::catalog::{self, FileEntry};
@@ -296,7 +296,7 @@ impl Store {
         // Never below the level of the densest input (a cold day stays as dense).
         let level = (state.live.iter())
             .filter(|(file, _)| inputs.iter().any(|i| i.path == file.path))
-            .map(|(_, facts)| facts.zstd_level.unwrap_or(INGEST_ZSTD_LEVEL))
+            .map(|(_, facts)| facts.zstd_level.unwrap_or(UNRECORDED_ZSTD_LEVEL))
             .max()
             .and_then(|l| ZstdLevel::try_new(l).ok())
             .unwrap_or_else(ingest_zstd_level);
