@@ -9,7 +9,9 @@
 //! last-modified time) from listings; it keeps a read only when it is of a data file, ends
 //! at the file's end and is at most [`TAIL_BYTES`] long; it forgets a file it is asked to
 //! delete, or whose size or version a listing shows changed (a file another tool replaced
-//! in place: every query lists its days first), and holds [`BUDGET_BYTES`] at most (the
+//! in place: every query lists its days first) or that a listing of its folder no longer
+//! shows (deleted by another process: what the cache knows stays bounded by the files that
+//! exist, for a `kaizen serve` that runs for months), and holds [`BUDGET_BYTES`] at most (the
 //! oldest read goes first).
 
 use std::collections::{HashMap, VecDeque};
@@ -39,8 +41,9 @@ pub struct FooterCache {
 
 #[derive(Debug, Default)]
 struct State {
-    /// Each data file's size and version, as the last listing gave them.
-    files: HashMap<String, (u64, Option<String>)>,
+    /// Each listed folder's data files (by path): their size and version, as the folder's
+    /// last listing gave them.
+    folders: HashMap<String, HashMap<String, (u64, Option<String>)>>,
     /// The tail read kept for a file: its range and bytes.
     tails: HashMap<String, (Range<u64>, Bytes)>,
     /// Files in the order their tail was kept, oldest first.
@@ -63,7 +66,9 @@ impl State {
     /// Whether a read of `range` of `path` is a footer read (of a listed data file, ending
     /// at its end, [`TAIL_BYTES`] at most), and if so what is kept of it.
     fn lookup(&self, path: &str, range: &Range<u64>) -> Lookup {
-        let size = self.files.get(path).map(|(size, _)| *size);
+        let size = (self.folders.get(parent(path)))
+            .and_then(|files| files.get(path))
+            .map(|(size, _)| *size);
         if size != Some(range.end) || range.end - range.start > TAIL_BYTES {
             return Lookup::NotTail;
         }
@@ -94,6 +99,11 @@ impl State {
         self.order.push_back(path.to_owned());
         self.tails.insert(path.to_owned(), (range, tail));
     }
+}
+
+/// The folder `path` is directly in (as [`Backend::list`] names it).
+fn parent(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(dir, _)| dir)
 }
 
 impl FooterCache {
@@ -127,15 +137,21 @@ impl Backend for FooterCache {
 
     async fn list(&self, dir: &str) -> Result<Listing> {
         let listing = self.inner.list(dir).await?;
+        let listed: HashMap<String, (u64, Option<String>)> = (listing.files.iter())
+            .filter(|file| layout::classify(&file.path).is_some())
+            .map(|file| (file.path.clone(), (file.size, file.version.clone())))
+            .collect();
+        let folder = dir.trim_end_matches('/');
         let mut state = self.state();
-        for file in &listing.files {
-            // Another size or version than before: what was kept is not of this file.
-            let seen = (file.size, file.version.clone());
-            if layout::classify(&file.path).is_some() && state.files.get(&file.path) != Some(&seen)
-            {
-                state.forget(&file.path);
-                state.files.insert(file.path.clone(), seen);
+        let before = state.folders.remove(folder).unwrap_or_default();
+        for (path, seen) in &before {
+            // Gone, or another size or version than before: what was kept is not of it.
+            if listed.get(path) != Some(seen) {
+                state.forget(path);
             }
+        }
+        if !listed.is_empty() {
+            state.folders.insert(folder.to_owned(), listed);
         }
         Ok(listing)
     }
@@ -178,12 +194,70 @@ impl Backend for FooterCache {
         {
             let mut state = self.state();
             state.forget(path);
-            state.files.remove(path);
+            if let Some(files) = state.folders.get_mut(parent(path)) {
+                files.remove(path);
+            }
         }
         self.inner.delete(path).await
     }
 
     async fn create_dir(&self, dir: &str) -> Result<()> {
         self.inner.create_dir(dir).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use object_store::memory::InMemory;
+    use object_store::path::Path;
+
+    use super::*;
+    use crate::backend::ObjectStoreBackend;
+
+    /// A data file another process deletes is forgotten at the next listing of its folder,
+    /// with the footer kept for it; the files still listed keep theirs.
+    #[tokio::test]
+    async fn a_file_a_listing_no_longer_shows_is_forgotten() {
+        let client = Arc::new(InMemory::new());
+        let inner: Arc<dyn Backend> = Arc::new(ObjectStoreBackend::new(
+            client,
+            Path::from("store"),
+            "memory:///store",
+        ));
+        let cache = FooterCache::new(inner.clone());
+        let dir = format!("{}/day=2026-10-05", layout::EVENTS_DIR);
+        let (gone, kept) = (format!("{dir}/a.parquet"), format!("{dir}/b.parquet"));
+        for path in [&gone, &kept] {
+            let staged = inner.stage(path, Bytes::from_static(b"0123456789")).await;
+            inner
+                .publish(&staged.expect("stage"))
+                .await
+                .expect("publish");
+        }
+        cache.list(&dir).await.expect("list");
+        for path in [&gone, &kept] {
+            cache.get_range(path, 4..10).await.expect("footer read");
+        }
+        assert_eq!(cache.state().bytes, 12);
+        inner
+            .delete(&gone)
+            .await
+            .expect("deleted by another process");
+        cache.list(&dir).await.expect("list again");
+        {
+            let state = cache.state();
+            assert_eq!(state.bytes, 6);
+            assert_eq!(state.order, std::slice::from_ref(&kept));
+            let files: Vec<&String> = state.folders[dir.as_str()].keys().collect();
+            assert_eq!(files, [&kept]);
+        }
+        inner
+            .delete(&kept)
+            .await
+            .expect("deleted by another process");
+        cache.list(&dir).await.expect("list the empty folder");
+        let state = cache.state();
+        assert!(state.folders.is_empty() && state.tails.is_empty());
+        assert_eq!(state.bytes, 0);
     }
 }
