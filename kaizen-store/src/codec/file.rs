@@ -57,9 +57,10 @@ pub const INGEST_ZSTD_LEVEL: i32 = 4;
 pub const UNRECORDED_ZSTD_LEVEL: i32 = 3;
 
 /// The zstd level `kaizen compact` rewrites sealed days at (every day before the current
-/// UTC day, once it is over): per 100k-event day, against level 3, 22% fewer bytes
-/// for 28 CPU-s and 215 MB of memory, read as fast after (level 15: 17%, 25 CPU-s; 12: 9%,
-/// 3.3 CPU-s; 9: 3%; measured with `kaizen compact --level N`, README "Cold days").
+/// UTC day, once it is over): per 97k-event generated day, against ingest's level 4, 22%
+/// fewer bytes for 24 CPU-s and 181 MB of memory, read as fast after (`kaizen compact --day D
+/// --level 19`). Against level 3, when ingest wrote it (pages of 4 MiB): level 19 22% for 28
+/// CPU-s, 15 17% for 25 CPU-s, 12 9% for 3.3 CPU-s, 9 3% (README "Cold days").
 pub const COLD_ZSTD_LEVEL: i32 = 19;
 
 /// [`INGEST_ZSTD_LEVEL`] as Parquet's level (4 is in zstd's range: the fallback never happens).
@@ -77,6 +78,21 @@ const KAIZEN_PARQUET_WRITER: &str = "parquet-rs ";
 /// Footer key of the zstd level a file was written at (Parquet records only the codec).
 pub const ZSTD_LEVEL_KEY: &str = "kaizen_zstd_level";
 
+/// The bytes of a payload page at most, for files written at `level`.
+///
+/// At ingest's level, 4 MiB: 0.7% fewer bytes than 1 MiB on gen_events.py's payloads. Pages
+/// of 8 MiB were 0.2% smaller again on imported agent logs' (1.4 KB each), the same on
+/// gen_events.py's, but took a 1 GB import's peak RSS over its 200 MB goal (187–201 MiB
+/// against 177–182 in four runs each). Above it (compaction, whose denser levels search
+/// further back), 8 MiB: 1% fewer bytes on a 97k-event day at level 19, for 2 MB more
+/// memory.
+fn payload_page_bytes(level: ZstdLevel) -> usize {
+    match level.compression_level() > INGEST_ZSTD_LEVEL {
+        true => 8 << 20,
+        false => 4 << 20,
+    }
+}
+
 pub(super) fn writer_properties(level: ZstdLevel) -> WriterProperties {
     let mut properties = WriterProperties::builder()
         // Data page v2 compresses a page's values where they are; v1 first copies levels and
@@ -92,14 +108,15 @@ pub(super) fn writer_properties(level: ZstdLevel) -> WriterProperties {
         // Delta-length byte arrays: the lengths packed apart, so that zstd sees the texts
         // back to back (0.7% fewer bytes than plain values, whose 4-byte lengths interrupt
         // them; v2's fallback, delta byte arrays, only finds shared prefixes, which zstd
-        // finds anyway). Pages of 8 MiB: 0.7% fewer bytes than 1 MiB on gen_events.py's
-        // payloads; on imported agent logs' (1.4 KB each), 0.23% fewer than 4 MiB. DuckDB,
-        // pyarrow and polars read the encoding (tests/interop).
+        // finds anyway). DuckDB, pyarrow and polars read the encoding (tests/interop).
         .set_column_encoding(
             ColumnPath::from(Field::Payload.name()),
             Encoding::DELTA_LENGTH_BYTE_ARRAY,
         )
-        .set_column_data_page_size_limit(ColumnPath::from(Field::Payload.name()), 8 << 20)
+        .set_column_data_page_size_limit(
+            ColumnPath::from(Field::Payload.name()),
+            payload_page_bytes(level),
+        )
         // No query filters on a payload's first bytes, and a page's min and max are copies
         // of its largest values: megabytes each for a tool result holding an image.
         .set_column_statistics_enabled(
@@ -516,6 +533,47 @@ mod tests {
             let zstd = matches!(column.compression(), Compression::ZSTD(_));
             assert!(zstd, "{path}: {:?}", column.compression());
         }
+    }
+
+    /// Payload pages hold 4 MiB at ingest's level and 8 MiB above it (compaction): 12 MB of
+    /// payloads are two pages, then one. (Parquet's writer closes a page once a write takes
+    /// it to its limit, and writes up to the limit at once: a page ends between one and two
+    /// limits.)
+    #[test]
+    fn payload_pages_are_larger_above_ingests_level() {
+        use parquet::basic::PageType;
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        let events: Vec<Event> = (0..12_000u64)
+            .map(|i| {
+                let mut e = Event::new("s", i, 1_000 + i, EventKind::Message, EventSource::Tail);
+                let text = format!("{{\"text\":\"{i:01000}\"}}");
+                e.payload = kaizen_core::Payload::from_json_text(text).expect("json");
+                e
+            })
+            .collect();
+        let batch = events_to_batch(&events);
+        let payload_pages = |level: i32| {
+            let level = ZstdLevel::try_new(level).expect("level");
+            let mut encoder =
+                FileEncoder::with_level("test.parquet", batch.schema(), level).expect("encoder");
+            encoder.write(&batch).expect("write");
+            let reader =
+                SerializedFileReader::new(encoder.finish().expect("finish")).expect("footer");
+            let column = (reader.metadata().row_group(0).columns().iter())
+                .position(|c| c.column_path().string() == Field::Payload.name())
+                .expect("payload column");
+            let pages = reader
+                .get_row_group(0)
+                .expect("row group")
+                .get_column_page_reader(column)
+                .expect("pages");
+            pages
+                .map(|p| p.expect("page read").page_type())
+                .filter(|t| *t == PageType::DATA_PAGE_V2)
+                .count()
+        };
+        assert_eq!(payload_pages(INGEST_ZSTD_LEVEL), 2);
+        assert_eq!(payload_pages(INGEST_ZSTD_LEVEL + 1), 1);
     }
 
     /// The encodings `writer_properties` chooses: v2 data pages, delta-length payloads, plain
