@@ -45,11 +45,13 @@ fn sort_columns() -> Vec<SortingColumn> {
         .collect()
 }
 
-/// The zstd level of files written by ingest. Level 4 takes the same CPU as zstd's default,
-/// 3, here (its larger match tables cost nothing on pages of megabytes) and leaves 0.2% fewer
-/// payload bytes; 3 was as fast as 1 and 7% smaller. Over the payloads of a 100k-event day
-/// (pyarrow, the same zstd): 5 is 4% larger than 4, 6 and 7 are 0.5% and 2.3% smaller for 3.4
-/// and 4.1 times the CPU.
+/// The zstd level of files written by ingest: 4, for the bytes goal at ingest (0.96× of
+/// DuckDB's, which writes 3). Against zstd's default, 3: 0.24% fewer bytes on gen_events.py's
+/// payloads for about 5% more of ingest's CPU (5.08 against 4.81 CPU-s per 1M events, five
+/// alternating runs each) and 4 MiB more at a 1 GB import's peak; 0.11% more bytes on
+/// imported agent logs', for no more CPU. Level 3 was as fast as 1 and 7% smaller. Over the
+/// payloads of a 100k-event day (pyarrow, the same zstd): 5 is 4% larger than 4, 6 and 7 are
+/// 0.5% and 2.3% smaller for 3.4 and 4.1 times the CPU.
 pub const INGEST_ZSTD_LEVEL: i32 = 4;
 
 /// The level of files written before footers recorded it ([`ZSTD_LEVEL_KEY`]): ingest's level
