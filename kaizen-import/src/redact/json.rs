@@ -71,3 +71,92 @@ pub(crate) fn whole_escapes(json: &str, from: usize, start: usize, end: usize) -
     }
     (start, end)
 }
+
+/// A string's contents as a JSON reader sees them, with where each decoded byte came from:
+/// what the detectors also search when the text spells characters as `\uXXXX` escapes
+/// (`ghp_\u0041…` is a GitHub token to any reader of the JSON). Serialisers escape only
+/// quotes, backslashes and control characters (and non-ASCII, for some), so the common
+/// string has no such escape and is never decoded.
+pub(crate) struct Decoded {
+    /// The decoded contents.
+    pub text: String,
+    /// For each byte of `text`, and one past its end, the offset in the JSON text of the
+    /// character (or escape) it came from.
+    pub origin: Vec<usize>,
+}
+
+/// Whether the contents `json[start..end]` of a string hold a `\u` escape.
+pub(crate) fn has_unicode_escape(json: &str, start: usize, end: usize) -> bool {
+    let bytes = &json.as_bytes()[start..end];
+    let mut i = 0;
+    while let Some(k) = memchr::memchr(b'\\', &bytes[i..]) {
+        let at = i + k;
+        if bytes.get(at + 1) == Some(&b'u') {
+            return true;
+        }
+        i = at + 2;
+    }
+    false
+}
+
+/// Decodes the contents `json[start..end]` of a string (`json` is valid JSON). A lone
+/// surrogate escape, which no character is, decodes as U+FFFD.
+pub(crate) fn decode_string(json: &str, start: usize, end: usize) -> Decoded {
+    let bytes = json.as_bytes();
+    let mut text = String::with_capacity(end - start);
+    let mut origin = Vec::with_capacity(end - start + 1);
+    let mut push = |c: char, at: usize, text: &mut String| {
+        let before = text.len();
+        text.push(c);
+        origin.extend(std::iter::repeat_n(at, text.len() - before));
+    };
+    let mut i = start;
+    while i < end {
+        if bytes[i] != b'\\' {
+            // A whole character: valid JSON text is UTF-8 and escapes are ASCII.
+            let c = json[i..].chars().next().unwrap_or('\u{FFFD}');
+            push(c, i, &mut text);
+            i += c.len_utf8();
+            continue;
+        }
+        let at = i;
+        let hex =
+            |from: usize| (json.get(from..from + 4)).and_then(|h| u32::from_str_radix(h, 16).ok());
+        let c = match bytes.get(at + 1) {
+            Some(b'u') => {
+                let unit = hex(at + 2).unwrap_or(0xFFFD);
+                i = at + 6;
+                match unit {
+                    0xD800..=0xDBFF
+                        if bytes.get(i) == Some(&b'\\') && bytes.get(i + 1) == Some(&b'u') =>
+                    {
+                        match hex(i + 2) {
+                            Some(low @ 0xDC00..=0xDFFF) => {
+                                i += 6;
+                                char::from_u32(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))
+                            }
+                            _ => None,
+                        }
+                    }
+                    unit => char::from_u32(unit),
+                }
+                .unwrap_or('\u{FFFD}')
+            }
+            other => {
+                i = at + 2;
+                match other {
+                    Some(b'n') => '\n',
+                    Some(b't') => '\t',
+                    Some(b'r') => '\r',
+                    Some(b'b') => '\u{8}',
+                    Some(b'f') => '\u{C}',
+                    Some(&c) => c as char,
+                    None => break,
+                }
+            }
+        };
+        push(c, at, &mut text);
+    }
+    origin.push(end);
+    Decoded { text, origin }
+}

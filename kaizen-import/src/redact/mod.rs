@@ -190,8 +190,10 @@ impl Redactor {
     /// `json` (valid JSON text: a log line, a payload) with each secret inside its strings
     /// replaced by `[REDACTED:<detector>]`; the result is valid JSON, byte for byte the
     /// input outside the replaced parts, each of which lies inside one string and covers
-    /// whole escape sequences. Matches outside strings (a number) are left. Borrowed when
-    /// nothing was replaced.
+    /// whole escape sequences. Matches outside strings (a number) are left. A string that
+    /// spells characters as `\uXXXX` escapes is also searched as decoded (a secret written
+    /// `ghp_\u0041…` is replaced too, with the escapes it spans). Borrowed when nothing was
+    /// replaced.
     ///
     /// ```
     /// use kaizen_import::{RedactCounts, Redactor, UserPattern};
@@ -208,11 +210,17 @@ impl Redactor {
     /// # Ok::<(), kaizen_import::Error>(())
     /// ```
     pub fn redact_json<'t>(&self, json: &'t str, counts: &mut RedactCounts) -> Cow<'t, str> {
-        let found = self.find(json);
+        let mut found = self.find(json);
+        let mut strings = None;
+        if memchr::memmem::find(json.as_bytes(), b"\\u").is_some() {
+            let ranges = json::string_ranges(json);
+            found.extend(self.find_escaped(json, &ranges));
+            strings = Some(ranges);
+        }
         if found.is_empty() {
             return Cow::Borrowed(json);
         }
-        let strings = json::string_ranges(json);
+        let strings = strings.unwrap_or_else(|| json::string_ranges(json));
         let mut spans = Vec::with_capacity(found.len());
         for s in merge(found) {
             // The string the span starts in: the last whose contents start at or before it.
@@ -333,6 +341,27 @@ impl Redactor {
                     break;
                 }
                 at = text.ceil_char_boundary(next);
+            }
+        }
+        spans
+    }
+
+    /// The secrets of `json`'s strings (`strings`, as [`json::string_ranges`] gives them)
+    /// that are spelled with `\u` escapes: each string holding one is decoded and searched
+    /// as a reader of the JSON sees it. Spans in `json`'s offsets, each within its string.
+    fn find_escaped(&self, json: &str, strings: &[(usize, usize)]) -> Vec<Span> {
+        let mut spans = Vec::new();
+        for &(start, end) in strings {
+            if !json::has_unicode_escape(json, start, end) {
+                continue;
+            }
+            let decoded = json::decode_string(json, start, end);
+            for s in self.find(&decoded.text) {
+                spans.push(Span {
+                    start: decoded.origin[s.start],
+                    end: decoded.origin[s.end],
+                    detector: s.detector,
+                });
             }
         }
         spans

@@ -365,3 +365,90 @@ fn object_keys_are_kept_and_values_redacted() {
     let value: serde_json::Value = serde_json::from_str(&out).expect("still JSON");
     assert_eq!(value["tokens"].as_object().map(|o| o.len()), Some(2));
 }
+
+/// A secret spelled with `\u` escapes is found as any reader of the JSON decodes it, and
+/// replaced with the escapes it spans; the text around it is kept byte for byte.
+#[test]
+fn secrets_spelled_with_unicode_escapes_are_redacted() {
+    let token = "ghp_R3aLl0ngT0k3nV4lu3xxxxyyyyzzzz123456";
+    let escaped: String = token
+        .chars()
+        .enumerate()
+        .map(|(i, c)| match i % 3 {
+            0 => format!("\\u{:04x}", c as u32),
+            _ => c.to_string(),
+        })
+        .collect();
+    let line = format!(r#"{{"cmd":"caf\u00e9 GH_TOKEN={escaped} gh","n":1}}"#);
+    let (out, counts) = redact(&line);
+    assert_eq!(
+        out,
+        r#"{"cmd":"caf\u00e9 GH_TOKEN=[REDACTED:github-token] gh","n":1}"#
+    );
+    assert_eq!(counts["github-token"], 1);
+
+    // A key id split by escapes of every kind, in a string inside a nested object; the
+    // same key written plainly beside it is counted once.
+    let line =
+        r#"{"a":{"b":["AK\u0049A\u0051YLPMN5HHHFPZAM2\n","x AKIAQYLPMN5HHHFPZAM2 \u00e9"]}}"#;
+    let (out, counts) = redact(line);
+    assert_eq!(
+        out,
+        r#"{"a":{"b":["[REDACTED:aws-access-key-id]\n","x [REDACTED:aws-access-key-id] \u00e9"]}}"#
+    );
+    assert_eq!(counts["aws-access-key-id"], 2);
+
+    // Escapes that spell nothing secret, and broken surrogates, leave the text as it is.
+    for line in [
+        r#"{"t":"\u00e9t\u00e9 \ud83d\ude00 \ud800 \udc00x \\u0041KIA"}"#,
+        r#"{"\u0067hp_R3aLl0ngT0k3nV4lu3xxxxyyyyzzzz123456":1}"#,
+    ] {
+        let (out, counts) = redact(line);
+        assert_eq!(out, line);
+        assert!(counts.is_empty(), "{counts:?}");
+    }
+}
+
+proptest::proptest! {
+    /// Decoding a string's contents gives what a JSON reader reads, whichever characters it
+    /// escapes (serde_json's own escapes, and every character as `\uXXXX`, pairs for those
+    /// past U+FFFF), and each decoded byte comes from its character's escape.
+    #[test]
+    fn a_string_decodes_as_json_readers_read_it(text in "(?s).{0,40}", every in proptest::bool::ANY) {
+        let json = match every {
+            false => serde_json::to_string(&text).expect("a string"),
+            true => {
+                let mut json = String::from("\"");
+                for unit in text.encode_utf16() {
+                    json.push_str(&format!("\\u{unit:04X}"));
+                }
+                json.push('"');
+                json
+            }
+        };
+        let decoded = json::decode_string(&json, 1, json.len() - 1);
+        proptest::prop_assert_eq!(&decoded.text, &text);
+        proptest::prop_assert_eq!(decoded.origin.len(), text.len() + 1);
+        for (i, c) in text.char_indices() {
+            let at = decoded.origin[i];
+            let raw = &json[at..];
+            let plain = raw.starts_with(c) && c != '"' && c != '\\';
+            proptest::prop_assert!(plain || raw.starts_with('\\'), "{} at {}", c, at);
+        }
+    }
+}
+
+/// A user pattern sees escaped text decoded too: a pattern of `é` matches `\u00e9`.
+#[test]
+fn user_patterns_match_escaped_text_as_decoded() {
+    let patterns = UserPattern::from_args(&["caf\u{e9}-[0-9]{4}".into()]).expect("pattern");
+    let redactor = Redactor::with_patterns(patterns).expect("redactor");
+    let mut counts = RedactCounts::new();
+    let line = r#"{"t":"order caf\u00e9-1234 and caf\u00E9-5678","u":"caf\u00e9"}"#;
+    let out = redactor.redact_json(line, &mut counts);
+    assert_eq!(
+        out,
+        r#"{"t":"order [REDACTED:custom-1] and [REDACTED:custom-1]","u":"caf\u00e9"}"#
+    );
+    assert_eq!(counts["custom-1"], 2);
+}
