@@ -110,9 +110,11 @@ impl Store {
             let query = Arc::new(Query::all());
             let scan = DayScan::new(self.backend.clone(), day, query, self.options.batch_rows);
             let mut rows = 0u64;
+            let mut held = IdentitySummary::default();
             if let Some(input) = scan.open_one(file.clone()).await? {
                 let mut batches = input.stream;
                 while let Some(batch) = batches.try_next().await? {
+                    held.add_batch(&batch, &file.path)?;
                     let events = batch_to_events(&batch, &file.path)?;
                     if facts.payload_pruned
                         && let Some(e) = events.iter().find(|e| !is_pruned_payload(&e.payload))
@@ -128,6 +130,21 @@ impl Store {
                     }
                     rows += batch.num_rows() as u64;
                 }
+            }
+            // Writers believe a footer's summary instead of reading the rows: one that
+            // leaves out an identity the file holds would let a copy of it be written.
+            if let Some(summary) = facts.identity_summary()
+                && let Some(session) = first_differing_session(&summary, &held)
+            {
+                return Err(Error::column(
+                    &file.path,
+                    Field::Seq.name(),
+                    format!(
+                        "the footer's identity summary gives session {session:?} the seq ranges {:?}, the rows hold {:?}",
+                        summary.ranges(&session),
+                        held.ranges(&session)
+                    ),
+                ));
             }
             if rows != facts.rows {
                 return Err(Error::column(
@@ -190,6 +207,15 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// A session whose `seq` ranges differ between two summaries (the smallest such id).
+fn first_differing_session(a: &IdentitySummary, b: &IdentitySummary) -> Option<String> {
+    let sessions = a.sessions().chain(b.sessions()).map(|(s, _)| s);
+    sessions
+        .filter(|s| a.ranges(s) != b.ranges(s))
+        .min()
+        .map(str::to_owned)
 }
 
 /// The first identity two files of one identity group hold on `day`, as a problem: their

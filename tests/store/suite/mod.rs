@@ -516,6 +516,84 @@ pub async fn verify_finds_a_false_identity_claim(store: Store) {
     );
 }
 
+/// A file as a build of kaizen before schema 2 wrote it (the v1 columns, `parquet-rs` in
+/// its footer, so its claims are believed), holding `events` in the order given, with
+/// `identities` as its footer's summary text when given; no `sorting_columns`.
+fn file_kaizen_wrote_unsorted(events: &[Event], identities: Option<String>) -> Bytes {
+    use parquet::file::metadata::KeyValue;
+    let mut keys = vec![
+        KeyValue::new("kaizen_schema_v".to_owned(), "1".to_owned()),
+        KeyValue::new("kaizen_writer".to_owned(), "kaizen-store test".to_owned()),
+    ];
+    if let Some(text) = identities {
+        keys.push(KeyValue::new("kaizen_identities".to_owned(), text));
+    }
+    let properties = parquet::file::properties::WriterProperties::builder()
+        .set_key_value_metadata(Some(keys))
+        .build();
+    let batch = kaizen::store::codec::events_to_batch(events);
+    let mut bytes = Vec::new();
+    let mut writer =
+        parquet::arrow::ArrowWriter::try_new(&mut bytes, batch.schema(), Some(properties))
+            .expect("writer");
+    writer.write(&batch).expect("write");
+    writer.close().expect("close");
+    Bytes::from(bytes)
+}
+
+/// `verify --deep` compares each footer's identity summary with the file's rows: writers
+/// believe the summary instead of reading the rows, so one that leaves out an identity
+/// the file holds (here a well-formed summary of another session) would let a copy in.
+pub async fn verify_deep_finds_a_summary_that_leaves_out_rows(store: Store) {
+    use kaizen::store::codec::IdentitySummary;
+    let base = day("2026-10-05").start_ms();
+    let events = [event("t", 0, base + 1), event("t", 1, base + 2)];
+    let mut lie = IdentitySummary::default();
+    lie.insert("zzz", 0);
+    let path = layout::new_file_path(day("2026-10-05"));
+    let bytes = file_kaizen_wrote_unsorted(&events, lie.to_footer());
+    put_file(&store, &path, bytes).await;
+    let report = store.verify(true).await.expect("verify");
+    let problem = report.problems.iter().find(|p| p.path == path);
+    let problem = problem.map(|p| p.problem.as_str()).unwrap_or_default();
+    assert!(
+        problem.contains("identity summary") && problem.contains(r#""t""#),
+        "{report:?}"
+    );
+
+    // The truth in the summary: no problem.
+    let path_ok = layout::new_file_path(day("2026-10-06"));
+    let later = [event("u", 0, base + 86_400_000 + 1)];
+    let mut truth_later = IdentitySummary::default();
+    truth_later.insert("u", 0);
+    let bytes = file_kaizen_wrote_unsorted(&later, truth_later.to_footer());
+    put_file(&store, &path_ok, bytes).await;
+    let report = store.verify(true).await.expect("verify");
+    assert!(
+        report.problems.iter().all(|p| p.path != path_ok),
+        "{report:?}"
+    );
+}
+
+/// A file kaizen wrote but whose rows are not declared sorted (a v1 build's) is read by
+/// an unordered query without the key columns it did not ask for, and by an ordered one
+/// sorted.
+pub async fn an_unsorted_file_reads_unordered_without_its_key_columns(store: Store) {
+    let base = day("2026-10-05").start_ms();
+    let events = [event("t", 1, base + 200), event("t", 0, base + 100)];
+    let path = layout::new_file_path(day("2026-10-05"));
+    put_file(&store, &path, file_kaizen_wrote_unsorted(&events, None)).await;
+    let query = Query::all().unordered().columns([Field::Kind]);
+    let batches: Vec<_> = (store.scan(query).await.expect("scan"))
+        .try_collect()
+        .await
+        .expect("read without the key columns");
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    assert_eq!(rows, 2);
+    let ordered = scan(&store, Query::all()).await;
+    assert_eq!(ordered, vec![events[1].clone(), events[0].clone()]);
+}
+
 /// A writer over its memory bound stages first a day the last `write` brought nothing:
 /// the day before's tail, in time-ordered input, does not crowd the day being written
 /// into small files.
@@ -1964,6 +2042,20 @@ macro_rules! conformance_suite {
                 return; // this backend is not configured here
             };
             suite::v1_fixture_stores_read_exactly(store, "chunked").await
+        }
+        #[tokio::test]
+        async fn verify_deep_finds_a_summary_that_leaves_out_rows() {
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
+            suite::verify_deep_finds_a_summary_that_leaves_out_rows(store).await
+        }
+        #[tokio::test]
+        async fn an_unsorted_file_reads_unordered_without_its_key_columns() {
+            let Some((store, _guard)) = $make().await else {
+                return; // this backend is not configured here
+            };
+            suite::an_unsorted_file_reads_unordered_without_its_key_columns(store).await
         }
         #[tokio::test]
         async fn derived_columns_are_the_payloads_attributes() {

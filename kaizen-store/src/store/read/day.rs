@@ -240,7 +240,7 @@ impl DayScan {
     /// One file alone, as [`DayScan::stream_file`] gives it.
     pub async fn open_one(&self, file: FileEntry) -> Result<Option<MergeInput>> {
         let builder = self.open_file(&file).await?;
-        self.stream_file(file, builder, &self.read_fields(true))
+        self.stream_file(file, builder, &self.read_fields(true), true)
             .await
     }
 
@@ -303,7 +303,7 @@ impl DayScan {
         };
         let mut inputs = Vec::new();
         for (file, builder, _) in live {
-            if let Some(input) = self.stream_file(file, builder, &read).await? {
+            if let Some(input) = self.stream_file(file, builder, &read, !chained).await? {
                 inputs.push(input);
             }
         }
@@ -318,13 +318,15 @@ impl DayScan {
         ))
     }
 
-    /// One file as a stream sorted by the key: only the row groups and columns the query
+    /// One file as a stream, sorted by the key when it is to be `merged` (read without the
+    /// key columns otherwise: an unordered read): only the row groups and columns the query
     /// needs, rows checked and filtered. `None` when no row group can match.
     async fn stream_file(
         &self,
         file: FileEntry,
         mut builder: Parquet,
         read: &[Field],
+        merged: bool,
     ) -> Result<Option<MergeInput>> {
         let path = file.path;
         let schema = builder.schema().clone();
@@ -438,7 +440,7 @@ impl DayScan {
             }
             None => Box::pin(shaped),
         };
-        let stream: BatchStream = if facts.sorted {
+        let stream: BatchStream = if facts.sorted || !merged {
             shaped
         } else {
             // v1 files hold rows in arrival order: sort the file (one day at most) before merging.
