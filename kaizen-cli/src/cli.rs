@@ -321,8 +321,8 @@ pub struct CompactArgs {
     #[arg(long, default_value = "128MiB", value_parser = parse_size)]
     pub target_size: u64,
     /// zstd level of the files to make, 1 to 22; days with a file below it are rewritten.
-    /// The default, 19 (the cold level), makes a day about a fifth smaller than ingest's 3,
-    /// at some 28 CPU-s per 100k events.
+    /// The default, 19 (the cold level), makes a day about a fifth smaller than ingest's 4,
+    /// at some 24 CPU-s per 100k events.
     #[arg(long, default_value_t = kaizen_store::codec::COLD_ZSTD_LEVEL,
           value_parser = clap::value_parser!(i32).range(1..=22))]
     pub level: i32,
