@@ -56,10 +56,10 @@ const FOOTER_VERSION: u32 = 2;
 const FOOTER_ZSTD_LEVEL: i32 = 9;
 
 /// The decompressed bytes a summary may take: 8 MiB, over what [`MAX_SUMMARY_RANGES`] ranges
-/// of two 20-digit numbers take in as many sessions of 60-byte ids (7.5 MB). A longer one (a damaged
-/// or hostile footer, a zstd frame of megabytes of spaces) is read as no summary, so reading
-/// it holds 16 MiB at most (it was 150 MB at a 70 MB bound, a hostile pass found); a real
-/// summary that long only makes a writer read the file's two key columns instead.
+/// of two 20-digit numbers take in as many sessions of 60-byte ids (7.5 MB). A longer one (a
+/// damaged or hostile footer, a zstd frame of megabytes of spaces) is read as no summary, so
+/// reading it holds 16 MiB at most (it was 150 MB at a 70 MB bound, a hostile pass found); a
+/// real summary that long only makes a writer read the file's two key columns instead.
 const FOOTER_JSON_BYTES: u64 = 8 << 20;
 
 impl IdentitySummary {
