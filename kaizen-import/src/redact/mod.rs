@@ -21,7 +21,7 @@ mod user;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use aho_corasick::AhoCorasick;
 use regex::{Captures, Regex};
@@ -212,7 +212,10 @@ impl Redactor {
     pub fn redact_json<'t>(&self, json: &'t str, counts: &mut RedactCounts) -> Cow<'t, str> {
         let mut found = self.find(json);
         let mut strings = None;
-        if memchr::memmem::find(json.as_bytes(), b"\\u").is_some() {
+        // One searcher for every call: building one costs more than searching a payload.
+        static UNICODE_ESCAPE: LazyLock<memchr::memmem::Finder<'static>> =
+            LazyLock::new(|| memchr::memmem::Finder::new(b"\\u"));
+        if UNICODE_ESCAPE.find(json.as_bytes()).is_some() {
             let ranges = json::string_ranges(json);
             found.extend(self.find_escaped(json, &ranges));
             strings = Some(ranges);

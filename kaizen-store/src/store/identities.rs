@@ -251,19 +251,22 @@ impl WrittenIdentities {
     }
 }
 
+/// A fast hasher: a part's identities are gathered event by event as it is written.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// The identities of one file's events: each session's `seq` values, as ranges.
-pub(crate) struct FileIdentities<'a>(HashMap<&'a str, Ranges>);
+pub(crate) struct FileIdentities<'a>(FastMap<&'a str, Ranges>);
 
 impl<'a> FileIdentities<'a> {
     /// The identities of `events`, each of which must hold its own: two events with one
     /// identity are the error of that identity.
     pub fn of<E: Borrow<Event>>(events: &'a [E]) -> Result<Self> {
-        let mut seqs: HashMap<&str, Vec<u64>> = HashMap::new();
+        let mut seqs: FastMap<&str, Vec<u64>> = FastMap::default();
         for e in events {
             let e: &'a Event = e.borrow();
             seqs.entry(e.session_id.as_str()).or_default().push(e.seq);
         }
-        let mut sessions = HashMap::with_capacity(seqs.len());
+        let mut sessions = FastMap::with_capacity_and_hasher(seqs.len(), Default::default());
         for (session, mut seqs) in seqs {
             seqs.sort_unstable();
             let mut ranges: Ranges = Vec::new();
