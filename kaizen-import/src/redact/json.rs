@@ -46,29 +46,35 @@ fn escape_len(bytes: &[u8], at: usize) -> usize {
     }
 }
 
-/// `(start, end)` moved so that neither falls inside an escape sequence of the string whose
-/// contents start at `from` (a position known to be at an escape boundary): `start` back to
-/// the escape's `\`, `end` on past its last character.
-pub(crate) fn whole_escapes(json: &str, from: usize, start: usize, end: usize) -> (usize, usize) {
+/// The escape sequences in the contents `json[start..end]` of a string, in order: each as
+/// `(at, after)`, its `\\` and one past its last character.
+pub(crate) fn escapes(json: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
     let bytes = json.as_bytes();
-    let (mut start, mut end) = (start, end);
-    let mut i = from;
-    while i < end {
-        match memchr::memchr(b'\\', &bytes[i..end]) {
-            None => break,
-            Some(k) => {
-                let at = i + k;
-                let after = at + escape_len(bytes, at);
-                if at < start && after > start {
-                    start = at;
-                }
-                if after > end {
-                    end = after.min(bytes.len());
-                }
-                i = after;
-            }
-        }
+    let mut out = Vec::new();
+    let mut i = start;
+    while let Some(k) = memchr::memchr(b'\\', &bytes[i..end]) {
+        let at = i + k;
+        let after = (at + escape_len(bytes, at)).min(end);
+        out.push((at, after));
+        i = after;
     }
+    out
+}
+
+/// `(start, end)` moved so that neither falls inside one of `escapes` (as [`escapes`] gives
+/// them for the string both lie in): `start` back to the escape's `\\`, `end` on past its
+/// last character. A binary search each: a string's many secrets cost no rescan.
+pub(crate) fn whole_escapes(
+    escapes: &[(usize, usize)],
+    start: usize,
+    end: usize,
+) -> (usize, usize) {
+    let inside = |pos: usize| {
+        let i = escapes.partition_point(|&(at, _)| at < pos);
+        (i.checked_sub(1).map(|i| escapes[i])).filter(|&(_, after)| pos < after)
+    };
+    let start = inside(start).map_or(start, |(at, _)| at);
+    let end = inside(end).map_or(end, |(_, after)| after);
     (start, end)
 }
 

@@ -224,17 +224,27 @@ impl Redactor {
             return Cow::Borrowed(json);
         }
         let strings = strings.unwrap_or_else(|| json::string_ranges(json));
+        // Each match is cut to its string before any are merged: merged first, a match that
+        // runs past a string's end (a user pattern's `\S+`) would take in, and lose, a
+        // secret of the next string.
+        found.sort_by_key(|s| s.start);
         let mut spans = Vec::with_capacity(found.len());
-        for s in merge(found) {
+        let mut escapes: Option<(usize, Vec<(usize, usize)>)> = None;
+        for s in found {
             // The string the span starts in: the last whose contents start at or before it.
             let i = strings.partition_point(|&(a, _)| a <= s.start);
-            let Some(&(a, b)) = i.checked_sub(1).map(|i| &strings[i]) else {
+            let Some((i, &(a, b))) = i.checked_sub(1).map(|i| (i, &strings[i])) else {
                 continue;
             };
             if s.start >= b {
                 continue; // between strings: structure or a number
             }
-            let (start, end) = json::whole_escapes(json, a, s.start, s.end.min(b));
+            // The string's escapes, found once for all of its spans.
+            if escapes.as_ref().is_none_or(|(of, _)| *of != i) {
+                escapes = Some((i, json::escapes(json, a, b)));
+            }
+            let escapes = escapes.as_ref().map_or(&[][..], |(_, e)| e.as_slice());
+            let (start, end) = json::whole_escapes(escapes, s.start, s.end.min(b));
             spans.push(Span { start, end, ..s });
         }
         if spans.is_empty() {

@@ -172,10 +172,30 @@ fn a_match_is_cut_to_its_string_and_whole_escapes() {
     let out = r.redact_json(line, &mut counts);
     assert_eq!(out, r#"{"a":"x [REDACTED:custom-1]","b":"keep"}"#);
     assert_eq!(counts.get("custom-1"), Some(&1));
-    let parts = json::whole_escapes(r#"ab\u00e9cd"#, 0, 4, 5);
+    let text = r#"ab\u00e9cd"#;
+    let parts = json::whole_escapes(&json::escapes(text, 0, text.len()), 4, 5);
     assert_eq!(parts, (2, 8));
-    let parts = json::whole_escapes(r#"ab\\ncd"#, 0, 4, 6);
+    let text = r#"ab\\ncd"#;
+    let parts = json::whole_escapes(&json::escapes(text, 0, text.len()), 4, 6);
     assert_eq!(parts, (4, 6), "`\\\\` then `n`: no escape is cut");
+}
+
+/// A match that runs past its string's end is cut to its string before matches are merged:
+/// a secret in the next string is still replaced (merged first, it was taken in and lost).
+#[test]
+fn a_match_running_into_the_next_string_leaves_its_secret_found() {
+    let r = Redactor::with_patterns(UserPattern::from_args(&[r"password=\S+".into()]).unwrap())
+        .unwrap();
+    let line =
+        r#"{"cmd":"echo password=hunter2","out":"ghp_R3aLl0ngT0k3nV4lu3xxxxyyyyzzzz123456"}"#;
+    let mut counts = RedactCounts::new();
+    let out = r.redact_json(line, &mut counts);
+    assert_eq!(
+        out,
+        r#"{"cmd":"echo [REDACTED:custom-1]","out":"[REDACTED:github-token]"}"#
+    );
+    assert_eq!(counts.get("custom-1"), Some(&1));
+    assert_eq!(counts.get("github-token"), Some(&1));
 }
 
 #[test]
