@@ -140,9 +140,9 @@ impl Store {
                     &file.path,
                     Field::Seq.name(),
                     format!(
-                        "the footer's identity summary gives session {session:?} the seq ranges {:?}, the rows hold {:?}",
-                        summary.ranges(&session),
-                        held.ranges(&session)
+                        "the footer's identity summary gives session {session:?} the seq ranges {}, the rows hold {}",
+                        some_ranges(summary.ranges(&session)),
+                        some_ranges(held.ranges(&session))
                     ),
                 ));
             }
@@ -206,6 +206,18 @@ impl Store {
             }
         }
         Ok(())
+    }
+}
+
+/// `ranges` as `[first..=last, …]`, the first four of them and how many in all: a session
+/// can hold thousands.
+fn some_ranges(ranges: &[(u64, u64)]) -> String {
+    let shown: Vec<String> = (ranges.iter().take(4))
+        .map(|(first, last)| format!("{first}..={last}"))
+        .collect();
+    match ranges.len() > shown.len() {
+        true => format!("[{}, … {} in all]", shown.join(", "), ranges.len()),
+        false => format!("[{}]", shown.join(", ")),
     }
 }
 
