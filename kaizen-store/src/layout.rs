@@ -71,11 +71,17 @@ pub fn derived_file_path(day: UtcDay, key: &str) -> String {
     format!("{}/{id}{PARQUET}", day_dir(day))
 }
 
+/// The folder `path` is directly in, as [`crate::backend::Backend::list`] names folders
+/// (`""` for a file at the store's root).
+pub fn parent_dir(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
 /// Where a file is written before it is published under `final_path`: same folder, so
 /// publishing is a rename on a file system; a name no reader takes for data.
 pub fn staging_path(final_path: &str) -> String {
     // Short on purpose: some S3 servers map whole keys to file names (s3s-fs's multipart).
-    let dir = final_path.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let dir = parent_dir(final_path);
     let tmp = format!(".{}{STAGING_SUFFIX}", uuid::Uuid::now_v7());
     if dir.is_empty() {
         tmp

@@ -20,6 +20,11 @@ pub mod sql;
 mod store;
 
 pub use error::{Error, Result};
+
+/// A map with a fast hasher, for the maps ingest, compaction and merges fill row by row
+/// (SipHash, std's default, guards against hostile keys these maps never see in volume: a
+/// file's sessions and identities).
+pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 pub use event_store::{
     AppendReceipt, BatchStream, EventStore, EventWriter, Partition, PruneReport, PrunedFile,
     RefusedEvents, WrittenFile,

@@ -48,17 +48,19 @@ fn escape_len(bytes: &[u8], at: usize) -> usize {
 
 /// The escape sequences in the contents `json[start..end]` of a string, in order: each as
 /// `(at, after)`, its `\\` and one past its last character.
-pub(crate) fn escapes(json: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
+fn escape_spans(json: &str, start: usize, end: usize) -> impl Iterator<Item = (usize, usize)> {
     let bytes = json.as_bytes();
-    let mut out = Vec::new();
     let mut i = start;
-    while let Some(k) = memchr::memchr(b'\\', &bytes[i..end]) {
-        let at = i + k;
-        let after = (at + escape_len(bytes, at)).min(end);
-        out.push((at, after));
-        i = after;
-    }
-    out
+    std::iter::from_fn(move || {
+        let at = i + memchr::memchr(b'\\', &bytes[i..end])?;
+        i = (at + escape_len(bytes, at)).min(end);
+        Some((at, i))
+    })
+}
+
+/// [`escape_spans`], collected: what [`whole_escapes`] searches.
+pub(crate) fn escapes(json: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
+    escape_spans(json, start, end).collect()
 }
 
 /// `(start, end)` moved so that neither falls inside one of `escapes` (as [`escapes`] gives
@@ -93,16 +95,7 @@ pub(crate) struct Decoded {
 
 /// Whether the contents `json[start..end]` of a string hold a `\u` escape.
 pub(crate) fn has_unicode_escape(json: &str, start: usize, end: usize) -> bool {
-    let bytes = &json.as_bytes()[start..end];
-    let mut i = 0;
-    while let Some(k) = memchr::memchr(b'\\', &bytes[i..]) {
-        let at = i + k;
-        if bytes.get(at + 1) == Some(&b'u') {
-            return true;
-        }
-        i = at + 2;
-    }
-    false
+    escape_spans(json, start, end).any(|(at, after)| after - at == 6)
 }
 
 /// Decodes the contents `json[start..end]` of a string (`json` is valid JSON). A lone

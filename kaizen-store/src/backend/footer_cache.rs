@@ -66,7 +66,7 @@ impl State {
     /// Whether a read of `range` of `path` is a footer read (of a listed data file, ending
     /// at its end, [`TAIL_BYTES`] at most), and if so what is kept of it.
     fn lookup(&self, path: &str, range: &Range<u64>) -> Lookup {
-        let size = (self.folders.get(parent(path)))
+        let size = (self.folders.get(layout::parent_dir(path)))
             .and_then(|files| files.get(path))
             .map(|(size, _)| *size);
         if size != Some(range.end) || range.end - range.start > TAIL_BYTES {
@@ -99,11 +99,6 @@ impl State {
         self.order.push_back(path.to_owned());
         self.tails.insert(path.to_owned(), (range, tail));
     }
-}
-
-/// The folder `path` is directly in (as [`Backend::list`] names it).
-fn parent(path: &str) -> &str {
-    path.rsplit_once('/').map_or("", |(dir, _)| dir)
 }
 
 impl FooterCache {
@@ -194,7 +189,7 @@ impl Backend for FooterCache {
         {
             let mut state = self.state();
             state.forget(path);
-            if let Some(files) = state.folders.get_mut(parent(path)) {
+            if let Some(files) = state.folders.get_mut(layout::parent_dir(path)) {
                 files.remove(path);
             }
         }

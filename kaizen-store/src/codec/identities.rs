@@ -3,7 +3,6 @@
 //! one range per session it holds. Readers and writers compare files by these summaries
 //! (the store's identity rule, `store/identities.rs`) without reading rows.
 
-use std::collections::HashMap;
 use std::io::Read;
 
 use arrow::array::{Array, AsArray, RecordBatch};
@@ -13,7 +12,7 @@ use base64::prelude::BASE64_STANDARD;
 use kaizen_core::Field;
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, Result};
+use crate::{Error, FastMap, Result};
 
 /// Footer key of a file's [`IdentitySummary`], as JSON.
 pub const IDENTITIES_KEY: &str = "kaizen_identities";
@@ -33,7 +32,7 @@ pub type SeqRanges = Vec<(u64, u64)>;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IdentitySummary {
     /// A fast hasher: ingest and compaction add every row they write.
-    sessions: HashMap<String, SeqRanges, foldhash::fast::RandomState>,
+    sessions: FastMap<String, SeqRanges>,
     ranges: usize,
 }
 
@@ -179,17 +178,7 @@ impl IdentitySummary {
         let sessions: Vec<(String, SeqRanges)> = match (stored.v, stored.sessions, stored.zstd) {
             (1, Some(sessions), None) => sessions,
             (2, None, Some(compressed)) => {
-                let compressed = BASE64_STANDARD.decode(compressed).ok()?;
-                let mut json = Vec::new();
-                zstd::stream::read::Decoder::new(compressed.as_slice())
-                    .ok()?
-                    .take(FOOTER_JSON_BYTES + 1)
-                    .read_to_end(&mut json)
-                    .ok()?;
-                if json.len() as u64 > FOOTER_JSON_BYTES {
-                    return None;
-                }
-                serde_json::from_slice(&json).ok()?
+                serde_json::from_slice(&decompressed(&compressed)?).ok()?
             }
             _ => return None,
         };
@@ -207,6 +196,19 @@ impl IdentitySummary {
         }
         Some(summary)
     }
+}
+
+/// The JSON a version 2 summary's `zstd` text holds; `None` when it is not base64 of a zstd
+/// frame, or expands past [`FOOTER_JSON_BYTES`].
+fn decompressed(base64: &str) -> Option<Vec<u8>> {
+    let compressed = BASE64_STANDARD.decode(base64).ok()?;
+    let mut json = Vec::new();
+    zstd::stream::read::Decoder::new(compressed.as_slice())
+        .ok()?
+        .take(FOOTER_JSON_BYTES + 1)
+        .read_to_end(&mut json)
+        .ok()?;
+    (json.len() as u64 <= FOOTER_JSON_BYTES).then_some(json)
 }
 
 /// The first value both range lists hold.

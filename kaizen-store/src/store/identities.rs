@@ -7,6 +7,8 @@
 
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use crate::FastMap;
 use std::sync::Arc;
 
 use futures::TryStreamExt;
@@ -250,9 +252,6 @@ impl WrittenIdentities {
         disjoint
     }
 }
-
-/// A fast hasher: a part's identities are gathered event by event as it is written.
-type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// The identities of one file's events: each session's `seq` values, as ranges.
 pub(crate) struct FileIdentities<'a>(FastMap<&'a str, Ranges>);

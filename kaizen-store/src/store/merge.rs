@@ -16,7 +16,7 @@ use crate::{Error, Result};
 
 /// Identity maps are looked up once a row: a fast hasher (no untrusted keys of an attacker
 /// choosing reach a scan's private map).
-type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+use crate::FastMap as HashMap;
 
 /// One sorted input, named by the file it reads.
 pub(crate) struct MergeInput {

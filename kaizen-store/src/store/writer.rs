@@ -450,7 +450,7 @@ fn approx_size(e: &Event) -> usize {
 async fn confirm_visible(backend: &dyn Backend, files: &[WrittenFile]) -> Result<()> {
     let mut by_dir: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for file in files {
-        let dir = file.path.rsplit_once('/').map_or("", |(dir, _)| dir);
+        let dir = layout::parent_dir(&file.path);
         by_dir.entry(dir).or_default().push(&file.path);
     }
     for (dir, paths) in by_dir {
