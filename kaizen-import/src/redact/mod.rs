@@ -17,13 +17,13 @@
 
 mod builtin;
 mod json;
+mod prefilter;
 mod user;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock, OnceLock};
 
-use aho_corasick::AhoCorasick;
 use regex::{Captures, Regex};
 
 pub use user::UserPattern;
@@ -55,7 +55,7 @@ struct Owner {
 /// Every detector's anchors in one automaton (ASCII case-insensitive; a DFA: one pass over
 /// the text), each literal with its owners (a literal can be several detectors' anchor).
 struct Prefilter {
-    automaton: AhoCorasick,
+    automaton: prefilter::AnchorScan,
     owners: Vec<Vec<Owner>>,
 }
 
@@ -139,15 +139,10 @@ impl Redactor {
                 gate: b.gate,
             });
         }
-        let automaton = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(aho_corasick::MatchKind::Standard)
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-            .build(&literals)
-            .map_err(|e| Error::Pattern {
-                origin: "the built-in detectors' anchors".into(),
-                reason: e.to_string(),
-            })?;
+        let automaton = prefilter::AnchorScan::new(&literals).map_err(|e| Error::Pattern {
+            origin: "the built-in detectors' anchors".into(),
+            reason: e.to_string(),
+        })?;
         let prefilter = Prefilter { automaton, owners };
         let mut unanchored = Vec::new();
         for p in patterns {
@@ -291,25 +286,25 @@ impl Redactor {
         let mut candidates = vec![false; self.detectors.len()];
         let mut any = false;
         let bytes = text.as_bytes();
-        for m in self.prefilter.automaton.find_overlapping_iter(text) {
-            for owner in &self.prefilter.owners[m.pattern().as_usize()] {
+        self.prefilter.automaton.each(bytes, |m| {
+            for owner in &self.prefilter.owners[m.literal] {
                 let d = owner.detector;
                 if candidates[d]
                     || owner
                         .exact
-                        .is_some_and(|a| &bytes[m.start()..m.end()] != a.as_bytes())
+                        .is_some_and(|a| &bytes[m.start..m.end] != a.as_bytes())
                 {
                     continue;
                 }
                 if self.detectors[d]
                     .gate
-                    .is_none_or(|gate| gate(bytes, m.start(), m.end()))
+                    .is_none_or(|gate| gate(bytes, m.start, m.end))
                 {
                     candidates[d] = true;
                     any = true;
                 }
             }
-        }
+        });
         for &d in &self.unanchored {
             candidates[d] = true;
             any = true;
