@@ -782,6 +782,36 @@ fn identity_conflicts_name_the_input_lines() {
     );
     assert_eq!(snapshot(&store), before);
 
+    // One version in a file, the other on standard input (which is not read again).
+    let fourth = dir.path().join("fourth.jsonl");
+    std::fs::write(&fourth, format!("{}\n", line(9, 1790812800100, "a"))).expect("write");
+    let on_stdin = format!("{}\n", line(9, 1790812800300, "c"));
+    let args = ["ingest", fourth.to_str().expect("path"), "-"];
+    let out = kaizen_stdin(&store, &args[..], Some(on_stdin.as_bytes()));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("fourth.jsonl:1 and a line of <stdin>: two different events"),
+        "{err}"
+    );
+    // Both versions on standard input.
+    let both = format!(
+        "{}\n{}\n",
+        line(8, 1790812800300, "c"),
+        line(8, 1790812800400, "d")
+    );
+    let out = kaizen_stdin(&store, &["ingest", "-"], Some(both.as_bytes()));
+    let err = stderr(&out);
+    assert!(
+        err.contains("<stdin>: two different events with one identity"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("appended and the events being appended"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&store), before);
+
     // The first file again: every event is stored already.
     let out = ok(kaizen(&store, &["ingest", first.to_str().expect("path")]));
     assert!(

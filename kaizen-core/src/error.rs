@@ -124,6 +124,20 @@ pub enum Error {
 }
 
 impl Error {
+    /// [`Error::Syntax`] from serde_json's error about one line: its column (from 1: a line
+    /// that is JSON of another type, `[1,2]`, is at its start, where serde_json says 0)
+    /// and its message without the `at line L column C` serde_json ends it with.
+    pub fn json_syntax(e: &serde_json::Error) -> Error {
+        let message = e.to_string();
+        let position = format!(" at line {} column {}", e.line(), e.column());
+        Error::Syntax {
+            column: e.column().max(1),
+            message: message
+                .strip_suffix(&position)
+                .map_or(message.clone(), str::to_owned),
+        }
+    }
+
     /// The field at fault, when the error is about one.
     pub fn field(&self) -> Option<&str> {
         match self {

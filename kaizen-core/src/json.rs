@@ -39,10 +39,7 @@ fn parse_event_general(text: &str) -> Result<Event> {
 }
 
 fn syntax(e: serde_json::Error) -> Error {
-    Error::Syntax {
-        column: e.column(),
-        message: e.to_string(),
-    }
+    Error::json_syntax(&e)
 }
 
 struct Slots<'a> {
@@ -474,6 +471,33 @@ mod tests {
         assert!(agree(LINE));
         let event = parse_event(LINE).expect("valid");
         assert_eq!(event.to_json(), LINE);
+    }
+
+    #[test]
+    fn syntax_errors_give_their_column_once_and_from_1() {
+        let error = |text: &str| match parse_event(text) {
+            Err(Error::Syntax { column, message }) => (column, message),
+            other => panic!("{text}: {other:?}"),
+        };
+        // JSON of another type is found where it starts, not at serde_json's column 0.
+        let (column, message) = error("[1,2]");
+        assert_eq!(column, 1);
+        assert_eq!(
+            message,
+            "invalid type: sequence, expected a JSON object (one event)"
+        );
+        let (column, message) = error(r#"{"a":1"#);
+        assert_eq!(column, 6);
+        assert_eq!(message, "EOF while parsing an object");
+        assert_eq!(
+            parse_event("[]")
+                .map_err(|e| e.to_string())
+                .err()
+                .as_deref(),
+            Some(
+                "invalid JSON at column 1: invalid type: sequence, expected a JSON object (one event)"
+            )
+        );
     }
 
     #[test]

@@ -660,8 +660,8 @@ impl Out<'_> {
             Some(text) if !line.is_blank() => match parse(text) {
                 Ok(record) => Ok(Some(record)),
                 Err(e) => {
-                    let reason = format!("invalid JSON at column {}: {e}", e.column());
-                    self.invalid(line_no, Some(e.column()), reason)?;
+                    let reason = kaizen_core::Error::json_syntax(&e).to_string();
+                    self.invalid(line_no, Some(e.column().max(1)), reason)?;
                     Ok(None)
                 }
             },

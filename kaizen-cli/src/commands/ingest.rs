@@ -187,9 +187,17 @@ fn with_input_lines(e: kaizen_store::Error, inputs: &[PathBuf]) -> anyhow::Error
     let lines = lines_of_identity(inputs, session_id, *seq);
     let identity = format!("(session_id {session_id:?}, seq {seq})");
     let appended = |s: &str| s.starts_with(kaizen_store::APPENDED);
+    // Standard input is not read again: a line of it is named only as such.
+    let stdin = inputs.iter().any(|p| p.as_os_str() == "-");
     let message = match (appended(first), appended(second), lines.as_slice()) {
         (true, true, [a, b, ..]) => {
             format!("{a} and {b}: two different events with one identity {identity}")
+        }
+        (true, true, [a]) if stdin => {
+            format!("{a} and a line of <stdin>: two different events with one identity {identity}")
+        }
+        (true, true, []) if stdin => {
+            format!("<stdin>: two different events with one identity {identity}")
         }
         (false, true, [line, ..]) => format!(
             "{line}: the identity {identity} is already stored as a different event, in {first}"
