@@ -13,7 +13,8 @@
 //! Speed: a line is first searched once for the detectors' literal anchors (Aho-Corasick,
 //! ASCII case-insensitive: `akia`, `ghp_`, `sk-`, `-----begin`, `bearer`, `token`, …); a
 //! detector's expression runs only on a line holding one of its anchors, so the common line
-//! costs one pass of the prefilter. User patterns have no anchors and run on every line.
+//! costs one pass of the prefilter (`prefilter.rs`: four parts of the text side by side).
+//! User patterns have no anchors and run on every line.
 
 mod builtin;
 mod json;
