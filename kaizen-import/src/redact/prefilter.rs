@@ -96,10 +96,11 @@ impl AnchorScan {
         for lane in &mut at {
             *lane += steps;
         }
+        // Each lane's rest, alone.
         for lane in 0..LANES {
             let mut s = sid[lane];
-            for i in at[lane]..ends[lane] {
-                s = self.step(s, text[i]);
+            for (i, &byte) in text.iter().enumerate().take(ends[lane]).skip(at[lane]) {
+                s = self.step(s, byte);
                 if self.dfa.is_special(s) && i >= own[lane] {
                     self.report(s, i + 1, &mut found);
                 }
