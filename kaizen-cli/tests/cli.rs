@@ -811,6 +811,28 @@ fn identity_conflicts_name_the_input_lines() {
         "{err}"
     );
     assert_eq!(snapshot(&store), before);
+    // A stored identity given again, differently, on standard input.
+    let restamped = format!("{}\n", line(1, 1790899200001, "bash"));
+    let out = kaizen_stdin(&store, &["ingest", "-"], Some(restamped.as_bytes()));
+    let err = stderr(&out);
+    assert!(
+        err.contains("<stdin>: the identity (session_id \"s1\", seq 1) is already stored"),
+        "{err}"
+    );
+    // Exact copies are kept once, so they are not what conflicts: the first line of each
+    // version is named.
+    let copies = dir.path().join("copies.jsonl");
+    let x = line(10, 1790812800100, "a");
+    let other = line(10, 1790812800200, "b");
+    std::fs::write(&copies, format!("{x}\n{x}\n{other}\n")).expect("write");
+    let out = kaizen(&store, &["ingest", copies.to_str().expect("path")]);
+    let err = stderr(&out);
+    assert!(
+        err.contains("copies.jsonl:1 and") && err.contains("copies.jsonl:3"),
+        "{err}"
+    );
+    assert!(!err.contains("copies.jsonl:2"), "{err}");
+    assert_eq!(snapshot(&store), before);
 
     // The first file again: every event is stored already.
     let out = ok(kaizen(&store, &["ingest", first.to_str().expect("path")]));

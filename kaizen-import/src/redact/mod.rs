@@ -53,8 +53,8 @@ struct Owner {
     exact: Option<&'static str>,
 }
 
-/// Every detector's anchors in one automaton (ASCII case-insensitive; a DFA: one pass over
-/// the text), each literal with its owners (a literal can be several detectors' anchor).
+/// Every detector's anchors in one automaton (ASCII case-insensitive; a DFA run over the
+/// text once, in four lanes: `prefilter.rs`), each literal with its owners (a literal can be several detectors' anchor).
 struct Prefilter {
     automaton: prefilter::AnchorScan,
     owners: Vec<Vec<Owner>>,
