@@ -127,7 +127,7 @@ impl Error {
     /// [`Error::Syntax`] from serde_json's error about one line: its column (from 1: a line
     /// that is JSON of another type, `[1,2]`, is at its start, where serde_json says 0)
     /// and its message without the `at line L column C` serde_json ends it with.
-    pub fn json_syntax(e: &serde_json::Error) -> Error {
+    pub fn json_syntax(e: serde_json::Error) -> Error {
         let message = e.to_string();
         let position = format!(" at line {} column {}", e.line(), e.column());
         Error::Syntax {

@@ -30,16 +30,14 @@ pub(crate) fn parse_event(text: &str) -> Result<Event> {
 fn parse_event_general(text: &str) -> Result<Event> {
     let mut de = serde_json::Deserializer::from_str(text);
     let base = text.as_ptr() as usize;
-    let slots = de.deserialize_map(SlotsVisitor { base }).map_err(syntax)?;
-    de.end().map_err(syntax)?;
+    let slots = de
+        .deserialize_map(SlotsVisitor { base })
+        .map_err(Error::json_syntax)?;
+    de.end().map_err(Error::json_syntax)?;
     if let Some(problem) = slots.problem {
         return Err(problem);
     }
     slots.build(text)
-}
-
-fn syntax(e: serde_json::Error) -> Error {
-    Error::json_syntax(&e)
 }
 
 struct Slots<'a> {

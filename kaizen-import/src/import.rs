@@ -660,8 +660,12 @@ impl Out<'_> {
             Some(text) if !line.is_blank() => match parse(text) {
                 Ok(record) => Ok(Some(record)),
                 Err(e) => {
-                    let reason = kaizen_core::Error::json_syntax(&e).to_string();
-                    self.invalid(line_no, Some(e.column().max(1)), reason)?;
+                    let error = kaizen_core::Error::json_syntax(e);
+                    let column = match &error {
+                        kaizen_core::Error::Syntax { column, .. } => Some(*column),
+                        _ => None,
+                    };
+                    self.invalid(line_no, column, error.to_string())?;
                     Ok(None)
                 }
             },

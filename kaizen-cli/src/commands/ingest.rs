@@ -301,7 +301,7 @@ fn each_line<B>(
     mut line: impl FnMut(&[u8]) -> ControlFlow<B>,
 ) -> io::Result<Option<B>> {
     let mut buf = vec![0u8; READ_BLOCK];
-    // `buf[..filled]` is read; `buf[..unfinished]` is a line not yet ended, moved to the front.
+    // `buf[..filled]` is read and not yet handed out: the start of a line not yet ended.
     let mut filled = 0;
     loop {
         if filled == buf.len() {

@@ -54,7 +54,8 @@ struct Owner {
 }
 
 /// Every detector's anchors in one automaton (ASCII case-insensitive; a DFA run over the
-/// text once, in four lanes: `prefilter.rs`), each literal with its owners (a literal can be several detectors' anchor).
+/// text once, in four lanes: `prefilter.rs`), each literal with its owners (a literal can
+/// be several detectors' anchor).
 struct Prefilter {
     automaton: prefilter::AnchorScan,
     owners: Vec<Vec<Owner>>,

@@ -63,13 +63,7 @@ impl AnchorScan {
     /// in no particular order.
     pub(super) fn each(&self, text: &[u8], mut found: impl FnMut(AnchorMatch)) {
         if text.len() < LANE_MIN_BYTES {
-            let mut sid = self.start;
-            for (at, &byte) in text.iter().enumerate() {
-                sid = self.step(sid, byte);
-                if self.dfa.is_special(sid) {
-                    self.report(sid, at + 1, &mut found);
-                }
-            }
+            self.scan(text, 0..text.len(), 0, self.start, &mut found);
             return;
         }
         // Lane i owns the matches whose last byte is in part i, and scans from
@@ -101,12 +95,26 @@ impl AnchorScan {
         }
         // Each lane's rest, alone.
         for lane in 0..LANES {
-            let mut s = sid[lane];
-            for (i, &byte) in text.iter().enumerate().take(ends[lane]).skip(at[lane]) {
-                s = self.step(s, byte);
-                if self.dfa.is_special(s) && i >= own[lane] {
-                    self.report(s, i + 1, &mut found);
-                }
+            self.scan(text, at[lane]..ends[lane], own[lane], sid[lane], &mut found);
+        }
+    }
+
+    /// One lane: `text[bytes]` stepped from state `sid`, the matches ending at or after
+    /// `text[own]` reported.
+    #[inline(always)]
+    fn scan(
+        &self,
+        text: &[u8],
+        bytes: std::ops::Range<usize>,
+        own: usize,
+        mut sid: StateID,
+        found: &mut impl FnMut(AnchorMatch),
+    ) {
+        let start = bytes.start;
+        for (i, &byte) in (start..).zip(&text[bytes]) {
+            sid = self.step(sid, byte);
+            if self.dfa.is_special(sid) && i >= own {
+                self.report(sid, i + 1, found);
             }
         }
     }
